@@ -1,0 +1,350 @@
+//! Composition root: builds the CA, store, upstream and proxy from the parsed command line,
+//! starts the observers, waits for Ctrl-C or SIGTERM, and writes the HAR file on exit.
+//! The only place (with `main`) that reports errors with `anyhow` context.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::ca::{self, CertAuthority};
+use crate::cli::{CaAction, CaDirArg, Cli, Command, EnvArgs, ProxyArgs, Shell};
+use crate::har;
+use crate::log::{self, LogOutputs};
+use crate::proxy::dial::{DialConfig, Dialer};
+use crate::proxy::upstream::Upstream;
+use crate::proxy::{self, Ctx, HostGlob, ProxyOptions};
+use crate::store::{Store, StoreLimits};
+
+/// How long in-flight flows get to finish after a shutdown signal before the HAR is written.
+const DRAIN_GRACE: Duration = Duration::from_secs(3);
+
+/// Run the parsed command; returns the process exit code.
+pub fn run(cli: Cli) -> anyhow::Result<i32> {
+    match cli.command.unwrap_or(Command::Proxy(Box::new(cli.proxy))) {
+        Command::Proxy(args) => {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("cannot start the async runtime")?;
+            rt.block_on(run_proxy(*args))?;
+            Ok(0)
+        }
+        Command::Env(args) => print_env(&args).map(|_| 0),
+        Command::Ca(args) => run_ca(args.action).map(|_| 0),
+    }
+}
+
+/// `--ca-dir`, else `$GOMITM_CA_DIR` (via clap), else the user's config directory.
+pub fn ca_dir(arg: &CaDirArg) -> anyhow::Result<PathBuf> {
+    if let Some(dir) = &arg.ca_dir {
+        return Ok(dir.clone());
+    }
+    let env = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(xdg) = env("XDG_CONFIG_HOME") {
+        return Ok(xdg.join("gomitm"));
+    }
+    if let Some(home) = env("HOME") {
+        return Ok(home.join(".config").join("gomitm"));
+    }
+    if let Some(appdata) = env("APPDATA") {
+        return Ok(appdata.join("gomitm"));
+    }
+    anyhow::bail!("no home directory to keep the CA in; pass --ca-dir DIR")
+}
+
+fn load_ca(arg: &CaDirArg) -> anyhow::Result<CertAuthority> {
+    let dir = ca_dir(arg)?;
+    CertAuthority::load_or_create(&dir)
+        .with_context(|| format!("cannot load the gomitm CA from {}", dir.display()))
+}
+
+async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let ca = Arc::new(load_ca(&args.ca)?);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listen_addr = listener
+        .local_addr()
+        .context("cannot read the listening address")?;
+    // Scripts read the port from this exact first line.
+    eprintln!("gomitm: listening on http://{listen_addr}");
+    warn_if_exposed(&listen_addr);
+    let bundle = ca.dir().join(ca::BUNDLE_FILE);
+    if let Err(e) = ca::write_bundle(&ca, &bundle) {
+        eprintln!("gomitm: warning: {e}");
+    }
+    eprintln!(
+        "gomitm: CA certificate {} (SHA-256 {})",
+        ca.cert_path().display(),
+        ca.fingerprint_sha256()
+    );
+    eprintln!(
+        "gomitm: point go and git at it with: eval \"$(gomitm env --proxy http://{listen_addr})\""
+    );
+
+    let store = Arc::new(Store::new(StoreLimits {
+        max_flows: args.max_flows.max(1),
+        max_captured_bytes: usize::try_from(args.max_capture_total).unwrap_or(usize::MAX),
+    }));
+    let ctx = Arc::new(build_ctx(&args, ca, store.clone(), listen_addr)?);
+    let (stop_log, log_task) = start_log(&args, &store)?;
+
+    proxy::serve(listener, ctx, shutdown_signal()).await;
+    eprintln!("gomitm: shutting down");
+    wait_for_in_flight(&store).await;
+    let _ = stop_log.send(());
+    let _ = log_task.await;
+    if let Some(path) = &args.har_out {
+        write_har(&store, path, !args.har_no_redact)?;
+    }
+    Ok(())
+}
+
+fn build_ctx(
+    args: &ProxyArgs,
+    ca: Arc<CertAuthority>,
+    store: Arc<Store>,
+    listen_addr: std::net::SocketAddr,
+) -> anyhow::Result<Ctx> {
+    let mut extra_roots = Vec::new();
+    for path in &args.extra_roots {
+        extra_roots.extend(
+            ca::read_pem_certs(path).with_context(|| format!("--extra-root {}", path.display()))?,
+        );
+    }
+    let connect_timeout = Duration::from_secs(args.connect_timeout.max(1));
+    let dialer = Dialer::new(DialConfig {
+        resolve: args.resolve.clone(),
+        extra_roots,
+        insecure: args.insecure_upstream,
+        proxy: args.upstream_proxy.clone(),
+        connect_timeout,
+    })
+    .context("cannot set up upstream TLS")?;
+    let upstream_timeout =
+        (args.upstream_timeout > 0).then(|| Duration::from_secs(args.upstream_timeout));
+    let max_body_capture = usize::try_from(args.max_body_capture).unwrap_or(usize::MAX);
+    Ok(Ctx {
+        store,
+        upstream: Upstream::new(dialer, upstream_timeout),
+        ca,
+        opts: ProxyOptions {
+            max_body_capture,
+            no_intercept: args.no_intercept.iter().map(|g| HostGlob::new(g)).collect(),
+            upstream_timeout,
+        },
+        listen_addr,
+    })
+}
+
+type LogHandle = (
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+);
+
+fn start_log(args: &ProxyArgs, store: &Store) -> anyhow::Result<LogHandle> {
+    let jsonl: Option<Box<dyn Write + Send>> = match &args.jsonl {
+        None => None,
+        Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
+        Some(p) => {
+            let file = std::fs::File::create(p)
+                .with_context(|| format!("cannot create --jsonl file {}", p.display()))?;
+            Some(Box::new(std::io::BufWriter::new(file)))
+        }
+    };
+    let outputs = LogOutputs {
+        lines: !args.quiet,
+        jsonl,
+    };
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
+    let task = tokio::spawn(log::run(store.subscribe(), outputs, stop_rx));
+    Ok((stop_tx, task))
+}
+
+fn warn_if_exposed(addr: &std::net::SocketAddr) {
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "gomitm: warning: listening on {addr}, reachable from other machines; anyone who can \
+             reach it can use gomitm as a proxy and read decrypted traffic"
+        );
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn wait_for_in_flight(store: &Store) {
+    let deadline = Instant::now() + DRAIN_GRACE;
+    while store.in_flight() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn write_har(store: &Store, path: &Path, redact: bool) -> anyhow::Result<()> {
+    let flows = store.snapshot();
+    let opts = har::HarOptions {
+        redact,
+        ..har::HarOptions::default()
+    };
+    let doc = har::to_har(flows.iter().map(|f| &**f), &opts);
+    let json = har::to_json(&doc).context("cannot serialise the HAR")?;
+    std::fs::write(path, json)
+        .with_context(|| format!("cannot write HAR file {}", path.display()))?;
+    eprintln!("gomitm: wrote {} flows to {}", flows.len(), path.display());
+    Ok(())
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GOMITM_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn print_env(args: &EnvArgs) -> anyhow::Result<()> {
+    let ca = load_ca(&args.ca)?;
+    let bundle = ca.dir().join(ca::BUNDLE_FILE);
+    ca::write_bundle(&ca, &bundle)?;
+    print!("{}", env_script(args.shell, &args.proxy, &bundle));
+    Ok(())
+}
+
+/// The lines that point go (HTTPS_PROXY, SSL_CERT_FILE) and git (GIT_SSL_CAINFO) at gomitm.
+pub fn env_script(shell: Shell, proxy: &str, bundle: &Path) -> String {
+    let bundle = bundle.display().to_string();
+    let vars = [
+        ("HTTPS_PROXY", proxy),
+        ("HTTP_PROXY", proxy),
+        ("SSL_CERT_FILE", bundle.as_str()),
+        ("GIT_SSL_CAINFO", bundle.as_str()),
+    ];
+    let mut out = String::from(
+        "# gomitm: go and git through the proxy. Go never proxies localhost/127.0.0.1 URLs,\n\
+         # and on macOS Go ignores SSL_CERT_FILE (trust the CA in the Keychain instead).\n",
+    );
+    for (k, v) in vars {
+        let line = match shell {
+            Shell::Bash | Shell::Zsh => format!("export {k}='{}'\n", v.replace('\'', r"'\''")),
+            Shell::Fish => format!("set -gx {k} '{}'\n", v.replace('\'', r"\'")),
+            Shell::Powershell => format!("$env:{k} = '{}'\n", v.replace('\'', "''")),
+        };
+        out.push_str(&line);
+    }
+    out
+}
+
+fn run_ca(action: CaAction) -> anyhow::Result<()> {
+    match action {
+        CaAction::Path(dir) => {
+            println!("{}", load_ca(&dir)?.cert_path().display());
+        }
+        CaAction::Show(dir) => {
+            let ca = load_ca(&dir)?;
+            print!("{}", describe_ca(&ca));
+        }
+        CaAction::Bundle { out, ca } => {
+            let ca = load_ca(&ca)?;
+            ca::write_bundle(&ca, &out)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+            eprintln!(
+                "gomitm: wrote system roots + gomitm CA to {}",
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn describe_ca(ca: &CertAuthority) -> String {
+    let path = ca.cert_path();
+    let p = path.display();
+    let expiry = ca
+        .not_after()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| ca.not_after().to_string());
+    let how = if cfg!(target_os = "macos") {
+        format!(
+            "macOS: Go uses the Keychain (SSL_CERT_FILE is ignored since Go 1.18):\n  \
+             sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain {p}\n"
+        )
+    } else if cfg!(windows) {
+        format!("Windows: import into the Trusted Root store:\n  certutil -addstore -f ROOT {p}\n")
+    } else {
+        format!(
+            "Linux: for one shell, SSL_CERT_FILE replaces Go's bundle, so use a bundle:\n  \
+             gomitm ca bundle --out /tmp/gomitm-bundle.pem && export SSL_CERT_FILE=/tmp/gomitm-bundle.pem\n\
+             or system-wide (Debian/Ubuntu):\n  \
+             sudo cp {p} /usr/local/share/ca-certificates/gomitm.crt && sudo update-ca-certificates\n"
+        )
+    };
+    format!(
+        "certificate: {p}\nSHA-256 fingerprint: {}\nexpires: {expiry}\n\n{how}git: GIT_SSL_CAINFO={p} (git does not read SSL_CERT_FILE)\n",
+        ca.fingerprint_sha256()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_script_quotes_for_each_shell() {
+        let b = Path::new("/tmp/it's/bundle.pem");
+        let bash = env_script(Shell::Bash, "http://127.0.0.1:8080", b);
+        assert!(bash.contains("export HTTPS_PROXY='http://127.0.0.1:8080'\n"));
+        assert!(bash.contains("export SSL_CERT_FILE='/tmp/it'\\''s/bundle.pem'\n"));
+        assert!(bash.contains("export GIT_SSL_CAINFO="));
+        let fish = env_script(Shell::Fish, "http://p", b);
+        assert!(fish.contains("set -gx HTTP_PROXY 'http://p'\n"));
+        let ps = env_script(Shell::Powershell, "http://p", b);
+        assert!(ps.contains("$env:SSL_CERT_FILE = '/tmp/it''s/bundle.pem'\n"));
+    }
+
+    #[test]
+    fn ca_dir_prefers_the_flag() {
+        let arg = CaDirArg {
+            ca_dir: Some(PathBuf::from("/x/y")),
+        };
+        assert_eq!(ca_dir(&arg).unwrap(), PathBuf::from("/x/y"));
+    }
+
+    #[test]
+    fn describe_ca_names_fingerprint_expiry_and_git() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = CertAuthority::load_or_create(dir.path()).unwrap();
+        let text = describe_ca(&ca);
+        assert!(text.contains(&ca.fingerprint_sha256()));
+        assert!(text.contains("expires: 20"));
+        assert!(text.contains("GIT_SSL_CAINFO"));
+    }
+}

@@ -1,0 +1,356 @@
+//! Command-line types and value parsers. Parses and validates; opens no files or sockets.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use base64::Engine;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::proxy::dial::{ResolveRule, UpstreamProxy};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "gomitm",
+    version,
+    about = "A debugging MITM proxy that shows what the go command and git do on the network",
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// With no subcommand, gomitm runs the proxy.
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the intercepting proxy (the default).
+    Proxy(Box<ProxyArgs>),
+    /// Print the environment that points go and git at gomitm: eval "$(gomitm env)".
+    Env(EnvArgs),
+    /// Where the CA is, what it is, and a trust bundle for SSL_CERT_FILE.
+    Ca(CaArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CaDirArg {
+    /// Directory of the gomitm CA (created on first run) [default: ~/.config/gomitm].
+    #[arg(long, env = "GOMITM_CA_DIR", value_name = "DIR")]
+    pub ca_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ProxyArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub ca: CaDirArg,
+    /// Connect to IP:PORT instead of resolving HOST (like curl's --connect-to); repeatable.
+    #[arg(long = "resolve", value_name = "HOST[:PORT]=IP:PORT", value_parser = parse_resolve)]
+    pub resolve: Vec<ResolveRule>,
+    /// Extra PEM trust roots for upstream TLS, on top of the system roots; repeatable.
+    #[arg(long = "extra-root", value_name = "FILE.pem")]
+    pub extra_roots: Vec<PathBuf>,
+    /// Do not verify upstream certificates (every flow that used this is marked).
+    #[arg(long)]
+    pub insecure_upstream: bool,
+    /// Chain through an HTTP proxy: http://[user:pass@]host:port.
+    #[arg(long, value_name = "URL", value_parser = parse_upstream_proxy)]
+    pub upstream_proxy: Option<UpstreamProxy>,
+    /// Tunnel these hosts without decrypting (glob, e.g. '*.corp.example'); repeatable.
+    #[arg(long = "no-intercept", value_name = "HOSTGLOB")]
+    pub no_intercept: Vec<String>,
+    /// Write a HAR file of all recorded flows on exit (Ctrl-C or SIGTERM).
+    #[arg(long, value_name = "FILE")]
+    pub har_out: Option<PathBuf>,
+    /// Keep secrets (Authorization, cookies, URL credentials) in the HAR file.
+    #[arg(long)]
+    pub har_no_redact: bool,
+    /// Write one JSON object per finished flow to FILE ('-' for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub jsonl: Option<PathBuf>,
+    /// Bytes of each request and response body kept in memory (the rest streams through).
+    #[arg(long, default_value = "1MiB", value_name = "BYTES", value_parser = parse_size)]
+    pub max_body_capture: u64,
+    /// Flows kept in memory; the oldest are evicted first.
+    #[arg(long, default_value_t = 50_000, value_name = "N")]
+    pub max_flows: usize,
+    /// Budget for captured body bytes across all flows; the oldest are evicted first.
+    #[arg(long, default_value = "256MiB", value_name = "BYTES", value_parser = parse_size)]
+    pub max_capture_total: u64,
+    /// Seconds to wait for an upstream response head, or for the next body bytes (0 = forever).
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub upstream_timeout: u64,
+    /// Seconds allowed for each of dns, connect and TLS to an upstream.
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub connect_timeout: u64,
+    /// No log line per flow on stderr.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EnvArgs {
+    /// The proxy URL to export.
+    #[arg(long, default_value = "http://127.0.0.1:8080", value_name = "URL")]
+    pub proxy: String,
+    #[arg(long, value_enum, default_value_t = Shell::Bash)]
+    pub shell: Shell,
+    #[command(flatten)]
+    pub ca: CaDirArg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CaArgs {
+    #[command(subcommand)]
+    pub action: CaAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum CaAction {
+    /// Print the path of the CA certificate.
+    Path(CaDirArg),
+    /// Fingerprint, expiry, and how to trust the CA on this OS.
+    Show(CaDirArg),
+    /// Write the system roots plus the gomitm CA to FILE (for SSL_CERT_FILE).
+    Bundle {
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        ca: CaDirArg,
+    },
+}
+
+/// `HOST[:PORT]=IP:PORT`.
+pub fn parse_resolve(s: &str) -> Result<ResolveRule, String> {
+    let (left, right) = s
+        .split_once('=')
+        .ok_or_else(|| format!("expected HOST[:PORT]=IP:PORT, got {s:?}"))?;
+    let addr: SocketAddr = right
+        .parse()
+        .map_err(|_| format!("{right:?} is not IP:PORT (e.g. 127.0.0.1:8443 or [::1]:8443)"))?;
+    let (host, port) = split_host_port(left)?;
+    if host.is_empty() {
+        return Err(format!("missing host before '=' in {s:?}"));
+    }
+    Ok(ResolveRule {
+        host: host.to_ascii_lowercase(),
+        port,
+        addr,
+    })
+}
+
+fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
+    if let Some(rest) = s.strip_prefix('[') {
+        let (host, after) = rest
+            .split_once(']')
+            .ok_or_else(|| format!("unclosed '[' in {s:?}"))?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(parse_port(p)?),
+            None if after.is_empty() => None,
+            None => return Err(format!("unexpected {after:?} after ']' in {s:?}")),
+        };
+        return Ok((host.to_string(), port));
+    }
+    match s.rsplit_once(':') {
+        Some((host, port)) => Ok((host.to_string(), Some(parse_port(port)?))),
+        None => Ok((s.to_string(), None)),
+    }
+}
+
+fn parse_port(p: &str) -> Result<u16, String> {
+    p.parse::<u16>()
+        .map_err(|_| format!("{p:?} is not a port number"))
+}
+
+/// `http://[user:pass@]host:port` → the proxy and a ready Proxy-Authorization value.
+pub fn parse_upstream_proxy(s: &str) -> Result<UpstreamProxy, String> {
+    let rest = match s.split_once("://") {
+        Some(("http", rest)) => rest,
+        Some((scheme, _)) => {
+            return Err(format!(
+                "only http:// upstream proxies are supported, got {scheme}://"
+            ))
+        }
+        None => s,
+    };
+    let rest = rest.trim_end_matches('/');
+    let (userinfo, hostport) = match rest.rsplit_once('@') {
+        Some((u, h)) => (Some(u), h),
+        None => (None, rest),
+    };
+    let (host, port) = split_host_port(hostport)?;
+    if host.is_empty() {
+        return Err(format!("missing host in {s:?}"));
+    }
+    let authorization = userinfo.map(|u| {
+        let decoded = percent_decode(u);
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(decoded)
+        )
+    });
+    Ok(UpstreamProxy {
+        host,
+        port: port.unwrap_or(8080),
+        authorization,
+    })
+}
+
+fn percent_decode(s: &str) -> Vec<u8> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// `1048576`, `512KiB`, `1MiB`, `2GB`, `10k`… → bytes.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a size (e.g. 1048576, 512KiB, 1MiB)"))?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        other => return Err(format!("unknown size unit {other:?} in {s:?}")),
+    };
+    Ok((value * mult as f64) as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_subcommand_means_proxy_with_secure_defaults() {
+        let cli = Cli::try_parse_from(["gomitm"]).unwrap();
+        assert!(cli.command.is_none());
+        assert_eq!(cli.proxy.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cli.proxy.max_body_capture, 1 << 20);
+        assert!(!cli.proxy.har_no_redact && !cli.proxy.insecure_upstream);
+    }
+
+    #[test]
+    fn proxy_flags_parse() {
+        let cli = Cli::try_parse_from([
+            "gomitm",
+            "proxy",
+            "--listen",
+            "127.0.0.1:0",
+            "--resolve",
+            "goproxy.test:443=127.0.0.1:9443",
+            "--resolve",
+            "git.test=127.0.0.1:9444",
+            "--no-intercept",
+            "*.corp",
+            "--max-body-capture",
+            "64KiB",
+            "--upstream-proxy",
+            "http://u:p%40ss@corp:3128",
+        ])
+        .unwrap();
+        let Some(Command::Proxy(p)) = cli.command else {
+            panic!("expected proxy")
+        };
+        assert_eq!(p.resolve.len(), 2);
+        assert_eq!(p.resolve[0].port, Some(443));
+        assert_eq!(p.resolve[1].port, None);
+        assert_eq!(p.max_body_capture, 65536);
+        let up = p.upstream_proxy.unwrap();
+        assert_eq!((up.host.as_str(), up.port), ("corp", 3128));
+        // "u:p@ss" in base64
+        assert_eq!(up.authorization.as_deref(), Some("Basic dTpwQHNz"));
+        assert_eq!(up.display(), "http://corp:3128");
+    }
+
+    #[test]
+    fn bad_values_are_rejected_with_a_reason() {
+        for bad in ["nohost", "h=1.2.3.4", "h:x=127.0.0.1:1", "=127.0.0.1:1"] {
+            assert!(parse_resolve(bad).is_err(), "{bad}");
+        }
+        assert!(parse_upstream_proxy("socks5://h:1")
+            .unwrap_err()
+            .contains("http://"));
+        assert!(parse_size("12 parsecs").is_err());
+        let err = Cli::try_parse_from(["gomitm", "--listen", "nope"]).unwrap_err();
+        assert!(err.to_string().contains("--listen"));
+    }
+
+    #[test]
+    fn resolve_accepts_ipv6_both_sides() {
+        let r = parse_resolve("[::1]:443=[::1]:8443").unwrap();
+        assert_eq!(r.host, "::1");
+        assert_eq!(r.port, Some(443));
+        assert_eq!(r.addr.port(), 8443);
+    }
+
+    #[test]
+    fn env_and_ca_subcommands_parse() {
+        let cli = Cli::try_parse_from([
+            "gomitm",
+            "env",
+            "--shell",
+            "fish",
+            "--proxy",
+            "http://127.0.0.1:9",
+        ])
+        .unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Env(EnvArgs {
+                shell: Shell::Fish,
+                ..
+            }))
+        ));
+        let cli = Cli::try_parse_from(["gomitm", "ca", "bundle", "--out", "/tmp/b.pem"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Ca(CaArgs {
+                action: CaAction::Bundle { .. }
+            }))
+        ));
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("1048576").unwrap(), 1 << 20);
+        assert_eq!(parse_size("1MiB").unwrap(), 1 << 20);
+        assert_eq!(parse_size("1.5KiB").unwrap(), 1536);
+        assert_eq!(parse_size("2mb").unwrap(), 2_000_000);
+    }
+}

@@ -1,0 +1,387 @@
+//! The flow: the one record of an exchange (or a tunnel) that every feature reads.
+//!
+//! Plain data with serde, no hyper or tokio types, so that the store, the log, HAR export and
+//! (later) the Go diagnosis and the TUI can all be written and tested without sockets. Only the
+//! proxy creates and completes flows.
+
+use serde::{Deserialize, Serialize};
+
+/// A header list in wire order; names keep the case they had on the wire (h2 is lower-case).
+pub type Headers = Vec<(String, String)>;
+
+/// One intercepted HTTP exchange or one blind tunnel.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Flow {
+    pub id: u64,
+    pub kind: FlowKind,
+    pub state: FlowState,
+    /// Wall-clock start, microseconds since the Unix epoch.
+    pub started_at_us: i64,
+    /// Address of the client that sent the request (the `go` command, git, curl…).
+    pub client_addr: Option<String>,
+    pub request: Request,
+    pub response: Option<Response>,
+    pub timings: Timings,
+    pub connection: ConnectionInfo,
+    pub error: Option<FlowError>,
+    /// Tunnel byte counts; `Some` only for [`FlowKind::Tunnel`].
+    pub tunnel: Option<TunnelStats>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowKind {
+    /// A decrypted (or plain-http) request/response exchange.
+    #[default]
+    Http,
+    /// A CONNECT tunnel gomitm did not decrypt: bytes and duration only.
+    Tunnel,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FlowState {
+    #[default]
+    InFlight,
+    Done,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Request {
+    pub method: String,
+    /// Absolute URL as the client meant it: `https://host[:port]/path?query`.
+    pub url: String,
+    /// `HTTP/1.1`, `HTTP/2`… as spoken between the client and gomitm.
+    pub http_version: String,
+    pub headers: Headers,
+    pub body: BodyCapture,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Response {
+    pub status: u16,
+    pub reason: String,
+    /// Version spoken between gomitm and the upstream server.
+    pub http_version: String,
+    pub headers: Headers,
+    pub body: BodyCapture,
+}
+
+/// The kept prefix of a body plus its true size. Bodies stream; only `data` is held.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BodyCapture {
+    #[serde(with = "base64_bytes")]
+    pub data: Vec<u8>,
+    /// Bytes that went through, captured or not.
+    pub total: u64,
+    /// True when `data` holds less than `total` (the capture cap was reached).
+    pub truncated: bool,
+    /// True when the body reached its end (false: cut short, or still streaming).
+    pub complete: bool,
+}
+
+/// Phase durations in milliseconds. `None` means "did not happen" (for example dns, connect
+/// and tls on a reused upstream connection) — never a fake zero.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Timings {
+    pub dns_ms: Option<f64>,
+    pub connect_ms: Option<f64>,
+    /// Upstream TLS handshake.
+    pub tls_ms: Option<f64>,
+    pub send_ms: Option<f64>,
+    /// Request sent → first byte of the response head.
+    pub wait_ms: Option<f64>,
+    pub receive_ms: Option<f64>,
+    /// Client ↔ gomitm TLS handshake of the tunnel this request arrived on.
+    pub client_tls_ms: Option<f64>,
+    /// Start → end of the whole flow (for tunnels: open → close).
+    pub total_ms: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConnectionInfo {
+    /// Upstream address actually dialled (after `--resolve`), `ip:port`.
+    pub server_addr: Option<String>,
+    /// Identifies the upstream connection; equal ids mean the same pooled connection.
+    pub upstream_conn_id: Option<u64>,
+    pub reused: bool,
+    pub tls_version: Option<String>,
+    pub alpn: Option<String>,
+    pub client_tls_version: Option<String>,
+    pub client_alpn: Option<String>,
+    /// SNI the client sent (may differ from the CONNECT host).
+    pub client_sni: Option<String>,
+    /// Upstream certificate checks were skipped (`--insecure-upstream`).
+    pub insecure_upstream: bool,
+    /// Went through `--upstream-proxy`.
+    pub via_upstream_proxy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TunnelStats {
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+}
+
+/// Why a flow failed; the class is stable (filters, HAR `_error.class`), the message is prose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FlowError {
+    pub class: ErrorClass,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    Dns,
+    Connect,
+    ConnectTimeout,
+    UpstreamTls,
+    UpstreamReset,
+    UpstreamTimeout,
+    ClientTls,
+    ClientAbort,
+    Protocol,
+    /// The configured upstream proxy refused or failed the CONNECT.
+    UpstreamProxy,
+    /// A request gomitm refused itself (for example a loop back to its own address).
+    Refused,
+}
+
+impl ErrorClass {
+    pub const ALL: [ErrorClass; 11] = [
+        ErrorClass::Dns,
+        ErrorClass::Connect,
+        ErrorClass::ConnectTimeout,
+        ErrorClass::UpstreamTls,
+        ErrorClass::UpstreamReset,
+        ErrorClass::UpstreamTimeout,
+        ErrorClass::ClientTls,
+        ErrorClass::ClientAbort,
+        ErrorClass::Protocol,
+        ErrorClass::UpstreamProxy,
+        ErrorClass::Refused,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Dns => "dns",
+            ErrorClass::Connect => "connect",
+            ErrorClass::ConnectTimeout => "connect_timeout",
+            ErrorClass::UpstreamTls => "upstream_tls",
+            ErrorClass::UpstreamReset => "upstream_reset",
+            ErrorClass::UpstreamTimeout => "upstream_timeout",
+            ErrorClass::ClientTls => "client_tls",
+            ErrorClass::ClientAbort => "client_abort",
+            ErrorClass::Protocol => "protocol",
+            ErrorClass::UpstreamProxy => "upstream_proxy",
+            ErrorClass::Refused => "refused",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ErrorClass> {
+        ErrorClass::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for ErrorClass {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Flow {
+    pub fn is_done(&self) -> bool {
+        self.state == FlowState::Done
+    }
+
+    /// Host part of the request URL (without port), or "" when the URL has none.
+    pub fn host(&self) -> &str {
+        url_host(&self.request.url)
+    }
+
+    /// Bytes of captured body data this flow holds in memory.
+    pub fn captured_bytes(&self) -> usize {
+        self.request.body.data.len() + self.response.as_ref().map_or(0, |r| r.body.data.len())
+    }
+
+    /// Look up a request header, case-insensitively.
+    pub fn request_header(&self, name: &str) -> Option<&str> {
+        header_value(&self.request.headers, name)
+    }
+}
+
+pub fn header_value<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
+}
+
+/// `https://user@host:port/path` → `host`; `[::1]` keeps its brackets off.
+pub fn url_host(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if let Some(v6) = hostport.strip_prefix('[') {
+        return v6.split(']').next().unwrap_or("");
+    }
+    hostport.split(':').next().unwrap_or("")
+}
+
+/// Base64 for captured bytes: JSON lines and HAR stay compact and text-safe.
+mod base64_bytes {
+    use base64::Engine;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(data: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(data))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        base64::engine::general_purpose::STANDARD
+            .decode(text.as_bytes())
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// Builds flows for tests (here and in other modules).
+#[cfg(test)]
+pub mod testing {
+    use super::*;
+
+    #[derive(Default)]
+    pub struct FlowBuilder {
+        flow: Flow,
+    }
+
+    impl FlowBuilder {
+        pub fn get(url: &str) -> Self {
+            let mut b = FlowBuilder::default();
+            b.flow.request.method = "GET".into();
+            b.flow.request.url = url.into();
+            b.flow.request.http_version = "HTTP/2".into();
+            b.flow.started_at_us = 1_700_000_000_000_000;
+            b.flow.state = FlowState::Done;
+            b
+        }
+        pub fn id(mut self, id: u64) -> Self {
+            self.flow.id = id;
+            self
+        }
+        pub fn method(mut self, m: &str) -> Self {
+            self.flow.request.method = m.into();
+            self
+        }
+        pub fn req_header(mut self, n: &str, v: &str) -> Self {
+            self.flow.request.headers.push((n.into(), v.into()));
+            self
+        }
+        pub fn req_body(mut self, data: &[u8]) -> Self {
+            self.flow.request.body = BodyCapture {
+                data: data.to_vec(),
+                total: data.len() as u64,
+                truncated: false,
+                complete: true,
+            };
+            self
+        }
+        pub fn status(mut self, status: u16, body: &[u8]) -> Self {
+            self.flow.response = Some(Response {
+                status,
+                reason: String::new(),
+                http_version: "HTTP/2".into(),
+                headers: vec![],
+                body: BodyCapture {
+                    data: body.to_vec(),
+                    total: body.len() as u64,
+                    truncated: false,
+                    complete: true,
+                },
+            });
+            self
+        }
+        pub fn resp_header(mut self, n: &str, v: &str) -> Self {
+            if let Some(r) = self.flow.response.as_mut() {
+                r.headers.push((n.into(), v.into()));
+            }
+            self
+        }
+        pub fn error(mut self, class: ErrorClass, msg: &str) -> Self {
+            self.flow.error = Some(FlowError {
+                class,
+                message: msg.into(),
+            });
+            self
+        }
+        pub fn timings(mut self, t: Timings) -> Self {
+            self.flow.timings = t;
+            self
+        }
+        pub fn tunnel(mut self, up: u64, down: u64) -> Self {
+            self.flow.kind = FlowKind::Tunnel;
+            self.flow.request.method = "CONNECT".into();
+            self.flow.tunnel = Some(TunnelStats {
+                bytes_up: up,
+                bytes_down: down,
+            });
+            self
+        }
+        pub fn build(self) -> Flow {
+            self.flow
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::testing::FlowBuilder;
+    use super::*;
+
+    #[test]
+    fn url_host_strips_scheme_userinfo_port_and_path() {
+        for (url, host) in [
+            ("https://proxy.golang.org/x/@v/list", "proxy.golang.org"),
+            ("http://u:p@corp.example:8081/goproxy", "corp.example"),
+            ("https://[::1]:443/", "::1"),
+            ("git.test:443", "git.test"),
+            ("https://h?go-get=1", "h"),
+        ] {
+            assert_eq!(url_host(url), host, "{url}");
+        }
+    }
+
+    #[test]
+    fn error_class_round_trips_through_its_name() {
+        for c in ErrorClass::ALL {
+            assert_eq!(ErrorClass::parse(c.as_str()), Some(c));
+            let json = serde_json::to_string(&c).unwrap_or_default();
+            assert_eq!(json, format!("\"{}\"", c.as_str()));
+        }
+        assert_eq!(ErrorClass::parse("nope"), None);
+    }
+
+    #[test]
+    fn flow_serde_round_trip_keeps_binary_body() {
+        let flow = FlowBuilder::get("https://a.test/x")
+            .status(200, &[0, 159, 255])
+            .build();
+        let json = serde_json::to_string(&flow).unwrap_or_default();
+        let back: Flow = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(back, flow);
+        assert!(json.contains("\"AJ//\""), "{json}");
+    }
+
+    #[test]
+    fn request_header_lookup_ignores_case() {
+        let flow = FlowBuilder::get("https://a.test/")
+            .req_header("user-agent", "Go-http-client/2.0")
+            .build();
+        assert_eq!(
+            flow.request_header("User-Agent"),
+            Some("Go-http-client/2.0")
+        );
+        assert_eq!(flow.request_header("Accept"), None);
+    }
+}

@@ -1,0 +1,22 @@
+//! gomitm: a debugging MITM forward proxy that understands the Go toolchain's traffic.
+//!
+//! Architecture (see docs/ARCHITECTURE.md):
+//! - `flow`   — the record of one exchange or tunnel; plain data, read by everything else.
+//! - `store`  — bounded flow store + event broadcast (notify, then pull).
+//! - `proxy`  — the I/O shell: accept loop, CONNECT/TLS interception, exchange, upstream pool.
+//! - `ca`     — the local CA on disk and per-host leaf certificates.
+//! - `har`    — HAR 1.2 to and from flows, redaction; pure.
+//! - `log`    — headless observer: a line (or JSON object) per finished flow.
+//! - `cli`    — command-line types; `app` — composition root used by `main`.
+//!
+//! Dependencies run one way: app → everything; proxy → {ca, store, flow};
+//! log → {store, flow, har}; har, store → flow; flow → nothing.
+
+pub mod app;
+pub mod ca;
+pub mod cli;
+pub mod flow;
+pub mod har;
+pub mod log;
+pub mod proxy;
+pub mod store;

@@ -1,0 +1,236 @@
+//! The headless log observer: one line per finished flow on stderr, and/or one JSON object
+//! per finished flow (`--jsonl`). An observer: it can never slow or break traffic.
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use tokio::sync::{broadcast, oneshot};
+
+use crate::flow::{Flow, FlowKind};
+use crate::har::redact_url;
+use crate::store::Event;
+
+pub struct LogOutputs {
+    /// Human-readable lines on stderr.
+    pub lines: bool,
+    /// JSON lines sink (a file or stdout).
+    pub jsonl: Option<Box<dyn Write + Send>>,
+}
+
+/// Follow `events` until `stop` fires, then drain what is queued and return.
+pub async fn run(
+    mut events: broadcast::Receiver<Event>,
+    mut out: LogOutputs,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let mut seen = HashSet::new();
+    loop {
+        tokio::select! {
+            biased;
+            ev = events.recv() => match ev {
+                Ok(ev) => write_event(&ev, &mut out, &mut seen),
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    eprintln!("gomitm: log fell behind; {n} flow events were not logged");
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            },
+            _ = &mut stop => {
+                while let Ok(ev) = events.try_recv() {
+                    write_event(&ev, &mut out, &mut seen);
+                }
+                break;
+            }
+        }
+    }
+    if let Some(sink) = out.jsonl.as_mut() {
+        let _ = sink.flush();
+    }
+}
+
+fn write_event(ev: &Event, out: &mut LogOutputs, seen: &mut HashSet<u64>) {
+    let Event::Done(flow) = ev else {
+        return;
+    };
+    // A flow can finish twice (its request body may end after its response): log it once.
+    if seen.len() > 100_000 {
+        seen.clear();
+    }
+    if !seen.insert(flow.id) {
+        return;
+    }
+    if out.lines {
+        eprintln!("{}", format_line(flow));
+    }
+    if let Some(sink) = out.jsonl.as_mut() {
+        if let Ok(json) = serde_json::to_string(&**flow) {
+            if writeln!(sink, "{json}").and_then(|_| sink.flush()).is_err() {
+                out.jsonl = None;
+                eprintln!("gomitm: cannot write the JSON lines output; stopped writing it");
+            }
+        }
+    }
+}
+
+/// `#12 GET https://proxy.golang.org/…/v0.14.0.zip 200 3.1MiB 412ms`, plus the error class
+/// and message on failure.
+pub fn format_line(flow: &Flow) -> String {
+    let took = flow
+        .timings
+        .total_ms
+        .map_or_else(|| "-".to_string(), format_ms);
+    let mut line = match flow.kind {
+        FlowKind::Tunnel => {
+            let t = flow.tunnel.clone().unwrap_or_default();
+            format!(
+                "#{} CONNECT {} tunnel up {} down {} {took}",
+                flow.id,
+                flow.request.url,
+                format_bytes(t.bytes_up),
+                format_bytes(t.bytes_down)
+            )
+        }
+        FlowKind::Http => {
+            let (status, size) = match &flow.response {
+                Some(r) => (r.status.to_string(), format_bytes(r.body.total)),
+                None => ("---".to_string(), "-".to_string()),
+            };
+            format!(
+                "#{} {} {} {status} {size} {took}",
+                flow.id,
+                flow.request.method,
+                redact_url(&flow.request.url)
+            )
+        }
+    };
+    if let Some(e) = &flow.error {
+        line.push_str(&format!(" {}: {}", e.class, e.message));
+    }
+    line
+}
+
+pub fn format_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1}{}", UNITS[unit])
+}
+
+pub fn format_ms(ms: f64) -> String {
+    if ms < 1000.0 {
+        format!("{}ms", ms.round() as u64)
+    } else {
+        format!("{:.1}s", ms / 1000.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::testing::FlowBuilder;
+    use crate::flow::{ErrorClass, Timings};
+
+    #[test]
+    fn success_line_matches_the_documented_shape() {
+        let flow = FlowBuilder::get("https://proxy.golang.org/golang.org/x/text/@v/v0.14.0.zip")
+            .id(12)
+            .status(200, &[])
+            .timings(Timings {
+                total_ms: Some(412.3),
+                ..Timings::default()
+            })
+            .build();
+        let mut flow = flow;
+        if let Some(r) = flow.response.as_mut() {
+            r.body.total = 3_250_000;
+        }
+        assert_eq!(
+            format_line(&flow),
+            "#12 GET https://proxy.golang.org/golang.org/x/text/@v/v0.14.0.zip 200 3.1MiB 412ms"
+        );
+    }
+
+    #[test]
+    fn failure_line_carries_class_and_message_and_hides_url_credentials() {
+        let flow = FlowBuilder::get("https://u:secret@nosuch.test/x")
+            .id(3)
+            .error(ErrorClass::Dns, "dns lookup of nosuch.test failed")
+            .build();
+        let line = format_line(&flow);
+        assert!(
+            line.starts_with("#3 GET https://REDACTED@nosuch.test/x --- -"),
+            "{line}"
+        );
+        assert!(
+            line.ends_with("dns: dns lookup of nosuch.test failed"),
+            "{line}"
+        );
+        assert!(!line.contains("secret"));
+    }
+
+    #[test]
+    fn tunnel_line_shows_bytes_both_ways() {
+        let mut flow = FlowBuilder::get("git.test:443")
+            .id(4)
+            .tunnel(1536, 10)
+            .build();
+        flow.request.url = "git.test:443".into();
+        assert_eq!(
+            format_line(&flow),
+            "#4 CONNECT git.test:443 tunnel up 1.5KiB down 10B -"
+        );
+    }
+
+    #[test]
+    fn sizes_and_durations_are_compact() {
+        assert_eq!(format_bytes(0), "0B");
+        assert_eq!(format_bytes(1024), "1.0KiB");
+        assert_eq!(format_bytes(512 * 1024 * 1024), "512.0MiB");
+        assert_eq!(format_ms(3.4), "3ms");
+        assert_eq!(format_ms(1250.0), "1.2s");
+    }
+
+    #[tokio::test]
+    async fn run_logs_each_done_flow_once_to_jsonl_and_drains_on_stop() {
+        let (tx, rx) = broadcast::channel(16);
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let buf = SharedBuf::default();
+        let out = LogOutputs {
+            lines: false,
+            jsonl: Some(Box::new(buf.clone())),
+        };
+        let flow = std::sync::Arc::new(
+            FlowBuilder::get("https://a.test/")
+                .id(1)
+                .status(200, b"")
+                .build(),
+        );
+        tx.send(Event::Added(flow.clone())).unwrap();
+        tx.send(Event::Done(flow.clone())).unwrap();
+        tx.send(Event::Done(flow)).unwrap();
+        stop_tx.send(()).unwrap();
+        run(rx, out, stop_rx).await;
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        let back: Flow = serde_json::from_str(text.trim()).unwrap();
+        assert_eq!(back.id, 1);
+    }
+
+    #[derive(Clone, Default)]
+    struct SharedBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    impl Write for SharedBuf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,299 @@
+//! `CapturingBody`: forwards body frames untouched while keeping a capped prefix and a count.
+//!
+//! It reports exactly once how the body ended — complete, failed, timed out, or dropped (the
+//! other side went away) — through a callback, so the exchange can finish its flow. It takes
+//! no lock and does no formatting per frame: it sits on the hot path of every byte.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use tokio::time::Sleep;
+
+use crate::flow::BodyCapture;
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+/// The body type gomitm passes between client and upstream, in both directions.
+pub type ProxyBody = http_body_util::combinators::UnsyncBoxBody<Bytes, BoxError>;
+
+/// How a body stream ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BodyEnd {
+    Complete,
+    /// The source failed (upstream reset, client reset…).
+    Failed(String),
+    /// No frame arrived within the idle timeout.
+    IdleTimeout(Duration),
+    /// The consumer dropped the body before its end (the receiving peer went away).
+    Dropped,
+}
+
+#[derive(Debug)]
+pub struct BodyOutcome {
+    pub capture: BodyCapture,
+    pub end: BodyEnd,
+    pub ended_at: Instant,
+    /// When the first data frame passed (for request bodies: when sending started).
+    pub first_frame_at: Option<Instant>,
+}
+
+type OnDone = Box<dyn FnOnce(BodyOutcome) + Send>;
+
+#[derive(Debug, thiserror::Error)]
+#[error("no data for {0:?} (upstream timeout)")]
+pub struct IdleTimeoutError(pub Duration);
+
+pub struct CapturingBody<B> {
+    inner: B,
+    cap: usize,
+    data: Vec<u8>,
+    total: u64,
+    first_frame_at: Option<Instant>,
+    idle: Option<(Duration, Pin<Box<Sleep>>)>,
+    on_done: Option<OnDone>,
+}
+
+impl<B> CapturingBody<B> {
+    pub fn new(inner: B, cap: usize, on_done: impl FnOnce(BodyOutcome) + Send + 'static) -> Self {
+        CapturingBody {
+            inner,
+            cap,
+            data: Vec::new(),
+            total: 0,
+            first_frame_at: None,
+            idle: None,
+            on_done: Some(Box::new(on_done)),
+        }
+    }
+
+    /// Fail the body when no frame arrives for `timeout` (a stalled upstream).
+    pub fn with_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.idle = timeout.map(|d| (d, Box::pin(tokio::time::sleep(d))));
+        self
+    }
+
+    fn finish(&mut self, end: BodyEnd) {
+        if let Some(done) = self.on_done.take() {
+            let capture = BodyCapture {
+                truncated: (self.data.len() as u64) < self.total,
+                data: std::mem::take(&mut self.data),
+                total: self.total,
+                complete: end == BodyEnd::Complete,
+            };
+            done(BodyOutcome {
+                capture,
+                end,
+                ended_at: Instant::now(),
+                first_frame_at: self.first_frame_at,
+            });
+        }
+    }
+
+    fn record(&mut self, chunk: &[u8]) {
+        if self.first_frame_at.is_none() {
+            self.first_frame_at = Some(Instant::now());
+        }
+        self.total += chunk.len() as u64;
+        let room = self.cap.saturating_sub(self.data.len());
+        if room > 0 {
+            let take = room.min(chunk.len());
+            self.data.extend_from_slice(&chunk[..take]);
+        }
+    }
+}
+
+impl<B> Body for CapturingBody<B>
+where
+    B: Body<Data = Bytes> + Unpin,
+    B::Error: Into<BoxError>,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        if this.on_done.is_none() {
+            return Poll::Ready(None);
+        }
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(chunk) = frame.data_ref() {
+                    this.record(chunk);
+                }
+                if let Some((d, sleep)) = this.idle.as_mut() {
+                    sleep.as_mut().reset(tokio::time::Instant::now() + *d);
+                }
+                // Hyper stops polling once the body says it is at its end, so a body with a
+                // known length may never yield `None`: its last frame completes it.
+                if this.inner.is_end_stream() {
+                    this.finish(BodyEnd::Complete);
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                let e: BoxError = e.into();
+                this.finish(BodyEnd::Failed(error_chain(e.as_ref())));
+                Poll::Ready(Some(Err(e)))
+            }
+            Poll::Ready(None) => {
+                this.finish(BodyEnd::Complete);
+                Poll::Ready(None)
+            }
+            Poll::Pending => this.poll_idle(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.on_done.is_none() || self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl<B> CapturingBody<B> {
+    fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let Some((d, sleep)) = self.idle.as_mut() else {
+            return Poll::Pending;
+        };
+        let d = *d;
+        match sleep.as_mut().poll(cx) {
+            Poll::Ready(()) => {
+                self.finish(BodyEnd::IdleTimeout(d));
+                Poll::Ready(Some(Err(Box::new(IdleTimeoutError(d)))))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<B> Drop for CapturingBody<B> {
+    fn drop(&mut self) {
+        self.finish(BodyEnd::Dropped);
+    }
+}
+
+/// `a: b: c` from an error and its sources, skipping repeats (hyper nests the same text).
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let text = err.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{BodyExt, Full};
+    use std::collections::VecDeque;
+    use std::sync::{Arc, Mutex};
+
+    type Slot = Arc<Mutex<Option<BodyOutcome>>>;
+
+    fn collect_outcome() -> (Slot, impl FnOnce(BodyOutcome) + Send) {
+        let slot = Arc::new(Mutex::new(None));
+        let s2 = slot.clone();
+        (slot, move |o| *s2.lock().unwrap() = Some(o))
+    }
+
+    /// A scripted body: yields each item, then `Pending` forever once the script runs out
+    /// if `stall` is set, else ends.
+    struct Script {
+        items: VecDeque<Result<Frame<Bytes>, BoxError>>,
+        stall: bool,
+    }
+    impl Body for Script {
+        type Data = Bytes;
+        type Error = BoxError;
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+            match self.items.pop_front() {
+                Some(item) => Poll::Ready(Some(item)),
+                None if self.stall => Poll::Pending,
+                None => Poll::Ready(None),
+            }
+        }
+    }
+    fn script(items: Vec<Result<Frame<Bytes>, BoxError>>, stall: bool) -> Script {
+        Script {
+            items: items.into(),
+            stall,
+        }
+    }
+    fn data(b: &'static [u8]) -> Result<Frame<Bytes>, BoxError> {
+        Ok(Frame::data(Bytes::from_static(b)))
+    }
+
+    #[tokio::test]
+    async fn forwards_everything_keeps_capped_prefix_and_counts_total() {
+        let (slot, done) = collect_outcome();
+        let body = CapturingBody::new(Full::new(Bytes::from(vec![9u8; 1000])), 100, done);
+        let out = body.collect().await.unwrap().to_bytes();
+        assert_eq!(out.len(), 1000);
+        let o = slot.lock().unwrap().take().unwrap();
+        assert_eq!(o.end, BodyEnd::Complete);
+        assert_eq!(o.capture.data.len(), 100);
+        assert_eq!(o.capture.total, 1000);
+        assert!(o.capture.truncated && o.capture.complete);
+    }
+
+    #[tokio::test]
+    async fn a_failing_source_is_reported_failed_with_its_message() {
+        let (slot, done) = collect_outcome();
+        let items = vec![data(b"abc"), Err("connection reset by peer".into())];
+        let body = CapturingBody::new(script(items, false), 10, done);
+        assert!(body.collect().await.is_err());
+        let o = slot.lock().unwrap().take().unwrap();
+        assert!(
+            matches!(&o.end, BodyEnd::Failed(m) if m.contains("reset")),
+            "{:?}",
+            o.end
+        );
+        assert_eq!(o.capture.data, b"abc");
+        assert!(!o.capture.complete);
+    }
+
+    #[tokio::test]
+    async fn dropping_before_the_end_reports_dropped_once() {
+        let (slot, done) = collect_outcome();
+        let mut body = CapturingBody::new(script(vec![data(b"x"), data(b"y")], false), 10, done);
+        let _ = body.frame().await;
+        drop(body);
+        let o = slot.lock().unwrap().take().unwrap();
+        assert_eq!(o.end, BodyEnd::Dropped);
+        assert_eq!(o.capture.total, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_stalled_source_times_out() {
+        let (slot, done) = collect_outcome();
+        let body = CapturingBody::new(script(vec![data(b"x")], true), 10, done)
+            .with_idle_timeout(Some(Duration::from_secs(5)));
+        let err = body.collect().await.unwrap_err();
+        assert!(err.to_string().contains("timeout"), "{err}");
+        let o = slot.lock().unwrap().take().unwrap();
+        assert_eq!(o.end, BodyEnd::IdleTimeout(Duration::from_secs(5)));
+        assert_eq!(o.capture.total, 1);
+    }
+
+    #[test]
+    fn error_chain_joins_sources_without_repeats() {
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset by peer");
+        assert_eq!(error_chain(&io), "reset by peer");
+    }
+}

@@ -1,0 +1,343 @@
+//! CONNECT: answer 200, sniff the first bytes, then either intercept TLS (a leaf certificate
+//! for the SNI name, h2 or HTTP/1.1 by ALPN) or tunnel blind, recording a tunnel flow.
+//!
+//! Owns tunnel flows and client-side TLS failures; hands decrypted requests to `exchange`.
+
+use std::convert::Infallible;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use http::{Request, Response, StatusCode};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+
+use super::body::ProxyBody;
+use super::dial::{describe_tls_io_error, ms_since, Target};
+use super::error::{error_response, ProxyError};
+use super::exchange::{self, now_us, ClientSide, TunnelSide};
+use super::prefixed::Prefixed;
+use super::Ctx;
+use crate::flow::{ErrorClass, Flow, FlowError, FlowKind, FlowState, TunnelStats};
+
+/// How long a client may take to send its first bytes (the ClientHello) after CONNECT.
+const FIRST_BYTES_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub async fn handle(
+    ctx: Arc<Ctx>,
+    client_addr: std::net::SocketAddr,
+    req: Request<Incoming>,
+) -> Response<ProxyBody> {
+    let Some(target) = parse_authority(&req) else {
+        let text = format!(
+            "gomitm: CONNECT needs host:port, got {:?}\n",
+            req.uri().to_string()
+        );
+        let mut flow = tunnel_flow(client_addr, &req.uri().to_string());
+        finish(
+            &mut flow,
+            Some((ErrorClass::Protocol, text.trim().to_string())),
+        );
+        ctx.store.add(flow);
+        return error_response(StatusCode::BAD_REQUEST, text);
+    };
+    if ctx.is_own_address(&target) {
+        let e = ProxyError::Refused(format!(
+            "{} is gomitm itself (a proxy loop)",
+            target.authority()
+        ));
+        let mut flow = tunnel_flow(client_addr, &target.authority());
+        finish(&mut flow, Some((e.class(), e.to_string())));
+        ctx.store.add(flow);
+        return e.to_response();
+    }
+    if ctx
+        .opts
+        .no_intercept
+        .iter()
+        .any(|g| g.matches(&target.host))
+    {
+        return blind(ctx, client_addr, req, target, Bytes::new()).await;
+    }
+    tokio::spawn(async move {
+        match hyper::upgrade::on(req).await {
+            Ok(upgraded) => intercept(ctx, client_addr, TokioIo::new(upgraded), target).await,
+            Err(e) => tracing::debug!("CONNECT upgrade failed: {e}"),
+        }
+    });
+    empty(StatusCode::OK)
+}
+
+fn parse_authority(req: &Request<Incoming>) -> Option<Target> {
+    let auth = req.uri().authority()?;
+    let port = auth.port_u16()?;
+    let host = auth.host().trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return None;
+    }
+    Some(Target {
+        https: true,
+        host: host.to_ascii_lowercase(),
+        port,
+    })
+}
+
+fn empty(status: StatusCode) -> Response<ProxyBody> {
+    let mut resp = Response::new(Empty::new().map_err(|never| match never {}).boxed_unsync());
+    *resp.status_mut() = status;
+    resp
+}
+
+fn tunnel_flow(client_addr: std::net::SocketAddr, authority: &str) -> Flow {
+    let mut flow = Flow {
+        kind: FlowKind::Tunnel,
+        started_at_us: now_us(),
+        client_addr: Some(client_addr.to_string()),
+        tunnel: Some(TunnelStats::default()),
+        ..Flow::default()
+    };
+    flow.request.method = "CONNECT".into();
+    flow.request.url = authority.to_string();
+    flow.request.http_version = "HTTP/1.1".into();
+    flow
+}
+
+fn finish(flow: &mut Flow, error: Option<(ErrorClass, String)>) {
+    flow.error = error.map(|(class, message)| FlowError { class, message });
+    flow.state = FlowState::Done;
+}
+
+/// After the 200: sniff; TLS is intercepted, anything else is tunnelled as it is.
+async fn intercept<IO>(ctx: Arc<Ctx>, client_addr: std::net::SocketAddr, mut io: IO, target: Target)
+where
+    IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let mut first = BytesMut::with_capacity(1024);
+    match tokio::time::timeout(FIRST_BYTES_TIMEOUT, io.read_buf(&mut first)).await {
+        Ok(Ok(n)) if n > 0 => {}
+        // The client opened a tunnel and sent nothing: nothing to record but a debug line.
+        _ => {
+            tracing::debug!("tunnel to {} closed before any byte", target.authority());
+            return;
+        }
+    }
+    let io = Prefixed::new(first.freeze(), io);
+    if io.prefix().first() == Some(&0x16) {
+        serve_tls(ctx, client_addr, io, target).await;
+    } else {
+        let prefix = io.prefix().clone();
+        run_tunnel(ctx, client_addr, io.into_inner(), target, prefix).await;
+    }
+}
+
+async fn serve_tls<IO>(
+    ctx: Arc<Ctx>,
+    client_addr: std::net::SocketAddr,
+    io: Prefixed<IO>,
+    target: Target,
+) where
+    IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let acceptor = tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), io);
+    let start = match acceptor.await {
+        Ok(s) => s,
+        Err(e) => {
+            let msg = format!("client sent an invalid TLS ClientHello: {e}");
+            return record_client_tls(&ctx, client_addr, &target, ErrorClass::Protocol, msg);
+        }
+    };
+    let sni = start.client_hello().server_name().map(str::to_string);
+    let name = sni.clone().unwrap_or_else(|| target.host.clone());
+    let config = match ctx.ca.server_config(&name) {
+        Ok(c) => c,
+        Err(e) => {
+            return record_client_tls(
+                &ctx,
+                client_addr,
+                &target,
+                ErrorClass::ClientTls,
+                e.to_string(),
+            )
+        }
+    };
+    let began = Instant::now();
+    let tls = match start.into_stream(config).await {
+        Ok(tls) => tls,
+        Err(e) => {
+            let msg = client_tls_message(&describe_tls_io_error(&e));
+            return record_client_tls(&ctx, client_addr, &target, ErrorClass::ClientTls, msg);
+        }
+    };
+    let client_tls_ms = ms_since(began);
+    let (_, conn) = tls.get_ref();
+    let alpn = conn
+        .alpn_protocol()
+        .map(|p| String::from_utf8_lossy(p).into_owned());
+    let side = Arc::new(ClientSide {
+        client_addr: Some(client_addr),
+        tunnel: Some(TunnelSide {
+            host: target.host.clone(),
+            port: target.port,
+            sni,
+            tls_version: conn.protocol_version().map(super::dial::tls_version_name),
+            alpn: alpn.clone(),
+            client_tls_ms,
+            tls_time_claimed: AtomicBool::new(false),
+        }),
+    });
+    serve_http(ctx, side, TokioIo::new(tls), alpn.as_deref() == Some("h2")).await;
+}
+
+/// Serve decrypted HTTP from a tunnel. Connection-level failures are debug-logged: the
+/// requests themselves were recorded by the exchange.
+async fn serve_http<IO>(ctx: Arc<Ctx>, side: Arc<ClientSide>, io: TokioIo<IO>, h2: bool)
+where
+    IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let store = ctx.store.clone();
+    let client_addr = side.client_addr;
+    let svc_side = side.clone();
+    let service = service_fn(move |req| {
+        let ctx = ctx.clone();
+        let side = svc_side.clone();
+        async move { Ok::<_, Infallible>(exchange::handle(ctx, side, req).await) }
+    });
+    let result = if h2 {
+        hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+            .timer(TokioTimer::new())
+            .serve_connection(io, service)
+            .await
+    } else {
+        hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(60))
+            .serve_connection(io, service)
+            .await
+    };
+    if let Err(e) = result {
+        super::record_connection_error(&store, client_addr, &e);
+    }
+}
+
+/// The words a user needs when a client rejects gomitm's certificate.
+fn client_tls_message(reason: &str) -> String {
+    format!(
+        "the client aborted the TLS handshake ({reason}): it most likely does not trust the \
+         gomitm CA. Linux: SSL_CERT_FILE=$(gomitm ca path) (or a bundle: gomitm ca bundle); \
+         macOS: trust the CA in the Keychain (Go ignores SSL_CERT_FILE there); Windows: import \
+         it into the Trusted Root store; git: GIT_SSL_CAINFO=<ca.pem>"
+    )
+}
+
+fn record_client_tls(
+    ctx: &Ctx,
+    client_addr: std::net::SocketAddr,
+    target: &Target,
+    class: ErrorClass,
+    msg: String,
+) {
+    tracing::debug!("client TLS with {} failed: {msg}", target.authority());
+    let mut flow = tunnel_flow(client_addr, &target.authority());
+    finish(&mut flow, Some((class, msg)));
+    ctx.store.add(flow);
+}
+
+/// `--no-intercept` hosts: dial first, so a failure can still be answered with a 502.
+async fn blind(
+    ctx: Arc<Ctx>,
+    client_addr: std::net::SocketAddr,
+    req: Request<Incoming>,
+    target: Target,
+    prefix: Bytes,
+) -> Response<ProxyBody> {
+    let started = Instant::now();
+    let mut flow = tunnel_flow(client_addr, &target.authority());
+    let (upstream, info) = match ctx.upstream.dialer().dial(&target, false).await {
+        Ok(ok) => ok,
+        Err(e) => {
+            flow.timings.total_ms = Some(ms_since(started));
+            finish(&mut flow, Some((e.class(), e.to_string())));
+            ctx.store.add(flow);
+            return e.to_response();
+        }
+    };
+    flow.timings.dns_ms = info.dns_ms;
+    flow.timings.connect_ms = info.connect_ms;
+    flow.connection.server_addr = info.server_addr.map(|a| a.to_string());
+    let stored = ctx.store.add(flow);
+    tokio::spawn(async move {
+        let Ok(upgraded) = hyper::upgrade::on(req).await else {
+            return;
+        };
+        let client = TokioIo::new(upgraded);
+        copy_and_record(ctx, (*stored).clone(), client, upstream, prefix, started).await;
+    });
+    empty(StatusCode::OK)
+}
+
+/// Non-TLS bytes after CONNECT: tunnel them unchanged to the target.
+async fn run_tunnel<IO>(
+    ctx: Arc<Ctx>,
+    client_addr: std::net::SocketAddr,
+    client: IO,
+    target: Target,
+    prefix: Bytes,
+) where
+    IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let started = Instant::now();
+    let mut flow = tunnel_flow(client_addr, &target.authority());
+    match ctx.upstream.dialer().dial(&target, false).await {
+        Ok((upstream, info)) => {
+            flow.timings.dns_ms = info.dns_ms;
+            flow.timings.connect_ms = info.connect_ms;
+            flow.connection.server_addr = info.server_addr.map(|a| a.to_string());
+            let stored = ctx.store.add(flow);
+            copy_and_record(ctx, (*stored).clone(), client, upstream, prefix, started).await;
+        }
+        Err(e) => {
+            flow.timings.total_ms = Some(ms_since(started));
+            finish(&mut flow, Some((e.class(), e.to_string())));
+            ctx.store.add(flow);
+        }
+    }
+}
+
+async fn copy_and_record<C, U>(
+    ctx: Arc<Ctx>,
+    mut flow: Flow,
+    mut client: C,
+    mut upstream: U,
+    prefix: Bytes,
+    started: Instant,
+) where
+    C: AsyncRead + AsyncWrite + Send + Unpin,
+    U: AsyncRead + AsyncWrite + Send + Unpin,
+{
+    let mut up = prefix.len() as u64;
+    let mut result = upstream.write_all(&prefix).await.map(|_| (0, 0));
+    if result.is_ok() {
+        result = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
+    }
+    let error = match result {
+        Ok((a, b)) => {
+            up += a;
+            flow.tunnel = Some(TunnelStats {
+                bytes_up: up,
+                bytes_down: b,
+            });
+            None
+        }
+        Err(e) => Some((
+            ErrorClass::UpstreamReset,
+            format!("tunnel ended with an error: {e}"),
+        )),
+    };
+    flow.timings.total_ms = Some(ms_since(started));
+    finish(&mut flow, error);
+    ctx.store.update(flow);
+}

@@ -1,0 +1,468 @@
+//! Opening upstream connections with each phase timed: dns, connect, upstream-proxy CONNECT,
+//! TLS. Applies `--resolve` overrides, extra roots, `--insecure-upstream`, `--upstream-proxy`.
+//!
+//! Returns a raw byte stream plus what was measured; it knows nothing of HTTP above that, of
+//! pooling, or of flows.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+use super::error::{describe_tls_error, ProxyError};
+
+pub trait AsyncIo: AsyncRead + AsyncWrite + Send + Unpin {}
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> AsyncIo for T {}
+pub type BoxIo = Box<dyn AsyncIo>;
+
+/// Where a request goes: scheme, host name (as the client named it) and port.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Target {
+    pub https: bool,
+    pub host: String,
+    pub port: u16,
+}
+
+impl Target {
+    pub fn authority(&self) -> String {
+        if self.host.contains(':') {
+            format!("[{}]:{}", self.host, self.port)
+        } else {
+            format!("{}:{}", self.host, self.port)
+        }
+    }
+}
+
+/// `--resolve HOST[:PORT]=IP:PORT`: connect there instead of resolving HOST.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolveRule {
+    pub host: String,
+    pub port: Option<u16>,
+    pub addr: SocketAddr,
+}
+
+/// `--upstream-proxy http://[user:pass@]host:port`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamProxy {
+    pub host: String,
+    pub port: u16,
+    /// Ready-made `Proxy-Authorization` value.
+    pub authorization: Option<String>,
+}
+
+impl UpstreamProxy {
+    /// The proxy as shown to users: never with its credentials.
+    pub fn display(&self) -> String {
+        format!("http://{}:{}", self.host, self.port)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct DialConfig {
+    pub resolve: Vec<ResolveRule>,
+    pub extra_roots: Vec<CertificateDer<'static>>,
+    pub insecure: bool,
+    pub proxy: Option<UpstreamProxy>,
+    pub connect_timeout: Duration,
+}
+
+/// What dialing measured. `None` phases did not happen (an override skips dns).
+#[derive(Debug, Clone, Default)]
+pub struct DialInfo {
+    pub server_addr: Option<SocketAddr>,
+    pub dns_ms: Option<f64>,
+    pub connect_ms: Option<f64>,
+    pub tls_ms: Option<f64>,
+    pub tls_version: Option<String>,
+    pub alpn: Option<String>,
+    pub via_proxy: Option<String>,
+}
+
+pub struct Dialer {
+    cfg: DialConfig,
+    tls: Arc<ClientConfig>,
+}
+
+pub fn ms_since(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
+impl Dialer {
+    pub fn new(cfg: DialConfig) -> Result<Dialer, ProxyError> {
+        let tls = Arc::new(client_tls_config(&cfg)?);
+        Ok(Dialer { cfg, tls })
+    }
+
+    pub fn config(&self) -> &DialConfig {
+        &self.cfg
+    }
+
+    /// Open a byte stream to `target`: through the upstream proxy when configured, with TLS
+    /// when the target is https (unless `tls` is false: blind tunnels carry the client's TLS).
+    pub async fn dial(&self, target: &Target, tls: bool) -> Result<(BoxIo, DialInfo), ProxyError> {
+        let mut info = DialInfo::default();
+        let (tcp_host, tcp_port) = match &self.cfg.proxy {
+            Some(p) => (p.host.clone(), p.port),
+            None => (target.host.clone(), target.port),
+        };
+        let addrs = self.resolve(&tcp_host, tcp_port, &mut info).await?;
+        let mut tcp = self.connect(&addrs, &mut info).await?;
+        if let Some(proxy) = &self.cfg.proxy {
+            info.via_proxy = Some(proxy.display());
+            // Plain http goes to the proxy in absolute form; everything else is tunnelled.
+            if target.https || !tls {
+                proxy_connect(&mut tcp, proxy, target, self.cfg.connect_timeout).await?;
+            }
+        }
+        if !(tls && target.https) {
+            return Ok((Box::new(tcp), info));
+        }
+        let stream = self.handshake(tcp, target, &mut info).await?;
+        Ok((stream, info))
+    }
+
+    async fn resolve(
+        &self,
+        host: &str,
+        port: u16,
+        info: &mut DialInfo,
+    ) -> Result<Vec<SocketAddr>, ProxyError> {
+        if let Some(rule) = self
+            .cfg
+            .resolve
+            .iter()
+            .find(|r| r.host.eq_ignore_ascii_case(host) && r.port.is_none_or(|p| p == port))
+        {
+            return Ok(vec![rule.addr]);
+        }
+        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+            return Ok(vec![SocketAddr::new(ip, port)]);
+        }
+        let start = Instant::now();
+        let looked_up = tokio::time::timeout(
+            self.cfg.connect_timeout,
+            tokio::net::lookup_host((host, port)),
+        )
+        .await;
+        info.dns_ms = Some(ms_since(start));
+        let dns_err = |reason: String| ProxyError::Dns {
+            host: host.to_string(),
+            reason,
+        };
+        let addrs: Vec<SocketAddr> = match looked_up {
+            Err(_) => return Err(dns_err("lookup timed out".into())),
+            Ok(Err(e)) => return Err(dns_err(describe_dns_error(&e))),
+            Ok(Ok(addrs)) => addrs.collect(),
+        };
+        if addrs.is_empty() {
+            return Err(dns_err("no such host (no addresses)".into()));
+        }
+        Ok(addrs)
+    }
+
+    async fn connect(
+        &self,
+        addrs: &[SocketAddr],
+        info: &mut DialInfo,
+    ) -> Result<TcpStream, ProxyError> {
+        let start = Instant::now();
+        let mut last = None;
+        for addr in addrs {
+            let attempt = tokio::time::timeout(self.cfg.connect_timeout, TcpStream::connect(addr));
+            match attempt.await {
+                Ok(Ok(tcp)) => {
+                    let _ = tcp.set_nodelay(true);
+                    info.connect_ms = Some(ms_since(start));
+                    info.server_addr = Some(*addr);
+                    return Ok(tcp);
+                }
+                Ok(Err(e)) => {
+                    last = Some(ProxyError::Connect {
+                        addr: addr.to_string(),
+                        reason: describe_io_error(&e),
+                    })
+                }
+                Err(_) => {
+                    last = Some(ProxyError::ConnectTimeout {
+                        addr: addr.to_string(),
+                        after: self.cfg.connect_timeout,
+                    })
+                }
+            }
+        }
+        info.connect_ms = Some(ms_since(start));
+        Err(last.unwrap_or_else(|| ProxyError::Connect {
+            addr: String::new(),
+            reason: "no address to connect to".into(),
+        }))
+    }
+
+    async fn handshake(
+        &self,
+        tcp: TcpStream,
+        target: &Target,
+        info: &mut DialInfo,
+    ) -> Result<BoxIo, ProxyError> {
+        let tls_err = |reason: String| ProxyError::UpstreamTls {
+            host: target.host.clone(),
+            reason,
+        };
+        let name = ServerName::try_from(target.host.clone())
+            .map_err(|e| tls_err(format!("invalid server name: {e}")))?;
+        let connector = tokio_rustls::TlsConnector::from(self.tls.clone());
+        let start = Instant::now();
+        let handshake =
+            tokio::time::timeout(self.cfg.connect_timeout, connector.connect(name, tcp)).await;
+        info.tls_ms = Some(ms_since(start));
+        let stream = match handshake {
+            Err(_) => return Err(tls_err("handshake timed out".into())),
+            Ok(Err(e)) => return Err(tls_err(describe_tls_io_error(&e))),
+            Ok(Ok(s)) => s,
+        };
+        let (_, conn) = stream.get_ref();
+        info.tls_version = conn.protocol_version().map(tls_version_name);
+        info.alpn = conn
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        Ok(Box::new(stream))
+    }
+}
+
+pub fn tls_version_name(v: rustls::ProtocolVersion) -> String {
+    match v {
+        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
+        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// Ask the upstream proxy for a tunnel; anything but a 2xx is an `UpstreamProxy` error.
+async fn proxy_connect(
+    tcp: &mut TcpStream,
+    proxy: &UpstreamProxy,
+    target: &Target,
+    timeout: Duration,
+) -> Result<(), ProxyError> {
+    let fail = |reason: String| ProxyError::UpstreamProxy {
+        proxy: proxy.display(),
+        target: target.authority(),
+        reason,
+    };
+    let mut head = format!("CONNECT {0} HTTP/1.1\r\nHost: {0}\r\n", target.authority());
+    if let Some(auth) = &proxy.authorization {
+        head.push_str(&format!("Proxy-Authorization: {auth}\r\n"));
+    }
+    head.push_str("\r\n");
+    let exchange = async {
+        tcp.write_all(head.as_bytes()).await?;
+        read_connect_reply(tcp).await
+    };
+    let status_line = match tokio::time::timeout(timeout, exchange).await {
+        Err(_) => return Err(fail(format!("no answer within {timeout:?}"))),
+        Ok(Err(e)) => return Err(fail(describe_io_error(&e))),
+        Ok(Ok(line)) => line,
+    };
+    let code = status_line.split_whitespace().nth(1).unwrap_or("");
+    if code.starts_with('2') {
+        Ok(())
+    } else {
+        Err(fail(format!("answered {status_line:?}")))
+    }
+}
+
+/// Read the proxy's reply head byte-exactly (no read-ahead: the tunnel starts right after).
+async fn read_connect_reply(tcp: &mut TcpStream) -> std::io::Result<String> {
+    let mut reader = BufReader::with_capacity(1, tcp);
+    let mut status = String::new();
+    let mut line = String::new();
+    let mut total = 0usize;
+    loop {
+        line.clear();
+        let n = reader.read_line(&mut line).await?;
+        total += n;
+        if n == 0 || total > 16 * 1024 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                "malformed or oversized CONNECT reply",
+            ));
+        }
+        if status.is_empty() {
+            status = line.trim_end().to_string();
+        } else if line == "\r\n" || line == "\n" {
+            return Ok(status);
+        }
+    }
+}
+
+fn client_tls_config(cfg: &DialConfig) -> Result<ClientConfig, ProxyError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| ProxyError::Protocol(e.to_string()))?;
+    let mut config = if cfg.insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(AcceptAnyCert(provider)))
+            .with_no_client_auth()
+    } else {
+        let mut roots = RootCertStore::empty();
+        let native = rustls_native_certs::load_native_certs();
+        roots.add_parsable_certificates(native.certs);
+        roots.add_parsable_certificates(cfg.extra_roots.iter().cloned());
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(config)
+}
+
+/// `--insecure-upstream`: accept any certificate, still checking handshake signatures.
+#[derive(Debug)]
+struct AcceptAnyCert(Arc<rustls::crypto::CryptoProvider>);
+
+impl ServerCertVerifier for AcceptAnyCert {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algs = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algs)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algs = &self.0.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algs)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+fn describe_dns_error(e: &std::io::Error) -> String {
+    let text = e.to_string();
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("not known") || lower.contains("no address") || lower.contains("not found") {
+        format!("no such host ({text})")
+    } else {
+        text
+    }
+}
+
+pub fn describe_io_error(e: &std::io::Error) -> String {
+    use std::io::ErrorKind as K;
+    match e.kind() {
+        K::ConnectionRefused => "connection refused".into(),
+        K::ConnectionReset => "connection reset by peer".into(),
+        K::TimedOut => "timed out".into(),
+        K::UnexpectedEof => "unexpected EOF".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// TLS failures arrive as io errors wrapping a rustls error; unwrap it for a precise reason.
+pub fn describe_tls_io_error(e: &std::io::Error) -> String {
+    match e
+        .get_ref()
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+    {
+        Some(tls) => describe_tls_error(tls),
+        None => describe_io_error(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dialer(resolve: Vec<ResolveRule>) -> Dialer {
+        Dialer::new(DialConfig {
+            resolve,
+            extra_roots: vec![],
+            insecure: false,
+            proxy: None,
+            connect_timeout: Duration::from_secs(2),
+        })
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn resolve_override_skips_dns_and_matches_port_when_given() {
+        let addr: SocketAddr = "127.0.0.1:9".parse().unwrap();
+        let d = dialer(vec![ResolveRule {
+            host: "goproxy.test".into(),
+            port: Some(443),
+            addr,
+        }]);
+        let mut info = DialInfo::default();
+        assert_eq!(
+            d.resolve("GOPROXY.test", 443, &mut info).await.unwrap(),
+            vec![addr]
+        );
+        assert_eq!(info.dns_ms, None, "an override is not a dns lookup");
+        let other = d.resolve("goproxy.test", 80, &mut info).await;
+        assert!(other.is_err() || other.unwrap() != vec![addr]);
+    }
+
+    #[tokio::test]
+    async fn refused_port_is_a_connect_error() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let d = dialer(vec![]);
+        let target = Target {
+            https: false,
+            host: addr.ip().to_string(),
+            port: addr.port(),
+        };
+        let err = d.dial(&target, false).await.err().unwrap();
+        assert!(
+            matches!(&err, ProxyError::Connect { reason, .. } if reason == "connection refused"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_host_is_a_dns_error() {
+        let d = dialer(vec![]);
+        let target = Target {
+            https: true,
+            host: "nosuch.invalid".into(),
+            port: 443,
+        };
+        let err = d.dial(&target, true).await.err().unwrap();
+        assert!(matches!(err, ProxyError::Dns { .. }), "{err}");
+    }
+
+    #[test]
+    fn target_authority_brackets_ipv6() {
+        let t = Target {
+            https: true,
+            host: "::1".into(),
+            port: 8443,
+        };
+        assert_eq!(t.authority(), "[::1]:8443");
+    }
+}

@@ -1,0 +1,242 @@
+//! The proxy: accept loop, one task per client connection, graceful shutdown.
+//!
+//! A client connection speaks HTTP/1.1 to gomitm: absolute-form `http://` requests go to the
+//! exchange, `CONNECT` to `connect`, anything else gets a short help page (and `/ca.pem`).
+//! A failure in one connection never ends the accept loop.
+
+pub mod body;
+mod connect;
+pub mod dial;
+pub mod error;
+mod exchange;
+mod prefixed;
+pub mod upstream;
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::ca::CertAuthority;
+use crate::flow::{ErrorClass, Flow, FlowError, FlowState};
+use crate::store::Store;
+use body::ProxyBody;
+use dial::Target;
+use upstream::Upstream;
+
+/// Limit on a client's request head (line + headers); beyond it hyper answers 431.
+const MAX_HEAD_BYTES: usize = 64 * 1024;
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Clone)]
+pub struct ProxyOptions {
+    pub max_body_capture: usize,
+    pub no_intercept: Vec<HostGlob>,
+    /// Bound on waiting for a response head and on silence mid-body.
+    pub upstream_timeout: Option<Duration>,
+}
+
+/// Everything a connection task needs, shared.
+pub struct Ctx {
+    pub store: Arc<Store>,
+    pub upstream: Arc<Upstream>,
+    pub ca: Arc<CertAuthority>,
+    pub opts: ProxyOptions,
+    /// The address gomitm listens on, to refuse requests that would loop back to it.
+    pub listen_addr: SocketAddr,
+}
+
+impl Ctx {
+    fn is_own_address(&self, target: &Target) -> bool {
+        if target.port != self.listen_addr.port() {
+            return false;
+        }
+        match target.host.parse::<std::net::IpAddr>() {
+            Ok(ip) => {
+                ip == self.listen_addr.ip()
+                    || (self.listen_addr.ip().is_unspecified() && ip.is_loopback())
+            }
+            Err(_) => target.host.eq_ignore_ascii_case("localhost"),
+        }
+    }
+}
+
+/// A host pattern for `--no-intercept`: `*` matches any run of characters (`*.corp.example`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostGlob(String);
+
+impl HostGlob {
+    pub fn new(pattern: &str) -> HostGlob {
+        HostGlob(pattern.trim().to_ascii_lowercase())
+    }
+
+    pub fn matches(&self, host: &str) -> bool {
+        glob_match(self.0.as_bytes(), host.to_ascii_lowercase().as_bytes())
+    }
+}
+
+fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    match pattern.split_first() {
+        None => text.is_empty(),
+        Some((b'*', rest)) => (0..=text.len()).any(|i| glob_match(rest, &text[i..])),
+        Some((c, rest)) => text.first() == Some(c) && glob_match(rest, &text[1..]),
+    }
+}
+
+/// Accept clients until `shutdown` resolves. Each connection runs in its own task, so a
+/// panic or error there cannot end the loop.
+pub async fn serve(listener: TcpListener, ctx: Arc<Ctx>, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut shutdown => break,
+            a = listener.accept() => a,
+        };
+        match accepted {
+            Ok((stream, peer)) => {
+                let _ = stream.set_nodelay(true);
+                tokio::spawn(serve_client(ctx.clone(), stream, peer));
+            }
+            Err(e) => {
+                // Typically EMFILE: back off briefly instead of spinning.
+                tracing::warn!("accept failed: {e}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}
+
+async fn serve_client(ctx: Arc<Ctx>, stream: TcpStream, peer: SocketAddr) {
+    if spoke_tls_first(&stream).await {
+        let msg = "the client started TLS on gomitm's plain-HTTP proxy port: use http:// \
+                   (not https://) in HTTPS_PROXY, e.g. HTTPS_PROXY=http://127.0.0.1:8080";
+        tracing::warn!("{peer}: {msg}");
+        record_failure(
+            &ctx.store,
+            Some(peer),
+            ErrorClass::Protocol,
+            msg.to_string(),
+        );
+        return;
+    }
+    let store = ctx.store.clone();
+    let service = service_fn(move |req| {
+        let ctx = ctx.clone();
+        async move { Ok::<_, Infallible>(route(ctx, peer, req).await) }
+    });
+    let result = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .serve_connection(TokioIo::new(stream), service)
+        .with_upgrades()
+        .await;
+    if let Err(e) = result {
+        record_connection_error(&store, Some(peer), &e);
+    }
+}
+
+async fn spoke_tls_first(stream: &TcpStream) -> bool {
+    let mut first = [0u8; 1];
+    matches!(
+        tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await,
+        Ok(Ok(1)) if first[0] == 0x16
+    )
+}
+
+async fn route(ctx: Arc<Ctx>, peer: SocketAddr, req: Request<Incoming>) -> Response<ProxyBody> {
+    if req.method() == Method::CONNECT {
+        return connect::handle(ctx, peer, req).await;
+    }
+    if req.uri().scheme().is_none() {
+        return local_page(&ctx, &req);
+    }
+    let side = Arc::new(exchange::ClientSide {
+        client_addr: Some(peer),
+        tunnel: None,
+    });
+    exchange::handle(ctx, side, req).await
+}
+
+/// Requests addressed to gomitm itself: the CA certificate, or a pointer to the docs.
+fn local_page(ctx: &Ctx, req: &Request<Incoming>) -> Response<ProxyBody> {
+    let (ctype, status, text) = if req.uri().path() == "/ca.pem" {
+        (
+            "application/x-pem-file",
+            StatusCode::OK,
+            ctx.ca.cert_pem().to_string(),
+        )
+    } else {
+        let addr = ctx.listen_addr;
+        let text = format!(
+            "This is gomitm, a debugging proxy for the go command.\n\
+             Use it as a proxy: HTTPS_PROXY=http://{addr} HTTP_PROXY=http://{addr}\n\
+             The CA certificate is at http://{addr}/ca.pem\n"
+        );
+        ("text/plain; charset=utf-8", StatusCode::OK, text)
+    };
+    let mut resp = Response::new(
+        Full::new(Bytes::from(text))
+            .map_err(|n| match n {})
+            .boxed_unsync(),
+    );
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        http::header::CONTENT_TYPE,
+        http::HeaderValue::from_static(ctype),
+    );
+    resp
+}
+
+/// Connection-level failures that hyper answered itself (malformed request, head too large)
+/// still become flows; ordinary disconnects are only debug-logged.
+pub(crate) fn record_connection_error(store: &Store, peer: Option<SocketAddr>, e: &hyper::Error) {
+    if e.is_parse() || e.is_parse_too_large() || e.is_parse_version_h2() {
+        let msg = format!(
+            "malformed request from the client: {}",
+            body::error_chain(e)
+        );
+        record_failure(store, peer, ErrorClass::Protocol, msg);
+    } else if e.is_timeout() {
+        tracing::debug!("client connection timed out: {e}");
+    } else {
+        tracing::debug!("client connection ended: {e}");
+    }
+}
+
+fn record_failure(store: &Store, peer: Option<SocketAddr>, class: ErrorClass, message: String) {
+    let mut flow = Flow {
+        started_at_us: exchange::now_us(),
+        client_addr: peer.map(|p| p.to_string()),
+        state: FlowState::Done,
+        error: Some(FlowError { class, message }),
+        ..Flow::default()
+    };
+    flow.request.method = "-".into();
+    store.add(flow);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_globs_match_like_shell_patterns_case_insensitively() {
+        let g = HostGlob::new("*.corp.example");
+        assert!(g.matches("git.corp.example"));
+        assert!(g.matches("A.B.Corp.Example"));
+        assert!(!g.matches("corp.example"));
+        assert!(HostGlob::new("proxy.golang.org").matches("PROXY.golang.org"));
+        assert!(!HostGlob::new("proxy.golang.org").matches("proxy.golang.org.evil"));
+        assert!(HostGlob::new("*").matches("anything"));
+    }
+}

@@ -1,0 +1,385 @@
+//! The upstream connection pool: one pooled HTTP connection set per (scheme, host, port),
+//! h2 when the server offers it, and per-request timing (reuse, dns/connect/tls, wait).
+//!
+//! Written by hand rather than with a pooled client so that each flow can record how its
+//! connection was made. Knows nothing of flows or the store.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use http::{Request, Response, Uri, Version};
+use hyper::body::Incoming;
+use hyper::client::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+
+use super::body::{error_chain, ProxyBody};
+use super::dial::{DialInfo, Dialer, Target};
+use super::error::ProxyError;
+
+/// Idle HTTP/1.1 connections kept per target, and for how long.
+const MAX_IDLE_PER_TARGET: usize = 16;
+const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// How the connection a request went over was made.
+#[derive(Debug, Clone, Default)]
+pub struct ConnMeta {
+    pub id: u64,
+    pub dial: DialInfo,
+    pub h2: bool,
+}
+
+/// A response head from upstream, with how it was obtained.
+pub struct Sent {
+    pub response: Response<Incoming>,
+    pub meta: ConnMeta,
+    pub reused: bool,
+    /// When the request was handed to the connection (after dialing).
+    pub sent_at: Instant,
+    /// When the response head arrived.
+    pub head_at: Instant,
+}
+
+enum Sender {
+    H1(http1::SendRequest<ProxyBody>),
+    H2(http2::SendRequest<ProxyBody>),
+}
+
+struct IdleH1 {
+    sender: http1::SendRequest<ProxyBody>,
+    meta: ConnMeta,
+    since: Instant,
+}
+
+#[derive(Default)]
+struct Slots {
+    h2: Option<(http2::SendRequest<ProxyBody>, ConnMeta)>,
+    h1: Vec<IdleH1>,
+}
+
+pub struct Upstream {
+    dialer: Dialer,
+    /// Limit on waiting for a response head (the go command itself has none).
+    head_timeout: Option<Duration>,
+    pool: Mutex<HashMap<Target, Slots>>,
+    next_conn_id: AtomicU64,
+}
+
+impl Upstream {
+    pub fn new(dialer: Dialer, head_timeout: Option<Duration>) -> Arc<Upstream> {
+        Arc::new(Upstream {
+            dialer,
+            head_timeout,
+            pool: Mutex::new(HashMap::new()),
+            next_conn_id: AtomicU64::new(1),
+        })
+    }
+
+    pub fn dialer(&self) -> &Dialer {
+        &self.dialer
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Target, Slots>> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Send `req` (absolute URI) to `target`, reusing a pooled connection when one is free.
+    pub async fn send(
+        self: &Arc<Self>,
+        target: &Target,
+        req: Request<ProxyBody>,
+    ) -> Result<Sent, ProxyError> {
+        let (sender, meta, reused) = match self.checkout(target) {
+            Some((sender, meta)) => (sender, meta, true),
+            None => {
+                let (sender, meta) = self.connect(target).await?;
+                (sender, meta, false)
+            }
+        };
+        self.send_on(target, sender, meta, reused, req).await
+    }
+
+    async fn send_on(
+        self: &Arc<Self>,
+        target: &Target,
+        sender: Sender,
+        meta: ConnMeta,
+        reused: bool,
+        req: Request<ProxyBody>,
+    ) -> Result<Sent, ProxyError> {
+        let via_proxy = meta.dial.via_proxy.is_some();
+        let req = shape_request(req, target, meta.h2, via_proxy && !target.https);
+        let sent_at = Instant::now();
+        let result = match sender {
+            Sender::H2(mut s) => self.timed(target, s.try_send_request(req)).await,
+            Sender::H1(mut s) => {
+                let fut = s.try_send_request(req);
+                let result = self.timed(target, fut).await;
+                if result.is_ok() {
+                    self.return_when_ready(target.clone(), s, meta.clone());
+                }
+                result
+            }
+        };
+        match result {
+            Ok(response) => Ok(Sent {
+                response,
+                meta,
+                reused,
+                sent_at,
+                head_at: Instant::now(),
+            }),
+            // A pooled connection the server closed meanwhile: the request was never sent,
+            // so it is safe to send it again on a fresh connection.
+            Err(SendFailure::NotSent(req)) if reused => {
+                self.forget_h2(target, meta.id);
+                let (sender, meta) = self.connect(target).await?;
+                Box::pin(self.send_on(target, sender, meta, false, *req)).await
+            }
+            Err(SendFailure::NotSent(_)) => {
+                Err(reset(target, "connection closed before sending".into()))
+            }
+            Err(SendFailure::Failed(e)) => {
+                if meta.h2 {
+                    self.forget_h2(target, meta.id);
+                }
+                Err(e)
+            }
+        }
+    }
+
+    async fn timed<F>(&self, target: &Target, fut: F) -> Result<Response<Incoming>, SendFailure>
+    where
+        F: std::future::Future<
+            Output = Result<
+                Response<Incoming>,
+                hyper::client::conn::TrySendError<Request<ProxyBody>>,
+            >,
+        >,
+    {
+        let outcome = match self.head_timeout {
+            Some(after) => match tokio::time::timeout(after, fut).await {
+                Ok(r) => r,
+                Err(_) => {
+                    return Err(SendFailure::Failed(ProxyError::UpstreamTimeout {
+                        host: target.host.clone(),
+                        after,
+                    }))
+                }
+            },
+            None => fut.await,
+        };
+        outcome.map_err(|mut e| match e.take_message() {
+            Some(req) => SendFailure::NotSent(Box::new(req)),
+            None => SendFailure::Failed(classify_hyper_error(target, e.error())),
+        })
+    }
+
+    fn checkout(&self, target: &Target) -> Option<(Sender, ConnMeta)> {
+        let mut pool = self.lock();
+        let slots = pool.get_mut(target)?;
+        if let Some((sender, meta)) = &slots.h2 {
+            if !sender.is_closed() && sender.is_ready() {
+                return Some((Sender::H2(sender.clone()), meta.clone()));
+            }
+            slots.h2 = None;
+        }
+        while let Some(idle) = slots.h1.pop() {
+            if idle.since.elapsed() < IDLE_TIMEOUT && idle.sender.is_ready() {
+                return Some((Sender::H1(idle.sender), idle.meta));
+            }
+        }
+        None
+    }
+
+    fn forget_h2(&self, target: &Target, conn_id: u64) {
+        let mut pool = self.lock();
+        if let Some(slots) = pool.get_mut(target) {
+            if slots.h2.as_ref().is_some_and(|(_, m)| m.id == conn_id) {
+                slots.h2 = None;
+            }
+        }
+    }
+
+    /// An HTTP/1.1 connection is free again once the response body has been read to its end.
+    fn return_when_ready(
+        self: &Arc<Self>,
+        target: Target,
+        mut sender: http1::SendRequest<ProxyBody>,
+        meta: ConnMeta,
+    ) {
+        let this = self.clone();
+        tokio::spawn(async move {
+            if sender.ready().await.is_err() {
+                return;
+            }
+            let mut pool = this.lock();
+            let slots = pool.entry(target).or_default();
+            if slots.h1.len() < MAX_IDLE_PER_TARGET {
+                slots.h1.push(IdleH1 {
+                    sender,
+                    meta,
+                    since: Instant::now(),
+                });
+            }
+        });
+    }
+
+    async fn connect(&self, target: &Target) -> Result<(Sender, ConnMeta), ProxyError> {
+        let (io, dial) = self.dialer.dial(target, true).await?;
+        let id = self.next_conn_id.fetch_add(1, Ordering::Relaxed);
+        let h2 = dial.alpn.as_deref() == Some("h2");
+        let meta = ConnMeta { id, dial, h2 };
+        let io = TokioIo::new(io);
+        let handshake_err =
+            |e: hyper::Error| reset(target, format!("HTTP handshake: {}", error_chain(&e)));
+        if h2 {
+            let (sender, conn) = http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .handshake(io)
+                .await
+                .map_err(handshake_err)?;
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!("upstream h2 connection ended: {e}");
+                }
+            });
+            self.lock().entry(target.clone()).or_default().h2 =
+                Some((sender.clone(), meta.clone()));
+            Ok((Sender::H2(sender), meta))
+        } else {
+            let (sender, conn) = http1::Builder::new()
+                .handshake(io)
+                .await
+                .map_err(handshake_err)?;
+            tokio::spawn(async move {
+                if let Err(e) = conn.await {
+                    tracing::debug!("upstream http/1.1 connection ended: {e}");
+                }
+            });
+            Ok((Sender::H1(sender), meta))
+        }
+    }
+}
+
+enum SendFailure {
+    NotSent(Box<Request<ProxyBody>>),
+    Failed(ProxyError),
+}
+
+fn reset(target: &Target, reason: String) -> ProxyError {
+    ProxyError::UpstreamReset {
+        host: target.host.clone(),
+        reason,
+    }
+}
+
+fn classify_hyper_error(target: &Target, e: &hyper::Error) -> ProxyError {
+    let reason = error_chain(e);
+    if e.is_parse() || e.is_parse_status() {
+        return ProxyError::Protocol(format!("invalid response from {}: {reason}", target.host));
+    }
+    reset(target, reason)
+}
+
+/// Fit the request to the connection: h2 wants an absolute URI and no Host header; HTTP/1.1
+/// wants origin-form and a Host header, except towards an upstream proxy for plain http.
+fn shape_request(
+    mut req: Request<ProxyBody>,
+    target: &Target,
+    h2: bool,
+    absolute_form: bool,
+) -> Request<ProxyBody> {
+    let scheme = if target.https { "https" } else { "http" };
+    let default_port = if target.https { 443 } else { 80 };
+    let authority = if target.port == default_port {
+        host_for_authority(&target.host)
+    } else {
+        target.authority()
+    };
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let uri_text = if h2 || absolute_form {
+        format!("{scheme}://{authority}{path}")
+    } else {
+        path
+    };
+    if let Ok(uri) = uri_text.parse::<Uri>() {
+        *req.uri_mut() = uri;
+    }
+    if h2 {
+        *req.version_mut() = Version::HTTP_2;
+        req.headers_mut().remove(http::header::HOST);
+    } else {
+        *req.version_mut() = Version::HTTP_11;
+        if !req.headers().contains_key(http::header::HOST) {
+            if let Ok(v) = http::HeaderValue::from_str(&authority) {
+                req.headers_mut().insert(http::header::HOST, v);
+            }
+        }
+    }
+    req
+}
+
+fn host_for_authority(host: &str) -> String {
+    if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body_util::{BodyExt, Empty};
+
+    fn req(uri: &str) -> Request<ProxyBody> {
+        let body = Empty::new().map_err(|never| match never {}).boxed_unsync();
+        Request::builder().uri(uri).body(body).unwrap()
+    }
+
+    fn target(https: bool, port: u16) -> Target {
+        Target {
+            https,
+            host: "goproxy.test".into(),
+            port,
+        }
+    }
+
+    #[test]
+    fn h1_gets_origin_form_and_a_host_header() {
+        let r = shape_request(req("/x/@v/list?a=1"), &target(true, 443), false, false);
+        assert_eq!(r.uri().to_string(), "/x/@v/list?a=1");
+        assert_eq!(r.headers()[http::header::HOST], "goproxy.test");
+        assert_eq!(r.version(), Version::HTTP_11);
+    }
+
+    #[test]
+    fn h2_gets_an_absolute_uri_and_no_host_header() {
+        let mut r = req("/x");
+        r.headers_mut().insert(
+            http::header::HOST,
+            http::HeaderValue::from_static("goproxy.test"),
+        );
+        let r = shape_request(r, &target(true, 8443), true, false);
+        assert_eq!(r.uri().to_string(), "https://goproxy.test:8443/x");
+        assert!(r.headers().get(http::header::HOST).is_none());
+    }
+
+    #[test]
+    fn plain_http_through_an_upstream_proxy_keeps_absolute_form() {
+        let r = shape_request(
+            req("http://goproxy.test/x"),
+            &target(false, 80),
+            false,
+            true,
+        );
+        assert_eq!(r.uri().to_string(), "http://goproxy.test/x");
+        assert_eq!(r.headers()[http::header::HOST], "goproxy.test");
+    }
+}
