@@ -99,6 +99,11 @@ impl Store {
             snapshot
         };
         let _ = self.events.send(Event::Added(snapshot.clone()));
+        // Failures recorded in one step (a refused CONNECT, a client TLS abort) are born
+        // finished; observers that follow finished flows must see them too.
+        if snapshot.is_done() {
+            let _ = self.events.send(Event::Done(snapshot.clone()));
+        }
         snapshot
     }
 

@@ -1,2 +1,3 @@
 pub mod fixture;
+pub mod gomitm;
 pub mod tools;

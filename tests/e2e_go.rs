@@ -1,0 +1,354 @@
+//! End to end with the real go command and git through the real gomitm binary, against the
+//! TLS fixture on 127.0.0.1 (reached through made-up names that gomitm `--resolve`s).
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use serde_json::Value;
+use support::fixture::{Fixture, FixtureOptions, BROKEN_MODULE};
+use support::gomitm::{error_class, path_arg, resolve_args, summary, url_of, Gomitm};
+use support::tools::{clean_go_env, git_binary, go_binaries, go_version, run_with_timeout};
+
+const GO_TIMEOUT: Duration = Duration::from_secs(180);
+
+fn workspace(go_mod: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(tmp.path().join("work")).expect("work dir");
+    std::fs::write(tmp.path().join("work/go.mod"), go_mod).expect("go.mod");
+    tmp
+}
+
+fn root_go_mod() -> String {
+    let requires: String = Fixture::modules()
+        .iter()
+        .map(|(path, version)| format!("\t{path} {version}\n"))
+        .collect();
+    format!("module e2e\n\ngo 1.19\n\nrequire (\n{requires})\n")
+}
+
+/// Run go through gomitm: HTTPS_PROXY set, trusting `ca` (gomitm's CA unless a test says).
+fn go_through(
+    go: &Path,
+    proxy: &Gomitm,
+    ca: &Path,
+    tmp: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Output {
+    let mut cmd = Command::new(go);
+    cmd.args(args).current_dir(tmp.join("work"));
+    clean_go_env(&mut cmd, tmp);
+    cmd.env("HTTPS_PROXY", proxy.proxy_url())
+        .env("HTTP_PROXY", proxy.proxy_url())
+        .env("SSL_CERT_FILE", ca)
+        .env("GIT_SSL_CAINFO", ca);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    run_with_timeout(&mut cmd, GO_TIMEOUT)
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn entries(har: &Value) -> &Vec<Value> {
+    har["log"]["entries"].as_array().expect("log.entries")
+}
+
+fn gomitm_for(fx: &Fixture, hosts: &[&str], extra: &[String]) -> Gomitm {
+    let mut args = resolve_args(hosts, fx.addr);
+    args.extend(path_arg("--extra-root", &fx.ca_pem));
+    args.extend(extra.iter().cloned());
+    Gomitm::start(&args)
+}
+
+#[test]
+fn go_mod_download_through_gomitm_records_every_request_with_timings() {
+    let fx = Fixture::start();
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let mut proxy = gomitm_for(&fx, &["goproxy.test"], &[]);
+        let tmp = workspace(&root_go_mod());
+        let out = go_through(
+            &go,
+            &proxy,
+            &proxy.ca_pem(),
+            tmp.path(),
+            &[("GOPROXY", "https://goproxy.test")],
+            &["mod", "download"],
+        );
+        assert!(
+            out.status.success(),
+            "{version}: go mod download failed\n{}",
+            text(&out)
+        );
+
+        let har = proxy.stop();
+        let entries = entries(&har);
+        for (module, ver) in Fixture::modules() {
+            let escaped = module.replace("Upper", "%21upper");
+            for ext in ["mod", "zip"] {
+                let suffix = format!("/{escaped}/@v/{ver}.{ext}");
+                let e = entries
+                    .iter()
+                    .find(|e| {
+                        e["request"]["url"]
+                            .as_str()
+                            .is_some_and(|u| u.ends_with(&suffix))
+                    })
+                    .unwrap_or_else(|| panic!("{version}: no HAR entry for {suffix}"));
+                assert_eq!(e["response"]["status"], 200, "{version} {suffix}");
+                assert!(
+                    e["response"]["content"]["size"].as_u64().unwrap() > 0,
+                    "{suffix}"
+                );
+                assert!(e["timings"]["wait"].as_f64().unwrap() >= 0.0);
+                assert!(e["time"].as_f64().unwrap() >= 0.0);
+                assert!(e["request"]["url"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("https://goproxy.test/"));
+                assert_eq!(e["serverIPAddress"], "127.0.0.1");
+            }
+        }
+        // The first request on a new upstream connection carries connect and TLS times;
+        // reused connections leave them out (-1) instead of pretending zero.
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["timings"]["connect"].as_f64() > Some(0.0)),
+            "{version}: no connect timing"
+        );
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["timings"]["ssl"].as_f64() > Some(0.0)),
+            "{version}: no ssl timing"
+        );
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["timings"]["connect"].as_f64() == Some(-1.0)),
+            "{version}: no reused connection"
+        );
+        assert!(
+            entries.iter().all(|e| e.get("_error").is_none()),
+            "{version}: unexpected failure"
+        );
+        // Go speaks h2 to gomitm when offered; gomitm speaks h2 to an h2 upstream.
+        assert!(
+            entries
+                .iter()
+                .all(|e| e["request"]["httpVersion"] == "HTTP/2"),
+            "{version}"
+        );
+        assert!(
+            entries
+                .iter()
+                .all(|e| e["response"]["httpVersion"] == "HTTP/2"),
+            "{version}"
+        );
+        // gomitm adds nothing to the requests it forwards.
+        for r in fx.requests() {
+            for (name, _) in &r.headers {
+                let n = name.to_ascii_lowercase();
+                assert!(
+                    !["via", "forwarded", "x-forwarded-for", "proxy-authorization"]
+                        .contains(&n.as_str()),
+                    "{n} added"
+                );
+            }
+        }
+        fx.clear_requests();
+        eprintln!("{version}: {} HAR entries", entries.len());
+    }
+}
+
+#[test]
+fn go_get_direct_fetches_through_git_smart_http_and_records_it() {
+    let Some(git) = git_binary() else { return };
+    let fx = Fixture::start();
+    assert!(
+        fx.has_git(),
+        "the fixture could not set up its git repository"
+    );
+    let path_env = format!(
+        "{}:{}",
+        git.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let mut proxy = gomitm_for(&fx, &["git.test"], &[]);
+        let tmp = workspace("module e2e\n\ngo 1.19\n");
+        let env = [("GOPROXY", "direct"), ("PATH", path_env.as_str())];
+        let out = go_through(
+            &go,
+            &proxy,
+            &proxy.ca_pem(),
+            tmp.path(),
+            &env,
+            &["get", "git.test/hello@v1.0.0"],
+        );
+        assert!(
+            out.status.success(),
+            "{version}: go get via git failed\n{}",
+            text(&out)
+        );
+        let flows = proxy.flows();
+        let discovery = flows.iter().find(|f| url_of(f).contains("/hello?go-get=1"));
+        assert!(
+            discovery.is_some_and(|f| f["response"]["status"] == 200),
+            "{version}: no discovery flow"
+        );
+        let refs = flows
+            .iter()
+            .find(|f| url_of(f).contains("/hello.git/info/refs?service=git-upload-pack"))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{version}: no info/refs flow: {:?}",
+                    flows.iter().map(summary).collect::<Vec<_>>()
+                )
+            });
+        let ua = header(refs, "user-agent").unwrap_or_default();
+        assert!(
+            ua.starts_with("git/"),
+            "{version}: git user agent, got {ua:?}"
+        );
+        assert!(
+            flows.iter().any(|f| f["request"]["method"] == "POST"
+                && url_of(f).ends_with("/hello.git/git-upload-pack")
+                && f["response"]["status"] == 200),
+            "{version}: no git-upload-pack POST"
+        );
+        let har = proxy.stop();
+        assert!(entries(&har).iter().any(|e| e["request"]["url"]
+            .as_str()
+            .unwrap_or("")
+            .contains("info/refs")));
+    }
+}
+
+fn header(flow: &Value, name: &str) -> Option<String> {
+    flow["request"]["headers"].as_array()?.iter().find_map(|h| {
+        let pair = h.as_array()?;
+        (pair[0].as_str()?.eq_ignore_ascii_case(name))
+            .then(|| pair[1].as_str().unwrap_or("").to_string())
+    })
+}
+
+/// One go run per failure, each checked in go's own output and in gomitm's record.
+#[test]
+fn failures_reach_go_output_and_the_store_with_the_right_class() {
+    let fx = Fixture::start();
+    let untrusted = Fixture::start_with(FixtureOptions {
+        untrusted: true,
+        ..FixtureOptions::default()
+    });
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let mut args = resolve_args(&["goproxy.test"], fx.addr);
+        args.extend(resolve_args(&["refused.test"], closed));
+        args.extend(resolve_args(&["badcert.test"], untrusted.addr));
+        args.extend(path_arg("--extra-root", &fx.ca_pem));
+        let proxy = Gomitm::start(&args);
+        let ca = proxy.ca_pem();
+        let cases: [(&str, &str, PathBuf, &str, &[&str]); 5] = [
+            (
+                "https://nosuch.invalid",
+                "example.test/mod01@v1.0.0",
+                ca.clone(),
+                "dns",
+                &["dns lookup of nosuch.invalid failed"],
+            ),
+            (
+                "https://refused.test",
+                "example.test/mod01@v1.0.0",
+                ca.clone(),
+                "connect",
+                &["connection refused"],
+            ),
+            (
+                "https://badcert.test",
+                "example.test/mod01@v1.0.0",
+                ca.clone(),
+                "upstream_tls",
+                &["unknown authority"],
+            ),
+            (
+                "https://goproxy.test",
+                BROKEN_MODULE,
+                ca.clone(),
+                "upstream_reset",
+                &["unexpected EOF", "INTERNAL_ERROR"],
+            ),
+            // The client trusts only the fixture's CA, not gomitm's.
+            (
+                "https://goproxy.test",
+                "example.test/mod02@v1.0.0",
+                fx.ca_pem.clone(),
+                "client_tls",
+                &["certificate signed by unknown authority"],
+            ),
+        ];
+        for (goproxy, module, trust, class, expect) in cases {
+            let tmp = workspace("module e2e\n\ngo 1.19\n");
+            let spec = if module == BROKEN_MODULE {
+                format!("{module}@v1.0.0")
+            } else {
+                module.to_string()
+            };
+            let out = go_through(
+                &go,
+                &proxy,
+                &trust,
+                tmp.path(),
+                &[("GOPROXY", goproxy)],
+                &["mod", "download", &spec],
+            );
+            let all = text(&out);
+            assert!(
+                !out.status.success(),
+                "{version} {class}: go should fail\n{all}"
+            );
+            assert!(
+                expect.iter().any(|e| all.contains(e)),
+                "{version} {class}: go output lacks {expect:?}\n{all}"
+            );
+            let host = goproxy.trim_start_matches("https://");
+            let flow = proxy.wait_for_flow(&format!("with class {class}"), |f| {
+                error_class(f) == class && url_of(f).contains(host)
+            });
+            assert!(!flow["error"]["message"].as_str().unwrap_or("").is_empty());
+        }
+        // The proxy kept serving through all of that.
+        let tmp = workspace("module e2e\n\ngo 1.19\n");
+        let ok = go_through(
+            &go,
+            &proxy,
+            &ca,
+            tmp.path(),
+            &[("GOPROXY", "https://goproxy.test")],
+            &["mod", "download", "example.test/mod03@v1.0.0"],
+        );
+        assert!(
+            ok.status.success(),
+            "{version}: proxy stopped serving\n{}",
+            text(&ok)
+        );
+    }
+}

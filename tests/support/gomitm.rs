@@ -1,0 +1,200 @@
+//! Runs the real gomitm binary on 127.0.0.1:0 with a fresh CA, and reads what it recorded
+//! (the JSON-lines stream of finished flows, and the HAR written on SIGTERM).
+#![allow(dead_code)]
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub struct Gomitm {
+    child: Option<Child>,
+    pub addr: SocketAddr,
+    pub dir: tempfile::TempDir,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl Gomitm {
+    /// Start `gomitm proxy` with `extra` arguments; CA, HAR and JSONL live in a temp dir.
+    pub fn start(extra: &[String]) -> Gomitm {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(dir, extra)
+    }
+
+    pub fn start_in(dir: tempfile::TempDir, extra: &[String]) -> Gomitm {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
+        cmd.arg("proxy")
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .arg("--ca-dir")
+            .arg(dir.path().join("ca"))
+            .arg("--har-out")
+            .arg(dir.path().join("out.har"))
+            .arg("--jsonl")
+            .arg(dir.path().join("flows.jsonl"))
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("spawn gomitm");
+        let stderr = child.stderr.take().expect("stderr");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = lines.clone();
+        std::thread::spawn(move || {
+            let mut first = true;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if first {
+                    let _ = tx.send(line.clone());
+                    first = false;
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let first = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("gomitm printed no first line within 30 s");
+        let addr = first
+            .strip_prefix("gomitm: listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line: {first:?}"))
+            .parse()
+            .expect("listening address");
+        Gomitm {
+            child: Some(child),
+            addr,
+            dir,
+            stderr: lines,
+        }
+    }
+
+    pub fn proxy_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).expect("running")
+    }
+
+    /// The gomitm CA certificate (what a client must trust).
+    pub fn ca_pem(&self) -> PathBuf {
+        self.dir.path().join("ca").join("gomitm-ca.pem")
+    }
+
+    pub fn har_path(&self) -> PathBuf {
+        self.dir.path().join("out.har")
+    }
+
+    pub fn stderr(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Finished flows so far, as gomitm wrote them (`--jsonl`).
+    pub fn flows(&self) -> Vec<Value> {
+        let text = std::fs::read_to_string(self.dir.path().join("flows.jsonl")).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Wait until some finished flow satisfies `pred`; panics with what was seen on timeout.
+    pub fn wait_for_flow(&self, what: &str, pred: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(f) = self.flows().into_iter().find(|f| pred(f)) {
+                return f;
+            }
+            if Instant::now() > deadline {
+                panic!(
+                    "no flow {what} within 20 s; flows: {:#?}\nstderr: {:#?}",
+                    self.flows().iter().map(summary).collect::<Vec<_>>(),
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Peak resident set size of the gomitm process so far, in KiB (VmHWM).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// SIGTERM, wait for exit, and return the HAR it wrote.
+    pub fn stop(&mut self) -> Value {
+        let mut child = self.child.take().expect("running");
+        // SAFETY: plain kill(2) on the PID of the child this harness spawned.
+        unsafe {
+            libc::kill(child.id() as i32, libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait") {
+                break s;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("gomitm did not exit within 20 s of SIGTERM");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(
+            status.success(),
+            "gomitm exited with {status}; stderr: {:#?}",
+            self.stderr()
+        );
+        let text = std::fs::read_to_string(self.har_path()).expect("HAR written on exit");
+        serde_json::from_str(&text).expect("HAR is JSON")
+    }
+}
+
+impl Drop for Gomitm {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// `#id METHOD url status error` for panic messages.
+pub fn summary(f: &Value) -> String {
+    format!(
+        "#{} {} {} {} {}",
+        f["id"],
+        f["request"]["method"].as_str().unwrap_or(""),
+        f["request"]["url"].as_str().unwrap_or(""),
+        f["response"]["status"],
+        f["error"]
+    )
+}
+
+pub fn url_of(f: &Value) -> &str {
+    f["request"]["url"].as_str().unwrap_or("")
+}
+
+pub fn error_class(f: &Value) -> &str {
+    f["error"]["class"].as_str().unwrap_or("")
+}
+
+/// `--resolve HOST:443=ADDR` arguments for each host.
+pub fn resolve_args(hosts: &[&str], addr: SocketAddr) -> Vec<String> {
+    hosts
+        .iter()
+        .flat_map(|h| ["--resolve".to_string(), format!("{h}:443={addr}")])
+        .collect()
+}
+
+pub fn path_arg(flag: &str, p: &Path) -> Vec<String> {
+    vec![flag.to_string(), p.display().to_string()]
+}
