@@ -56,9 +56,10 @@ pub struct CapturingBody<B> {
     on_done: Option<OnDone>,
 }
 
-impl<B> CapturingBody<B> {
+impl<B: Body> CapturingBody<B> {
     pub fn new(inner: B, cap: usize, on_done: impl FnOnce(BodyOutcome) + Send + 'static) -> Self {
-        CapturingBody {
+        let empty = inner.is_end_stream();
+        let mut body = CapturingBody {
             inner,
             cap,
             data: Vec::new(),
@@ -66,9 +67,16 @@ impl<B> CapturingBody<B> {
             first_frame_at: None,
             idle: None,
             on_done: Some(Box::new(on_done)),
+        };
+        // An empty body (a GET, a 204) may never be polled: it is complete as it stands.
+        if empty {
+            body.finish(BodyEnd::Complete);
         }
+        body
     }
+}
 
+impl<B> CapturingBody<B> {
     /// Fail the body when no frame arrives for `timeout` (a stalled upstream).
     pub fn with_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.idle = timeout.map(|d| (d, Box::pin(tokio::time::sleep(d))));
@@ -266,6 +274,17 @@ mod tests {
         );
         assert_eq!(o.capture.data, b"abc");
         assert!(!o.capture.complete);
+    }
+
+    #[tokio::test]
+    async fn an_empty_body_is_complete_without_being_polled() {
+        let (slot, done) = collect_outcome();
+        let body = CapturingBody::new(http_body_util::Empty::<Bytes>::new(), 10, done);
+        assert!(body.is_end_stream());
+        drop(body);
+        let o = slot.lock().unwrap().take().unwrap();
+        assert_eq!(o.end, BodyEnd::Complete);
+        assert!(o.capture.complete);
     }
 
     #[tokio::test]
