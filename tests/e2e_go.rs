@@ -265,7 +265,7 @@ fn failures_reach_go_output_and_the_store_with_the_right_class() {
         args.extend(resolve_args(&["refused.test"], closed));
         args.extend(resolve_args(&["badcert.test"], untrusted.addr));
         args.extend(path_arg("--extra-root", &fx.ca_pem));
-        let proxy = Gomitm::start(&args);
+        let mut proxy = Gomitm::start(&args);
         let ca = proxy.ca_pem();
         let cases: [(&str, &str, PathBuf, &str, &[&str]); 5] = [
             (
@@ -350,5 +350,19 @@ fn failures_reach_go_output_and_the_store_with_the_right_class() {
             "{version}: proxy stopped serving\n{}",
             text(&ok)
         );
+        // Failed flows are in the HAR too, each with its class.
+        let har = proxy.stop();
+        for class in [
+            "dns",
+            "connect",
+            "upstream_tls",
+            "upstream_reset",
+            "client_tls",
+        ] {
+            assert!(
+                entries(&har).iter().any(|e| e["_error"]["class"] == class),
+                "{version}: HAR lacks a {class} entry"
+            );
+        }
     }
 }

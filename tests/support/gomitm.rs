@@ -154,6 +154,11 @@ impl Gomitm {
             self.stderr()
         );
         let text = std::fs::read_to_string(self.har_path()).expect("HAR written on exit");
+        // For checking HARs with outside validators: GOMITM_KEEP_HAR=dir keeps a copy.
+        if let Some(dir) = std::env::var_os("GOMITM_KEEP_HAR") {
+            let name = format!("gomitm-{}-{}.har", std::process::id(), self.addr.port());
+            let _ = std::fs::write(PathBuf::from(dir).join(name), &text);
+        }
         serde_json::from_str(&text).expect("HAR is JSON")
     }
 }
