@@ -19,10 +19,10 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use super::body::ProxyBody;
 use super::dial::{describe_tls_io_error, ms_since, Target};
 use super::error::{error_response, ProxyError};
-use super::exchange::{self, now_us, ClientSide, TunnelSide};
+use super::exchange::{self, headers_of, now_us, ClientSide, TunnelSide};
 use super::prefixed::Prefixed;
 use super::Ctx;
-use crate::flow::{ErrorClass, Flow, FlowError, FlowKind, FlowState, TunnelStats};
+use crate::flow::{ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers, TunnelStats};
 
 /// How long a client may take to send its first bytes (the ClientHello) after CONNECT.
 const FIRST_BYTES_TIMEOUT: Duration = Duration::from_secs(30);
@@ -32,12 +32,17 @@ pub async fn handle(
     client_addr: std::net::SocketAddr,
     req: Request<Incoming>,
 ) -> Response<ProxyBody> {
+    // The CONNECT's own headers (User-Agent tells go from git) travel with tunnel flows.
+    let client = Origin {
+        addr: client_addr,
+        headers: headers_of(req.headers()),
+    };
     let Some(target) = parse_authority(&req) else {
         let text = format!(
             "gomitm: CONNECT needs host:port, got {:?}\n",
             req.uri().to_string()
         );
-        let mut flow = tunnel_flow(client_addr, &req.uri().to_string());
+        let mut flow = tunnel_flow(&client, &req.uri().to_string());
         finish(
             &mut flow,
             Some((ErrorClass::Protocol, text.trim().to_string())),
@@ -50,7 +55,7 @@ pub async fn handle(
             "{} is gomitm itself (a proxy loop)",
             target.authority()
         ));
-        let mut flow = tunnel_flow(client_addr, &target.authority());
+        let mut flow = tunnel_flow(&client, &target.authority());
         finish(&mut flow, Some((e.class(), e.to_string())));
         ctx.store.add(flow);
         return e.to_response();
@@ -61,11 +66,11 @@ pub async fn handle(
         .iter()
         .any(|g| g.matches(&target.host))
     {
-        return blind(ctx, client_addr, req, target, Bytes::new()).await;
+        return blind(ctx, client, req, target).await;
     }
     tokio::spawn(async move {
         match hyper::upgrade::on(req).await {
-            Ok(upgraded) => intercept(ctx, client_addr, TokioIo::new(upgraded), target).await,
+            Ok(upgraded) => intercept(ctx, client, TokioIo::new(upgraded), target).await,
             Err(e) => tracing::debug!("CONNECT upgrade failed: {e}"),
         }
     });
@@ -92,17 +97,25 @@ fn empty(status: StatusCode) -> Response<ProxyBody> {
     resp
 }
 
-fn tunnel_flow(client_addr: std::net::SocketAddr, authority: &str) -> Flow {
+/// Who opened a tunnel: the client's address and its CONNECT request headers.
+#[derive(Debug, Clone)]
+struct Origin {
+    addr: std::net::SocketAddr,
+    headers: Headers,
+}
+
+fn tunnel_flow(client: &Origin, authority: &str) -> Flow {
     let mut flow = Flow {
         kind: FlowKind::Tunnel,
         started_at_us: now_us(),
-        client_addr: Some(client_addr.to_string()),
+        client_addr: Some(client.addr.to_string()),
         tunnel: Some(TunnelStats::default()),
         ..Flow::default()
     };
     flow.request.method = "CONNECT".into();
     flow.request.url = authority.to_string();
     flow.request.http_version = "HTTP/1.1".into();
+    flow.request.headers = client.headers.clone();
     flow
 }
 
@@ -112,7 +125,7 @@ fn finish(flow: &mut Flow, error: Option<(ErrorClass, String)>) {
 }
 
 /// After the 200: sniff; TLS is intercepted, anything else is tunnelled as it is.
-async fn intercept<IO>(ctx: Arc<Ctx>, client_addr: std::net::SocketAddr, mut io: IO, target: Target)
+async fn intercept<IO>(ctx: Arc<Ctx>, client: Origin, mut io: IO, target: Target)
 where
     IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
@@ -127,19 +140,15 @@ where
     }
     let io = Prefixed::new(first.freeze(), io);
     if io.prefix().first() == Some(&0x16) {
-        serve_tls(ctx, client_addr, io, target).await;
+        serve_tls(ctx, client, io, target).await;
     } else {
         let prefix = io.prefix().clone();
-        run_tunnel(ctx, client_addr, io.into_inner(), target, prefix).await;
+        run_tunnel(ctx, client, io.into_inner(), target, prefix).await;
     }
 }
 
-async fn serve_tls<IO>(
-    ctx: Arc<Ctx>,
-    client_addr: std::net::SocketAddr,
-    io: Prefixed<IO>,
-    target: Target,
-) where
+async fn serve_tls<IO>(ctx: Arc<Ctx>, client: Origin, io: Prefixed<IO>, target: Target)
+where
     IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let acceptor = tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), io);
@@ -147,7 +156,7 @@ async fn serve_tls<IO>(
         Ok(s) => s,
         Err(e) => {
             let msg = format!("client sent an invalid TLS ClientHello: {e}");
-            return record_client_tls(&ctx, client_addr, &target, ErrorClass::Protocol, msg);
+            return record_client_tls(&ctx, &client, &target, ErrorClass::Protocol, msg);
         }
     };
     let sni = start.client_hello().server_name().map(str::to_string);
@@ -155,13 +164,7 @@ async fn serve_tls<IO>(
     let config = match ctx.ca.server_config(&name) {
         Ok(c) => c,
         Err(e) => {
-            return record_client_tls(
-                &ctx,
-                client_addr,
-                &target,
-                ErrorClass::ClientTls,
-                e.to_string(),
-            )
+            return record_client_tls(&ctx, &client, &target, ErrorClass::ClientTls, e.to_string())
         }
     };
     let began = Instant::now();
@@ -169,7 +172,7 @@ async fn serve_tls<IO>(
         Ok(tls) => tls,
         Err(e) => {
             let msg = client_tls_message(&describe_tls_io_error(&e));
-            return record_client_tls(&ctx, client_addr, &target, ErrorClass::ClientTls, msg);
+            return record_client_tls(&ctx, &client, &target, ErrorClass::ClientTls, msg);
         }
     };
     let client_tls_ms = ms_since(began);
@@ -178,7 +181,7 @@ async fn serve_tls<IO>(
         .alpn_protocol()
         .map(|p| String::from_utf8_lossy(p).into_owned());
     let side = Arc::new(ClientSide {
-        client_addr: Some(client_addr),
+        client_addr: Some(client.addr),
         tunnel: Some(TunnelSide {
             host: target.host.clone(),
             port: target.port,
@@ -233,15 +236,9 @@ fn client_tls_message(reason: &str) -> String {
     )
 }
 
-fn record_client_tls(
-    ctx: &Ctx,
-    client_addr: std::net::SocketAddr,
-    target: &Target,
-    class: ErrorClass,
-    msg: String,
-) {
+fn record_client_tls(ctx: &Ctx, client: &Origin, target: &Target, class: ErrorClass, msg: String) {
     tracing::debug!("client TLS with {} failed: {msg}", target.authority());
-    let mut flow = tunnel_flow(client_addr, &target.authority());
+    let mut flow = tunnel_flow(client, &target.authority());
     finish(&mut flow, Some((class, msg)));
     ctx.store.add(flow);
 }
@@ -249,13 +246,12 @@ fn record_client_tls(
 /// `--no-intercept` hosts: dial first, so a failure can still be answered with a 502.
 async fn blind(
     ctx: Arc<Ctx>,
-    client_addr: std::net::SocketAddr,
+    client: Origin,
     req: Request<Incoming>,
     target: Target,
-    prefix: Bytes,
 ) -> Response<ProxyBody> {
     let started = Instant::now();
-    let mut flow = tunnel_flow(client_addr, &target.authority());
+    let mut flow = tunnel_flow(&client, &target.authority());
     let (upstream, info) = match ctx.upstream.dialer().dial(&target, false).await {
         Ok(ok) => ok,
         Err(e) => {
@@ -274,23 +270,26 @@ async fn blind(
             return;
         };
         let client = TokioIo::new(upgraded);
-        copy_and_record(ctx, (*stored).clone(), client, upstream, prefix, started).await;
+        copy_and_record(
+            ctx,
+            (*stored).clone(),
+            client,
+            upstream,
+            Bytes::new(),
+            started,
+        )
+        .await;
     });
     empty(StatusCode::OK)
 }
 
 /// Non-TLS bytes after CONNECT: tunnel them unchanged to the target.
-async fn run_tunnel<IO>(
-    ctx: Arc<Ctx>,
-    client_addr: std::net::SocketAddr,
-    client: IO,
-    target: Target,
-    prefix: Bytes,
-) where
+async fn run_tunnel<IO>(ctx: Arc<Ctx>, origin: Origin, client: IO, target: Target, prefix: Bytes)
+where
     IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let started = Instant::now();
-    let mut flow = tunnel_flow(client_addr, &target.authority());
+    let mut flow = tunnel_flow(&origin, &target.authority());
     match ctx.upstream.dialer().dial(&target, false).await {
         Ok((upstream, info)) => {
             flow.timings.dns_ms = info.dns_ms;
