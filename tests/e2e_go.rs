@@ -145,6 +145,12 @@ fn go_mod_download_through_gomitm_records_every_request_with_timings() {
             entries.iter().all(|e| e.get("_error").is_none()),
             "{version}: unexpected failure"
         );
+        // A burst of parallel requests shares one upstream h2 connection.
+        let conns: std::collections::BTreeSet<String> = entries
+            .iter()
+            .map(|e| e["connection"].to_string())
+            .collect();
+        assert_eq!(conns.len(), 1, "{version}: upstream connections {conns:?}");
         // Go speaks h2 to gomitm when offered; gomitm speaks h2 to an h2 upstream.
         assert!(
             entries

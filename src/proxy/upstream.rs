@@ -56,6 +56,12 @@ struct IdleH1 {
 struct Slots {
     h2: Option<(http2::SendRequest<ProxyBody>, ConnMeta)>,
     h1: Vec<IdleH1>,
+    /// What the target spoke on its last connection (`Some(true)`: h2). While this is not
+    /// known to be HTTP/1.1, new connections are dialled one at a time, so that a burst of
+    /// requests (the go command opens one tunnel per parallel download) shares a single h2
+    /// connection instead of opening one each.
+    speaks_h2: Option<bool>,
+    dialing: Arc<tokio::sync::Mutex<()>>,
 }
 
 pub struct Upstream {
@@ -90,14 +96,34 @@ impl Upstream {
         target: &Target,
         req: Request<ProxyBody>,
     ) -> Result<Sent, ProxyError> {
-        let (sender, meta, reused) = match self.checkout(target) {
-            Some((sender, meta)) => (sender, meta, true),
-            None => {
-                let (sender, meta) = self.connect(target).await?;
-                (sender, meta, false)
-            }
+        if let Some((sender, meta)) = self.checkout(target) {
+            return self.send_on(target, sender, meta, true, req).await;
+        }
+        let gate = {
+            let mut pool = self.lock();
+            let slots = pool.entry(target.clone()).or_default();
+            (slots.speaks_h2 != Some(false)).then(|| slots.dialing.clone())
         };
-        self.send_on(target, sender, meta, reused, req).await
+        let _turn = match &gate {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        };
+        if let Some((sender, meta)) = self.checkout(target) {
+            return self.send_on(target, sender, meta, true, req).await;
+        }
+        let connected = self.connect(target).await;
+        self.remember_protocol(target, connected.as_ref().ok().map(|(_, m)| m.h2));
+        drop(_turn);
+        let (sender, meta) = connected?;
+        self.send_on(target, sender, meta, false, req).await
+    }
+
+    /// A failed dial counts as HTTP/1.1, so that waiters dial in parallel instead of
+    /// queueing behind one timeout after another.
+    fn remember_protocol(&self, target: &Target, h2: Option<bool>) {
+        let mut pool = self.lock();
+        let slots = pool.entry(target.clone()).or_default();
+        slots.speaks_h2 = Some(h2.unwrap_or(false));
     }
 
     async fn send_on(
@@ -108,8 +134,22 @@ impl Upstream {
         reused: bool,
         req: Request<ProxyBody>,
     ) -> Result<Sent, ProxyError> {
-        let via_proxy = meta.dial.via_proxy.is_some();
-        let req = shape_request(req, target, meta.h2, via_proxy && !target.https);
+        let absolute_form = meta.dial.via_proxy.is_some() && !target.https;
+        let mut req = shape_request(req, target, meta.h2, absolute_form);
+        // Plain http through the upstream proxy is not tunnelled: each request carries the
+        // proxy's credentials itself.
+        if absolute_form {
+            let auth = self
+                .dialer
+                .config()
+                .proxy
+                .as_ref()
+                .and_then(|p| p.authorization.as_deref());
+            if let Some(v) = auth.and_then(|a| http::HeaderValue::from_str(a).ok()) {
+                req.headers_mut()
+                    .insert(http::header::PROXY_AUTHORIZATION, v);
+            }
+        }
         let sent_at = Instant::now();
         let result = match sender {
             Sender::H2(mut s) => self.timed(target, s.try_send_request(req)).await,
