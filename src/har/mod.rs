@@ -1,0 +1,74 @@
+//! HAR 1.2 to and from flows: the HAR shape (one serde definition for export and import), the
+//! timing rules, redaction of secrets, and tolerant import of HARs from other tools.
+//!
+//! Pure: strings and values in, strings and values out. Choosing paths and writing files belong
+//! to `app`; the `Flow` definition belongs to `flow.rs` and is not changed from here.
+//!
+//! Layout: `shape` is the serde definition of a HAR (no logic), `export` turns flows into HARs
+//! (timings, bodies, redaction), `import` turns HARs from gomitm or other tools back into flows.
+//! This file owns the public API (options, errors, re-exports) and must not grow logic of its
+//! own; callers use `crate::har::X` only, never the submodules' paths. Tests sit next to what
+//! they test (`tests_*.rs` are child modules of `export` and `import`); `testdata` holds the
+//! fixtures they share.
+
+mod export;
+mod import;
+mod shape;
+#[cfg(test)]
+mod testdata;
+
+pub use export::{is_secret_header, redact_url, to_har, to_json, REDACTED};
+pub use import::from_json;
+pub use shape::{
+    BodyFlags, GomitmExt, GomitmTimings, Har, HarCache, HarContent, HarCreator, HarEntry,
+    HarErrorField, HarLog, HarNameValue, HarPostData, HarRequest, HarResponse, HarTimings,
+    HarTunnel,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HarError {
+    #[error("not a valid har file")]
+    Parse(#[source] serde_json::Error),
+    #[error("cannot serialize har")]
+    Serialize(#[source] serde_json::Error),
+    #[error("har entry {entry} ({url}): {part} is marked base64 but does not decode")]
+    Base64 {
+        entry: usize,
+        url: String,
+        part: &'static str,
+        #[source]
+        source: base64::DecodeError,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HarOptions {
+    /// Replace credentials (secret headers, cookies, URL userinfo) with [`REDACTED`].
+    pub redact: bool,
+    /// More header names to treat as secret, case-insensitive (for example `X-Api-Key`).
+    pub extra_redact_headers: Vec<String>,
+    pub creator_version: String,
+}
+
+impl Default for HarOptions {
+    fn default() -> Self {
+        HarOptions {
+            redact: true,
+            extra_redact_headers: Vec::new(),
+            creator_version: env!("CARGO_PKG_VERSION").to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_options_redact() {
+        let opts = HarOptions::default();
+        assert!(opts.redact);
+        assert!(opts.extra_redact_headers.is_empty());
+        assert_eq!(opts.creator_version, env!("CARGO_PKG_VERSION"));
+    }
+}
