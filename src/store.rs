@@ -190,11 +190,23 @@ mod tests {
     fn add_assigns_increasing_ids_and_announces() {
         let s = store(10, 1 << 20);
         let mut rx = s.subscribe();
-        let a = s.add(FlowBuilder::get("https://a.test/").build());
-        let b = s.add(FlowBuilder::get("https://b.test/").build());
+        let mut in_flight = FlowBuilder::get("https://a.test/").build();
+        in_flight.state = FlowState::InFlight;
+        let a = s.add(in_flight.clone());
+        let b = s.add(in_flight);
         assert_eq!((a.id, b.id), (1, 2));
         assert!(matches!(rx.try_recv(), Ok(Event::Added(f)) if f.id == 1));
         assert!(matches!(rx.try_recv(), Ok(Event::Added(f)) if f.id == 2));
+        assert!(rx.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_flow_born_finished_is_announced_added_then_done() {
+        let s = store(10, 1 << 20);
+        let mut rx = s.subscribe();
+        s.add(FlowBuilder::get("https://a.test/").build());
+        assert!(matches!(rx.try_recv(), Ok(Event::Added(_))));
+        assert!(matches!(rx.try_recv(), Ok(Event::Done(f)) if f.id == 1));
     }
 
     #[test]
