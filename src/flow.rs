@@ -26,6 +26,98 @@ pub struct Flow {
     pub error: Option<FlowError>,
     /// Tunnel byte counts; `Some` only for [`FlowKind::Tunnel`].
     pub tunnel: Option<TunnelStats>,
+    /// What the request is to the Go toolchain, decided when the flow is created.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub go: Option<GoRequest>,
+    /// The client program, from its User-Agent: `go` or `git`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
+}
+
+/// A Go-toolchain request: module proxy, checksum database, discovery or git smart HTTP.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoRequest {
+    pub kind: GoKind,
+    /// Module (or, for discovery, import) path, decoded (`!x` → `X`, `%21` → `!`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub module: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// The GOPROXY base URL, the checksum database base URL, or the git repository URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<String>,
+    /// Checksum database name in the proxied form `$GOPROXY/sumdb/<name>/…`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sumdb: Option<String>,
+    /// Tile path for `/tile/…` requests, e.g. `8/1/x001/234.p/5`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tile: Option<String>,
+    /// Module `golang.org/toolchain`: a Go toolchain download.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub toolchain: bool,
+    /// `Git-Protocol` header of git smart HTTP requests (`version=2`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_protocol: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GoKind {
+    #[default]
+    List,
+    Info,
+    Mod,
+    Zip,
+    Latest,
+    SumdbSupported,
+    SumdbLookup,
+    SumdbTile,
+    SumdbLatest,
+    Discovery,
+    GitRefs,
+    GitUploadPack,
+    GitReceivePack,
+}
+
+impl GoKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GoKind::List => "list",
+            GoKind::Info => "info",
+            GoKind::Mod => "mod",
+            GoKind::Zip => "zip",
+            GoKind::Latest => "latest",
+            GoKind::SumdbSupported => "sumdb_supported",
+            GoKind::SumdbLookup => "sumdb_lookup",
+            GoKind::SumdbTile => "sumdb_tile",
+            GoKind::SumdbLatest => "sumdb_latest",
+            GoKind::Discovery => "discovery",
+            GoKind::GitRefs => "git_refs",
+            GoKind::GitUploadPack => "git_upload_pack",
+            GoKind::GitReceivePack => "git_receive_pack",
+        }
+    }
+
+    pub fn is_module_proxy(self) -> bool {
+        matches!(
+            self,
+            GoKind::List | GoKind::Info | GoKind::Mod | GoKind::Zip | GoKind::Latest
+        )
+    }
+
+    pub fn is_sumdb(self) -> bool {
+        matches!(
+            self,
+            GoKind::SumdbSupported | GoKind::SumdbLookup | GoKind::SumdbTile | GoKind::SumdbLatest
+        )
+    }
+
+    pub fn is_git(self) -> bool {
+        matches!(
+            self,
+            GoKind::GitRefs | GoKind::GitUploadPack | GoKind::GitReceivePack
+        )
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,17 +5,19 @@
 //! - `store`  — bounded flow store + event broadcast (notify, then pull).
 //! - `proxy`  — the I/O shell: accept loop, CONNECT/TLS interception, exchange, upstream pool.
 //! - `ca`     — the local CA on disk and per-host leaf certificates.
+//! - `go`     — Go-awareness: classify module proxy / sumdb / discovery / git requests; pure.
 //! - `har`    — HAR 1.2 to and from flows, redaction; pure.
 //! - `log`    — headless observer: a line (or JSON object) per finished flow.
 //! - `cli`    — command-line types; `app` — composition root used by `main`.
 //!
-//! Dependencies run one way: app → everything; proxy → {ca, store, flow};
-//! log → {store, flow, har}; har, store → flow; flow → nothing.
+//! Dependencies run one way: app → everything; proxy → {ca, store, go, flow};
+//! log → {store, flow, har}; har, go, store → flow; flow → nothing.
 
 pub mod app;
 pub mod ca;
 pub mod cli;
 pub mod flow;
+pub mod go;
 pub mod har;
 pub mod log;
 pub mod proxy;

@@ -93,6 +93,18 @@ fn go_mod_download_through_gomitm_records_every_request_with_timings() {
             text(&out)
         );
 
+        // Every request was classified in-line: module, version, endpoint, client tool.
+        let flows = proxy.flows();
+        for (module, ver) in Fixture::modules() {
+            let zip = flows
+                .iter()
+                .find(|f| f["go"]["kind"] == "zip" && f["go"]["module"] == module.as_str());
+            let zip = zip
+                .unwrap_or_else(|| panic!("{version}: no flow classified as the zip of {module}"));
+            assert_eq!(zip["go"]["version"], ver.as_str());
+            assert_eq!(zip["go"]["base"], "https://goproxy.test");
+            assert_eq!(zip["tool"], "go");
+        }
         let har = proxy.stop();
         let entries = entries(&har);
         for (module, ver) in Fixture::modules() {

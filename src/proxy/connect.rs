@@ -116,6 +116,7 @@ fn tunnel_flow(client: &Origin, authority: &str) -> Flow {
     flow.request.url = authority.to_string();
     flow.request.http_version = "HTTP/1.1".into();
     flow.request.headers = client.headers.clone();
+    flow.tool = crate::go::client_tool(&flow.request.headers);
     flow
 }
 

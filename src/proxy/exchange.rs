@@ -148,6 +148,13 @@ fn new_flow(req: &Request<Incoming>, target: &Target, side: &ClientSide) -> Flow
     flow.request.url = url_of(req, target);
     flow.request.http_version = version_name(req.version());
     flow.request.headers = headers_of(req.headers());
+    // Classified in-line, before the first event, so every observer sees it.
+    flow.go = crate::go::classify(
+        &flow.request.method,
+        &flow.request.url,
+        &flow.request.headers,
+    );
+    flow.tool = crate::go::client_tool(&flow.request.headers);
     if let Some(t) = &side.tunnel {
         let c = &mut flow.connection;
         c.client_sni = t.sni.clone();

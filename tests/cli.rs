@@ -1,0 +1,402 @@
+//! The command line of the real gomitm binary: `env`, `ca path|show|bundle`, CA directory
+//! selection and key permissions, the default proxy command and its first stderr line, help
+//! and flag errors. Each test checks the output and the files gomitm wrote.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use support::tools::run_with_timeout;
+
+const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+const CERT_FILE: &str = "gomitm-ca.pem";
+const KEY_FILE: &str = "gomitm-ca-key.pem";
+
+/// A gomitm command that cannot touch the user's real config: HOME is a temp dir and the
+/// CA-dir variables are unset unless a test sets them.
+fn gomitm_cmd(home: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
+    cmd.env_remove("GOMITM_CA_DIR")
+        .env_remove("XDG_CONFIG_HOME")
+        .env("HOME", home)
+        .env("NO_COLOR", "1");
+    cmd
+}
+
+fn run(home: &Path, args: &[&str]) -> Output {
+    run_with_timeout(gomitm_cmd(home).args(args), RUN_TIMEOUT)
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn assert_ok(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what}: {}\nstdout: {}\nstderr: {}",
+        out.status,
+        stdout(out),
+        stderr(out)
+    );
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
+}
+
+/// The value of `export NAME='value'` in a bash script.
+fn bash_export(script: &str, name: &str) -> Option<String> {
+    let prefix = format!("export {name}='");
+    script
+        .lines()
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|rest| rest.strip_suffix('\''))
+        .map(str::to_string)
+}
+
+/// SHA-256 of the certificate's DER, as colon-separated upper-case hex.
+fn fingerprint(cert_pem: &Path) -> String {
+    let der = CertificateDer::from_pem_file(cert_pem).expect("CA PEM");
+    let digest = ring::digest::digest(&ring::digest::SHA256, der.as_ref());
+    let hex: Vec<String> = digest.as_ref().iter().map(|b| format!("{b:02X}")).collect();
+    hex.join(":")
+}
+
+#[test]
+fn env_prints_exports_for_bash_fish_and_powershell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca_dir = tmp.path().join("ca");
+    let ca = ca_dir.to_str().unwrap();
+    let proxy = "http://127.0.0.1:9999";
+    let out = run(tmp.path(), &["env", "--proxy", proxy, "--ca-dir", ca]);
+    assert_ok(&out, "gomitm env");
+    let script = stdout(&out);
+    assert!(
+        script.contains("export HTTPS_PROXY='http://127.0.0.1:9999'\n"),
+        "{script}"
+    );
+    assert!(
+        script.contains("export HTTP_PROXY='http://127.0.0.1:9999'\n"),
+        "{script}"
+    );
+    let ca_text = read(&ca_dir.join(CERT_FILE));
+    assert!(ca_text.starts_with("-----BEGIN CERTIFICATE-----"));
+    for var in ["SSL_CERT_FILE", "GIT_SSL_CAINFO"] {
+        let file = bash_export(&script, var).unwrap_or_else(|| panic!("no {var}: {script}"));
+        let bundle = read(Path::new(&file));
+        assert!(
+            bundle.contains(ca_text.trim()),
+            "{var}={file} lacks the CA cert"
+        );
+    }
+
+    // The script is valid sh: evaluating it sets the variables.
+    let shell =
+        format!("{script}\nprintf '%s\\n' \"$HTTPS_PROXY\" \"$HTTP_PROXY\" \"$SSL_CERT_FILE\"");
+    let evaluated = run_with_timeout(Command::new("sh").arg("-c").arg(&shell), RUN_TIMEOUT);
+    assert_ok(&evaluated, "sh evaluating gomitm env");
+    let lines: Vec<String> = stdout(&evaluated).lines().map(str::to_string).collect();
+    assert_eq!(lines[0], proxy);
+    assert_eq!(lines[1], proxy);
+    assert!(Path::new(&lines[2]).is_file(), "{lines:?}");
+
+    let out = run(
+        tmp.path(),
+        &["env", "--shell", "fish", "--proxy", proxy, "--ca-dir", ca],
+    );
+    assert_ok(&out, "gomitm env --shell fish");
+    let fish = stdout(&out);
+    assert!(
+        fish.contains("set -gx HTTPS_PROXY 'http://127.0.0.1:9999'\n"),
+        "{fish}"
+    );
+    assert!(fish.contains("set -gx SSL_CERT_FILE '"), "{fish}");
+    assert!(fish.contains("set -gx GIT_SSL_CAINFO '"), "{fish}");
+
+    let out = run(
+        tmp.path(),
+        &[
+            "env",
+            "--shell",
+            "powershell",
+            "--proxy",
+            proxy,
+            "--ca-dir",
+            ca,
+        ],
+    );
+    assert_ok(&out, "gomitm env --shell powershell");
+    let ps = stdout(&out);
+    assert!(
+        ps.contains("$env:HTTPS_PROXY = 'http://127.0.0.1:9999'\n"),
+        "{ps}"
+    );
+    assert!(
+        ps.contains("$env:HTTP_PROXY = 'http://127.0.0.1:9999'\n"),
+        "{ps}"
+    );
+    assert!(ps.contains("$env:SSL_CERT_FILE = '"), "{ps}");
+    assert!(ps.contains("$env:GIT_SSL_CAINFO = '"), "{ps}");
+
+    // Later runs reuse the CA instead of minting a new one.
+    assert_eq!(read(&ca_dir.join(CERT_FILE)), ca_text);
+}
+
+#[test]
+fn ca_path_show_and_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca_dir = tmp.path().join("ca");
+    let ca = ca_dir.to_str().unwrap();
+
+    let out = run(tmp.path(), &["ca", "path", "--ca-dir", ca]);
+    assert_ok(&out, "gomitm ca path");
+    let cert = PathBuf::from(stdout(&out).trim());
+    assert_eq!(cert, ca_dir.join(CERT_FILE));
+    let cert_text = read(&cert);
+    assert!(
+        cert_text.starts_with("-----BEGIN CERTIFICATE-----"),
+        "{cert_text}"
+    );
+    let key = cert.with_file_name(KEY_FILE);
+    let mode = std::fs::metadata(&key)
+        .expect("key file")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "key mode {:o}", mode & 0o777);
+
+    let out = run(tmp.path(), &["ca", "show", "--ca-dir", ca]);
+    assert_ok(&out, "gomitm ca show");
+    let show = stdout(&out);
+    let fp = fingerprint(&cert);
+    assert!(
+        show.to_ascii_uppercase().contains(&fp),
+        "SHA-256 {fp} not shown:\n{show}"
+    );
+    assert!(show.contains("SHA-256"), "{show}");
+    let expires = show
+        .lines()
+        .find_map(|l| l.strip_prefix("expires:"))
+        .unwrap_or_else(|| panic!("no expires: line\n{show}"));
+    assert!(expires.trim().starts_with("20"), "{expires}");
+    assert!(
+        show.contains("SSL_CERT_FILE"),
+        "Linux guidance missing:\n{show}"
+    );
+    assert!(show.contains("GIT_SSL_CAINFO"), "{show}");
+    assert!(show.contains(&cert.display().to_string()), "{show}");
+
+    let bundle = tmp.path().join("out/bundle.pem");
+    std::fs::create_dir(tmp.path().join("out")).unwrap();
+    let out = run(
+        tmp.path(),
+        &[
+            "ca",
+            "bundle",
+            "--out",
+            bundle.to_str().unwrap(),
+            "--ca-dir",
+            ca,
+        ],
+    );
+    assert_ok(&out, "gomitm ca bundle");
+    let text = read(&bundle);
+    assert!(
+        text.trim_end().ends_with(cert_text.trim_end()),
+        "the bundle must end with the gomitm CA"
+    );
+    // The same CA throughout: nothing was regenerated.
+    assert_eq!(read(&cert), cert_text);
+}
+
+#[test]
+fn group_readable_key_is_refused_without_leaking_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca_dir = tmp.path().join("ca");
+    let ca = ca_dir.to_str().unwrap();
+    assert_ok(
+        &run(tmp.path(), &["ca", "path", "--ca-dir", ca]),
+        "create CA",
+    );
+    let key = ca_dir.join(KEY_FILE);
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let key_text = read(&key);
+
+    let out = run(
+        tmp.path(),
+        &["proxy", "--listen", "127.0.0.1:0", "--ca-dir", ca],
+    );
+    assert!(!out.status.success(), "gomitm used a group-readable key");
+    let err = stderr(&out);
+    assert!(err.contains("chmod 600"), "{err}");
+    assert!(err.contains(KEY_FILE), "name the file: {err}");
+    assert!(!err.contains("listening on"), "{err}");
+    let all = format!("{}{err}", stdout(&out));
+    for line in key_text.lines().filter(|l| !l.starts_with("-----")) {
+        assert!(!all.contains(line), "key material in the output");
+    }
+    // The key was left alone.
+    assert_eq!(read(&key), key_text);
+}
+
+#[test]
+fn gomitm_ca_dir_env_var_is_honoured_and_the_flag_wins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let env_dir = tmp.path().join("from-env");
+    let out = run_with_timeout(
+        gomitm_cmd(tmp.path())
+            .env("GOMITM_CA_DIR", &env_dir)
+            .args(["ca", "path"]),
+        RUN_TIMEOUT,
+    );
+    assert_ok(&out, "ca path with GOMITM_CA_DIR");
+    assert_eq!(PathBuf::from(stdout(&out).trim()), env_dir.join(CERT_FILE));
+    assert!(env_dir.join(CERT_FILE).is_file());
+    assert!(
+        !tmp.path().join(".config/gomitm").exists(),
+        "used HOME instead"
+    );
+
+    let flag_dir = tmp.path().join("from-flag");
+    let out = run_with_timeout(
+        gomitm_cmd(tmp.path()).env("GOMITM_CA_DIR", &env_dir).args([
+            "ca",
+            "path",
+            "--ca-dir",
+            flag_dir.to_str().unwrap(),
+        ]),
+        RUN_TIMEOUT,
+    );
+    assert_ok(&out, "ca path with both");
+    assert_eq!(PathBuf::from(stdout(&out).trim()), flag_dir.join(CERT_FILE));
+    assert!(flag_dir.join(CERT_FILE).is_file());
+}
+
+/// Kills the proxy this test started when the test ends, pass or fail.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn no_subcommand_runs_the_proxy_and_serves_its_ca() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca_dir = tmp.path().join("ca");
+    let child = gomitm_cmd(tmp.path())
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--ca-dir",
+            ca_dir.to_str().unwrap(),
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn gomitm");
+    let mut child = Running(child);
+    let stderr = child.0.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut first = String::new();
+        let mut reader = BufReader::new(stderr);
+        let _ = reader.read_line(&mut first);
+        let _ = tx.send(first);
+        // Keep draining so gomitm never blocks on a full pipe.
+        let _ = std::io::copy(&mut reader, &mut std::io::sink());
+    });
+    let first = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("a first stderr line within 30 s");
+    let first = first.strip_suffix('\n').unwrap_or(&first);
+    let port: u16 = first
+        .strip_prefix("gomitm: listening on http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("first line {first:?}"))
+        .parse()
+        .unwrap_or_else(|_| panic!("first line {first:?} must end with the port"));
+    assert_ne!(port, 0);
+
+    // Origin-form GET to the proxy itself: the CA certificate.
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(RUN_TIMEOUT)).unwrap();
+    write!(
+        s,
+        "GET /ca.pem HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).expect("response");
+    let (head, body) = raw.split_once("\r\n\r\n").expect("response head");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let on_disk = read(&ca_dir.join(CERT_FILE));
+    assert_eq!(body, on_disk, "GET /ca.pem must return the CA file");
+    assert!(child.0.try_wait().unwrap().is_none(), "gomitm exited");
+}
+
+#[test]
+fn help_lists_subcommands_and_the_default_listen_address() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(tmp.path(), &["--help"]);
+    assert_ok(&out, "gomitm --help");
+    let help = stdout(&out);
+    for sub in ["proxy", "env", "ca"] {
+        assert!(
+            help.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{sub} "))),
+            "subcommand {sub} not listed:\n{help}"
+        );
+    }
+    let listen = help
+        .lines()
+        .position(|l| l.contains("--listen"))
+        .unwrap_or_else(|| panic!("--listen not in help:\n{help}"));
+    // clap prints the default after the description, possibly on a following line.
+    let around: String = help.lines().skip(listen).take(4).collect();
+    assert!(around.contains("[default: 127.0.0.1:8080]"), "{around}");
+
+    let out = run(tmp.path(), &["proxy", "--help"]);
+    assert_ok(&out, "gomitm proxy --help");
+    assert!(stdout(&out).contains("[default: 127.0.0.1:8080]"));
+}
+
+#[test]
+fn bad_flags_exit_2_and_name_the_flag() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, flag) in [
+        (&["--listen", "nope"][..], "--listen"),
+        (&["proxy", "--listen", "nope"][..], "--listen"),
+        (&["--resolve", "bad"][..], "--resolve"),
+        (&["proxy", "--resolve", "bad"][..], "--resolve"),
+        (
+            &["proxy", "--upstream-proxy", "socks5://h:1"][..],
+            "--upstream-proxy",
+        ),
+        (
+            &["proxy", "--max-body-capture", "lots"][..],
+            "--max-body-capture",
+        ),
+    ] {
+        let out = run(tmp.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains(flag), "{args:?}: {err}");
+        assert!(!err.contains("listening on"), "{args:?} started anyway");
+    }
+    // Nothing was created: parsing fails before any file is touched.
+    assert!(!tmp.path().join(".config").exists());
+}
