@@ -301,15 +301,18 @@ fn describe_ca(ca: &CertAuthority) -> String {
         format!("Windows: import into the Trusted Root store:\n  certutil -addstore -f ROOT {p}\n")
     } else {
         format!(
-            "Linux: for one shell, SSL_CERT_FILE replaces Go's bundle, so use a bundle:\n  \
-             gomitm ca bundle --out /tmp/gomitm-bundle.pem && export SSL_CERT_FILE=/tmp/gomitm-bundle.pem\n\
+            "Linux: for one shell, SSL_CERT_FILE replaces Go's bundle, so use the bundle of system\n\
+             roots + gomitm CA (written by `gomitm proxy` and `gomitm env`):\n  \
+             export SSL_CERT_FILE={bundle}\n\
              or system-wide (Debian/Ubuntu):\n  \
-             sudo cp {p} /usr/local/share/ca-certificates/gomitm.crt && sudo update-ca-certificates\n"
+             sudo cp {p} /usr/local/share/ca-certificates/gomitm.crt && sudo update-ca-certificates\n",
+            bundle = ca.dir().join(ca::BUNDLE_FILE).display()
         )
     };
     format!(
-        "certificate: {p}\nSHA-256 fingerprint: {}\nexpires: {expiry}\n\n{how}git: GIT_SSL_CAINFO={p} (git does not read SSL_CERT_FILE)\n",
-        ca.fingerprint_sha256()
+        "certificate: {p}\nSHA-256 fingerprint: {}\nexpires: {expiry}\n\n{how}git: GIT_SSL_CAINFO={bundle} (git does not read SSL_CERT_FILE)\n",
+        ca.fingerprint_sha256(),
+        bundle = ca.dir().join(ca::BUNDLE_FILE).display()
     )
 }
 

@@ -394,6 +394,12 @@ pub fn write_bundle(ca: &CertAuthority, path: &Path) -> Result<(), CaError> {
     })
 }
 
+#[cfg(not(unix))]
+fn local_host_name() -> String {
+    std::env::var("COMPUTERNAME").unwrap_or_else(|_| "localhost".into())
+}
+
+#[cfg(unix)]
 fn local_host_name() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length and gethostname NUL-terminates within it.

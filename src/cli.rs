@@ -35,7 +35,8 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct CaDirArg {
-    /// Directory of the gomitm CA (created on first run) [default: ~/.config/gomitm].
+    /// Directory of the gomitm CA, created on first run
+    /// [default: $XDG_CONFIG_HOME/gomitm, else ~/.config/gomitm].
     #[arg(long, env = "GOMITM_CA_DIR", value_name = "DIR")]
     pub ca_dir: Option<PathBuf>,
 }

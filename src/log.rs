@@ -94,11 +94,14 @@ pub fn format_line(flow: &Flow) -> String {
                 Some(r) => (r.status.to_string(), format_bytes(r.body.total)),
                 None => ("---".to_string(), "-".to_string()),
             };
-            format!(
-                "#{} {} {} {status} {size} {took}",
-                flow.id,
-                flow.request.method,
+            let url = if flow.request.url.is_empty() {
+                "-".to_string()
+            } else {
                 redact_url(&flow.request.url)
+            };
+            format!(
+                "#{} {} {url} {status} {size} {took}",
+                flow.id, flow.request.method
             )
         }
     };

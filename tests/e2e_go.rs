@@ -384,3 +384,58 @@ fn failures_reach_go_output_and_the_store_with_the_right_class() {
         }
     }
 }
+
+/// git checks the certificate after the handshake and hangs up without a request: gomitm
+/// still records that as a client TLS failure, attributed to git.
+#[test]
+fn git_that_does_not_trust_gomitm_is_recorded_as_a_client_tls_failure() {
+    let Some(git) = git_binary() else { return };
+    let Some(go) = go_binaries().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::start();
+    let proxy = gomitm_for(&fx, &["git.test"], &[]);
+    let path_env = format!(
+        "{}:{}",
+        git.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let fixture_ca = fx.ca_pem.display().to_string();
+    let tmp = workspace("module e2e\n\ngo 1.19\n");
+    let env = [
+        ("GOPROXY", "direct"),
+        ("PATH", path_env.as_str()),
+        ("GIT_SSL_CAINFO", fixture_ca.as_str()),
+    ];
+    let out = go_through(
+        &go,
+        &proxy,
+        &proxy.ca_pem(),
+        tmp.path(),
+        &env,
+        &["get", "git.test/hello@v1.0.0"],
+    );
+    let all = text(&out);
+    assert!(
+        !out.status.success(),
+        "git should have refused gomitm's certificate\n{all}"
+    );
+    assert!(
+        [
+            "certificate verification failed",
+            "SSL certificate problem",
+            "certificate"
+        ]
+        .iter()
+        .any(|s| all.contains(s)),
+        "{all}"
+    );
+    let flow = proxy.wait_for_flow("client_tls from git", |f| {
+        error_class(f) == "client_tls" && f["tool"] == "git"
+    });
+    assert_eq!(flow["request"]["url"], "git.test:443");
+    assert!(flow["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("GIT_SSL_CAINFO"));
+}

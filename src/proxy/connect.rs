@@ -172,7 +172,8 @@ where
     let tls = match start.into_stream(config).await {
         Ok(tls) => tls,
         Err(e) => {
-            let msg = client_tls_message(&describe_tls_io_error(&e));
+            let bundle = ctx.ca.dir().join(crate::ca::BUNDLE_FILE);
+            let msg = client_tls_message(&describe_tls_io_error(&e), &bundle);
             return record_client_tls(&ctx, &client, &target, ErrorClass::ClientTls, msg);
         }
     };
@@ -193,7 +194,33 @@ where
             tls_time_claimed: AtomicBool::new(false),
         }),
     });
-    serve_http(ctx, side, TokioIo::new(tls), alpn.as_deref() == Some("h2")).await;
+    let began_serving = Instant::now();
+    serve_http(
+        ctx.clone(),
+        side.clone(),
+        TokioIo::new(tls),
+        alpn.as_deref() == Some("h2"),
+    )
+    .await;
+    let served_nothing = side.tunnel.as_ref().is_some_and(|t| {
+        !t.tls_time_claimed
+            .load(std::sync::atomic::Ordering::Relaxed)
+    });
+    // GnuTLS clients (Debian's git and curl) check the certificate only after the handshake,
+    // then hang up without an alert: a tunnel that ends at once with no request is how a
+    // non-Go client says it does not trust gomitm. The go command sends an alert instead,
+    // and closes spare connections unused, so it is left out.
+    let tool = crate::go::client_tool(&client.headers);
+    if served_nothing
+        && tool.as_deref() != Some("go")
+        && began_serving.elapsed() < Duration::from_secs(5)
+    {
+        let msg = client_tls_message(
+            "it closed the connection right after the handshake without sending a request",
+            &ctx.ca.dir().join(crate::ca::BUNDLE_FILE),
+        );
+        record_client_tls(&ctx, &client, &target, ErrorClass::ClientTls, msg);
+    }
 }
 
 /// Serve decrypted HTTP from a tunnel. Connection-level failures are debug-logged: the
@@ -228,12 +255,13 @@ where
 }
 
 /// The words a user needs when a client rejects gomitm's certificate.
-fn client_tls_message(reason: &str) -> String {
+fn client_tls_message(reason: &str, bundle: &std::path::Path) -> String {
+    let b = bundle.display();
     format!(
         "the client aborted the TLS handshake ({reason}): it most likely does not trust the \
-         gomitm CA. Linux: SSL_CERT_FILE=$(gomitm ca path) (or a bundle: gomitm ca bundle); \
-         macOS: trust the CA in the Keychain (Go ignores SSL_CERT_FILE there); Windows: import \
-         it into the Trusted Root store; git: GIT_SSL_CAINFO=<ca.pem>"
+         gomitm CA. Linux: SSL_CERT_FILE={b} (system roots + gomitm CA; eval \"$(gomitm env)\" \
+         sets it); macOS: trust the CA in the Keychain (Go ignores SSL_CERT_FILE there); \
+         Windows: import it into the Trusted Root store; git: GIT_SSL_CAINFO={b}"
     )
 }
 
@@ -265,6 +293,7 @@ async fn blind(
     flow.timings.dns_ms = info.dns_ms;
     flow.timings.connect_ms = info.connect_ms;
     flow.connection.server_addr = info.server_addr.map(|a| a.to_string());
+    flow.connection.via_upstream_proxy = info.via_proxy.clone();
     let stored = ctx.store.add(flow);
     tokio::spawn(async move {
         let Ok(upgraded) = hyper::upgrade::on(req).await else {
@@ -296,6 +325,8 @@ where
             flow.timings.dns_ms = info.dns_ms;
             flow.timings.connect_ms = info.connect_ms;
             flow.connection.server_addr = info.server_addr.map(|a| a.to_string());
+            flow.connection.via_upstream_proxy = info.via_proxy.clone();
+            flow.connection.via_upstream_proxy = info.via_proxy.clone();
             let stored = ctx.store.add(flow);
             copy_and_record(ctx, (*stored).clone(), client, upstream, prefix, started).await;
         }

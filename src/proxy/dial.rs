@@ -116,7 +116,10 @@ impl Dialer {
             info.via_proxy = Some(proxy.display());
             // Plain http goes to the proxy in absolute form; everything else is tunnelled.
             if target.https || !tls {
+                // The tunnel through the upstream proxy is part of connecting.
+                let start = Instant::now();
                 proxy_connect(&mut tcp, proxy, target, self.cfg.connect_timeout).await?;
+                info.connect_ms = info.connect_ms.map(|c| c + ms_since(start));
             }
         }
         if !(tls && target.https) {
@@ -303,7 +306,10 @@ fn client_tls_config(cfg: &DialConfig) -> Result<ClientConfig, ProxyError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| ProxyError::Protocol(e.to_string()))?;
+        .map_err(|e| ProxyError::UpstreamTls {
+            host: "(configuration)".into(),
+            reason: e.to_string(),
+        })?;
     let mut config = if cfg.insecure {
         builder
             .dangerous()

@@ -34,7 +34,9 @@ pub enum ProxyError {
     },
     #[error("bad request: {0}")]
     Protocol(String),
-    #[error("refused: {0}")]
+    #[error("upstream {host} broke the HTTP protocol: {reason}")]
+    UpstreamProtocol { host: String, reason: String },
+    #[error("{0}")]
     Refused(String),
 }
 
@@ -48,7 +50,7 @@ impl ProxyError {
             ProxyError::UpstreamReset { .. } => ErrorClass::UpstreamReset,
             ProxyError::UpstreamTimeout { .. } => ErrorClass::UpstreamTimeout,
             ProxyError::UpstreamProxy { .. } => ErrorClass::UpstreamProxy,
-            ProxyError::Protocol(_) => ErrorClass::Protocol,
+            ProxyError::Protocol(_) | ProxyError::UpstreamProtocol { .. } => ErrorClass::Protocol,
             ProxyError::Refused(_) => ErrorClass::Refused,
         }
     }
@@ -76,9 +78,10 @@ impl ProxyError {
                  right; behind a corporate proxy use --upstream-proxy URL."
             }
             ProxyError::UpstreamTls { .. } => {
-                "gomitm does not trust the upstream server's certificate. If a corporate TLS \
-                 inspection proxy sits in between, pass its CA with --extra-root FILE.pem \
-                 (--insecure-upstream skips the check; debugging only)."
+                "If the upstream certificate is untrusted because a corporate TLS inspection \
+                 proxy sits in between, pass its CA with --extra-root FILE.pem \
+                 (--insecure-upstream skips the check; debugging only). If the server does not \
+                 speak TLS on that port, check the URL's scheme and port."
             }
             ProxyError::UpstreamReset { .. } => {
                 "The upstream server dropped the connection. Retry; if it persists, check the \
@@ -94,6 +97,10 @@ impl ProxyError {
                  and credentials (http://user:pass@host:port)."
             }
             ProxyError::Protocol(_) => "The request could not be parsed or forwarded.",
+            ProxyError::UpstreamProtocol { .. } => {
+                "The upstream server's answer was not valid HTTP. Check that the URL's scheme and \
+                 port are right."
+            }
             ProxyError::Refused(_) => "gomitm refused this request.",
         }
     }

@@ -55,6 +55,7 @@ pub async fn handle(
     };
     let cell = FlowCell::start(ctx.store.clone(), new_flow(&req, &target, &side));
     let guard = AbortGuard(cell.clone());
+    cell.lock().connection.insecure_upstream = ctx.upstream.dialer().config().insecure;
     if ctx.is_own_address(&target) {
         let e = ProxyError::Refused(format!(
             "{} is gomitm itself (a proxy loop)",
@@ -369,8 +370,9 @@ impl FlowCell {
             return;
         }
         if let (Some(sent), Some(head)) = (sent_at, head_at) {
-            // The request is "sent" when its body was handed over; a body still streaming
-            // when the head arrived counts as sent at the head.
+            // The request is "sent" when its body has been handed over; a body still
+            // streaming when the head arrived counts as sent when the request was handed over
+            // (send 0): its upload overlaps the wait.
             let req_end = request_end.filter(|e| *e <= head).unwrap_or(sent).max(sent);
             flow.timings.send_ms = Some(ms_between(sent, req_end));
             flow.timings.wait_ms = Some(ms_between(req_end, head));

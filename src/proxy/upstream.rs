@@ -318,7 +318,10 @@ fn reset(target: &Target, reason: String) -> ProxyError {
 fn classify_hyper_error(target: &Target, e: &hyper::Error) -> ProxyError {
     let reason = error_chain(e);
     if e.is_parse() || e.is_parse_status() {
-        return ProxyError::Protocol(format!("invalid response from {}: {reason}", target.host));
+        return ProxyError::UpstreamProtocol {
+            host: target.host.clone(),
+            reason,
+        };
     }
     reset(target, reason)
 }
