@@ -11,6 +11,7 @@ use anyhow::Context;
 
 use crate::ca::{self, CertAuthority};
 use crate::cli::{CaAction, CaDirArg, Cli, Command, EnvArgs, ProxyArgs, Shell};
+use crate::go::private::PrivatePatterns;
 use crate::har;
 use crate::log::{self, LogOutputs};
 use crate::proxy::dial::{DialConfig, Dialer};
@@ -25,16 +26,24 @@ const DRAIN_GRACE: Duration = Duration::from_secs(3);
 pub fn run(cli: Cli) -> anyhow::Result<i32> {
     match cli.command.unwrap_or(Command::Proxy(Box::new(cli.proxy))) {
         Command::Proxy(args) => {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
-                .context("cannot start the async runtime")?;
-            rt.block_on(run_proxy(*args))?;
+            runtime()?.block_on(run_proxy(*args))?;
             Ok(0)
         }
         Command::Env(args) => print_env(&args).map(|_| 0),
         Command::Ca(args) => run_ca(args.action).map(|_| 0),
+        Command::Run(args) => {
+            init_tracing();
+            runtime()?.block_on(crate::run::run(*args))
+        }
+        Command::Report(args) => crate::run::report(&args),
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }
 
 /// `--ca-dir`, else `$GOMITM_CA_DIR` (via clap), else the user's config directory.
@@ -67,45 +76,106 @@ fn load_ca(arg: &CaDirArg) -> anyhow::Result<CertAuthority> {
 
 async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
     init_tracing();
-    let ca = Arc::new(load_ca(&args.ca)?);
-    let listener = tokio::net::TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
-    let listen_addr = listener
-        .local_addr()
-        .context("cannot read the listening address")?;
-    // Scripts read the port from this exact first line.
-    eprintln!("gomitm: listening on http://{listen_addr}");
-    warn_if_exposed(&listen_addr);
-    let bundle = ca.dir().join(ca::BUNDLE_FILE);
-    if let Err(e) = ca::write_bundle(&ca, &bundle) {
-        eprintln!("gomitm: warning: {e}");
+    let private = args
+        .private
+        .as_deref()
+        .map_or_else(PrivatePatterns::none, PrivatePatterns::from_globs);
+    let session = Session::start(&args, Banner::Full, !args.quiet, private).await?;
+    shutdown_signal().await;
+    eprintln!("gomitm: shutting down");
+    session.finish(&args).await?;
+    Ok(())
+}
+
+/// How much gomitm says on start: the first line always (scripts read the port from it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Banner {
+    Full,
+    FirstLineOnly,
+}
+
+/// A running proxy with its store and observers: what `gomitm proxy` and `gomitm run` share.
+pub(crate) struct Session {
+    pub addr: std::net::SocketAddr,
+    pub store: Arc<Store>,
+    pub ca: Arc<CertAuthority>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    serve: tokio::task::JoinHandle<()>,
+    log: LogHandle,
+}
+
+impl Session {
+    pub(crate) async fn start(
+        args: &ProxyArgs,
+        banner: Banner,
+        lines: bool,
+        private: PrivatePatterns,
+    ) -> anyhow::Result<Session> {
+        let ca = Arc::new(load_ca(&args.ca)?);
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener
+            .local_addr()
+            .context("cannot read the listening address")?;
+        // Scripts read the port from this exact first line.
+        eprintln!("gomitm: listening on http://{addr}");
+        warn_if_exposed(&addr);
+        if let Err(e) = ca::write_bundle(&ca, &ca.dir().join(ca::BUNDLE_FILE)) {
+            eprintln!("gomitm: warning: {e}");
+        }
+        if banner == Banner::Full {
+            print_banner(&ca, addr);
+        }
+        let store = Arc::new(Store::new(StoreLimits {
+            max_flows: args.max_flows.max(1),
+            max_captured_bytes: usize::try_from(args.max_capture_total).unwrap_or(usize::MAX),
+        }));
+        let ctx = Arc::new(build_ctx(args, ca.clone(), store.clone(), addr, private)?);
+        let log = start_log(args, &store, lines)?;
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serve = tokio::spawn(proxy::serve(listener, ctx, async {
+            let _ = stopped.await;
+        }));
+        Ok(Session {
+            addr,
+            store,
+            ca,
+            stop,
+            serve,
+            log,
+        })
     }
+
+    pub(crate) fn bundle_path(&self) -> PathBuf {
+        self.ca.dir().join(ca::BUNDLE_FILE)
+    }
+
+    /// Stop accepting, let in-flight flows finish briefly, flush observers, write the HAR.
+    pub(crate) async fn finish(
+        self,
+        args: &ProxyArgs,
+    ) -> anyhow::Result<Vec<Arc<crate::flow::Flow>>> {
+        let _ = self.stop.send(());
+        let _ = self.serve.await;
+        wait_for_in_flight(&self.store).await;
+        let (stop_log, log_task) = self.log;
+        let _ = stop_log.send(());
+        let _ = log_task.await;
+        if let Some(path) = &args.har_out {
+            write_har(&self.store, path, !args.har_no_redact)?;
+        }
+        Ok(self.store.snapshot())
+    }
+}
+
+fn print_banner(ca: &CertAuthority, addr: std::net::SocketAddr) {
     eprintln!(
         "gomitm: CA certificate {} (SHA-256 {})",
         ca.cert_path().display(),
         ca.fingerprint_sha256()
     );
-    eprintln!(
-        "gomitm: point go and git at it with: eval \"$(gomitm env --proxy http://{listen_addr})\""
-    );
-
-    let store = Arc::new(Store::new(StoreLimits {
-        max_flows: args.max_flows.max(1),
-        max_captured_bytes: usize::try_from(args.max_capture_total).unwrap_or(usize::MAX),
-    }));
-    let ctx = Arc::new(build_ctx(&args, ca, store.clone(), listen_addr)?);
-    let (stop_log, log_task) = start_log(&args, &store)?;
-
-    proxy::serve(listener, ctx, shutdown_signal()).await;
-    eprintln!("gomitm: shutting down");
-    wait_for_in_flight(&store).await;
-    let _ = stop_log.send(());
-    let _ = log_task.await;
-    if let Some(path) = &args.har_out {
-        write_har(&store, path, !args.har_no_redact)?;
-    }
-    Ok(())
+    eprintln!("gomitm: point go and git at it with: eval \"$(gomitm env --proxy http://{addr})\"");
 }
 
 fn build_ctx(
@@ -113,6 +183,7 @@ fn build_ctx(
     ca: Arc<CertAuthority>,
     store: Arc<Store>,
     listen_addr: std::net::SocketAddr,
+    private: PrivatePatterns,
 ) -> anyhow::Result<Ctx> {
     let mut extra_roots = Vec::new();
     for path in &args.extra_roots {
@@ -140,6 +211,8 @@ fn build_ctx(
             max_body_capture,
             no_intercept: args.no_intercept.iter().map(|g| HostGlob::new(g)).collect(),
             upstream_timeout,
+            private,
+            annotate: args.annotate,
         },
         listen_addr,
     })
@@ -150,7 +223,7 @@ type LogHandle = (
     tokio::task::JoinHandle<()>,
 );
 
-fn start_log(args: &ProxyArgs, store: &Store) -> anyhow::Result<LogHandle> {
+fn start_log(args: &ProxyArgs, store: &Store, lines: bool) -> anyhow::Result<LogHandle> {
     let jsonl: Option<Box<dyn Write + Send>> = match &args.jsonl {
         None => None,
         Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
@@ -160,10 +233,7 @@ fn start_log(args: &ProxyArgs, store: &Store) -> anyhow::Result<LogHandle> {
             Some(Box::new(std::io::BufWriter::new(file)))
         }
     };
-    let outputs = LogOutputs {
-        lines: !args.quiet,
-        jsonl,
-    };
+    let outputs = LogOutputs { lines, jsonl };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(log::run(store.subscribe(), outputs, stop_rx));
     Ok((stop_tx, task))

@@ -31,6 +31,35 @@ pub enum Command {
     Env(EnvArgs),
     /// Where the CA is, what it is, and a trust bundle for SSL_CERT_FILE.
     Ca(CaArgs),
+    /// Run a command (go, git…) through gomitm; print a Go-aware summary when it exits.
+    Run(Box<RunArgs>),
+    /// Summarise a HAR file: modules and their sources, failures with fixes, private-path leaks.
+    Report(ReportArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(after_help = "Example: gomitm run -- go mod download\n\
+    The proxy listens on a free loopback port (--listen is ignored); the command gets \
+    HTTPS_PROXY, HTTP_PROXY, SSL_CERT_FILE and GIT_SSL_CAINFO; gomitm exits with its exit code.")]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+    /// Also print a line per finished flow while the command runs.
+    #[arg(long)]
+    pub log_flows: bool,
+    /// The command to run, after `--`.
+    #[arg(required = true, last = true, value_name = "COMMAND")]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// A HAR file from gomitm or another tool (Chrome DevTools, mitmproxy, Charles…).
+    #[arg(value_name = "FILE.har")]
+    pub har: PathBuf,
+    /// Module path patterns that are private, like GOPRIVATE (comma-separated globs).
+    #[arg(long, value_name = "GLOBS")]
+    pub private: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -90,6 +119,14 @@ pub struct ProxyArgs {
     /// No log line per flow on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Module path patterns that are private, like GOPRIVATE (comma-separated globs): a request
+    /// for one of them to a module proxy or checksum database is reported as a leak.
+    #[arg(long, value_name = "GLOBS")]
+    pub private: Option<String>,
+    /// Append gomitm's diagnosis to upstream 4xx text/plain answers, so the go command prints
+    /// it under `server response:` (changes the bytes the client receives).
+    #[arg(long)]
+    pub annotate: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -345,6 +382,36 @@ mod tests {
                 action: CaAction::Bundle { .. }
             }))
         ));
+    }
+
+    #[test]
+    fn run_takes_proxy_flags_then_the_command_after_dashes() {
+        let cli = Cli::try_parse_from([
+            "gomitm",
+            "run",
+            "--private",
+            "corp.example/*",
+            "--har-out",
+            "x.har",
+            "--",
+            "go",
+            "mod",
+            "download",
+            "-x",
+        ])
+        .unwrap();
+        let Some(Command::Run(r)) = cli.command else {
+            panic!("expected run")
+        };
+        assert_eq!(r.command, vec!["go", "mod", "download", "-x"]);
+        assert_eq!(r.proxy.private.as_deref(), Some("corp.example/*"));
+        assert!(
+            Cli::try_parse_from(["gomitm", "run"]).is_err(),
+            "a command is required"
+        );
+        let cli =
+            Cli::try_parse_from(["gomitm", "report", "f.har", "--private", "x.test"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Report(_))));
     }
 
     #[test]

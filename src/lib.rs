@@ -9,6 +9,7 @@
 //! - `har`    — HAR 1.2 to and from flows, redaction; pure.
 //! - `log`    — headless observer: a line (or JSON object) per finished flow.
 //! - `cli`    — command-line types; `app` — composition root used by `main`.
+//! - `run`    — `gomitm run -- CMD` (pre-flight warnings, child, summary) and `gomitm report`.
 //!
 //! Dependencies run one way: app → everything; proxy → {ca, store, go, flow};
 //! log → {store, flow, har}; har, go, store → flow; flow → nothing.
@@ -21,4 +22,5 @@ pub mod go;
 pub mod har;
 pub mod log;
 pub mod proxy;
+pub mod run;
 pub mod store;

@@ -8,6 +8,10 @@
 
 use crate::flow::{header_value, GoKind, GoRequest, Headers};
 
+pub mod analysis;
+pub mod diagnose;
+pub mod private;
+
 /// Module path of Go toolchain downloads (`GOTOOLCHAIN=auto`).
 pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
 

@@ -94,6 +94,8 @@ fn entry(flow: &Flow, opts: &HarOptions) -> HarEntry {
             bytes_down: t.bytes_down,
         }),
         gomitm: Some(gomitm_ext(flow, opts)),
+        go: flow.go.clone(),
+        tool: flow.tool.clone(),
     }
 }
 

@@ -91,9 +91,9 @@ fn flow_from_entry(index: usize, e: HarEntry, ssl: SslConvention) -> Result<Flow
         connection: import_connection(&e),
         error: import_error(&e),
         tunnel,
-        // Go classification is derived from the request, by whoever reads the flows.
-        go: None,
-        tool: None,
+        // gomitm's own HARs carry the classification; for others, readers classify the URL.
+        go: e.go.clone(),
+        tool: e.tool.clone(),
     })
 }
 

@@ -77,6 +77,12 @@ pub struct HarEntry {
     pub tunnel: Option<HarTunnel>,
     #[serde(rename = "_gomitm", default, skip_serializing_if = "Option::is_none")]
     pub gomitm: Option<GomitmExt>,
+    /// What the request is to the Go toolchain (module, version, endpoint, proxy base).
+    #[serde(rename = "_go", default, skip_serializing_if = "Option::is_none")]
+    pub go: Option<crate::flow::GoRequest>,
+    /// The client program (`go`, `git`), from its User-Agent.
+    #[serde(rename = "_tool", default, skip_serializing_if = "Option::is_none")]
+    pub tool: Option<String>,
 }
 
 /// `{name, value}`: headers, cookies and query parameters (extra cookie attributes are ignored).

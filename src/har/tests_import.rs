@@ -15,6 +15,12 @@ fn detailed_flows() -> Vec<Flow> {
     let mut truncated = success_flow();
     truncated.id = 10;
     truncated.timings.wait_ms = Some(30.123_456_789);
+    truncated.go = crate::go::classify(
+        "GET",
+        "https://proxy.golang.org/golang.org/x/text/@v/v0.14.0.zip",
+        &vec![],
+    );
+    truncated.tool = Some("go".into());
     if let Some(r) = truncated.response.as_mut() {
         r.body.total = 1_000_000;
         r.body.truncated = true;

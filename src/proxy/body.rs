@@ -188,6 +188,65 @@ impl<B> Drop for CapturingBody<B> {
     }
 }
 
+/// A body with extra bytes after its end: gomitm's diagnosis appended to an upstream error
+/// text (`--annotate`). A newline is added first when the body did not end with one.
+pub struct Appended<B> {
+    inner: B,
+    tail: Option<Bytes>,
+    last_byte: Option<u8>,
+    inner_done: bool,
+}
+
+impl<B> Appended<B> {
+    pub fn new(inner: B, tail: Bytes) -> Self {
+        Appended {
+            inner,
+            tail: Some(tail),
+            last_byte: None,
+            inner_done: false,
+        }
+    }
+}
+
+impl<B> Body for Appended<B>
+where
+    B: Body<Data = Bytes, Error = BoxError> + Unpin,
+{
+    type Data = Bytes;
+    type Error = BoxError;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let this = &mut *self;
+        if !this.inner_done {
+            match Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Ready(Some(Ok(frame))) => {
+                    if let Some(last) = frame.data_ref().and_then(|d| d.last()) {
+                        this.last_byte = Some(*last);
+                    }
+                    return Poll::Ready(Some(Ok(frame)));
+                }
+                Poll::Ready(None) => this.inner_done = true,
+                other => return other,
+            }
+        }
+        let Some(tail) = this.tail.take() else {
+            return Poll::Ready(None);
+        };
+        let data = match this.last_byte {
+            Some(b) if b != b'\n' => [Bytes::from_static(b"\n"), tail].concat().into(),
+            _ => tail,
+        };
+        Poll::Ready(Some(Ok(Frame::data(data))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner_done && self.tail.is_none()
+    }
+}
+
 /// `a: b: c` from an error and its sources, skipping repeats (hyper nests the same text).
 pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts: Vec<String> = Vec::new();
@@ -308,6 +367,16 @@ mod tests {
         let o = slot.lock().unwrap().take().unwrap();
         assert_eq!(o.end, BodyEnd::IdleTimeout(Duration::from_secs(5)));
         assert_eq!(o.capture.total, 1);
+    }
+
+    #[tokio::test]
+    async fn appended_adds_a_newline_then_the_tail() {
+        let inner = Full::new(Bytes::from_static(b"not found: x"))
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        let body = Appended::new(inner, Bytes::from_static(b"gomitm fix: y\n"));
+        let out = body.collect().await.unwrap().to_bytes();
+        assert_eq!(&out[..], b"not found: x\ngomitm fix: y\n");
     }
 
     #[test]

@@ -38,15 +38,10 @@ pub async fn handle(
         headers: headers_of(req.headers()),
     };
     let Some(target) = parse_authority(&req) else {
-        let text = format!(
-            "gomitm: CONNECT needs host:port, got {:?}\n",
-            req.uri().to_string()
-        );
+        let problem = format!("CONNECT needs host:port, got {:?}", req.uri().to_string());
+        let text = format!("gomitm: {problem}\n");
         let mut flow = tunnel_flow(&client, &req.uri().to_string());
-        finish(
-            &mut flow,
-            Some((ErrorClass::Protocol, text.trim().to_string())),
-        );
+        finish(&mut flow, Some((ErrorClass::Protocol, problem)));
         ctx.store.add(flow);
         return error_response(StatusCode::BAD_REQUEST, text);
     };
@@ -240,12 +235,15 @@ where
     let result = if h2 {
         hyper::server::conn::http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
+            .max_header_list_size(super::MAX_HEAD_BYTES as u32)
             .serve_connection(io, service)
             .await
     } else {
         hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
             .header_read_timeout(Duration::from_secs(60))
+            .max_buf_size(super::MAX_HEAD_BYTES)
+            .max_header_size(super::MAX_HEAD_BYTES)
             .serve_connection(io, service)
             .await
     };

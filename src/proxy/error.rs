@@ -105,9 +105,11 @@ impl ProxyError {
         }
     }
 
-    /// The text/plain body sent to the client. First line: `gomitm: <hop and cause>`.
+    /// The text/plain body sent to the client. First line: `gomitm: <hop and cause>`, then
+    /// the hint. No blank line: the go command prints such a body under `server response:`
+    /// but stops at the first blank line (and after 8 lines or 648 bytes).
     pub fn client_body(&self) -> String {
-        format!("gomitm: {self}\n\n{}\n", self.hint())
+        format!("gomitm: {self}\ngomitm: {}\n", self.hint())
     }
 
     pub fn to_response(&self) -> Response<ProxyBody> {
@@ -182,6 +184,10 @@ mod tests {
         assert!(first.starts_with("gomitm: TLS handshake with upstream goproxy.test failed"));
         assert!(first.contains("unknown authority"), "{first}");
         assert!(body.contains("--extra-root"));
+        assert!(
+            !body.contains("\n\n"),
+            "go stops printing at the first blank line"
+        );
         let resp = e.to_response();
         assert_eq!(resp.status(), StatusCode::BAD_GATEWAY);
         assert_eq!(

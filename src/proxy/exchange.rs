@@ -13,14 +13,16 @@ use http::{HeaderMap, Request, Response, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-use super::body::{BodyEnd, BodyOutcome, CapturingBody, ProxyBody};
+use super::body::{Appended, BodyEnd, BodyOutcome, CapturingBody, ProxyBody};
 use super::dial::{ms_since, Target};
-use super::error::ProxyError;
+use super::error::{error_response, ProxyError};
 use super::upstream::Sent;
 use super::Ctx;
+use crate::flow::header_value;
 use crate::flow::{
     ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers, Response as FlowResponse,
 };
+use crate::go::diagnose::{diagnose, diagnosis_lines, DiagnoseContext, Os};
 use crate::store::Store;
 
 /// What is known about the client side of the connection a request arrived on.
@@ -70,8 +72,8 @@ pub async fn handle(
     let result = ctx.upstream.send(&target, upstream_req).await;
     let response = match result {
         Err(e) => {
-            cell.fail(&e);
-            e.to_response()
+            let flow = cell.fail(&e);
+            error_reply(&e, &flow, &ctx)
         }
         Ok(sent) => cell.clone().respond(sent, &ctx),
     };
@@ -175,11 +177,20 @@ fn url_of(req: &Request<Incoming>, target: &Target) -> String {
     } else {
         ("http", 80)
     };
-    let host = if target.host.contains(':') {
+    let mut host = if target.host.contains(':') {
         format!("[{}]", target.host)
     } else {
         target.host.clone()
     };
+    // Userinfo in an absolute-form URL is what the client sent: keep it in the record (HAR
+    // export and the log redact it).
+    if let Some((userinfo, _)) = req
+        .uri()
+        .authority()
+        .and_then(|a| a.as_str().rsplit_once('@'))
+    {
+        host = format!("{userinfo}@{host}");
+    }
     if target.port == default_port {
         format!("{scheme}://{host}{path}")
     } else {
@@ -299,10 +310,10 @@ impl FlowCell {
         }
     }
 
-    fn fail(&self, e: &ProxyError) {
+    fn fail(&self, e: &ProxyError) -> Flow {
         let mut flow = self.lock();
         if flow.is_done() {
-            return;
+            return flow.clone();
         }
         flow.error = Some(FlowError {
             class: e.class(),
@@ -311,6 +322,7 @@ impl FlowCell {
         flow.state = FlowState::Done;
         flow.timings.total_ms = Some(ms_since(self.started));
         self.publish(&flow);
+        flow.clone()
     }
 
     fn respond(self: Arc<Self>, sent: Sent, ctx: &Ctx) -> Response<ProxyBody> {
@@ -352,12 +364,25 @@ impl FlowCell {
             self.publish(&flow);
         }
         strip_hop_by_hop(&mut parts.headers);
+        let annotation = ctx
+            .opts
+            .annotate
+            .then(|| annotation_for(&self.lock(), ctx))
+            .flatten();
         let cell = self.clone();
         let body = CapturingBody::new(body, ctx.opts.max_body_capture, move |o| {
             cell.response_done(o)
         })
-        .with_idle_timeout(ctx.opts.upstream_timeout);
-        Response::from_parts(parts, body.boxed_unsync())
+        .with_idle_timeout(ctx.opts.upstream_timeout)
+        .boxed_unsync();
+        match annotation {
+            Some(text) => {
+                // The length changes; the body is re-framed (chunked, or h2 data frames).
+                parts.headers.remove(http::header::CONTENT_LENGTH);
+                Response::from_parts(parts, Appended::new(body, text.into()).boxed_unsync())
+            }
+            None => Response::from_parts(parts, body),
+        }
     }
 
     fn response_done(&self, outcome: BodyOutcome) {
@@ -386,6 +411,37 @@ impl FlowCell {
         flow.timings.total_ms = Some(ms_since(self.started));
         self.publish(&flow);
     }
+}
+
+fn diagnose_ctx(ctx: &Ctx) -> DiagnoseContext<'_> {
+    DiagnoseContext {
+        private: &ctx.opts.private,
+        os: Os::current(),
+    }
+}
+
+/// gomitm's own error answer: the failing hop and cause, then the diagnosis and its fix when
+/// there is one (the go command prints this under `server response:`).
+fn error_reply(e: &ProxyError, flow: &Flow, ctx: &Ctx) -> Response<ProxyBody> {
+    match diagnose(flow, &diagnose_ctx(ctx)) {
+        Some(d) => error_response(
+            e.status(),
+            format!("gomitm: {e}\n{}\n", diagnosis_lines(&d)),
+        ),
+        None => e.to_response(),
+    }
+}
+
+/// `--annotate`: the diagnosis to append to an upstream 4xx plain-text answer, if any.
+fn annotation_for(flow: &Flow, ctx: &Ctx) -> Option<String> {
+    let resp = flow.response.as_ref()?;
+    let plain =
+        header_value(&resp.headers, "content-type").is_some_and(|t| t.starts_with("text/plain"));
+    let encoded = header_value(&resp.headers, "content-encoding").is_some();
+    if !(400..500).contains(&resp.status) || !plain || encoded {
+        return None;
+    }
+    diagnose(flow, &diagnose_ctx(ctx)).map(|d| format!("{}\n", diagnosis_lines(&d)))
 }
 
 fn body_error(end: &BodyEnd, host: &str) -> Option<FlowError> {

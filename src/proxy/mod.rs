@@ -34,7 +34,7 @@ use dial::Target;
 use upstream::Upstream;
 
 /// Limit on a client's request head (line + headers); beyond it hyper answers 431.
-const MAX_HEAD_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
 const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 
 #[derive(Debug, Clone)]
@@ -43,6 +43,10 @@ pub struct ProxyOptions {
     pub no_intercept: Vec<HostGlob>,
     /// Bound on waiting for a response head and on silence mid-body.
     pub upstream_timeout: Option<Duration>,
+    /// Module paths that must not reach public proxies or checksum databases.
+    pub private: crate::go::private::PrivatePatterns,
+    /// Append gomitm's diagnosis to upstream 4xx text/plain responses (`--annotate`).
+    pub annotate: bool,
 }
 
 /// Everything a connection task needs, shared.
@@ -137,6 +141,7 @@ async fn serve_client(ctx: Arc<Ctx>, stream: TcpStream, peer: SocketAddr) {
         .timer(TokioTimer::new())
         .header_read_timeout(HEADER_READ_TIMEOUT)
         .max_buf_size(MAX_HEAD_BYTES)
+        .max_header_size(MAX_HEAD_BYTES)
         .serve_connection(TokioIo::new(stream), service)
         .with_upgrades()
         .await;

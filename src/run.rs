@@ -1,0 +1,381 @@
+//! `gomitm run -- COMMAND`: a proxy on a free loopback port, the command run through it with
+//! the right environment, warnings about settings that would bypass interception, and the
+//! Go-aware summary when the command exits. Also `gomitm report FILE.har`.
+//!
+//! The checks (`preflight_warnings`, `no_proxy_matches`) are pure; running the child and
+//! reading `go env` / `git config` is the I/O shell around them.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::Path;
+use std::process::ExitStatus;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::app::{Banner, Session};
+use crate::cli::{ReportArgs, RunArgs};
+use crate::flow::Flow;
+use crate::go::analysis;
+use crate::go::diagnose::{DiagnoseContext, Os};
+use crate::go::private::PrivatePatterns;
+
+/// What the child will see, gathered before it starts.
+#[derive(Debug, Default, Clone)]
+pub struct Preflight {
+    /// `go env` of the child: GOPROXY, GOFLAGS, GOPRIVATE, GONOPROXY, GONOSUMDB, GOSUMDB…
+    pub go_env: HashMap<String, String>,
+    pub no_proxy: Option<String>,
+    /// `git config --get http.proxy`.
+    pub git_http_proxy: Option<String>,
+}
+
+pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
+    let mut proxy_args = args.proxy.clone();
+    proxy_args.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let preflight = gather_preflight(&args.command);
+    for warning in preflight_warnings(&preflight) {
+        eprintln!("gomitm: warning: {warning}");
+    }
+    let private = private_patterns(args.proxy.private.as_deref(), &preflight.go_env);
+    let session = Session::start(
+        &proxy_args,
+        Banner::FirstLineOnly,
+        args.log_flows,
+        private.clone(),
+    )
+    .await?;
+    let status = run_child(&args.command, &session).await;
+    let flows = session.finish(&proxy_args).await?;
+    let summary = summarize(&flows, &private);
+    eprint!("{}", summary.render());
+    match status {
+        Ok(status) => Ok(exit_code(status)),
+        Err(e) => Err(e),
+    }
+}
+
+/// `--private` wins; otherwise the child's own GOPRIVATE/GONOPROXY/GONOSUMDB.
+fn private_patterns(flag: Option<&str>, go_env: &HashMap<String, String>) -> PrivatePatterns {
+    if let Some(globs) = flag {
+        return PrivatePatterns::from_globs(globs);
+    }
+    let get = |k: &str| go_env.get(k).map_or("", String::as_str);
+    PrivatePatterns::from_go_env(get("GOPRIVATE"), get("GONOPROXY"), get("GONOSUMDB"))
+}
+
+fn summarize(flows: &[Arc<Flow>], private: &PrivatePatterns) -> analysis::Summary {
+    let flows: Vec<Flow> = flows.iter().map(|f| (**f).clone()).collect();
+    let ctx = DiagnoseContext {
+        private,
+        os: Os::current(),
+    };
+    analysis::summarize(&flows, &ctx)
+}
+
+async fn run_child(command: &[String], session: &Session) -> anyhow::Result<ExitStatus> {
+    let (program, rest) = command
+        .split_first()
+        .context("gomitm run needs a command after --")?;
+    let proxy = format!("http://{}", session.addr);
+    let bundle = session.bundle_path();
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(rest);
+    // Both spellings: Go reads the upper-case name first, curl (git) the lower-case one.
+    for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
+        cmd.env(name, &proxy);
+    }
+    cmd.env("SSL_CERT_FILE", &bundle)
+        .env("GIT_SSL_CAINFO", &bundle);
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {program}"))?;
+    // Ctrl-C reaches the child through the terminal; gomitm stays up to print the summary.
+    let ignore_interrupts = tokio::spawn(async { while tokio::signal::ctrl_c().await.is_ok() {} });
+    let status = child
+        .wait()
+        .await
+        .with_context(|| format!("waiting for {program}"));
+    ignore_interrupts.abort();
+    status
+}
+
+fn exit_code(status: ExitStatus) -> i32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return 128 + sig;
+        }
+    }
+    status.code().unwrap_or(1)
+}
+
+/// The child's `go env` (when the command is go, that go; else `go` on PATH), NO_PROXY, and
+/// git's `http.proxy`. Missing tools just leave fields empty.
+fn gather_preflight(command: &[String]) -> Preflight {
+    let go = command
+        .first()
+        .filter(|c| Path::new(c.as_str()).file_name().is_some_and(|n| n == "go"))
+        .map_or("go", String::as_str);
+    let vars = [
+        "GOPROXY",
+        "GOFLAGS",
+        "GOPRIVATE",
+        "GONOPROXY",
+        "GONOSUMDB",
+        "GOSUMDB",
+    ];
+    let go_env = std::process::Command::new(go)
+        .arg("env")
+        .arg("-json")
+        .args(vars)
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .and_then(|o| serde_json::from_slice(&o.stdout).ok())
+        .unwrap_or_default();
+    let git_http_proxy = std::process::Command::new("git")
+        .args(["config", "--get", "http.proxy"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .filter(|s| !s.is_empty());
+    let no_proxy = ["NO_PROXY", "no_proxy"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    Preflight {
+        go_env,
+        no_proxy,
+        git_http_proxy,
+    }
+}
+
+/// Settings that will bypass or break interception, in words a user can act on.
+pub fn preflight_warnings(p: &Preflight) -> Vec<String> {
+    let mut out = Vec::new();
+    let goproxy = p
+        .go_env
+        .get("GOPROXY")
+        .map_or("https://proxy.golang.org,direct", String::as_str);
+    if goproxy.trim() == "off" {
+        out.push("GOPROXY=off: the go command will not download any module".to_string());
+    }
+    let mut hosts: Vec<String> = goproxy_hosts(goproxy);
+    hosts.push(sumdb_host(
+        p.go_env.get("GOSUMDB").map_or("", String::as_str),
+    ));
+    for host in goproxy_hosts(goproxy) {
+        if is_loopback_host(&host) {
+            out.push(format!(
+                "GOPROXY names {host}: the go command never sends localhost/loopback requests \
+                 through a proxy, so gomitm will not see them; use a host name and gomitm --resolve"
+            ));
+        }
+    }
+    if let Some(no_proxy) = &p.no_proxy {
+        for host in hosts.iter().filter(|h| !h.is_empty()) {
+            if no_proxy_matches(no_proxy, host) {
+                out.push(format!(
+                    "NO_PROXY={no_proxy} matches {host}: the go command will bypass gomitm for it"
+                ));
+            }
+        }
+    }
+    if p.go_env
+        .get("GOFLAGS")
+        .is_some_and(|f| f.split_whitespace().any(|w| w.starts_with("-insecure")))
+    {
+        out.push(
+            "GOFLAGS has -insecure, which go no longer supports: use GOINSECURE=<pattern>"
+                .to_string(),
+        );
+    }
+    if let Some(proxy) = &p.git_http_proxy {
+        out.push(format!(
+            "git config http.proxy={proxy} overrides HTTPS_PROXY for git, so git traffic will not \
+             go through gomitm (git config --global --unset http.proxy)"
+        ));
+    }
+    out
+}
+
+/// Hosts of the URL entries of a GOPROXY list (`direct` and `off` name none).
+fn goproxy_hosts(goproxy: &str) -> Vec<String> {
+    goproxy
+        .split([',', '|'])
+        .map(str::trim)
+        .filter(|e| !e.is_empty() && *e != "direct" && *e != "off")
+        .map(|e| crate::flow::url_host(e).to_ascii_lowercase())
+        .filter(|h| !h.is_empty())
+        .collect()
+}
+
+/// GOSUMDB is `name`, `name+key` or `name+key URL`; `off` means none.
+fn sumdb_host(gosumdb: &str) -> String {
+    let gosumdb = gosumdb.trim();
+    if gosumdb == "off" {
+        return String::new();
+    }
+    match gosumdb.split_whitespace().nth(1) {
+        Some(url) => crate::flow::url_host(url).to_ascii_lowercase(),
+        None if gosumdb.is_empty() => "sum.golang.org".to_string(),
+        None => gosumdb.split('+').next().unwrap_or("").to_ascii_lowercase(),
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Go's NO_PROXY rules (golang.org/x/net/http/httpproxy): `*` matches all; `foo.com` matches
+/// it and its subdomains; `.foo.com` and `*.foo.com` subdomains only; IPs match exactly.
+pub fn no_proxy_matches(no_proxy: &str, host: &str) -> bool {
+    let host = host.to_ascii_lowercase();
+    no_proxy
+        .split(',')
+        .map(|e| e.trim().to_ascii_lowercase())
+        .any(|entry| {
+            let entry = entry
+                .split_once(':')
+                .map_or(entry.as_str(), |(h, _)| h)
+                .to_string();
+            if entry.is_empty() {
+                return false;
+            }
+            if entry == "*" {
+                return true;
+            }
+            if let Some(suffix) = entry.strip_prefix("*.").or_else(|| entry.strip_prefix('.')) {
+                return host.ends_with(&format!(".{suffix}"));
+            }
+            host == entry || host.ends_with(&format!(".{entry}"))
+        })
+}
+
+/// `gomitm report FILE.har`: classify (gomitm's own HARs and other tools' alike, from their
+/// URLs) and print the summary.
+pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
+    let text = std::fs::read_to_string(&args.har)
+        .with_context(|| format!("cannot read {}", args.har.display()))?;
+    let mut flows = crate::har::from_json(&text)
+        .with_context(|| format!("{} is not a HAR file gomitm can read", args.har.display()))?;
+    for flow in &mut flows {
+        if flow.go.is_none() {
+            flow.go = crate::go::classify(
+                &flow.request.method,
+                &flow.request.url,
+                &flow.request.headers,
+            );
+        }
+        if flow.tool.is_none() {
+            flow.tool = crate::go::client_tool(&flow.request.headers);
+        }
+    }
+    let private = args
+        .private
+        .as_deref()
+        .map_or_else(PrivatePatterns::none, PrivatePatterns::from_globs);
+    let ctx = DiagnoseContext {
+        private: &private,
+        os: Os::current(),
+    };
+    print!("{}", analysis::summarize(&flows, &ctx).render());
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pre(pairs: &[(&str, &str)]) -> Preflight {
+        Preflight {
+            go_env: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ..Preflight::default()
+        }
+    }
+
+    #[test]
+    fn no_proxy_follows_gos_rules() {
+        for (list, host, hit) in [
+            ("*", "proxy.golang.org", true),
+            ("golang.org", "proxy.golang.org", true),
+            ("golang.org", "golang.org", true),
+            (".golang.org", "golang.org", false),
+            (".golang.org", "proxy.golang.org", true),
+            ("*.golang.org", "proxy.golang.org", true),
+            ("corp.example, golang.org:443", "proxy.golang.org", true),
+            ("notgolang.org", "proxy.golang.org", false),
+            ("olang.org", "proxy.golang.org", false),
+            ("", "proxy.golang.org", false),
+        ] {
+            assert_eq!(no_proxy_matches(list, host), hit, "{list} vs {host}");
+        }
+    }
+
+    #[test]
+    fn healthy_defaults_give_no_warning() {
+        assert!(
+            preflight_warnings(&pre(&[("GOPROXY", "https://proxy.golang.org,direct")])).is_empty()
+        );
+        assert!(preflight_warnings(&Preflight::default()).is_empty());
+    }
+
+    #[test]
+    fn each_bypass_is_named() {
+        let w = preflight_warnings(&pre(&[("GOPROXY", "off")]));
+        assert!(w.iter().any(|w| w.contains("GOPROXY=off")), "{w:?}");
+        let w = preflight_warnings(&pre(&[(
+            "GOPROXY",
+            "http://127.0.0.1:3000,https://localhost:9/x",
+        )]));
+        assert_eq!(
+            w.iter().filter(|w| w.contains("loopback")).count(),
+            2,
+            "{w:?}"
+        );
+        let w = preflight_warnings(&pre(&[("GOFLAGS", "-mod=mod -insecure")]));
+        assert!(w.iter().any(|w| w.contains("GOINSECURE")), "{w:?}");
+        let mut p = pre(&[("GOPROXY", "https://goproxy.corp.example")]);
+        p.no_proxy = Some(".corp.example".into());
+        let w = preflight_warnings(&p);
+        assert!(
+            w.iter()
+                .any(|w| w.contains("NO_PROXY") && w.contains("goproxy.corp.example")),
+            "{w:?}"
+        );
+        let mut p = pre(&[]);
+        p.no_proxy = Some("sum.golang.org".into());
+        assert!(preflight_warnings(&p)
+            .iter()
+            .any(|w| w.contains("sum.golang.org")));
+        p.no_proxy = None;
+        p.git_http_proxy = Some("http://127.0.0.1:1".into());
+        assert!(preflight_warnings(&p)
+            .iter()
+            .any(|w| w.contains("http.proxy")));
+    }
+
+    #[test]
+    fn sumdb_host_from_gosumdb_forms() {
+        assert_eq!(sumdb_host(""), "sum.golang.org");
+        assert_eq!(sumdb_host("off"), "");
+        assert_eq!(
+            sumdb_host("sum.golang.org+033de0ae+Ac4z https://sum.test"),
+            "sum.test"
+        );
+        assert_eq!(sumdb_host("sum.example+key"), "sum.example");
+    }
+
+    #[test]
+    fn private_flag_wins_over_go_env() {
+        let env: HashMap<String, String> = [("GOPRIVATE".to_string(), "a.test".to_string())].into();
+        assert!(private_patterns(Some("b.test"), &env).private_for_proxy("b.test/x"));
+        assert!(!private_patterns(Some("b.test"), &env).private_for_proxy("a.test/x"));
+        assert!(private_patterns(None, &env).private_for_proxy("a.test/x"));
+    }
+}
