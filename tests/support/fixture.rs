@@ -5,6 +5,17 @@
 //! repository (via `git http-backend` as CGI), and a few test utilities
 //! (`/bytes/N`, `/reset/N`, `/stall`, `/status/CODE`, `/echo`).
 //!
+//! Most routes ignore the Host name; a few depend on it (the port is ignored):
+//! - `a.test` ([`MISSING_PROXY_HOST`]) is a module proxy that lacks everything: every
+//!   module-proxy request answers 404 `not found: <module>@<version>`.
+//! - `sum.test` ([`SUMDB_HOST`]) is a checksum database that knows nothing:
+//!   `/lookup/<module>@<version>` answers 410 Gone, `/tile/...` 404.
+//! - Every other host serves the modules, including the private [`PRIVATE_MODULE`] (a public
+//!   proxy that happily serves a private path: the leak scenario).
+//!
+//! On every host `/sumdb/<name>/supported` answers 404, so the go command asks the
+//! checksum database directly.
+//!
 //! It deliberately depends only on external crates, never on `gomitm`, so it
 //! is an independent oracle for what the proxy should relay.
 #![allow(dead_code)]
@@ -52,6 +63,13 @@ pub const BROKEN_ZIP_SENT: u64 = 1000;
 /// Import path and repo URL served by the discovery pages.
 pub const GIT_HELLO_IMPORT: &str = "git.test/hello";
 pub const GIT_PRIVATE_IMPORT: &str = "git.test/private";
+/// A private module path that every module proxy except [`MISSING_PROXY_HOST`] serves
+/// (version [`VERSION`]); not part of [`Fixture::modules`].
+pub const PRIVATE_MODULE: &str = "corp.test/secret";
+/// Host whose module proxy answers 404 to every module-proxy request.
+pub const MISSING_PROXY_HOST: &str = "a.test";
+/// Host that acts as a checksum database answering 410 Gone to every lookup.
+pub const SUMDB_HOST: &str = "sum.test";
 
 /// SANs on the TLS leaf certificate.
 const LEAF_SANS: &[&str] = &[
@@ -209,7 +227,8 @@ impl Fixture {
         self.state.git.is_some()
     }
 
-    /// (module path, version) of every downloadable module; excludes `BROKEN_MODULE`.
+    /// (module path, version) of every downloadable module that `example.test/root` needs;
+    /// excludes `BROKEN_MODULE` and `PRIVATE_MODULE`.
     pub fn modules() -> Vec<(String, String)> {
         good_module_paths()
             .into_iter()
@@ -404,6 +423,9 @@ fn build_modules() -> HashMap<String, ModuleData> {
     insert_module(&mut mods, "example.test/root", root_mod, Some(root_src));
     let broken_mod = format!("module {BROKEN_MODULE}\n\ngo 1.16\n");
     insert_module(&mut mods, BROKEN_MODULE, broken_mod, None);
+    let private_mod = format!("module {PRIVATE_MODULE}\n\ngo 1.16\n");
+    let private_src = "package secret\n\n// Secret must never reach a public proxy.\nfunc Secret() string { return \"s3cr3t\" }\n";
+    insert_module(&mut mods, PRIVATE_MODULE, private_mod, Some(private_src));
     mods
 }
 
@@ -505,10 +527,18 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-fn goproxy(path: &str, state: &State) -> Response<Body> {
+fn goproxy(path: &str, host: &str, state: &State) -> Response<Body> {
     let Some(req) = parse_goproxy(path) else {
         return text(StatusCode::NOT_FOUND, format!("not found: {path}"));
     };
+    if host == MISSING_PROXY_HOST {
+        return match req {
+            ProxyReq::List(m) | ProxyReq::Latest(m) => not_found(&m, None),
+            ProxyReq::File {
+                module, version, ..
+            } => not_found(&module, Some(&version)),
+        };
+    }
     match req {
         ProxyReq::List(m) if state.modules.contains_key(&m) => {
             text(StatusCode::OK, format!("{VERSION}\n"))
@@ -773,6 +803,60 @@ fn is_go_get(query: &str) -> bool {
     query.split('&').any(|kv| kv == "go-get=1")
 }
 
+// ---------------------------------------------------------------- checksum database
+
+/// `/sumdb/<name>/supported`: the go command's probe for a proxied checksum database.
+fn is_sumdb_supported(path: &str) -> bool {
+    path.strip_prefix("/sumdb/")
+        .and_then(|rest| rest.strip_suffix("/supported"))
+        .is_some_and(|name| !name.is_empty() && !name.contains('/'))
+}
+
+fn is_sumdb_path(path: &str) -> bool {
+    path.starts_with("/lookup/") || path.starts_with("/tile/") || path == "/latest"
+}
+
+/// The checksum database on [`SUMDB_HOST`]: it knows no module at all.
+fn sumdb(path: &str) -> Response<Body> {
+    match path.strip_prefix("/lookup/") {
+        Some(what) => {
+            // The go command sends `!x` literally to a checksum database; decode for the message.
+            let decoded = percent_decode(what).unwrap_or_else(|| what.to_string());
+            let shown = match decoded.rsplit_once('@') {
+                Some((m, v)) => match (unescape_case(m), unescape_case(v)) {
+                    (Some(m), Some(v)) => format!("{m}@{v}"),
+                    _ => decoded.clone(),
+                },
+                None => decoded.clone(),
+            };
+            text(StatusCode::GONE, format!("not found: {shown}"))
+        }
+        None => text(StatusCode::NOT_FOUND, format!("not found: {path}")),
+    }
+}
+
+/// The request's host name, lower-case, without the port: `:authority` (h2, absolute-form)
+/// or the `Host` header.
+fn request_host<B>(req: &Request<B>) -> String {
+    let authority = req
+        .uri()
+        .authority()
+        .map(|a| a.host().to_string())
+        .or_else(|| header_str(req, "host"))
+        .unwrap_or_default();
+    strip_port(&authority).to_ascii_lowercase()
+}
+
+fn strip_port(authority: &str) -> &str {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or(rest);
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => authority,
+    }
+}
+
 // ---------------------------------------------------------------- serving
 
 #[derive(Clone, Copy)]
@@ -836,6 +920,7 @@ async fn route(
     tls: bool,
 ) -> Result<Response<Body>, Infallible> {
     state.record(&req, tls);
+    let host = request_host(&req);
     let path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
     let resp = if path == "/echo" {
@@ -874,8 +959,12 @@ async fn route(
         unauthorized()
     } else if is_go_get(&query) {
         discovery(&path)
+    } else if is_sumdb_supported(&path) {
+        text(StatusCode::NOT_FOUND, format!("not found: {path}"))
+    } else if host == SUMDB_HOST && is_sumdb_path(&path) {
+        sumdb(&path)
     } else {
-        goproxy(&path, &state)
+        goproxy(&path, &host, &state)
     };
     Ok(resp)
 }
