@@ -206,6 +206,7 @@ fn build_ctx(
     Ok(Ctx {
         store,
         upstream: Upstream::new(dialer, upstream_timeout),
+        bundle: ca.dir().join(ca::BUNDLE_FILE),
         ca,
         opts: ProxyOptions {
             max_body_capture,

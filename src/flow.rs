@@ -32,6 +32,12 @@ pub struct Flow {
     /// The client program, from its User-Agent: `go` or `git`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
+    /// Names of the rules that fired on this flow, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+    /// Where a `map_remote` rule actually sent the request (`request.url` keeps the original).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mapped_to: Option<String>,
 }
 
 /// A Go-toolchain request: module proxy, checksum database, discovery or git smart HTTP.

@@ -2,6 +2,7 @@
 //!
 //! Architecture (see docs/ARCHITECTURE.md):
 //! - `flow`   — the record of one exchange or tunnel; plain data, read by everything else.
+//! - `filter` — filter expressions: parse (caret errors), Display, matches(&Flow); pure.
 //! - `store`  — bounded flow store + event broadcast (notify, then pull).
 //! - `proxy`  — the I/O shell: accept loop, CONNECT/TLS interception, exchange, upstream pool.
 //! - `ca`     — the local CA on disk and per-host leaf certificates.
@@ -17,6 +18,7 @@
 pub mod app;
 pub mod ca;
 pub mod cli;
+pub mod filter;
 pub mod flow;
 pub mod go;
 pub mod har;

@@ -34,9 +34,6 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     let mut proxy_args = args.proxy.clone();
     proxy_args.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let preflight = gather_preflight(&args.command);
-    for warning in preflight_warnings(&preflight) {
-        eprintln!("gomitm: warning: {warning}");
-    }
     let private = private_patterns(args.proxy.private.as_deref(), &preflight.go_env);
     let session = Session::start(
         &proxy_args,
@@ -45,9 +42,14 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         private.clone(),
     )
     .await?;
+    // After the listening line, which scripts read first.
+    for warning in preflight_warnings(&preflight) {
+        eprintln!("gomitm: warning: {warning}");
+    }
     let status = run_child(&args.command, &session).await;
+    let bundle = session.bundle_path();
     let flows = session.finish(&proxy_args).await?;
-    let summary = summarize(&flows, &private);
+    let summary = summarize(&flows, &private, &bundle);
     eprint!("{}", summary.render());
     match status {
         Ok(status) => Ok(exit_code(status)),
@@ -64,11 +66,12 @@ fn private_patterns(flag: Option<&str>, go_env: &HashMap<String, String>) -> Pri
     PrivatePatterns::from_go_env(get("GOPRIVATE"), get("GONOPROXY"), get("GONOSUMDB"))
 }
 
-fn summarize(flows: &[Arc<Flow>], private: &PrivatePatterns) -> analysis::Summary {
+fn summarize(flows: &[Arc<Flow>], private: &PrivatePatterns, bundle: &Path) -> analysis::Summary {
     let flows: Vec<Flow> = flows.iter().map(|f| (**f).clone()).collect();
     let ctx = DiagnoseContext {
         private,
         os: Os::current(),
+        bundle: Some(bundle),
     };
     analysis::summarize(&flows, &ctx)
 }
@@ -280,6 +283,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
     let ctx = DiagnoseContext {
         private: &private,
         os: Os::current(),
+        bundle: None,
     };
     print!("{}", analysis::summarize(&flows, &ctx).render());
     Ok(0)

@@ -10,7 +10,11 @@ use crate::flow::{header_value, GoKind, GoRequest, Headers};
 
 pub mod analysis;
 pub mod diagnose;
+pub mod discovery;
+mod module_report;
+mod network;
 pub mod private;
+mod summary_text;
 
 /// Module path of Go toolchain downloads (`GOTOOLCHAIN=auto`).
 pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";

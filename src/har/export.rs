@@ -96,6 +96,8 @@ fn entry(flow: &Flow, opts: &HarOptions) -> HarEntry {
         gomitm: Some(gomitm_ext(flow, opts)),
         go: flow.go.clone(),
         tool: flow.tool.clone(),
+        rules: flow.rules.clone(),
+        mapped_to: flow.mapped_to.clone(),
     }
 }
 

@@ -94,6 +94,8 @@ fn flow_from_entry(index: usize, e: HarEntry, ssl: SslConvention) -> Result<Flow
         // gomitm's own HARs carry the classification; for others, readers classify the URL.
         go: e.go.clone(),
         tool: e.tool.clone(),
+        rules: e.rules.clone(),
+        mapped_to: e.mapped_to.clone(),
     })
 }
 

@@ -83,6 +83,12 @@ pub struct HarEntry {
     /// The client program (`go`, `git`), from its User-Agent.
     #[serde(rename = "_tool", default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
+    /// Names of the rules that fired, in order.
+    #[serde(rename = "_rules", default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<String>,
+    /// Where a map_remote rule actually sent the request.
+    #[serde(rename = "_mappedTo", default, skip_serializing_if = "Option::is_none")]
+    pub mapped_to: Option<String>,
 }
 
 /// `{name, value}`: headers, cookies and query parameters (extra cookie attributes are ignored).

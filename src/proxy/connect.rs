@@ -167,8 +167,7 @@ where
     let tls = match start.into_stream(config).await {
         Ok(tls) => tls,
         Err(e) => {
-            let bundle = ctx.ca.dir().join(crate::ca::BUNDLE_FILE);
-            let msg = client_tls_message(&describe_tls_io_error(&e), &bundle);
+            let msg = client_tls_message(&describe_tls_io_error(&e), &ctx.bundle);
             return record_client_tls(&ctx, &client, &target, ErrorClass::ClientTls, msg);
         }
     };
@@ -212,7 +211,7 @@ where
     {
         let msg = client_tls_message(
             "it closed the connection right after the handshake without sending a request",
-            &ctx.ca.dir().join(crate::ca::BUNDLE_FILE),
+            &ctx.bundle,
         );
         record_client_tls(&ctx, &client, &target, ErrorClass::ClientTls, msg);
     }

@@ -417,6 +417,7 @@ fn diagnose_ctx(ctx: &Ctx) -> DiagnoseContext<'_> {
     DiagnoseContext {
         private: &ctx.opts.private,
         os: Os::current(),
+        bundle: Some(&ctx.bundle),
     }
 }
 

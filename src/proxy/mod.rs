@@ -10,6 +10,7 @@ pub mod dial;
 pub mod error;
 mod exchange;
 mod prefixed;
+mod shaping;
 pub mod upstream;
 
 use std::convert::Infallible;
@@ -57,6 +58,8 @@ pub struct Ctx {
     pub opts: ProxyOptions,
     /// The address gomitm listens on, to refuse requests that would loop back to it.
     pub listen_addr: SocketAddr,
+    /// The trust bundle (system roots + gomitm CA) in the CA directory, named by diagnoses.
+    pub bundle: std::path::PathBuf,
 }
 
 impl Ctx {

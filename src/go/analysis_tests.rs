@@ -1,0 +1,269 @@
+//! Tests for the run-level `analysis` (fallback chains, direct fetches, leaks, prefix probes,
+//! totals) and its rendered text. A child module of `analysis` (`#[path]`), so it sees its
+//! private helpers. Must not test single-flow diagnoses (`diagnose_tests`).
+
+use super::*;
+use crate::flow::testing::FlowBuilder;
+use crate::flow::Timings;
+use crate::go::diagnose::Os;
+
+/// Flow `id`, started `id` ms into the run and lasting `id * 10` ms, classified.
+fn f(id: u64, method: &str, url: &str, status: u16, body: &[u8]) -> Flow {
+    let mut flow = FlowBuilder::get(url)
+        .id(id)
+        .method(method)
+        .status(status, body)
+        .timings(Timings {
+            total_ms: Some(id as f64 * 10.0),
+            ..Timings::default()
+        })
+        .build();
+    flow.started_at_us += id as i64 * 1000;
+    flow.go = crate::go::classify(&flow.request.method, &flow.request.url, &vec![]);
+    flow
+}
+
+fn get(id: u64, url: &str, status: u16) -> Flow {
+    f(id, "GET", url, status, b"")
+}
+
+fn sum(flows: &[Flow], private: &str) -> Summary {
+    let private = PrivatePatterns::from_globs(private);
+    summarize(
+        flows,
+        &DiagnoseContext {
+            private: &private,
+            os: Os::Linux,
+            bundle: None,
+        },
+    )
+}
+
+#[test]
+fn fallback_chain_names_the_source_that_served() {
+    let m = "example.org/hello/@v/v1.0.0";
+    let flows = [
+        get(1, &format!("https://a.test/{m}.info"), 404),
+        get(2, &format!("https://b.test/{m}.info"), 200),
+        get(3, &format!("https://a.test/{m}.mod"), 404),
+        get(4, &format!("https://b.test/{m}.mod"), 200),
+        f(
+            5,
+            "GET",
+            &format!("https://b.test/{m}.zip"),
+            200,
+            &[0; 2048],
+        ),
+    ];
+    let s = sum(&flows, "");
+    assert_eq!(s.modules.len(), 1);
+    let r = &s.modules[0];
+    assert_eq!(
+        (r.module.as_str(), r.version.as_deref()),
+        ("example.org/hello", Some("v1.0.0"))
+    );
+    assert_eq!(r.served_by.as_deref(), Some("https://b.test"));
+    let chain: Vec<(&str, &str)> = r
+        .attempts
+        .iter()
+        .map(|a| (a.source.as_str(), a.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            ("https://a.test", "404 Not Found"),
+            ("https://b.test", "200")
+        ]
+    );
+    assert!(
+        s.failures.is_empty(),
+        "a 404 that fell back is not a failure"
+    );
+    assert_eq!(s.totals.failed, 0);
+    let text = s.render();
+    assert!(
+        text.contains("example.org/hello@v1.0.0  served by b.test  [chain: a.test 404 Not Found → b.test 200]"),
+        "{text}"
+    );
+    assert!(
+        text.starts_with("gomitm: 5 requests, 1 modules, 0 failed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn direct_fetch_links_discovery_and_git_to_the_module() {
+    let meta = b"<head><meta name=\"go-import\" content=\"corp.example/lib git https://git.corp.example/team/lib.git\"></head>";
+    let repo = "https://git.corp.example/team/lib.git";
+    let flows = [
+        get(
+            1,
+            "https://proxy.golang.org/corp.example/lib/@v/v1.0.0.info",
+            404,
+        ),
+        f(2, "GET", "https://corp.example/lib/pkg?go-get=1", 200, meta),
+        get(3, &format!("{repo}/info/refs?service=git-upload-pack"), 401),
+        get(4, &format!("{repo}/info/refs?service=git-upload-pack"), 200),
+        f(5, "POST", &format!("{repo}/git-upload-pack"), 200, b"pack"),
+        get(
+            6,
+            "https://unrelated.test/other/info/refs?service=git-upload-pack",
+            200,
+        ),
+    ];
+    let s = sum(&flows, "");
+    let r = &s.modules[0];
+    assert_eq!(r.module, "corp.example/lib");
+    assert_eq!(r.served_by.as_deref(), Some("direct"));
+    let chain: Vec<String> = r
+        .attempts
+        .iter()
+        .map(|a| format!("{} {}", a.source, a.outcome))
+        .collect();
+    assert_eq!(
+        chain,
+        [
+            "https://proxy.golang.org 404 Not Found",
+            "direct go-get 200",
+            "direct git 200"
+        ]
+    );
+    assert_eq!(r.attempts[2].flow_id, 5);
+    // The unrelated repository is a module of its own, not part of corp.example/lib.
+    assert_eq!(s.modules.len(), 2);
+    assert_eq!(s.modules[1].module, "unrelated.test/other");
+    // git's first 401 was answered on the retry with credentials: no failure.
+    assert!(s.failures.is_empty(), "{:?}", s.failures);
+}
+
+#[test]
+fn private_paths_sent_to_proxy_or_sumdb_are_leaks_even_when_they_succeed() {
+    let m = "corp.example/secret";
+    let flows = [
+        get(
+            1,
+            &format!("https://proxy.golang.org/{m}/@v/v1.0.0.info"),
+            200,
+        ),
+        get(
+            2,
+            &format!("https://proxy.golang.org/{m}/@v/v1.0.0.mod"),
+            200,
+        ),
+        get(3, &format!("https://sum.golang.org/lookup/{m}@v1.0.0"), 410),
+        get(
+            4,
+            "https://proxy.golang.org/example.org/pub/@v/v1.0.0.info",
+            200,
+        ),
+    ];
+    let s = sum(&flows, "corp.example");
+    assert_eq!(s.leaks.len(), 2, "{:?}", s.leaks);
+    let (proxy, sumdb) = (&s.leaks[0], &s.leaks[1]);
+    assert_eq!(
+        (proxy.flow_id, proxy.to_sumdb, proxy.succeeded),
+        (1, false, true)
+    );
+    assert_eq!(proxy.host, "proxy.golang.org");
+    assert!(proxy.fix.contains("GOPRIVATE=corp.example") && proxy.fix.contains("GONOPROXY"));
+    assert_eq!((sumdb.to_sumdb, sumdb.succeeded), (true, false));
+    assert!(sumdb.fix.contains("GONOSUMDB=corp.example"));
+    assert!(sum(&flows, "").leaks.is_empty(), "no patterns, no leaks");
+
+    let text = s.render();
+    let leak = text
+        .find("!! LEAK #1 corp.example/secret")
+        .unwrap_or(usize::MAX);
+    let modules = text.find("Modules (").unwrap_or(0);
+    assert!(leak < modules, "leaks come first:\n{text}");
+    assert!(
+        text.lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("corp.example")),
+        "{text}"
+    );
+}
+
+#[test]
+fn prefix_probe_404s_are_noise_but_a_real_404_is_a_failure() {
+    let flows = [
+        get(
+            1,
+            "https://proxy.golang.org/example.org/hello/@v/v1.0.0.info",
+            200,
+        ),
+        get(
+            2,
+            "https://proxy.golang.org/example.org/@v/v1.0.0.info",
+            404,
+        ),
+        get(
+            3,
+            "https://proxy.golang.org/example.org/hello/@v/v1.0.0.zip",
+            200,
+        ),
+        get(
+            4,
+            "https://proxy.golang.org/missing.test/m/@v/v9.9.9.info",
+            404,
+        ),
+        get(
+            5,
+            "https://proxy.golang.org/missing.test/m/@v/v9.9.9.info",
+            404,
+        ),
+        get(
+            6,
+            "https://proxy.golang.org/missing.test/@v/v9.9.9.info",
+            404,
+        ),
+        get(
+            7,
+            "https://proxy.golang.org/example.org/hello/sub/@v/v1.0.0.info",
+            404,
+        ),
+    ];
+    let s = sum(&flows, "");
+    let names: Vec<&str> = s.modules.iter().map(|m| m.module.as_str()).collect();
+    assert_eq!(names, ["example.org/hello", "missing.test/m"]);
+    assert_eq!(s.failures.len(), 1, "{:?}", s.failures);
+    let fail = &s.failures[0];
+    assert_eq!((fail.flow_id, fail.repeats), (4, 1), "Go 1.24+ asks twice");
+    assert_eq!(fail.diagnosis.code, "module_not_found");
+    assert_eq!(s.totals.failed, 2);
+    assert_eq!(s.totals.requests, 7);
+    let text = s.render();
+    assert!(text.contains("missing.test/m@v9.9.9  NOT SERVED"), "{text}");
+    assert!(text.contains("#4 warning module_not_found"), "{text}");
+    assert!(!text.contains("PRIVATE-PATH"), "{text}");
+}
+
+#[test]
+fn totals_and_slowest() {
+    let mut flows: Vec<Flow> = (1..=7)
+        .map(|id| {
+            get(
+                id,
+                &format!("https://p.test/x.test/m{id}/@v/v1.0.0.mod"),
+                200,
+            )
+        })
+        .collect();
+    if let Some(r) = flows[0].response.as_mut() {
+        r.body.total = 1000;
+    }
+    let s = sum(&flows, "");
+    assert_eq!(s.totals.requests, 7);
+    assert_eq!(s.totals.bytes, 1000);
+    // Flow 1 starts at 1 ms; flow 7 starts at 7 ms and lasts 70 ms.
+    assert!(
+        (s.totals.wall_ms - 76.0).abs() < 1e-9,
+        "{}",
+        s.totals.wall_ms
+    );
+    let ids: Vec<u64> = s.slowest.iter().map(|r| r.flow_id).collect();
+    assert_eq!(ids, [7, 6, 5, 4, 3]);
+    assert!(s
+        .render()
+        .contains("Slowest requests:\n     70ms  #7 https://p.test/"));
+}

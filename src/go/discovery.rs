@@ -1,0 +1,143 @@
+//! The `<meta name="go-import">` tags of a `?go-get=1` discovery page, parsed the way the go
+//! command reads them (up to `<body>` or `</head>`, attributes in any quoting).
+//!
+//! Pure: a captured [`Response`] in, tags out. Must not diagnose (that is `diagnose`) or link
+//! discovery to git fetches (that is `module_report`).
+
+use crate::flow::{header_value, Response};
+
+/// One `<meta name="go-import" content="prefix vcs repo">` tag of a discovery page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoImport {
+    pub prefix: String,
+    pub vcs: String,
+    pub repo: String,
+}
+
+/// The go-import tags of a discovery response; `None` when the body cannot be judged: not
+/// captured, compressed (the go command asks for gzip; gomitm does not decompress), or cut by
+/// the capture cap before the end of `<head>`.
+pub fn go_imports(resp: &Response) -> Option<Vec<GoImport>> {
+    let encoding = header_value(&resp.headers, "content-encoding").unwrap_or("");
+    if !(encoding.trim().is_empty() || encoding.trim().eq_ignore_ascii_case("identity")) {
+        return None;
+    }
+    if resp.body.data.is_empty() && resp.body.total > 0 {
+        return None;
+    }
+    let html = String::from_utf8_lossy(&resp.body.data);
+    let (tags, saw_end_of_head) = parse_go_imports(&html);
+    if tags.is_empty() && resp.body.truncated && !saw_end_of_head {
+        return None;
+    }
+    Some(tags)
+}
+
+/// Like the go command: read `<meta>` tags up to `<body>` or `</head>`. Returns the tags and
+/// whether the end of the head was seen.
+fn parse_go_imports(html: &str) -> (Vec<GoImport>, bool) {
+    // ASCII lower-casing keeps byte offsets, so positions found in `lower` index `html`.
+    let lower = html.to_ascii_lowercase();
+    let end = ["<body", "</head"]
+        .iter()
+        .filter_map(|m| lower.find(m))
+        .min();
+    let head = &lower[..end.unwrap_or(lower.len())];
+    let mut tags = Vec::new();
+    let mut from = 0;
+    while let Some(i) = head[from..].find("<meta") {
+        let start = from + i + "<meta".len();
+        let close = head[start..].find('>').map_or(head.len(), |j| start + j);
+        let attrs = parse_attrs(&html[start..close]);
+        from = close;
+        let attr = |name: &str| {
+            attrs
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.as_str())
+        };
+        if !attr("name").is_some_and(|n| n.eq_ignore_ascii_case("go-import")) {
+            continue;
+        }
+        let fields: Vec<&str> = attr("content").unwrap_or("").split_whitespace().collect();
+        if let [prefix, vcs, repo, ..] = fields[..] {
+            tags.push(GoImport {
+                prefix: prefix.into(),
+                vcs: vcs.into(),
+                repo: repo.into(),
+            });
+        }
+    }
+    (tags, end.is_some())
+}
+
+/// `name="v" name='v' name=v name` → pairs; `&amp;` is the one entity worth decoding in URLs.
+fn parse_attrs(s: &str) -> Vec<(String, String)> {
+    let skip = |c: char| c.is_whitespace() || c == '/';
+    let mut out = Vec::new();
+    let mut rest = s.trim_start_matches(skip);
+    while !rest.is_empty() {
+        let name_end = rest
+            .find(|c: char| c == '=' || skip(c))
+            .unwrap_or(rest.len());
+        let name = &rest[..name_end];
+        rest = rest[name_end..].trim_start();
+        let mut value = "";
+        if let Some(after) = rest.strip_prefix('=') {
+            (value, rest) = take_value(after.trim_start());
+        }
+        out.push((name.to_string(), value.replace("&amp;", "&")));
+        rest = rest.trim_start_matches(skip);
+    }
+    out
+}
+
+fn take_value(s: &str) -> (&str, &str) {
+    match s.chars().next() {
+        Some(q @ ('"' | '\'')) => {
+            let body = &s[1..];
+            match body.find(q) {
+                Some(j) => (&body[..j], &body[j + 1..]),
+                None => (body, ""),
+            }
+        }
+        _ => {
+            let j = s.find(char::is_whitespace).unwrap_or(s.len());
+            (&s[..j], &s[j..])
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn go_import_tags_are_parsed_like_the_go_command() {
+        let resp = |body: &[u8]| Response {
+            status: 200,
+            body: crate::flow::BodyCapture {
+                data: body.to_vec(),
+                total: body.len() as u64 + 10,
+                truncated: true,
+                complete: false,
+            },
+            ..Response::default()
+        };
+        let tags = go_imports(&resp(
+            b"<HEAD><META content='a.test/x git https://g.test/x?a=1&amp;b=2' NAME=go-import /><meta name=\"go-source\" content=\"a b c d\"></HEAD>",
+        ));
+        assert_eq!(
+            tags,
+            Some(vec![GoImport {
+                prefix: "a.test/x".into(),
+                vcs: "git".into(),
+                repo: "https://g.test/x?a=1&b=2".into(),
+            }])
+        );
+        let after_body = b"<head></head><body><meta name=go-import content=\"a git b\"></body>";
+        assert_eq!(go_imports(&resp(after_body)), Some(vec![]));
+        // Cut by the capture cap before the head ended: cannot tell.
+        assert_eq!(go_imports(&resp(b"<html><head><title>x")), None);
+    }
+}

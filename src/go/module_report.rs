@@ -1,0 +1,274 @@
+//! Per module@version: the flows that fetched it (module proxy requests, and direct
+//! `?go-get=1` discovery and git linked through the go-import tag), the sources tried in order
+//! and the one that served it; plus the path predicates `analysis` shares.
+//!
+//! Pure. Must not diagnose single flows (`diagnose`) or decide what counts as a failure or a
+//! leak (`analysis`).
+
+use super::diagnose::status_text;
+use super::discovery::go_imports;
+use crate::flow::{url_host, Flow, GoKind};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ModuleReport {
+    pub module: String,
+    pub version: Option<String>,
+    /// Sources in the order they were tried; one entry per source (its last outcome).
+    pub attempts: Vec<Attempt>,
+    pub served_by: Option<String>,
+    /// Body bytes of the successful responses that fetched it.
+    pub bytes: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Attempt {
+    /// Proxy base URL, or `direct` (`?go-get=1` discovery and git).
+    pub source: String,
+    /// `200`, `404 Not Found`, `dns error`; direct attempts say `go-get …` or `git …`.
+    pub outcome: String,
+    pub flow_id: u64,
+}
+
+/// One report per module (and version) the flows fetched or tried, with its source chain.
+pub(super) fn module_reports(flows: &[&Flow]) -> Vec<ModuleReport> {
+    module_groups(flows).iter().map(report).collect()
+}
+
+/// The flows that concern one module (and version, when the request named one).
+struct Group<'a> {
+    module: String,
+    version: Option<String>,
+    proxy: Vec<&'a Flow>,
+    direct: Vec<&'a Flow>,
+}
+
+fn kind(f: &Flow) -> Option<GoKind> {
+    f.go.as_ref().map(|g| g.kind)
+}
+
+pub(super) fn ok(f: &Flow) -> bool {
+    f.error.is_none() && f.response.as_ref().is_some_and(|r| r.status / 100 == 2)
+}
+
+/// `a/b` is a path prefix of `a/b` and `a/b/c`, not of `a/bc`.
+pub(super) fn is_path_prefix(prefix: &str, path: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// `go get a.b/c/d` also asks for `a.b/c` and `a.b`: a strict prefix of another module.
+pub(super) fn is_probe(module: &str, all: &[&str]) -> bool {
+    all.iter()
+        .any(|m| m.len() > module.len() && is_path_prefix(module, m))
+}
+
+fn group_index(groups: &mut Vec<Group<'_>>, module: &str, version: Option<&str>) -> usize {
+    if let Some(i) = groups
+        .iter()
+        .position(|g| g.module == module && g.version.as_deref() == version)
+    {
+        return i;
+    }
+    groups.push(Group {
+        module: module.to_string(),
+        version: version.map(str::to_string),
+        proxy: Vec::new(),
+        direct: Vec::new(),
+    });
+    groups.len() - 1
+}
+
+fn module_groups<'a>(flows: &[&'a Flow]) -> Vec<Group<'a>> {
+    let mut groups = Vec::new();
+    let mut unversioned = Vec::new();
+    for &f in flows {
+        let Some(go) = f.go.as_ref().filter(|g| g.kind.is_module_proxy()) else {
+            continue;
+        };
+        let Some(module) = go.module.as_deref() else {
+            continue;
+        };
+        match go.kind {
+            GoKind::List | GoKind::Latest => unversioned.push((module, f)),
+            _ => {
+                let i = group_index(&mut groups, module, go.version.as_deref());
+                groups[i].proxy.push(f);
+            }
+        }
+    }
+    // list and @latest belong to every version of their module that was fetched.
+    for (module, f) in unversioned {
+        let mut linked = false;
+        for g in groups
+            .iter_mut()
+            .filter(|g| g.module == module && g.version.is_some())
+        {
+            g.proxy.push(f);
+            linked = true;
+        }
+        if !linked {
+            let i = group_index(&mut groups, module, None);
+            groups[i].proxy.push(f);
+        }
+    }
+    link_direct(&mut groups, flows);
+    for g in &mut groups {
+        g.proxy.sort_by_key(|f| (f.started_at_us, f.id));
+        g.direct.sort_by_key(|f| (f.started_at_us, f.id));
+    }
+    groups
+}
+
+/// Discovery by import path (and the go-import root it names); git by the repository the
+/// go-import tag named, else by host and path.
+fn link_direct<'a>(groups: &mut Vec<Group<'a>>, flows: &[&'a Flow]) {
+    let mut repos: Vec<(String, String)> = Vec::new();
+    for &f in flows.iter().filter(|f| kind(f) == Some(GoKind::Discovery)) {
+        let Some(path) = f.go.as_ref().and_then(|g| g.module.as_deref()) else {
+            continue;
+        };
+        let tags = f.response.as_ref().and_then(go_imports).unwrap_or_default();
+        let tag = tags.iter().find(|t| is_path_prefix(&t.prefix, path));
+        let root = tag.map_or(path, |t| t.prefix.as_str());
+        attach(groups, root, f);
+        if let Some(t) = tag {
+            repos.push((normalize_repo(&t.repo), root.to_string()));
+        }
+    }
+    for &f in flows.iter().filter(|f| kind(f).is_some_and(GoKind::is_git)) {
+        let Some(base) = f.go.as_ref().and_then(|g| g.base.as_deref()) else {
+            continue;
+        };
+        let repo = normalize_repo(base);
+        let module = repos
+            .iter()
+            .find(|(r, _)| *r == repo)
+            .map_or(repo.clone(), |(_, m)| m.clone());
+        attach(groups, &module, f);
+    }
+}
+
+/// To the groups of exactly this path; else of modules beneath it; else of the longest module
+/// containing it; else a group of its own.
+fn attach<'a>(groups: &mut Vec<Group<'a>>, path: &str, f: &'a Flow) {
+    let pick = |pred: &dyn Fn(&str) -> bool| -> Vec<usize> {
+        (0..groups.len())
+            .filter(|&i| pred(&groups[i].module))
+            .collect()
+    };
+    let mut targets = pick(&|m| m == path);
+    if targets.is_empty() {
+        targets = pick(&|m| m != path && is_path_prefix(path, m));
+    }
+    if targets.is_empty() {
+        let longest = groups
+            .iter()
+            .filter(|g| is_path_prefix(&g.module, path))
+            .map(|g| g.module.len())
+            .max();
+        targets = pick(&|m| is_path_prefix(m, path) && Some(m.len()) == longest);
+    }
+    if targets.is_empty() {
+        targets.push(group_index(groups, path, None));
+    }
+    for i in targets {
+        groups[i].direct.push(f);
+    }
+}
+
+/// `https://git.test/team/hello.git/` → `git.test/team/hello`.
+fn normalize_repo(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let path = rest.split_once('/').map_or("", |(_, p)| p);
+    let path = path.trim_end_matches('/');
+    let path = path.strip_suffix(".git").unwrap_or(path);
+    if path.is_empty() {
+        url_host(url).to_string()
+    } else {
+        format!("{}/{path}", url_host(url))
+    }
+}
+
+fn report(g: &Group) -> ModuleReport {
+    let mut keyed: Vec<(String, Attempt)> = Vec::new();
+    let mut upsert = |key: String, source: &str, outcome: String, flow_id: u64| {
+        let attempt = Attempt {
+            source: source.to_string(),
+            outcome,
+            flow_id,
+        };
+        match keyed.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, a)) => *a = attempt,
+            None => keyed.push((key, attempt)),
+        }
+    };
+    for f in &g.proxy {
+        let base =
+            f.go.as_ref()
+                .and_then(|go| go.base.clone())
+                .unwrap_or_default();
+        upsert(base.clone(), &base, outcome(f), f.id);
+    }
+    for f in &g.direct {
+        let via = if kind(f) == Some(GoKind::Discovery) {
+            "go-get"
+        } else {
+            "git"
+        };
+        upsert(
+            format!("direct {via}"),
+            "direct",
+            format!("{via} {}", outcome(f)),
+            f.id,
+        );
+    }
+    let bytes = g
+        .proxy
+        .iter()
+        .chain(&g.direct)
+        .filter(|f| ok(f))
+        .map(|f| f.response.as_ref().map_or(0, |r| r.body.total))
+        .sum();
+    ModuleReport {
+        module: g.module.clone(),
+        version: g.version.clone(),
+        attempts: keyed.into_iter().map(|(_, a)| a).collect(),
+        served_by: served_by(g),
+        bytes,
+    }
+}
+
+fn outcome(f: &Flow) -> String {
+    if let Some(e) = &f.error {
+        return format!("{} error", e.class.as_str().replace('_', " "));
+    }
+    match &f.response {
+        Some(r) if r.status < 400 => r.status.to_string(),
+        Some(r) => status_text(r),
+        None => "no answer".into(),
+    }
+}
+
+/// Who delivered the module: the `.zip`, else the `.mod`, else a git fetch, else whatever
+/// answered `.info` or the version list.
+fn served_by(g: &Group) -> Option<String> {
+    let by = |k: GoKind| {
+        g.proxy
+            .iter()
+            .rev()
+            .find(|f| ok(f) && kind(f) == Some(k))
+            .and_then(|f| f.go.as_ref().and_then(|go| go.base.clone()))
+    };
+    let git = || {
+        g.direct
+            .iter()
+            .any(|f| ok(f) && kind(f) == Some(GoKind::GitUploadPack))
+            .then(|| "direct".to_string())
+    };
+    by(GoKind::Zip)
+        .or_else(|| by(GoKind::Mod))
+        .or_else(git)
+        .or_else(|| by(GoKind::Info))
+        .or_else(|| by(GoKind::List))
+        .or_else(|| by(GoKind::Latest))
+}

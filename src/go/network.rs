@@ -1,0 +1,178 @@
+//! Diagnosis of failures below HTTP (DNS, connect, TLS on either side, resets, timeouts,
+//! cut bodies, refusals): the error class decides, the Go kind sharpens the fix.
+//!
+//! Pure, like the rest of `diagnose`, which owns the types and calls `network::diagnose`
+//! only for flows that carry an error. Must not judge HTTP answers or relate flows to each
+//! other.
+
+use super::diagnose::{subject, DiagnoseContext, Diagnosis, Os, Severity};
+use crate::flow::{ErrorClass, Flow, FlowError};
+
+/// Failures below HTTP (and cut bodies): the error class decides, the Go kind sharpens the fix.
+pub(super) fn diagnose(flow: &Flow, err: &FlowError, ctx: &DiagnoseContext) -> Diagnosis {
+    let host = flow.host();
+    let msg = &err.message;
+    match err.class {
+        ErrorClass::ClientTls => client_untrusted(flow, ctx),
+        ErrorClass::UpstreamTls => upstream_tls(host, msg),
+        ErrorClass::Connect | ErrorClass::ConnectTimeout => connect(flow, err),
+        ErrorClass::UpstreamReset | ErrorClass::UpstreamTimeout => broken_answer(flow, err),
+        ErrorClass::Dns => Diagnosis::new(
+            "dns",
+            Severity::Error,
+            format!("the host {host} does not resolve ({msg})"),
+            format!("check {} and your DNS or VPN; gomitm --resolve {host}=IP:PORT tests against a chosen address", where_named(flow)),
+        ),
+        ErrorClass::UpstreamProxy => Diagnosis::new(
+            "upstream_proxy",
+            Severity::Error,
+            format!("the upstream proxy refused the tunnel to {host}: {msg}"),
+            format!("check --upstream-proxy (address, and credentials as http://user:pass@host:port) and that the proxy allows {host}"),
+        ),
+        ErrorClass::ClientAbort => Diagnosis::new(
+            "client_abort",
+            Severity::Info,
+            format!("the client went away before {} finished (go interrupted, or it gave up)", what(flow)),
+            "nothing to fix unless the client was not meant to stop".into(),
+        ),
+        ErrorClass::Protocol => Diagnosis::new("protocol", Severity::Warning, msg.clone(), protocol_fix(msg)),
+        ErrorClass::Refused => Diagnosis::new(
+            "refused",
+            Severity::Warning,
+            format!("gomitm refused the request itself: {msg}"),
+            "check that GOPROXY, GOSUMDB or the import path do not point back at gomitm's own address".into(),
+        ),
+    }
+}
+
+/// The upstream was reached but its answer broke off or never came.
+fn broken_answer(flow: &Flow, err: &FlowError) -> Diagnosis {
+    let (host, what) = (flow.host(), what(flow));
+    if err.class == ErrorClass::UpstreamTimeout {
+        return Diagnosis::new(
+            "upstream_timeout",
+            Severity::Error,
+            format!("{host} stalled on {what}: {}", err.message),
+            "check the upstream server; gomitm's limit is --upstream-timeout SECS, and without gomitm the go command would hang: it has no timeout of its own".into(),
+        );
+    }
+    match &flow.response {
+        Some(r) => Diagnosis::new(
+            "truncated",
+            Severity::Error,
+            format!("the response from {host} for {what} was cut short after {} bytes", r.body.total),
+            "retry; if it repeats, check the upstream server (go prints 'unexpected EOF' or 'stream error … INTERNAL_ERROR')".into(),
+        ),
+        None => Diagnosis::new(
+            "upstream_reset",
+            Severity::Error,
+            format!("{host} closed the connection before answering {what}"),
+            "retry; check the server and anything in between (load balancer, corporate proxy)".into(),
+        ),
+    }
+}
+
+/// The bundle is named by its path when the caller knows it (a live proxy or `gomitm run`).
+fn client_untrusted(flow: &Flow, ctx: &DiagnoseContext) -> Diagnosis {
+    let host = flow.connection.client_sni.as_deref().unwrap_or(flow.host());
+    let tool = flow.tool.as_deref().unwrap_or("the client");
+    let bundle = ctx.bundle.map_or_else(
+        || "<bundle of system roots + gomitm CA>".to_string(),
+        |p| p.display().to_string(),
+    );
+    let fix = match (flow.tool.as_deref(), ctx.os) {
+        (Some("git"), _) => format!("GIT_SSL_CAINFO={bundle} (or git config http.sslCAInfo); git does not read SSL_CERT_FILE"),
+        (_, Os::Linux) => format!("SSL_CERT_FILE={bundle}; eval \"$(gomitm env)\" sets it"),
+        (_, Os::MacOs) => "trust the gomitm CA in the Keychain: sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain \"$(gomitm ca path)\"; Go ignores SSL_CERT_FILE on macOS since 1.18".to_string(),
+        (_, Os::Windows) => "import the gomitm CA (gomitm ca path) into the Trusted Root store: certutil -addstore -f ROOT gomitm-ca.pem".to_string(),
+    };
+    Diagnosis::new(
+        "client_untrusted_ca",
+        Severity::Error,
+        format!("{tool} rejected gomitm's certificate for {host}: it does not trust the gomitm CA"),
+        fix,
+    )
+}
+
+fn upstream_tls(host: &str, msg: &str) -> Diagnosis {
+    let m = msg.to_ascii_lowercase();
+    let inspect = "if a corporate TLS inspection proxy sits in between, pass its CA with --extra-root FILE.pem (--insecure-upstream skips the check; debugging only)";
+    let (code, cause, fix) = if m.contains("not valid for") || m.contains("name mismatch") {
+        (
+            "upstream_untrusted",
+            format!("the certificate of {host} is not valid for that name"),
+            format!("check the host name in GOPROXY or the import path; {inspect}"),
+        )
+    } else if m.contains("expired") || m.contains("not valid yet") {
+        (
+            "upstream_untrusted",
+            format!("the certificate of {host} has expired or is not valid yet"),
+            format!("check the server's certificate and this machine's clock; {inspect}"),
+        )
+    } else if m.contains("certificate") || m.contains("issuer") || m.contains("authority") {
+        ("upstream_untrusted", format!("gomitm does not trust the certificate of {host} (typically a corporate TLS inspection proxy re-signing traffic)"), "pass that CA with --extra-root FILE.pem (--insecure-upstream skips the check; debugging only)".into())
+    } else {
+        ("upstream_tls", format!("the TLS handshake with {host} failed: {msg}"), format!("check that the URL's scheme and port are right (does the server speak TLS there?); {inspect}"))
+    };
+    Diagnosis::new(code, Severity::Error, cause, fix)
+}
+
+fn connect(flow: &Flow, err: &FlowError) -> Diagnosis {
+    let addr = flow
+        .connection
+        .server_addr
+        .clone()
+        .unwrap_or_else(|| flow.host().to_string());
+    let (code, cause) = if err.class == ErrorClass::Connect {
+        (
+            "connect_refused",
+            format!(
+                "nothing accepted the connection to {addr} ({})",
+                err.message
+            ),
+        )
+    } else {
+        (
+            "connect_timeout",
+            format!(
+                "connecting to {addr} timed out: the host is down or a firewall drops the traffic"
+            ),
+        )
+    };
+    let mut fix = format!(
+        "check the host and port in {}; behind a corporate proxy start gomitm with --upstream-proxy URL",
+        where_named(flow)
+    );
+    if flow.go.as_ref().is_some_and(|g| g.kind.is_module_proxy()) {
+        fix.push_str("; after ',' in GOPROXY a network error does not fall back, '|' does");
+    }
+    Diagnosis::new(code, Severity::Error, cause, fix)
+}
+
+fn protocol_fix(msg: &str) -> String {
+    if msg.contains("upstream") {
+        "check that the URL's scheme and port are right".into()
+    } else if msg.contains("TLS") || msg.contains("https://") {
+        "use http:// (not https://) in HTTPS_PROXY, e.g. HTTPS_PROXY=http://127.0.0.1:8080".into()
+    } else {
+        "check the client's proxy settings; GODEBUG=http2client=0 makes go fall back to HTTP/1.1"
+            .into()
+    }
+}
+
+/// Which setting names the host, by what the request was.
+fn where_named(flow: &Flow) -> &'static str {
+    match flow.go.as_ref().map(|g| g.kind) {
+        Some(k) if k.is_module_proxy() => "GOPROXY",
+        Some(k) if k.is_sumdb() => "GOSUMDB (and GOPROXY)",
+        Some(_) => "the import path",
+        None => "the URL",
+    }
+}
+
+fn what(flow: &Flow) -> String {
+    match flow.go.as_ref() {
+        Some(go) if go.module.is_some() => subject(flow, go),
+        _ => flow.request.url.clone(),
+    }
+}

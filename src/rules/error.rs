@@ -1,0 +1,191 @@
+//! Errors of the rules file and the command-line quick forms, each pointing at a line and column.
+//!
+//! Owns `RulesError` and the small position helpers that turn a byte span of the TOML text into
+//! a 1-based line and column (in characters) plus the source line to draw a caret under. Knows
+//! nothing about what a rule means.
+
+use std::ops::Range;
+use std::path::PathBuf;
+
+/// Why a rules file (or a quick form) was rejected.
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    /// The file could not be read.
+    #[error("cannot read rules file {}: {source}", .path.display())]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Not valid TOML, or not the shape of a rules file (unknown key, wrong type, no `name`).
+    #[error("{}", render(.path, *.line, *.column, None, .message, .snippet))]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+        /// The source line the error points into (drawn with a caret under `column`).
+        snippet: String,
+    },
+    /// Well-formed, but a rule is wrong: bad filter, regex, URL, status, missing file…
+    #[error("{}", render(.path, *.line, *.column, Some(.rule), .message, .snippet))]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        rule: String,
+        message: String,
+        snippet: String,
+    },
+    /// A command-line quick form (`--block`, `--map-remote`…) is wrong; `column` is 1-based
+    /// in `value`.
+    #[error("{}", render_arg(.flag, .value, *.column, .message))]
+    Arg {
+        flag: String,
+        value: String,
+        column: usize,
+        message: String,
+    },
+}
+
+impl RulesError {
+    /// The first line of the message, without the caret drawing (for a status line).
+    pub fn summary(&self) -> String {
+        let text = self.to_string();
+        text.lines().next().unwrap_or_default().to_string()
+    }
+
+    /// `(line, column)` of the problem, when it has one.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            RulesError::Syntax { line, column, .. } | RulesError::Invalid { line, column, .. } => {
+                Some((*line, *column))
+            }
+            RulesError::Arg { column, .. } => Some((1, *column)),
+            RulesError::Io { .. } => None,
+        }
+    }
+}
+
+fn render(
+    path: &std::path::Path,
+    line: usize,
+    column: usize,
+    rule: Option<&String>,
+    message: &str,
+    snippet: &str,
+) -> String {
+    let rule = rule.map_or(String::new(), |r| format!("rule {r:?}: "));
+    format!(
+        "{}:{line}:{column}: {rule}{message}\n{}",
+        path.display(),
+        caret(snippet, column)
+    )
+}
+
+fn render_arg(flag: &str, value: &str, column: usize, message: &str) -> String {
+    format!("{flag} {value:?}: {message}\n{}", caret(value, column))
+}
+
+/// `  <source line>\n  <spaces>^` — tabs are kept so the caret lines up.
+fn caret(snippet: &str, column: usize) -> String {
+    let pad: String = snippet
+        .chars()
+        .take(column.saturating_sub(1))
+        .map(|c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    format!("  {snippet}\n  {pad}^")
+}
+
+/// A position in the rules text: where an error points.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pos {
+    pub line: usize,
+    pub column: usize,
+    pub snippet: String,
+}
+
+impl Pos {
+    /// Line and column (1-based, in characters) of byte `offset` in `text`.
+    pub fn at(text: &str, offset: usize) -> Pos {
+        let offset = floor_char_boundary(text, offset.min(text.len()));
+        let start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+        let end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+        Pos {
+            line: text[..offset].matches('\n').count() + 1,
+            column: text[start..offset].chars().count() + 1,
+            snippet: text[start..end].trim_end_matches('\r').to_string(),
+        }
+    }
+
+    /// Position of the start of `span`.
+    pub fn of(text: &str, span: &Range<usize>) -> Pos {
+        Pos::at(text, span.start)
+    }
+
+    /// The same position moved `chars` characters to the right.
+    pub fn shifted(mut self, chars: usize) -> Pos {
+        self.column += chars;
+        self
+    }
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pos_counts_lines_and_characters_from_one() {
+        let text = "a = 1\n[[rule]]\nname = \"é x\"\n";
+        let at_x = text.find('x').unwrap_or(0);
+        assert_eq!(
+            Pos::at(text, at_x),
+            Pos {
+                line: 3,
+                column: 11,
+                snippet: "name = \"é x\"".into()
+            }
+        );
+        assert_eq!(Pos::at(text, 0).line, 1);
+        assert_eq!(Pos::at(text, text.len()).line, 4);
+    }
+
+    #[test]
+    fn display_shows_position_rule_and_caret() {
+        let e = RulesError::Invalid {
+            path: "rules.toml".into(),
+            line: 3,
+            column: 9,
+            rule: "mirror".into(),
+            message: "invalid match: bad".into(),
+            snippet: "match = \"x(\"".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "rules.toml:3:9: rule \"mirror\": invalid match: bad\n  match = \"x(\"\n          ^"
+        );
+        assert_eq!(e.summary(), "rules.toml:3:9: rule \"mirror\": invalid match: bad");
+        assert_eq!(e.position(), Some((3, 9)));
+    }
+
+    #[test]
+    fn arg_errors_draw_the_caret_under_the_value() {
+        let e = RulesError::Arg {
+            flag: "--delay".into(),
+            value: "kind:zip=abc".into(),
+            column: 10,
+            message: "bad".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "--delay \"kind:zip=abc\": bad\n  kind:zip=abc\n           ^"
+        );
+    }
+}
