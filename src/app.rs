@@ -10,13 +10,18 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use crate::ca::{self, CertAuthority};
-use crate::cli::{CaAction, CaDirArg, Cli, Command, EnvArgs, ProxyArgs, Shell};
+use crate::cli::{
+    CaAction, CaDirArg, Cli, Command, EnvArgs, ProxyArgs, RulesAction, RulesArgs, Shell,
+};
+use crate::filter::Filter;
 use crate::go::private::PrivatePatterns;
 use crate::har;
 use crate::log::{self, LogOutputs};
 use crate::proxy::dial::{DialConfig, Dialer};
+use crate::proxy::live_rules::LiveRules;
 use crate::proxy::upstream::Upstream;
 use crate::proxy::{self, Ctx, HostGlob, ProxyOptions};
+use crate::rules::{QuickForms, RuleSet};
 use crate::store::{Store, StoreLimits};
 
 /// How long in-flight flows get to finish after a shutdown signal before the HAR is written.
@@ -36,6 +41,11 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             runtime()?.block_on(crate::run::run(*args))
         }
         Command::Report(args) => crate::run::report(&args),
+        Command::Rules(args) => check_rules(args),
+        Command::Filters => {
+            print!("{}", crate::filter::help_text());
+            Ok(0)
+        }
     }
 }
 
@@ -102,6 +112,7 @@ pub(crate) struct Session {
     stop: tokio::sync::oneshot::Sender<()>,
     serve: tokio::task::JoinHandle<()>,
     log: LogHandle,
+    har_filter: Option<Filter>,
 }
 
 impl Session {
@@ -112,6 +123,7 @@ impl Session {
         private: PrivatePatterns,
     ) -> anyhow::Result<Session> {
         let ca = Arc::new(load_ca(&args.ca)?);
+        let har_filter = parse_filter("--har-filter", args.har_filter.as_deref())?;
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -132,6 +144,7 @@ impl Session {
             max_captured_bytes: usize::try_from(args.max_capture_total).unwrap_or(usize::MAX),
         }));
         let ctx = Arc::new(build_ctx(args, ca.clone(), store.clone(), addr, private)?);
+        tokio::spawn(watch_rules(ctx.rules.clone()));
         let log = start_log(args, &store, lines)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serve = tokio::spawn(proxy::serve(listener, ctx, async {
@@ -144,6 +157,7 @@ impl Session {
             stop,
             serve,
             log,
+            har_filter,
         })
     }
 
@@ -163,7 +177,12 @@ impl Session {
         let _ = stop_log.send(());
         let _ = log_task.await;
         if let Some(path) = &args.har_out {
-            write_har(&self.store, path, !args.har_no_redact)?;
+            write_har(
+                &self.store,
+                path,
+                !args.har_no_redact,
+                self.har_filter.as_ref(),
+            )?;
         }
         Ok(self.store.snapshot())
     }
@@ -203,7 +222,9 @@ fn build_ctx(
     let upstream_timeout =
         (args.upstream_timeout > 0).then(|| Duration::from_secs(args.upstream_timeout));
     let max_body_capture = usize::try_from(args.max_body_capture).unwrap_or(usize::MAX);
+    let rules = Arc::new(load_rules(args)?);
     Ok(Ctx {
+        rules,
         store,
         upstream: Upstream::new(dialer, upstream_timeout),
         bundle: ca.dir().join(ca::BUNDLE_FILE),
@@ -217,6 +238,56 @@ fn build_ctx(
         },
         listen_addr,
     })
+}
+
+/// The rules file and the quick forms, validated at start-up.
+fn load_rules(args: &ProxyArgs) -> anyhow::Result<LiveRules> {
+    let quick = QuickForms {
+        set_header: args.set_header.clone(),
+        remove_header: args.remove_header.clone(),
+        block: args.block.clone(),
+        map_remote: args.map_remote.clone(),
+        delay: args.delay.clone(),
+    };
+    let quick = RuleSet::from_quick_forms(&quick).map_err(|e| anyhow::anyhow!("{e}"))?;
+    LiveRules::load(args.rules.as_deref(), quick).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Poll the rules file; a valid edit is swapped in whole, an invalid one keeps the old rules.
+async fn watch_rules(rules: Arc<LiveRules>) {
+    let Some(file) = rules.file().map(|f| f.display().to_string()) else {
+        return;
+    };
+    let mut tick = tokio::time::interval(Duration::from_millis(300));
+    loop {
+        tick.tick().await;
+        if !rules.changed() {
+            continue;
+        }
+        match rules.reload() {
+            Ok(n) => eprintln!("gomitm: rules reloaded from {file}: {n} rules"),
+            Err(e) => eprintln!("gomitm: keeping the previous rules; {file} has an error:\n{e}"),
+        }
+    }
+}
+
+fn check_rules(args: RulesArgs) -> anyhow::Result<i32> {
+    let RulesAction::Check { file } = args.action;
+    match crate::rules::check(&file) {
+        Ok(set) => {
+            println!("{}: ok, {} rules", file.display(), set.rules.len());
+            Ok(0)
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            Ok(1)
+        }
+    }
+}
+
+fn parse_filter(flag: &str, text: Option<&str>) -> anyhow::Result<Option<Filter>> {
+    text.map(|t| Filter::parse(t).map_err(|e| anyhow::anyhow!("{flag}: {e}")))
+        .transpose()
 }
 
 type LogHandle = (
@@ -234,7 +305,12 @@ fn start_log(args: &ProxyArgs, store: &Store, lines: bool) -> anyhow::Result<Log
             Some(Box::new(std::io::BufWriter::new(file)))
         }
     };
-    let outputs = LogOutputs { lines, jsonl };
+    let filter = parse_filter("--filter", args.filter.as_deref())?;
+    let outputs = LogOutputs {
+        lines,
+        jsonl,
+        filter,
+    };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(log::run(store.subscribe(), outputs, stop_rx));
     Ok((stop_tx, task))
@@ -278,8 +354,16 @@ async fn wait_for_in_flight(store: &Store) {
     }
 }
 
-fn write_har(store: &Store, path: &Path, redact: bool) -> anyhow::Result<()> {
-    let flows = store.snapshot();
+fn write_har(
+    store: &Store,
+    path: &Path,
+    redact: bool,
+    filter: Option<&Filter>,
+) -> anyhow::Result<()> {
+    let mut flows = store.snapshot();
+    if let Some(f) = filter {
+        flows.retain(|flow| f.matches(flow));
+    }
     let opts = har::HarOptions {
         redact,
         ..har::HarOptions::default()

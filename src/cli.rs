@@ -35,6 +35,25 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Summarise a HAR file: modules and their sources, failures with fixes, private-path leaks.
     Report(ReportArgs),
+    /// Rules files: `gomitm rules check FILE` validates one.
+    Rules(RulesArgs),
+    /// Print the filter expression reference.
+    Filters,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub action: RulesAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum RulesAction {
+    /// Load and validate a rules file; errors name the line and column.
+    Check {
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -127,6 +146,30 @@ pub struct ProxyArgs {
     /// it under `server response:` (changes the bytes the client receives).
     #[arg(long)]
     pub annotate: bool,
+    /// Rules file (TOML, see docs/RULES.md); watched and reloaded when it changes.
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// Set a request header on every request: 'Name: value'; repeatable.
+    #[arg(long = "set-header", value_name = "NAME: VALUE")]
+    pub set_header: Vec<String>,
+    /// Remove a request header from every request; repeatable.
+    #[arg(long = "remove-header", value_name = "NAME")]
+    pub remove_header: Vec<String>,
+    /// Answer matching requests 403 with a reason naming the rule; repeatable.
+    #[arg(long = "block", value_name = "FILTER")]
+    pub block: Vec<String>,
+    /// Send requests under one URL prefix to another: FROM=TO; repeatable.
+    #[arg(long = "map-remote", value_name = "FROM=TO")]
+    pub map_remote: Vec<String>,
+    /// Hold matching requests before sending them: FILTER=MS (or MS for all); repeatable.
+    #[arg(long = "delay", value_name = "FILTER=MS")]
+    pub delay: Vec<String>,
+    /// Only log (and write to --jsonl) flows matching this filter (see docs/FILTERS.md).
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Option<String>,
+    /// Only write flows matching this filter to the HAR file.
+    #[arg(long, value_name = "FILTER")]
+    pub har_filter: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -182,6 +182,9 @@ pub struct BodyCapture {
 /// and tls on a reused upstream connection) — never a fake zero.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Timings {
+    /// Held back before sending (a rule's `delay`); HAR `blocked`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blocked_ms: Option<f64>,
     pub dns_ms: Option<f64>,
     pub connect_ms: Option<f64>,
     /// Upstream TLS handshake.

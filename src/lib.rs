@@ -3,6 +3,7 @@
 //! Architecture (see docs/ARCHITECTURE.md):
 //! - `flow`   — the record of one exchange or tunnel; plain data, read by everything else.
 //! - `filter` — filter expressions: parse (caret errors), Display, matches(&Flow); pure.
+//! - `rules`  — rules file and CLI quick forms → validated `RuleSet`; which rules apply; pure.
 //! - `store`  — bounded flow store + event broadcast (notify, then pull).
 //! - `proxy`  — the I/O shell: accept loop, CONNECT/TLS interception, exchange, upstream pool.
 //! - `ca`     — the local CA on disk and per-host leaf certificates.
@@ -24,5 +25,6 @@ pub mod go;
 pub mod har;
 pub mod log;
 pub mod proxy;
+pub mod rules;
 pub mod run;
 pub mod store;

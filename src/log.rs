@@ -15,6 +15,8 @@ pub struct LogOutputs {
     pub lines: bool,
     /// JSON lines sink (a file or stdout).
     pub jsonl: Option<Box<dyn Write + Send>>,
+    /// Only flows matching this are written (`--filter`).
+    pub filter: Option<crate::filter::Filter>,
 }
 
 /// Follow `events` until `stop` fires, then drain what is queued and return.
@@ -54,6 +56,9 @@ fn write_event(ev: &Event, out: &mut LogOutputs, seen: &mut HashSet<u64>) {
     // A flow can finish twice (its request body may end after its response): log it once.
     if seen.len() > 100_000 {
         seen.clear();
+    }
+    if out.filter.as_ref().is_some_and(|f| !f.matches(flow)) {
+        return;
     }
     if !seen.insert(flow.id) {
         return;
@@ -207,6 +212,7 @@ mod tests {
         let out = LogOutputs {
             lines: false,
             jsonl: Some(Box::new(buf.clone())),
+            filter: None,
         };
         let flow = std::sync::Arc::new(
             FlowBuilder::get("https://a.test/")

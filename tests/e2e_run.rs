@@ -560,7 +560,6 @@ fn git_401_is_diagnosed_as_missing_credentials() {
 /// probe of the bare host (`https://git.test/?go-get=1`, 404) is prefix-probing noise, not
 /// the module and not a failure.
 #[test]
-#[ignore = "gomitm bug (src/go/analysis.rs link_direct/attach/report): depending on which ?go-get=1 starts first, the direct fetch is grouped under the probed prefix `git.test` (and the probe's 404 listed as a failure), or the probe's 404 replaces the module's go-get 200 in its chain"]
 fn git_direct_fetch_summary_names_the_module_not_the_probed_prefix() {
     let Some(git) = git_binary() else { return };
     let fx = Fixture::start();

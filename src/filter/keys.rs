@@ -262,7 +262,7 @@ pub(crate) const KEYS: &[KeySpec] = &[
         form: "",
         expected: "nothing",
         description: "an HTTP request with neither a response nor an error yet (in flight)",
-        example: "pending & duration:>5s",
+        example: "pending & host:*.corp.example",
         regex: false,
         forbid: OPS,
         build: values::pending,
@@ -354,7 +354,11 @@ pub fn help_text() -> String {
          \nTerms (KEY:VALUE, no space after the colon):\n",
     );
     for key in KEYS {
-        out.push_str(&format!("  {}\n      {}\n", usage(key), key.description));
+        out.push_str(&format!(
+            "  {}\n{}",
+            usage(key),
+            wrap(key.description, 6, 92)
+        ));
         let aliases: Vec<String> = key.aliases.iter().map(|a| alias_usage(key, a)).collect();
         let also = if aliases.is_empty() {
             String::new()
@@ -364,6 +368,25 @@ pub fn help_text() -> String {
         out.push_str(&format!("      e.g. {}{also}\n", key.example));
     }
     out.push_str(COMBINATORS);
+    out
+}
+
+/// Word-wraps `text` into lines of at most `width` chars, each indented by `indent`.
+fn wrap(text: &str, indent: usize, width: usize) -> String {
+    let pad = " ".repeat(indent);
+    let mut out = String::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && indent + line.len() + 1 + word.len() > width {
+            out.push_str(&format!("{pad}{line}\n"));
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    out.push_str(&format!("{pad}{line}\n"));
     out
 }
 
@@ -417,12 +440,26 @@ mod tests {
     }
 
     #[test]
+    fn wrap_keeps_lines_short_and_words_whole() {
+        let text = "aaa bbb ccc ddd eee";
+        assert_eq!(wrap(text, 2, 10), "  aaa bbb\n  ccc ddd\n  eee\n");
+        assert_eq!(wrap("x", 4, 10), "    x\n");
+        for line in help_text().lines() {
+            assert!(line.chars().count() <= 92, "{line}");
+        }
+    }
+
+    #[test]
     fn usage_forms() {
         let key = |n| find_key(n).map(usage).unwrap_or_default();
         assert_eq!(key("host"), "host:GLOB|~REGEX");
         assert_eq!(key("error"), "error[:CLASS|WORD]");
         assert_eq!(key("tunnel"), "tunnel");
-        let alias = |n| find_alias(n).map(|(k, a)| alias_usage(k, a)).unwrap_or_default();
+        let alias = |n| {
+            find_alias(n)
+                .map(|(k, a)| alias_usage(k, a))
+                .unwrap_or_default()
+        };
         assert_eq!(alias("~d"), "~d REGEX");
         assert_eq!(alias("~C"), "~c CODE|OPCODE|Nxx");
         assert_eq!(alias("~e"), "~e");

@@ -166,10 +166,16 @@ mod tests {
         for (input, want) in [
             ("a & b", vec!["w[a]@0", "And@2", "w[b]@4"]),
             ("a&&b", vec!["w[a&&b]@0"]),
-            ("(a)|!b", vec!["LParen@0", "w[a]@1", "RParen@2", "Or@3", "Not@4", "w[b]@5"]),
+            (
+                "(a)|!b",
+                vec!["LParen@0", "w[a]@1", "RParen@2", "Or@3", "Not@4", "w[b]@5"],
+            ),
             ("a || b", vec!["w[a]@0", "Or@2", "w[b]@5"]),
             ("kind:zip|mod", vec!["w[kind:zip|mod]@0"]),
-            ("(url:~(a|b))", vec!["LParen@0", "w[url:~(a|b)]@1", "RParen@11"]),
+            (
+                "(url:~(a|b))",
+                vec!["LParen@0", "w[url:~(a|b)]@1", "RParen@11"],
+            ),
             ("x AND not y", vec!["w[x]@0", "And@2", "Not@6", "w[y]@10"]),
             ("\"and\" 'a b'", vec!["w[and]@0", "w[a b]@6"]),
             ("h:\"a \\\" \\\\ \\d\"", vec!["w[h:a \" \\ \\d]@0"]),
@@ -189,7 +195,12 @@ mod tests {
         let marks: Vec<(char, usize, bool)> = w.iter().map(|s| (s.c, s.pos, s.quoted)).collect();
         assert_eq!(
             marks,
-            vec![('u', 0, false), (':', 1, false), ('a', 3, true), ('b', 5, false)]
+            vec![
+                ('u', 0, false),
+                (':', 1, false),
+                ('a', 3, true),
+                ('b', 5, false)
+            ]
         );
     }
 

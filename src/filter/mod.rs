@@ -27,12 +27,21 @@ mod text;
 mod values;
 
 #[cfg(test)]
+mod error_tests;
+#[cfg(test)]
 mod match_tests;
 #[cfg(test)]
 mod parse_tests;
 
 pub use error::FilterError;
 pub use keys::help_text;
+
+/// Writes `value` so it reads back as one literal value after `key:` (or after `key:~` for a
+/// regex): bare when safe, otherwise in double quotes with `"` and `\` escaped. For code that
+/// builds filter text, e.g. `format!("url:~{}", quote(&regex::escape(prefix)))`.
+pub fn quote(value: &str) -> String {
+    text::quote(value, predicate::OPS)
+}
 
 /// A parsed, validated filter expression.
 ///

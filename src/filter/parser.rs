@@ -82,7 +82,8 @@ impl Parser<'_> {
             Some(t) if t.tok == Tok::Not => {
                 let pos = t.pos;
                 self.next += 1;
-                self.nested(pos, |p| p.unary()).map(|e| Expr::Not(Box::new(e)))
+                self.nested(pos, |p| p.unary())
+                    .map(|e| Expr::Not(Box::new(e)))
             }
             _ => self.primary(),
         }
@@ -145,7 +146,11 @@ impl Parser<'_> {
         }
     }
 
-    fn nested<T>(&mut self, pos: usize, f: impl FnOnce(&mut Self) -> Result<T, Problem>) -> Result<T, Problem> {
+    fn nested<T>(
+        &mut self,
+        pos: usize,
+        f: impl FnOnce(&mut Self) -> Result<T, Problem>,
+    ) -> Result<T, Problem> {
         if self.depth >= MAX_DEPTH {
             let expected = format!("at most {MAX_DEPTH} levels of '!' and '('");
             return Err(Problem::new(pos, "filter nested too deeply", expected));
@@ -166,7 +171,12 @@ impl Parser<'_> {
     }
 
     fn describe(&self, token: &Token) -> String {
-        let written: String = self.chars.get(token.pos..token.end).unwrap_or_default().iter().collect();
+        let written: String = self
+            .chars
+            .get(token.pos..token.end)
+            .unwrap_or_default()
+            .iter()
+            .collect();
         format!("'{written}'")
     }
 }

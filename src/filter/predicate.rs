@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::flow::{url_host, ErrorClass, Flow, FlowKind, GoKind, Headers};
+use crate::flow::{ErrorClass, Flow, FlowKind, GoKind, Headers};
 
 use super::text::{quote, Pattern, Text};
 
@@ -140,7 +140,7 @@ impl Predicate {
     pub fn matches(&self, flow: &Flow) -> bool {
         let go = flow.go.as_ref();
         match self {
-            Predicate::Host(text) => text.matches(url_host(&flow.request.url)),
+            Predicate::Host(text) => text.matches(flow.host()),
             Predicate::Url(text) => text.matches(&flow.request.url),
             Predicate::Path(text) => text.matches(url_path(&flow.request.url)),
             Predicate::Method(m) => flow.request.method.eq_ignore_ascii_case(m),
@@ -159,7 +159,10 @@ impl Predicate {
             Predicate::Version(text) => go
                 .and_then(|g| g.version.as_deref())
                 .is_some_and(|v| text.matches(v)),
-            Predicate::Tool(t) => flow.tool.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(t)),
+            Predicate::Tool(t) => flow
+                .tool
+                .as_deref()
+                .is_some_and(|x| x.eq_ignore_ascii_case(t)),
             Predicate::Rule(text) => flow.rules.iter().any(|r| text.matches(r)),
             Predicate::Tunnel => flow.kind == FlowKind::Tunnel,
             Predicate::Pending => {
@@ -207,14 +210,25 @@ impl Status {
 
 impl HeaderTest {
     fn matches(&self, headers: &Headers) -> bool {
-        let named = |name: &str| headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name));
         match self {
-            HeaderTest::Present(name) => named(name).next().is_some(),
-            HeaderTest::Equals(name, want) => named(name).any(|(_, v)| v.eq_ignore_ascii_case(want)),
-            HeaderTest::Value(name, re) => named(name).any(|(_, v)| re.matches(v)),
-            HeaderTest::Line(re) => headers.iter().any(|(n, v)| re.matches(&format!("{n}: {v}"))),
+            HeaderTest::Present(name) => named(headers, name).next().is_some(),
+            HeaderTest::Equals(name, want) => {
+                named(headers, name).any(|v| v.eq_ignore_ascii_case(want))
+            }
+            HeaderTest::Value(name, re) => named(headers, name).any(|v| re.matches(v)),
+            HeaderTest::Line(re) => headers
+                .iter()
+                .any(|(n, v)| re.matches(&format!("{n}: {v}"))),
         }
     }
+}
+
+/// Values of the headers called `name`, ignoring case.
+fn named<'a>(headers: &'a Headers, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    headers
+        .iter()
+        .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_str())
 }
 
 fn header_sides(flow: &Flow, side: Side) -> impl Iterator<Item = &Headers> {
@@ -243,8 +257,8 @@ fn response_size(flow: &Flow) -> Option<u64> {
 /// `https://h:1/p/q?x#f` → `/p/q`; `/` when the URL has no path.
 pub(crate) fn url_path(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let path = rest.find('/').map_or("", |i| &rest[i..]);
-    let path = path.split(['?', '#']).next().unwrap_or("");
+    let after_authority = rest.find(['/', '?', '#']).map_or("", |i| &rest[i..]);
+    let path = after_authority.split(['?', '#']).next().unwrap_or("");
     if path.is_empty() {
         "/"
     } else {
@@ -347,10 +361,22 @@ mod tests {
 
     #[test]
     fn sizes_and_durations_render_in_exact_units() {
-        for (bytes, want) in [(0, "0"), (1024, "1KiB"), (1536, "1536"), (3 << 20, "3MiB"), (1 << 30, "1GiB")] {
+        for (bytes, want) in [
+            (0, "0"),
+            (1024, "1KiB"),
+            (1536, "1536"),
+            (3 << 20, "3MiB"),
+            (1 << 30, "1GiB"),
+        ] {
             assert_eq!(render_size(bytes), want);
         }
-        for (ms, want) in [(0.0, "0ms"), (500.0, "500ms"), (2000.0, "2s"), (1.5, "1.5ms"), (1500.0, "1500ms")] {
+        for (ms, want) in [
+            (0.0, "0ms"),
+            (500.0, "500ms"),
+            (2000.0, "2s"),
+            (1.5, "1.5ms"),
+            (1500.0, "1500ms"),
+        ] {
             assert_eq!(render_ms(ms), want);
         }
     }

@@ -34,14 +34,24 @@ pub(crate) fn word(word: &[Sc], pos: usize, end: usize) -> Result<Predicate, Pro
 
 /// Builds `key` from its value chars. `regex` is preset by regex aliases (`~d`); otherwise a
 /// leading unquoted `~` turns it on.
-pub(crate) fn keyed(key: &KeySpec, chars: &[Sc], regex: bool, at: usize) -> Result<Predicate, Problem> {
+pub(crate) fn keyed(
+    key: &KeySpec,
+    chars: &[Sc],
+    regex: bool,
+    at: usize,
+) -> Result<Predicate, Problem> {
     if let (Arg::Flag, Some(first)) = (key.arg, chars.first()) {
         let message = format!("'{}' takes no value", key.name);
-        return Err(Problem::new(first.pos, message, "an operator or the end of the filter"));
+        return Err(Problem::new(
+            first.pos,
+            message,
+            "an operator or the end of the filter",
+        ));
     }
     if key.arg == Arg::Required && chars.is_empty() {
-        let message = format!("missing value for '{}' (no space after the colon)", key.name);
-        return Err(Problem::new(at, message, key.expected));
+        let message = format!("missing value for '{}'", key.name);
+        let expected = format!("{} right after the colon", key.expected);
+        return Err(Problem::new(at, message, expected));
     }
     let (chars, regex, at) = match chars.split_first() {
         Some((tilde, rest)) if !regex && tilde.c == '~' && !tilde.quoted => {
@@ -64,15 +74,19 @@ pub(crate) fn keyed(key: &KeySpec, chars: &[Sc], regex: bool, at: usize) -> Resu
 fn key_colon(word: &[Sc]) -> Option<usize> {
     let colon = word.iter().position(|s| s.c == ':' && !s.quoted)?;
     let prefix = &word[..colon];
-    let is_key = !prefix.is_empty() && prefix.iter().all(|s| !s.quoted && s.c.is_ascii_alphabetic());
+    let is_key = !prefix.is_empty()
+        && prefix
+            .iter()
+            .all(|s| !s.quoted && s.c.is_ascii_alphabetic());
     is_key.then_some(colon)
 }
 
-/// `https://…` and `localhost:8080` are bare words, not unknown keys.
+/// `https://…`, `localhost:8080` and `localhost:8080/x` are bare words, not unknown keys.
 fn looks_like_address(value: &[Sc]) -> bool {
-    let starts = |c: char| value.first().is_some_and(|s| s.c == c);
-    (starts('/') && value.get(1).is_some_and(|s| s.c == '/'))
-        || value.first().is_some_and(|s| s.c.is_ascii_digit())
+    let digits = value.iter().take_while(|s| s.c.is_ascii_digit()).count();
+    let port = digits > 0 && value.get(digits).is_none_or(|s| s.c == '/');
+    let scheme = value.len() >= 2 && value[0].c == '/' && value[1].c == '/';
+    port || scheme
 }
 
 fn unknown_key(name: &str, pos: usize) -> Problem {

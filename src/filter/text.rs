@@ -112,7 +112,7 @@ pub(crate) fn quote(value: &str, forbid: &[char]) -> String {
 
 fn is_bare_safe(value: &str, forbid: &[char]) -> bool {
     let special = |c: char| {
-        c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '\\') || forbid.contains(&c)
+        c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'') || forbid.contains(&c)
     };
     // Values always follow `key:` (or `=` in headers), so only a leading `~` is special.
     !value.is_empty() && !value.starts_with('~') && !value.chars().any(special) && balanced(value)
@@ -180,6 +180,7 @@ mod tests {
             ("a&b", &[], "a&b"),
             ("say \"hi\" \\d", &[], "\"say \\\"hi\\\" \\\\d\""),
             ("it's", &[], "\"it's\""),
+            ("a\\.b$", &[], "a\\.b$"),
         ] {
             assert_eq!(quote(value, forbid), want, "{value:?}");
         }

@@ -32,7 +32,7 @@ impl Value<'_> {
         }
     }
 
-    fn from(&self, i: usize) -> Value<'_> {
+    fn tail(&self, i: usize) -> Value<'_> {
         Value {
             chars: self.chars.get(i..).unwrap_or_default(),
             regex: false,
@@ -149,7 +149,10 @@ pub(crate) fn error(v: &Value) -> Result<Predicate, Problem> {
         return Err(Problem::new(
             v.at,
             format!("unknown error class '{}'", v.text()),
-            format!("a class ({}) or a word of one (tls, timeout…)", classes.join(", ")),
+            format!(
+                "a class ({}) or a word of one (tls, timeout…)",
+                classes.join(", ")
+            ),
         ));
     }
     Ok(Predicate::Error(Some(word)))
@@ -194,7 +197,9 @@ fn header_test(v: &Value) -> Result<HeaderTest, Problem> {
     if v.regex {
         return Ok(HeaderTest::Line(regex(v, true)?));
     }
-    let eq = v.chars.iter().position(|s| s.c == '=' && !s.quoted);
+    // Header names never hold '=', so the first one splits even when quoted:
+    // `header:"user-agent=Go http"` is `header:user-agent="Go http"`.
+    let eq = v.chars.iter().position(|s| s.c == '=');
     let name_chars = &v.chars[..eq.unwrap_or(v.chars.len())];
     let name_ok = |c: char| c.is_ascii_alphanumeric() || "-_.".contains(c);
     let bad = name_chars.iter().find(|s| !name_ok(s.c));
@@ -209,10 +214,10 @@ fn header_test(v: &Value) -> Result<HeaderTest, Problem> {
     let Some(eq) = eq else {
         return Ok(HeaderTest::Present(name));
     };
-    let rest = v.from(eq + 1);
+    let rest = v.tail(eq + 1);
     match rest.chars.first() {
         Some(s) if s.c == '~' && !s.quoted => {
-            let mut re = rest.from(1);
+            let mut re = rest.tail(1);
             re.regex = true;
             Ok(HeaderTest::Value(name, regex(&re, true)?))
         }
@@ -231,7 +236,10 @@ pub(crate) fn status(v: &Value) -> Result<Predicate, Problem> {
     let digits = text(&v.chars[start..]);
     match digits.parse::<u16>() {
         Ok(code) if digits.len() <= 3 && digits.bytes().all(|b| b.is_ascii_digit()) => {
-            Ok(Predicate::Status(Status::Compare(Compare { op, value: code })))
+            Ok(Predicate::Status(Status::Compare(Compare {
+                op,
+                value: code,
+            })))
         }
         _ => Err(Problem::new(
             v.pos(start),
@@ -263,7 +271,11 @@ pub(crate) fn size(v: &Value) -> Result<Predicate, Problem> {
     };
     let bytes = (number * scale).round();
     if bytes >= u64::MAX as f64 {
-        return Err(Problem::new(v.pos(start), "size too large", "a size below 16 EiB"));
+        return Err(Problem::new(
+            v.pos(start),
+            "size too large",
+            "a size below 16 EiB",
+        ));
     }
     // In range and non-negative (the number has no sign), so the cast is exact.
     let value = bytes as u64;
@@ -288,7 +300,11 @@ pub(crate) fn duration(v: &Value) -> Result<Predicate, Problem> {
     };
     let value = number * scale;
     if !value.is_finite() {
-        return Err(Problem::new(v.pos(start), "duration too large", "a shorter duration"));
+        return Err(Problem::new(
+            v.pos(start),
+            "duration too large",
+            "a shorter duration",
+        ));
     }
     Ok(Predicate::Duration(Compare { op, value }))
 }
@@ -311,13 +327,20 @@ fn split_op(v: &Value) -> (Op, usize) {
 /// A non-negative decimal number starting at `start`; returns it and where its unit starts.
 fn number(v: &Value, start: usize) -> Result<(f64, usize), Problem> {
     let rest = v.chars.get(start..).unwrap_or_default();
-    let len = rest.iter().take_while(|s| s.c.is_ascii_digit() || s.c == '.').count();
+    let len = rest
+        .iter()
+        .take_while(|s| s.c.is_ascii_digit() || s.c == '.')
+        .count();
     let digits = text(&rest[..len]);
     match digits.parse::<f64>() {
         Ok(n) if n.is_finite() => Ok((n, start + len)),
         _ => Err(Problem::new(
             v.pos(start),
-            if digits.is_empty() { "missing number".to_string() } else { format!("bad number '{digits}'") },
+            if digits.is_empty() {
+                "missing number".to_string()
+            } else {
+                format!("bad number '{digits}'")
+            },
             "a number such as 500 or 1.5 followed by an optional unit",
         )),
     }
@@ -344,7 +367,11 @@ fn glob(v: &Value, ignore_case: bool) -> Result<Glob, Problem> {
 
 fn regex(v: &Value, ignore_case: bool) -> Result<Pattern, Problem> {
     if v.chars.is_empty() {
-        return Err(Problem::new(v.at, "missing regex after '~'", "a regular expression"));
+        return Err(Problem::new(
+            v.at,
+            "missing regex after '~'",
+            "a regular expression",
+        ));
     }
     let source = v.text();
     Pattern::new(&source, ignore_case).map_err(|err| match err {

@@ -9,7 +9,7 @@
 pub use super::module_report::{Attempt, ModuleReport};
 
 use super::diagnose::{diagnose, suggest_glob, DiagnoseContext, Diagnosis, Severity};
-use super::module_report::{is_path_prefix, is_probe, module_reports, ok};
+use super::module_report::{discovery_probes, is_path_prefix, is_probe, module_reports, ok};
 use super::private::PrivatePatterns;
 use crate::flow::{Flow, FlowKind, GoKind};
 
@@ -64,14 +64,15 @@ pub struct Totals {
 pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext) -> Summary {
     let mut ordered: Vec<&Flow> = flows.iter().collect();
     ordered.sort_by_key(|f| (f.started_at_us, f.id));
-    let reports = module_reports(&ordered);
+    let probes = discovery_probes(&ordered);
+    let reports = module_reports(&ordered, &probes);
     let all: Vec<&str> = reports.iter().map(|r| r.module.as_str()).collect();
     let served: Vec<&str> = reports
         .iter()
         .filter(|r| r.served_by.is_some())
         .map(|r| r.module.as_str())
         .collect();
-    let failures = failure_reports(&ordered, &all, &served, ctx);
+    let failures = failure_reports(&ordered, &probes, &all, &served, ctx);
     // Unserved paths that only probed around a real module are noise, not modules.
     let modules: Vec<ModuleReport> = reports
         .iter()
@@ -91,16 +92,21 @@ pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext) -> Summary {
     }
 }
 
-/// Error and warning diagnoses, minus prefix probes, not-founds that a later source made
-/// good, and failures that a later identical request got past (credentials on the retry).
+/// Error and warning diagnoses, minus prefix probes (`probes`: discovery flows, whatever
+/// their outcome), not-founds that a later source made good, and failures that a later
+/// identical request got past (credentials on the retry).
 fn failure_reports(
     flows: &[&Flow],
+    probes: &[u64],
     all: &[&str],
     served: &[&str],
     ctx: &DiagnoseContext,
 ) -> Vec<FailureReport> {
     let mut out: Vec<FailureReport> = Vec::new();
     for (i, &f) in flows.iter().enumerate() {
+        if probes.contains(&f.id) {
+            continue;
+        }
         let Some(d) = diagnose(f, ctx) else {
             continue;
         };

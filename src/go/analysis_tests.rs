@@ -267,3 +267,172 @@ fn totals_and_slowest() {
         .render()
         .contains("Slowest requests:\n     70ms  #7 https://p.test/"));
 }
+
+/// `GOPROXY=direct go get git.test/private@v1.0.0`: go probes the bare host concurrently.
+fn direct_fetch(probe_first: bool, git_status: u16) -> Vec<Flow> {
+    let meta = b"<head><meta name=\"go-import\" content=\"git.test/private git https://git.test/private.git\"></head>";
+    let (probe, own) = if probe_first { (1, 2) } else { (2, 1) };
+    let refs = "https://git.test/private.git/info/refs?service=git-upload-pack";
+    let mut flows = vec![
+        get(probe, "https://git.test/?go-get=1", 404),
+        f(own, "GET", "https://git.test/private?go-get=1", 200, meta),
+        get(3, refs, git_status),
+    ];
+    if git_status == 200 {
+        flows.push(f(
+            4,
+            "POST",
+            "https://git.test/private.git/git-upload-pack",
+            200,
+            b"pack",
+        ));
+    }
+    flows
+}
+
+fn chain(r: &ModuleReport) -> Vec<String> {
+    r.attempts
+        .iter()
+        .map(|a| format!("{} {}", a.source, a.outcome))
+        .collect()
+}
+
+#[test]
+fn bare_host_discovery_probe_is_neither_the_module_nor_a_failure_in_either_order() {
+    for probe_first in [true, false] {
+        let flows = direct_fetch(probe_first, 401);
+        let s = sum(&flows, "");
+        let names: Vec<&str> = s.modules.iter().map(|m| m.module.as_str()).collect();
+        assert_eq!(names, ["git.test/private"], "probe first: {probe_first}");
+        let r = &s.modules[0];
+        assert_eq!(r.served_by, None);
+        assert_eq!(
+            chain(r),
+            ["direct go-get 200", "direct git 401 Unauthorized"]
+        );
+        let urls: Vec<&str> = s.failures.iter().map(|f| f.url.as_str()).collect();
+        assert!(
+            !urls.contains(&"https://git.test/?go-get=1"),
+            "probe first: {probe_first}: {urls:?}"
+        );
+        assert!(s
+            .render()
+            .contains("git.test/private  NOT SERVED  [chain: direct go-get 200 → direct git 401"));
+
+        let s = sum(&direct_fetch(probe_first, 200), "");
+        let names: Vec<&str> = s.modules.iter().map(|m| m.module.as_str()).collect();
+        assert_eq!(names, ["git.test/private"], "probe first: {probe_first}");
+        assert_eq!(s.modules[0].served_by.as_deref(), Some("direct"));
+        assert_eq!(
+            chain(&s.modules[0]),
+            ["direct go-get 200", "direct git 200"]
+        );
+        assert!(s.failures.is_empty(), "{:?}", s.failures);
+    }
+}
+
+#[test]
+fn a_prefix_is_a_probe_only_when_a_longer_path_was_asked_for_and_it_did_not_resolve() {
+    let meta = b"<head><meta name=\"go-import\" content=\"corp.example/lib git https://git.corp.example/lib.git\"></head>";
+    let flows = [
+        f(1, "GET", "https://corp.example/lib/pkg?go-get=1", 200, meta),
+        f(2, "GET", "https://corp.example/lib?go-get=1", 200, meta),
+        get(3, "https://corp.example/?go-get=1", 404),
+        get(4, "https://lonely.example/?go-get=1", 404),
+        get(5, "https://p.test/mod.example/a/b/@v/v1.0.0.info", 200),
+        get(6, "https://mod.example/a?go-get=1", 404),
+    ];
+    let ordered: Vec<&Flow> = flows.iter().collect();
+    // 2 resolved to a go-import root of its own; 4 is the only path on its host.
+    assert_eq!(discovery_probes(&ordered), [3, 6]);
+    let s = sum(&flows, "");
+    let urls: Vec<&str> = s.failures.iter().map(|f| f.url.as_str()).collect();
+    assert_eq!(urls, ["https://lonely.example/?go-get=1"]);
+}
+
+#[test]
+fn a_probe_never_replaces_the_go_get_result_of_a_module_a_proxy_was_asked_for() {
+    // GOPROXY=https://p.test,direct: the proxy does not have it, discovery and git do.
+    let meta = b"<head><meta name=\"go-import\" content=\"git.test/private git https://git.test/private.git\"></head>";
+    let flows = [
+        get(1, "https://p.test/git.test/private/@v/v1.0.0.info", 404),
+        get(2, "https://p.test/git.test/@v/v1.0.0.info", 404),
+        f(3, "GET", "https://git.test/private?go-get=1", 200, meta),
+        get(4, "https://git.test/?go-get=1", 404),
+        get(
+            5,
+            "https://git.test/private.git/info/refs?service=git-upload-pack",
+            401,
+        ),
+    ];
+    let s = sum(&flows, "");
+    let names: Vec<&str> = s.modules.iter().map(|m| m.module.as_str()).collect();
+    assert_eq!(names, ["git.test/private"]);
+    assert_eq!(
+        chain(&s.modules[0]),
+        [
+            "https://p.test 404 Not Found",
+            "direct go-get 200",
+            "direct git 401 Unauthorized"
+        ]
+    );
+    let ids: Vec<u64> = s.failures.iter().map(|f| f.flow_id).collect();
+    assert!(!ids.contains(&4), "{:?}", s.failures);
+}
+
+/// A 200 head whose body then broke off, as the proxy records it.
+fn cut(mut flow: Flow) -> Flow {
+    flow.error = Some(crate::flow::FlowError {
+        class: crate::flow::ErrorClass::UpstreamReset,
+        message: "stream error received: unexpected internal error encountered".into(),
+    });
+    if let Some(r) = flow.response.as_mut() {
+        r.body.complete = false;
+    }
+    flow
+}
+
+#[test]
+fn a_source_whose_zip_or_mod_was_cut_mid_body_did_not_serve_the_module() {
+    let m = "example.test/broken/@v/v1.0.0";
+    let zip = |id, host: &str| {
+        f(
+            id,
+            "GET",
+            &format!("https://{host}/{m}.zip"),
+            200,
+            &[0; 100],
+        )
+    };
+    let flows = [
+        get(1, &format!("https://a.test/{m}.info"), 200),
+        get(2, &format!("https://a.test/{m}.mod"), 200),
+        cut(zip(3, "a.test")),
+    ];
+    let s = sum(&flows, "");
+    let r = &s.modules[0];
+    assert_eq!(r.served_by, None, "{r:?}");
+    assert_eq!(chain(r), ["https://a.test upstream reset error"]);
+    assert!(s
+        .render()
+        .contains("example.test/broken@v1.0.0  NOT SERVED"));
+
+    // With '|' go falls back after the reset: the next source served it.
+    let mut fell_back = flows.to_vec();
+    fell_back.push(zip(4, "b.test"));
+    let r = &sum(&fell_back, "").modules[0];
+    assert_eq!(r.served_by.as_deref(), Some("https://b.test"));
+
+    // A cut .mod (no .zip asked for) does not credit the .info that came before it.
+    let flows = [
+        get(1, &format!("https://a.test/{m}.info"), 200),
+        cut(get(2, &format!("https://a.test/{m}.mod"), 200)),
+    ];
+    assert_eq!(sum(&flows, "").modules[0].served_by, None);
+
+    // A cut pack is no git fetch either.
+    let mut flows = direct_fetch(true, 200);
+    let pack = flows.len() - 1;
+    flows[pack] = cut(flows[pack].clone());
+    assert_eq!(sum(&flows, "").modules[0].served_by, None);
+}

@@ -6,7 +6,7 @@
 //! leak (`analysis`).
 
 use super::diagnose::status_text;
-use super::discovery::go_imports;
+use super::discovery::{go_imports, GoImport};
 use crate::flow::{url_host, Flow, GoKind};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -29,9 +29,42 @@ pub struct Attempt {
     pub flow_id: u64,
 }
 
-/// One report per module (and version) the flows fetched or tried, with its source chain.
-pub(super) fn module_reports(flows: &[&Flow]) -> Vec<ModuleReport> {
-    module_groups(flows).iter().map(report).collect()
+/// One report per module (and version) the flows fetched or tried, with its source chain;
+/// `probes` (from [`discovery_probes`]) are left out.
+pub(super) fn module_reports(flows: &[&Flow], probes: &[u64]) -> Vec<ModuleReport> {
+    module_groups(flows, probes).iter().map(report).collect()
+}
+
+/// The ids of the `?go-get=1` flows that only probed a prefix (`go get a.b/c` also asks for
+/// `a.b`, concurrently): a discovery path that is a strict prefix of another import or module
+/// path of the run, unless it resolved itself (its answer has a go-import tag covering it;
+/// the go command takes a tag whatever the status).
+pub(super) fn discovery_probes(flows: &[&Flow]) -> Vec<u64> {
+    let paths: Vec<&str> = flows
+        .iter()
+        .filter_map(|f| f.go.as_ref())
+        .filter(|g| g.kind == GoKind::Discovery || g.kind.is_module_proxy())
+        .filter_map(|g| g.module.as_deref())
+        .collect();
+    flows
+        .iter()
+        .filter(|f| kind(f) == Some(GoKind::Discovery))
+        .filter(|f| {
+            import_path(f)
+                .is_some_and(|path| is_probe(path, &paths) && import_tag(f, path).is_none())
+        })
+        .map(|f| f.id)
+        .collect()
+}
+
+fn import_path(f: &Flow) -> Option<&str> {
+    f.go.as_ref().and_then(|g| g.module.as_deref())
+}
+
+/// The go-import tag of a discovery response that covers `path`.
+fn import_tag(f: &Flow, path: &str) -> Option<GoImport> {
+    let tags = f.response.as_ref().and_then(go_imports)?;
+    tags.into_iter().find(|t| is_path_prefix(&t.prefix, path))
 }
 
 /// The flows that concern one module (and version, when the request named one).
@@ -78,7 +111,7 @@ fn group_index(groups: &mut Vec<Group<'_>>, module: &str, version: Option<&str>)
     groups.len() - 1
 }
 
-fn module_groups<'a>(flows: &[&'a Flow]) -> Vec<Group<'a>> {
+fn module_groups<'a>(flows: &[&'a Flow], probes: &[u64]) -> Vec<Group<'a>> {
     let mut groups = Vec::new();
     let mut unversioned = Vec::new();
     for &f in flows {
@@ -111,7 +144,7 @@ fn module_groups<'a>(flows: &[&'a Flow]) -> Vec<Group<'a>> {
             groups[i].proxy.push(f);
         }
     }
-    link_direct(&mut groups, flows);
+    link_direct(&mut groups, flows, probes);
     for g in &mut groups {
         g.proxy.sort_by_key(|f| (f.started_at_us, f.id));
         g.direct.sort_by_key(|f| (f.started_at_us, f.id));
@@ -119,19 +152,21 @@ fn module_groups<'a>(flows: &[&'a Flow]) -> Vec<Group<'a>> {
     groups
 }
 
-/// Discovery by import path (and the go-import root it names); git by the repository the
-/// go-import tag named, else by host and path.
-fn link_direct<'a>(groups: &mut Vec<Group<'a>>, flows: &[&'a Flow]) {
+/// Discovery by import path (and the go-import root it names), prefix probes left out; git by
+/// the repository the go-import tag named, else by host and path.
+fn link_direct<'a>(groups: &mut Vec<Group<'a>>, flows: &[&'a Flow], probes: &[u64]) {
     let mut repos: Vec<(String, String)> = Vec::new();
-    for &f in flows.iter().filter(|f| kind(f) == Some(GoKind::Discovery)) {
-        let Some(path) = f.go.as_ref().and_then(|g| g.module.as_deref()) else {
+    for &f in flows
+        .iter()
+        .filter(|f| kind(f) == Some(GoKind::Discovery) && !probes.contains(&f.id))
+    {
+        let Some(path) = import_path(f) else {
             continue;
         };
-        let tags = f.response.as_ref().and_then(go_imports).unwrap_or_default();
-        let tag = tags.iter().find(|t| is_path_prefix(&t.prefix, path));
-        let root = tag.map_or(path, |t| t.prefix.as_str());
+        let tag = import_tag(f, path);
+        let root = tag.as_ref().map_or(path, |t| t.prefix.as_str());
         attach(groups, root, f);
-        if let Some(t) = tag {
+        if let Some(t) = &tag {
             repos.push((normalize_repo(&t.repo), root.to_string()));
         }
     }
@@ -148,25 +183,28 @@ fn link_direct<'a>(groups: &mut Vec<Group<'a>>, flows: &[&'a Flow]) {
     }
 }
 
-/// To the groups of exactly this path; else of modules beneath it; else of the longest module
-/// containing it; else a group of its own.
+/// To the groups of exactly this path; else of modules beneath it, else of the longest module
+/// containing it, that a module proxy was asked for; else a group of its own. (A group of
+/// direct flows only is just another import path, and which of them came first is chance.)
 fn attach<'a>(groups: &mut Vec<Group<'a>>, path: &str, f: &'a Flow) {
-    let pick = |pred: &dyn Fn(&str) -> bool| -> Vec<usize> {
-        (0..groups.len())
-            .filter(|&i| pred(&groups[i].module))
-            .collect()
+    let pick = |pred: &dyn Fn(&Group) -> bool| -> Vec<usize> {
+        (0..groups.len()).filter(|&i| pred(&groups[i])).collect()
     };
-    let mut targets = pick(&|m| m == path);
+    let mut targets = pick(&|g| g.module == path);
     if targets.is_empty() {
-        targets = pick(&|m| m != path && is_path_prefix(path, m));
+        targets = pick(&|g| !g.proxy.is_empty() && is_path_prefix(path, &g.module));
     }
     if targets.is_empty() {
         let longest = groups
             .iter()
-            .filter(|g| is_path_prefix(&g.module, path))
+            .filter(|g| !g.proxy.is_empty() && is_path_prefix(&g.module, path))
             .map(|g| g.module.len())
             .max();
-        targets = pick(&|m| is_path_prefix(m, path) && Some(m.len()) == longest);
+        targets = pick(&|g| {
+            !g.proxy.is_empty()
+                && is_path_prefix(&g.module, path)
+                && Some(g.module.len()) == longest
+        });
     }
     if targets.is_empty() {
         targets.push(group_index(groups, path, None));
@@ -250,25 +288,51 @@ fn outcome(f: &Flow) -> String {
 }
 
 /// Who delivered the module: the `.zip`, else the `.mod`, else a git fetch, else whatever
-/// answered `.info` or the version list.
+/// answered `.info` or the version list. A source whose last `.zip`, `.mod` or git pack was
+/// cut mid-body (a 2xx head, then an error) delivered nothing, whatever else it answered.
 fn served_by(g: &Group) -> Option<String> {
+    let flows: Vec<&Flow> = g.proxy.iter().chain(&g.direct).copied().collect();
+    let cut_off = |s: &str| {
+        [GoKind::Zip, GoKind::Mod, GoKind::GitUploadPack]
+            .into_iter()
+            .any(|k| {
+                flows
+                    .iter()
+                    .rev()
+                    .find(|f| kind(f) == Some(k) && source(f).as_deref() == Some(s))
+                    .is_some_and(|f| cut(f))
+            })
+    };
     let by = |k: GoKind| {
-        g.proxy
+        flows
             .iter()
             .rev()
-            .find(|f| ok(f) && kind(f) == Some(k))
-            .and_then(|f| f.go.as_ref().and_then(|go| go.base.clone()))
-    };
-    let git = || {
-        g.direct
-            .iter()
-            .any(|f| ok(f) && kind(f) == Some(GoKind::GitUploadPack))
-            .then(|| "direct".to_string())
+            .filter(|f| ok(f) && kind(f) == Some(k))
+            .filter_map(|f| source(f))
+            .find(|s| !cut_off(s))
     };
     by(GoKind::Zip)
         .or_else(|| by(GoKind::Mod))
-        .or_else(git)
+        .or_else(|| by(GoKind::GitUploadPack))
         .or_else(|| by(GoKind::Info))
         .or_else(|| by(GoKind::List))
         .or_else(|| by(GoKind::Latest))
+}
+
+/// The proxy base URL of a module proxy request; `direct` for discovery and git.
+fn source(f: &Flow) -> Option<String> {
+    let go = f.go.as_ref()?;
+    if go.kind.is_module_proxy() {
+        go.base.clone()
+    } else {
+        Some("direct".into())
+    }
+}
+
+/// A 2xx head whose body then failed or never reached its end: the source started to
+/// deliver and stopped.
+fn cut(f: &Flow) -> bool {
+    f.response
+        .as_ref()
+        .is_some_and(|r| r.status / 100 == 2 && (f.error.is_some() || !r.body.complete))
 }

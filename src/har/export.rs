@@ -173,7 +173,7 @@ fn har_timings(t: &Timings) -> HarTimings {
         (c, s) => c.or(s),
     };
     HarTimings {
-        blocked: -1.0,
+        blocked: optional(phase(t.blocked_ms)),
         dns: optional(phase(t.dns_ms)),
         connect: optional(connect),
         send: required(t.send_ms),
@@ -298,6 +298,7 @@ impl From<&Timings> for GomitmTimings {
         // Non-finite values would serialize as null; they carry no information anyway.
         let f = |v: Option<f64>| v.filter(|x| x.is_finite());
         GomitmTimings {
+            blocked_ms: f(t.blocked_ms),
             dns_ms: f(t.dns_ms),
             connect_ms: f(t.connect_ms),
             tls_ms: f(t.tls_ms),

@@ -207,6 +207,7 @@ fn import_timings(t: &HarTimings, time: f64, ssl: SslConvention) -> Timings {
         (c, _) => c,
     };
     Timings {
+        blocked_ms: present(t.blocked),
         dns_ms: present(t.dns),
         connect_ms,
         tls_ms: tls,
@@ -293,6 +294,7 @@ fn classify_message(message: &str) -> ErrorClass {
 impl From<GomitmTimings> for Timings {
     fn from(t: GomitmTimings) -> Self {
         Timings {
+            blocked_ms: t.blocked_ms,
             dns_ms: t.dns_ms,
             connect_ms: t.connect_ms,
             tls_ms: t.tls_ms,

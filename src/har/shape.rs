@@ -290,6 +290,8 @@ pub struct GomitmExt {
 #[serde(rename_all = "camelCase", default)]
 pub struct GomitmTimings {
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub dns_ms: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub connect_ms: Option<f64>,

@@ -28,6 +28,7 @@ pub(super) fn export(
 
 pub(super) fn full_timings() -> Timings {
     Timings {
+        blocked_ms: None,
         dns_ms: Some(1.5),
         connect_ms: Some(10.25),
         tls_ms: Some(20.125),

@@ -55,13 +55,20 @@ pub async fn handle(
         ctx.store.add(flow);
         return e.to_response();
     }
-    if ctx
-        .opts
-        .no_intercept
-        .iter()
-        .any(|g| g.matches(&target.host))
+    let stub = crate::rules::connect_stub(&target.host, target.port);
+    let rule = ctx
+        .rules
+        .current()
+        .no_intercept(&stub)
+        .map(|r| r.name.clone());
+    if rule.is_some()
+        || ctx
+            .opts
+            .no_intercept
+            .iter()
+            .any(|g| g.matches(&target.host))
     {
-        return blind(ctx, client, req, target).await;
+        return blind(ctx, client, req, target, rule).await;
     }
     tokio::spawn(async move {
         match hyper::upgrade::on(req).await {
@@ -275,9 +282,11 @@ async fn blind(
     client: Origin,
     req: Request<Incoming>,
     target: Target,
+    rule: Option<String>,
 ) -> Response<ProxyBody> {
     let started = Instant::now();
     let mut flow = tunnel_flow(&client, &target.authority());
+    flow.rules = rule.into_iter().collect();
     let (upstream, info) = match ctx.upstream.dialer().dial(&target, false).await {
         Ok(ok) => ok,
         Err(e) => {

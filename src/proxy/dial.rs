@@ -110,8 +110,22 @@ impl Dialer {
             Some(p) => (p.host.clone(), p.port),
             None => (target.host.clone(), target.port),
         };
-        let addrs = self.resolve(&tcp_host, tcp_port, &mut info).await?;
-        let mut tcp = self.connect(&addrs, &mut info).await?;
+        let reached = match self.resolve(&tcp_host, tcp_port, &mut info).await {
+            Ok(addrs) => self.connect(&addrs, &mut info).await,
+            Err(e) => Err(e),
+        };
+        // A dead upstream proxy is the proxy's failure, not the target's.
+        let mut tcp = match (reached, &self.cfg.proxy) {
+            (Ok(tcp), _) => tcp,
+            (Err(e), Some(proxy)) => {
+                return Err(ProxyError::UpstreamProxy {
+                    proxy: proxy.display(),
+                    target: target.authority(),
+                    reason: format!("cannot reach the upstream proxy: {e}"),
+                })
+            }
+            (Err(e), None) => return Err(e),
+        };
         if let Some(proxy) = &self.cfg.proxy {
             info.via_proxy = Some(proxy.display());
             // Plain http goes to the proxy in absolute form; everything else is tunnelled.

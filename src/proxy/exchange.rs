@@ -6,23 +6,28 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, Request, Response, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
-use super::body::{Appended, BodyEnd, BodyOutcome, CapturingBody, ProxyBody};
-use super::dial::{ms_since, Target};
+use bytes::Bytes;
+use http_body_util::Full;
+
+use super::body::{Appended, BoxError, ProxyBody};
+use super::dial::Target;
 use super::error::{error_response, ProxyError};
+use super::flow_cell::{AbortGuard, FlowCell, HeadSource};
+use super::hooks::{self, Answer, LocalBody, RequestPlan};
+use super::shaping::{Throttled, Truncated};
 use super::upstream::Sent;
 use super::Ctx;
 use crate::flow::header_value;
-use crate::flow::{
-    ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers, Response as FlowResponse,
-};
+use crate::flow::{Flow, FlowError, FlowKind, FlowState, Headers};
 use crate::go::diagnose::{diagnose, diagnosis_lines, DiagnoseContext, Os};
+use crate::rules::{RemoteTarget, RuleSet};
 use crate::store::Store;
 
 /// What is known about the client side of the connection a request arrived on.
@@ -55,9 +60,33 @@ pub async fn handle(
         Ok(t) => t,
         Err(e) => return reject(&ctx.store, &side, &req, e),
     };
-    let cell = FlowCell::start(ctx.store.clone(), new_flow(&req, &target, &side));
+    let mut flow = new_flow(&req, &target, &side);
+    flow.connection.insecure_upstream = ctx.upstream.dialer().config().insecure;
+    let (mut parts, body) = req.into_parts();
+    // One snapshot of the rules for the whole exchange, even if the file is reloaded meanwhile.
+    let rules = ctx.rules.current();
+    let plan = hooks::plan_request(&rules, &flow, &target, &mut parts.headers);
+    flow.rules = plan.fired.clone();
+    let target = match &plan.remote {
+        Some(to) => remap_request(&mut parts, &mut flow, to),
+        None => target,
+    };
+    let cell = FlowCell::start(ctx.store.clone(), flow, !plan.ignore);
     let guard = AbortGuard(cell.clone());
-    cell.lock().connection.insecure_upstream = ctx.upstream.dialer().config().insecure;
+    let response = exchange(&ctx, &cell, &rules, plan, target, parts, body).await;
+    drop(guard);
+    response
+}
+
+async fn exchange(
+    ctx: &Ctx,
+    cell: &Arc<FlowCell>,
+    rules: &RuleSet,
+    plan: RequestPlan,
+    target: Target,
+    mut parts: http::request::Parts,
+    body: Incoming,
+) -> Response<ProxyBody> {
     if ctx.is_own_address(&target) {
         let e = ProxyError::Refused(format!(
             "{} is gomitm itself (a proxy loop)",
@@ -66,19 +95,166 @@ pub async fn handle(
         cell.fail(&e);
         return e.to_response();
     }
-    let upstream_req = cell
+    if !plan.delay.is_zero() {
+        tokio::time::sleep(plan.delay).await;
+        cell.set_blocked_ms(plan.delay.as_secs_f64() * 1000.0);
+    }
+    if let Some(answer) = plan.answer {
+        return answer_locally(ctx, cell, answer).await;
+    }
+    strip_hop_by_hop(&mut parts.headers);
+    let body = cell
         .clone()
-        .upstream_request(req, ctx.opts.max_body_capture);
-    let result = ctx.upstream.send(&target, upstream_req).await;
-    let response = match result {
+        .wrap_request_body(body, ctx.opts.max_body_capture);
+    match ctx
+        .upstream
+        .send(&target, Request::from_parts(parts, body))
+        .await
+    {
         Err(e) => {
             let flow = cell.fail(&e);
-            error_reply(&e, &flow, &ctx)
+            error_reply(&e, &flow, ctx)
         }
-        Ok(sent) => cell.clone().respond(sent, &ctx),
+        Ok(sent) => {
+            let (response, delay) = respond(cell, sent, ctx, rules);
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            response
+        }
+    }
+}
+
+/// `map_remote`: point the request at the mirror; the flow keeps the original URL.
+fn remap_request(parts: &mut http::request::Parts, flow: &mut Flow, to: &RemoteTarget) -> Target {
+    let path = parts
+        .uri
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let (target, url) = hooks::remap(to, &path);
+    if let Ok(uri) = url.parse::<http::Uri>() {
+        parts.uri = uri;
+    }
+    // The client's Host names the original server; the upstream connection sets the new one.
+    parts.headers.remove(http::header::HOST);
+    flow.mapped_to = Some(url);
+    target
+}
+
+/// A rule answers instead of the upstream: a local response, a simulated failure, or nothing.
+async fn answer_locally(ctx: &Ctx, cell: &Arc<FlowCell>, answer: Answer) -> Response<ProxyBody> {
+    let (status, headers, body) = match answer {
+        Answer::Fail(e) => {
+            let flow = cell.fail(&e);
+            return error_reply(&e, &flow, ctx);
+        }
+        // Released when the client goes away: the handler is dropped and the guard records it.
+        Answer::Hang => return std::future::pending().await,
+        Answer::Local {
+            status,
+            headers,
+            body,
+        } => (status, headers, body),
     };
-    drop(guard);
-    response
+    let (status, text_default, bytes) = match body {
+        LocalBody::Text(t) => (status, true, Bytes::from(t)),
+        LocalBody::File(Some(path)) => match tokio::fs::read(&path).await {
+            Ok(data) => (status, false, Bytes::from(data)),
+            Err(e) => (
+                404,
+                true,
+                Bytes::from(format!(
+                    "gomitm: map_local cannot read {}: {e}\n",
+                    path.display()
+                )),
+            ),
+        },
+        LocalBody::File(None) => (
+            404,
+            true,
+            Bytes::from_static(b"gomitm: map_local has no file for this URL\n"),
+        ),
+    };
+    let mut builder = Response::builder().status(status);
+    let has_type = headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"));
+    for (name, value) in &headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    if !has_type {
+        let ctype = if text_default {
+            "text/plain; charset=utf-8"
+        } else {
+            "application/octet-stream"
+        };
+        builder = builder.header(http::header::CONTENT_TYPE, ctype);
+    }
+    let full = Full::new(bytes)
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    let Ok(response) = builder.body(full) else {
+        let e = ProxyError::Refused("a rule produced an invalid response head".into());
+        let flow = cell.fail(&e);
+        return error_reply(&e, &flow, ctx);
+    };
+    let (parts, body) = response.into_parts();
+    cell.record_local_head(&parts);
+    let body = cell
+        .clone()
+        .wrap_response_body(body, ctx.opts.max_body_capture, None);
+    Response::from_parts(parts, body)
+}
+
+/// Forward an upstream response: record its head, apply response rules, wrap the body.
+/// Returns the response and how long a rule wants it held.
+fn respond(
+    cell: &Arc<FlowCell>,
+    sent: Sent,
+    ctx: &Ctx,
+    rules: &RuleSet,
+) -> (Response<ProxyBody>, Duration) {
+    let Sent {
+        response,
+        meta,
+        reused,
+        sent_at,
+        head_at,
+    } = sent;
+    let (mut parts, body) = response.into_parts();
+    let source = HeadSource {
+        meta: &meta,
+        reused,
+        insecure: ctx.upstream.dialer().config().insecure,
+        sent_at,
+        head_at,
+    };
+    let flow = cell.record_upstream_head(&parts, source);
+    let plan = hooks::plan_response(rules, &flow, &mut parts.headers);
+    cell.add_rules(&plan.fired);
+    strip_hop_by_hop(&mut parts.headers);
+    let annotation = ctx
+        .opts
+        .annotate
+        .then(|| annotation_for(&flow, ctx))
+        .flatten();
+    let mut body = body.map_err(BoxError::from).boxed_unsync();
+    if let Some((rule, after)) = plan.reset {
+        body = Truncated::new(body, rule, after).boxed_unsync();
+    }
+    let mut body =
+        cell.clone()
+            .wrap_response_body(body, ctx.opts.max_body_capture, ctx.opts.upstream_timeout);
+    if let Some(rate) = plan.throttle {
+        body = Throttled::new(body, rate).boxed_unsync();
+    }
+    if let Some(text) = annotation {
+        // The length changes; the body is re-framed (chunked, or h2 data frames).
+        parts.headers.remove(http::header::CONTENT_LENGTH);
+        body = Appended::new(body, text.into()).boxed_unsync();
+    }
+    (Response::from_parts(parts, body), plan.delay)
 }
 
 fn target_of(req: &Request<Incoming>, side: &ClientSide) -> Result<Target, ProxyError> {
@@ -256,163 +432,6 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-/// The in-progress flow of one exchange, finished exactly once.
-struct FlowCell {
-    store: Arc<Store>,
-    flow: Mutex<Flow>,
-    started: Instant,
-    marks: Mutex<Marks>,
-}
-
-#[derive(Default)]
-struct Marks {
-    sent_at: Option<Instant>,
-    head_at: Option<Instant>,
-    request_end: Option<Instant>,
-}
-
-impl FlowCell {
-    fn start(store: Arc<Store>, flow: Flow) -> Arc<FlowCell> {
-        let stored = store.add(flow);
-        Arc::new(FlowCell {
-            store,
-            flow: Mutex::new((*stored).clone()),
-            started: Instant::now(),
-            marks: Mutex::new(Marks::default()),
-        })
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Flow> {
-        self.flow.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn marks(&self) -> MutexGuard<'_, Marks> {
-        self.marks.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn publish(&self, flow: &Flow) {
-        self.store.update(flow.clone());
-    }
-
-    fn upstream_request(self: Arc<Self>, req: Request<Incoming>, cap: usize) -> Request<ProxyBody> {
-        let (mut parts, body) = req.into_parts();
-        strip_hop_by_hop(&mut parts.headers);
-        let body = CapturingBody::new(body, cap, move |o| self.request_body_done(o));
-        Request::from_parts(parts, body.boxed_unsync())
-    }
-
-    fn request_body_done(&self, outcome: BodyOutcome) {
-        self.marks().request_end = Some(outcome.ended_at);
-        let mut flow = self.lock();
-        flow.request.body = outcome.capture;
-        if flow.is_done() {
-            self.publish(&flow);
-        }
-    }
-
-    fn fail(&self, e: &ProxyError) -> Flow {
-        let mut flow = self.lock();
-        if flow.is_done() {
-            return flow.clone();
-        }
-        flow.error = Some(FlowError {
-            class: e.class(),
-            message: e.to_string(),
-        });
-        flow.state = FlowState::Done;
-        flow.timings.total_ms = Some(ms_since(self.started));
-        self.publish(&flow);
-        flow.clone()
-    }
-
-    fn respond(self: Arc<Self>, sent: Sent, ctx: &Ctx) -> Response<ProxyBody> {
-        let Sent {
-            response,
-            meta,
-            reused,
-            sent_at,
-            head_at,
-        } = sent;
-        {
-            let mut marks = self.marks();
-            marks.sent_at = Some(sent_at);
-            marks.head_at = Some(head_at);
-        }
-        let (mut parts, body) = response.into_parts();
-        {
-            let mut flow = self.lock();
-            flow.response = Some(FlowResponse {
-                status: parts.status.as_u16(),
-                reason: parts.status.canonical_reason().unwrap_or("").to_string(),
-                http_version: version_name(parts.version),
-                headers: headers_of(&parts.headers),
-                body: Default::default(),
-            });
-            let c = &mut flow.connection;
-            c.server_addr = meta.dial.server_addr.map(|a| a.to_string());
-            c.upstream_conn_id = Some(meta.id);
-            c.reused = reused;
-            c.tls_version = meta.dial.tls_version.clone();
-            c.alpn = meta.dial.alpn.clone();
-            c.insecure_upstream = ctx.upstream.dialer().config().insecure;
-            c.via_upstream_proxy = meta.dial.via_proxy.clone();
-            if !reused {
-                flow.timings.dns_ms = meta.dial.dns_ms;
-                flow.timings.connect_ms = meta.dial.connect_ms;
-                flow.timings.tls_ms = meta.dial.tls_ms;
-            }
-            self.publish(&flow);
-        }
-        strip_hop_by_hop(&mut parts.headers);
-        let annotation = ctx
-            .opts
-            .annotate
-            .then(|| annotation_for(&self.lock(), ctx))
-            .flatten();
-        let cell = self.clone();
-        let body = CapturingBody::new(body, ctx.opts.max_body_capture, move |o| {
-            cell.response_done(o)
-        })
-        .with_idle_timeout(ctx.opts.upstream_timeout)
-        .boxed_unsync();
-        match annotation {
-            Some(text) => {
-                // The length changes; the body is re-framed (chunked, or h2 data frames).
-                parts.headers.remove(http::header::CONTENT_LENGTH);
-                Response::from_parts(parts, Appended::new(body, text.into()).boxed_unsync())
-            }
-            None => Response::from_parts(parts, body),
-        }
-    }
-
-    fn response_done(&self, outcome: BodyOutcome) {
-        let (sent_at, head_at, request_end) = {
-            let m = self.marks();
-            (m.sent_at, m.head_at, m.request_end)
-        };
-        let mut flow = self.lock();
-        if flow.is_done() {
-            return;
-        }
-        if let (Some(sent), Some(head)) = (sent_at, head_at) {
-            // The request is "sent" when its body has been handed over; a body still
-            // streaming when the head arrived counts as sent when the request was handed over
-            // (send 0): its upload overlaps the wait.
-            let req_end = request_end.filter(|e| *e <= head).unwrap_or(sent).max(sent);
-            flow.timings.send_ms = Some(ms_between(sent, req_end));
-            flow.timings.wait_ms = Some(ms_between(req_end, head));
-            flow.timings.receive_ms = Some(ms_between(head, outcome.ended_at));
-        }
-        flow.error = body_error(&outcome.end, flow.host());
-        if let Some(resp) = flow.response.as_mut() {
-            resp.body = outcome.capture;
-        }
-        flow.state = FlowState::Done;
-        flow.timings.total_ms = Some(ms_since(self.started));
-        self.publish(&flow);
-    }
-}
-
 fn diagnose_ctx(ctx: &Ctx) -> DiagnoseContext<'_> {
     DiagnoseContext {
         private: &ctx.opts.private,
@@ -445,49 +464,6 @@ fn annotation_for(flow: &Flow, ctx: &Ctx) -> Option<String> {
     diagnose(flow, &diagnose_ctx(ctx)).map(|d| format!("{}\n", diagnosis_lines(&d)))
 }
 
-fn body_error(end: &BodyEnd, host: &str) -> Option<FlowError> {
-    let (class, message) = match end {
-        BodyEnd::Complete => return None,
-        BodyEnd::Failed(m) => (
-            ErrorClass::UpstreamReset,
-            format!("upstream {host} cut the response body short: {m}"),
-        ),
-        BodyEnd::IdleTimeout(d) => (
-            ErrorClass::UpstreamTimeout,
-            format!("upstream {host} stalled mid-body: no data for {d:?}"),
-        ),
-        BodyEnd::Dropped => (
-            ErrorClass::ClientAbort,
-            "the client went away before the response body ended".to_string(),
-        ),
-    };
-    Some(FlowError { class, message })
-}
-
-fn ms_between(a: Instant, b: Instant) -> f64 {
-    b.saturating_duration_since(a).as_secs_f64() * 1000.0
-}
-
-/// If the handler is dropped (the client hung up) before a response head, the flow still
-/// finishes — as a client abort — instead of staying in flight forever.
-struct AbortGuard(Arc<FlowCell>);
-
-impl Drop for AbortGuard {
-    fn drop(&mut self) {
-        let mut flow = self.0.lock();
-        if flow.is_done() || flow.response.is_some() {
-            return;
-        }
-        flow.error = Some(FlowError {
-            class: ErrorClass::ClientAbort,
-            message: "the client went away before the response arrived".into(),
-        });
-        flow.state = FlowState::Done;
-        flow.timings.total_ms = Some(ms_since(self.0.started));
-        self.0.publish(&flow);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -505,21 +481,6 @@ mod tests {
         let mut names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
         names.sort();
         assert_eq!(names, vec!["authorization", "user-agent"]);
-    }
-
-    #[test]
-    fn body_errors_map_to_classes() {
-        assert_eq!(body_error(&BodyEnd::Complete, "h"), None);
-        let cut = body_error(&BodyEnd::Failed("reset".into()), "goproxy.test").unwrap();
-        assert_eq!(cut.class, ErrorClass::UpstreamReset);
-        assert!(cut.message.contains("goproxy.test"));
-        let gone = body_error(&BodyEnd::Dropped, "h").unwrap();
-        assert_eq!(gone.class, ErrorClass::ClientAbort);
-        let slow = body_error(
-            &BodyEnd::IdleTimeout(std::time::Duration::from_secs(1)),
-            "h",
-        );
-        assert_eq!(slow.unwrap().class, ErrorClass::UpstreamTimeout);
     }
 
     #[test]

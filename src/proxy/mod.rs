@@ -9,6 +9,9 @@ mod connect;
 pub mod dial;
 pub mod error;
 mod exchange;
+mod flow_cell;
+mod hooks;
+pub mod live_rules;
 mod prefixed;
 mod shaping;
 pub mod upstream;
@@ -53,6 +56,8 @@ pub struct ProxyOptions {
 /// Everything a connection task needs, shared.
 pub struct Ctx {
     pub store: Arc<Store>,
+    /// The rules in force (file + quick forms), swapped on reload.
+    pub rules: Arc<live_rules::LiveRules>,
     pub upstream: Arc<Upstream>,
     pub ca: Arc<CertAuthority>,
     pub opts: ProxyOptions,

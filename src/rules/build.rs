@@ -79,12 +79,28 @@ impl RuleCx<'_> {
     }
 
     /// A path from the file, resolved against the file's directory; it must exist.
-    fn existing_path(&self, value: &Spanned<String>, key: &str, file_only: bool) -> Result<PathBuf, RulesError> {
+    fn existing_path(
+        &self,
+        value: &Spanned<String>,
+        key: &str,
+        file_only: bool,
+    ) -> Result<PathBuf, RulesError> {
         let path = self.file.base_dir.join(value.get_ref());
-        let ok = if file_only { path.is_file() } else { path.exists() };
+        let ok = if file_only {
+            path.is_file()
+        } else {
+            path.exists()
+        };
         if !ok {
-            let what = if file_only { "file" } else { "file or directory" };
-            return Err(self.err(&value.span(), format!("{key}: no such {what}: {}", path.display())));
+            let what = if file_only {
+                "file"
+            } else {
+                "file or directory"
+            };
+            return Err(self.err(
+                &value.span(),
+                format!("{key}: no such {what}: {}", path.display()),
+            ));
         }
         Ok(path)
     }
@@ -108,6 +124,24 @@ fn check_name(
 
 fn build_rule(cx: &RuleCx<'_>, raw: RawRule, line: usize) -> Result<Rule, RulesError> {
     let matcher = build_matcher(cx, raw.matcher.as_ref())?;
+    let actions = build_actions(cx, &raw)?;
+    if actions.is_empty() {
+        return Err(cx.err(
+            &raw.name.span(),
+            "the rule has no action (see docs/RULES.md for the list)",
+        ));
+    }
+    check_phases(cx, &matcher, raw.matcher.as_ref(), &actions)?;
+    Ok(Rule {
+        name: cx.name.clone(),
+        matcher,
+        actions,
+        line,
+    })
+}
+
+/// The rule's actions in the fixed order documented in docs/RULES.md.
+fn build_actions(cx: &RuleCx<'_>, raw: &RawRule) -> Result<Vec<Action>, RulesError> {
     let mut actions = Vec::new();
     if flag(&raw.ignore) {
         actions.push(Action::Ignore);
@@ -120,14 +154,18 @@ fn build_rule(cx: &RuleCx<'_>, raw: RawRule, line: usize) -> Result<Rule, RulesE
         actions.push(build_delay(cx, delay)?);
     }
     if let Some(to) = &raw.map_remote {
-        let target = RemoteTarget::parse(to.get_ref()).map_err(|m| cx.err(&to.span(), format!("map_remote: {m}")))?;
+        let target = RemoteTarget::parse(to.get_ref())
+            .map_err(|m| cx.err(&to.span(), format!("map_remote: {m}")))?;
         actions.push(Action::MapRemote { to: target });
     }
     header_ops(cx, Phase::Response, raw.response.as_ref(), &mut actions)?;
     if let Some(rate) = &raw.throttle {
         let bytes_per_sec = amount(cx, rate, "throttle", parse_rate)?;
         if bytes_per_sec == 0 {
-            return Err(cx.err(&rate.span(), "throttle: 0 bytes/s would never finish; use hang instead"));
+            return Err(cx.err(
+                &rate.span(),
+                "throttle: 0 bytes/s would never finish; use hang instead",
+            ));
         }
         actions.push(Action::Throttle { bytes_per_sec });
     }
@@ -135,19 +173,10 @@ fn build_rule(cx: &RuleCx<'_>, raw: RawRule, line: usize) -> Result<Rule, RulesE
         let after_bytes = amount(cx, after, "reset", parse_size)?;
         actions.push(Action::Reset { after_bytes });
     }
-    if let Some(terminal) = terminal_action(cx, &raw)? {
+    if let Some(terminal) = terminal_action(cx, raw)? {
         actions.push(terminal);
     }
-    if actions.is_empty() {
-        return Err(cx.err(&raw.name.span(), "the rule has no action (see docs/RULES.md for the list)"));
-    }
-    check_phases(cx, &matcher, raw.matcher.as_ref(), &actions)?;
-    Ok(Rule {
-        name: cx.name.clone(),
-        matcher,
-        actions,
-        line,
-    })
+    Ok(actions)
 }
 
 fn flag(value: &Option<Spanned<bool>>) -> bool {
@@ -167,7 +196,10 @@ fn build_matcher(cx: &RuleCx<'_>, text: Option<&Spanned<String>>) -> Result<Filt
         let plain = raw == format!("\"{value}\"") || raw == format!("'{value}'");
         let shift = if plain { 1 + e.position } else { 0 };
         let pos = Pos::of(cx.file.text, &span).shifted(shift);
-        cx.err_at(pos, format!("invalid match: {}", super::quick::filter_message(&e)))
+        cx.err_at(
+            pos,
+            format!("invalid match: {}", super::quick::filter_message(&e)),
+        )
     })
 }
 
@@ -214,8 +246,12 @@ fn header_ops(
         out.push(Action::RemoveHeader { phase, name });
     }
     for r in ops.replace_header.iter().flatten() {
-        let pattern = regex::Regex::new(r.pattern.get_ref())
-            .map_err(|e| cx.err(&r.pattern.span(), format!("invalid pattern: {}", regex_message(&e))))?;
+        let pattern = regex::Regex::new(r.pattern.get_ref()).map_err(|e| {
+            cx.err(
+                &r.pattern.span(),
+                format!("invalid pattern: {}", regex_message(&e)),
+            )
+        })?;
         out.push(Action::ReplaceHeader {
             phase,
             name: header_name(cx, &r.name)?,
@@ -233,12 +269,18 @@ fn regex_message(e: &regex::Error) -> String {
     last.trim().trim_start_matches("error: ").to_string()
 }
 
-fn headers(cx: &RuleCx<'_>, list: Option<&HeaderList>) -> Result<Vec<(String, String)>, RulesError> {
+fn headers(
+    cx: &RuleCx<'_>,
+    list: Option<&HeaderList>,
+) -> Result<Vec<(String, String)>, RulesError> {
     let mut out = Vec::new();
     for (name, value) in list.map(|l| l.0.as_slice()).unwrap_or_default() {
         let name = header_name(cx, name)?;
         if http::HeaderValue::from_str(value.get_ref()).is_err() {
-            return Err(cx.err(&value.span(), format!("{:?} is not a valid header value", value.get_ref())));
+            return Err(cx.err(
+                &value.span(),
+                format!("{:?} is not a valid header value", value.get_ref()),
+            ));
         }
         out.push((name, value.get_ref().clone()));
     }
@@ -248,15 +290,24 @@ fn headers(cx: &RuleCx<'_>, list: Option<&HeaderList>) -> Result<Vec<(String, St
 fn header_name(cx: &RuleCx<'_>, name: &Spanned<String>) -> Result<String, RulesError> {
     match http::HeaderName::from_bytes(name.get_ref().as_bytes()) {
         Ok(_) => Ok(name.get_ref().clone()),
-        Err(_) => Err(cx.err(&name.span(), format!("{:?} is not a valid header name", name.get_ref()))),
+        Err(_) => Err(cx.err(
+            &name.span(),
+            format!("{:?} is not a valid header name", name.get_ref()),
+        )),
     }
 }
 
-fn build_delay(cx: &RuleCx<'_>, delay: &Spanned<super::raw::RawDelay>) -> Result<Action, RulesError> {
+fn build_delay(
+    cx: &RuleCx<'_>,
+    delay: &Spanned<super::raw::RawDelay>,
+) -> Result<Action, RulesError> {
     let d = delay.get_ref();
     let (request_ms, response_ms) = (d.request_ms.unwrap_or(0), d.response_ms.unwrap_or(0));
     if request_ms == 0 && response_ms == 0 {
-        return Err(cx.err(&delay.span(), "delay needs request_ms and/or response_ms above 0"));
+        return Err(cx.err(
+            &delay.span(),
+            "delay needs request_ms and/or response_ms above 0",
+        ));
     }
     Ok(Action::Delay {
         request_ms,
@@ -271,48 +322,71 @@ fn amount(
     parse: fn(&str) -> Result<u64, String>,
 ) -> Result<u64, RulesError> {
     match value.get_ref() {
-        Amount::Int(n) => u64::try_from(*n).map_err(|_| cx.err(&value.span(), format!("{key}: {n} is negative"))),
+        Amount::Int(n) => {
+            u64::try_from(*n).map_err(|_| cx.err(&value.span(), format!("{key}: {n} is negative")))
+        }
         Amount::Text(s) => parse(s).map_err(|m| cx.err(&value.span(), format!("{key}: {m}"))),
     }
 }
 
-/// The one action deciding where the request goes (`map_remote` is built elsewhere but
-/// counts here); an error at the second one when there are more.
-fn terminal_action(cx: &RuleCx<'_>, raw: &RawRule) -> Result<Option<Action>, RulesError> {
-    let mut found: Vec<(&str, Range<usize>)> = Vec::new();
-    let mut note = |key: &'static str, span: Option<Range<usize>>| {
-        if let Some(span) = span {
-            found.push((key, span));
-        }
-    };
-    note("map_remote", raw.map_remote.as_ref().map(Spanned::span));
-    note("map_local", raw.map_local.as_ref().map(Spanned::span));
-    note("respond", raw.respond.as_ref().map(Spanned::span));
-    let block_on = raw.block.as_ref().filter(|b| !matches!(b.get_ref(), RawBlock::Flag(false)));
-    note("block", block_on.map(Spanned::span));
-    for (key, value) in [("hang", &raw.hang), ("dns_fail", &raw.dns_fail), ("refuse", &raw.refuse)] {
-        note(key, value.as_ref().filter(|v| *v.get_ref()).map(Spanned::span));
-    }
+/// Keys that decide where the request goes, as `(key, span)` in file order.
+fn destinations(raw: &RawRule) -> Vec<(&'static str, Range<usize>)> {
+    let on = |v: &Option<Spanned<bool>>| v.as_ref().filter(|v| *v.get_ref()).map(Spanned::span);
+    let mut found: Vec<(&'static str, Range<usize>)> = [
+        ("map_remote", raw.map_remote.as_ref().map(Spanned::span)),
+        ("map_local", raw.map_local.as_ref().map(Spanned::span)),
+        ("respond", raw.respond.as_ref().map(Spanned::span)),
+        ("block", block_on(raw).map(Spanned::span)),
+        ("hang", on(&raw.hang)),
+        ("dns_fail", on(&raw.dns_fail)),
+        ("refuse", on(&raw.refuse)),
+    ]
+    .into_iter()
+    .filter_map(|(key, span)| span.map(|span| (key, span)))
+    .collect();
     found.sort_by_key(|(_, span)| span.start);
-    if let [(first, _), (second, span), ..] = found.as_slice() {
-        let message = format!("{second} and {first} both decide the answer; a rule can have only one of {DESTINATIONS}");
+    found
+}
+
+/// `block`, unless it is `block = false`.
+fn block_on(raw: &RawRule) -> Option<&Spanned<RawBlock>> {
+    raw.block
+        .as_ref()
+        .filter(|b| !matches!(b.get_ref(), RawBlock::Flag(false)))
+}
+
+/// The terminal action, if any, after checking that at most one key decides where the
+/// request goes (`map_remote` is built elsewhere but counts); the error points at the second.
+fn terminal_action(cx: &RuleCx<'_>, raw: &RawRule) -> Result<Option<Action>, RulesError> {
+    if let [(first, _), (second, span), ..] = destinations(raw).as_slice() {
+        let message = format!(
+            "{second} and {first} both decide the answer; a rule can have only one of {DESTINATIONS}"
+        );
         return Err(cx.err(span, message));
     }
-    let action = match found.first().map(|(key, _)| *key) {
-        Some("map_local") => raw.map_local.as_ref().map(|p| cx.existing_path(p, "map_local", false)).transpose()?.map(|path| Action::MapLocal { path }),
-        Some("respond") => raw.respond.as_ref().map(|r| build_respond(cx, r.get_ref())).transpose()?,
-        Some("block") => block_on.map(|b| build_block(cx, b)).transpose()?,
-        Some("hang") => Some(Action::Hang),
-        Some("dns_fail") => Some(Action::DnsFail),
-        Some("refuse") => Some(Action::Refuse),
-        _ => None,
-    };
-    Ok(action)
+    if let Some(path) = &raw.map_local {
+        let path = cx.existing_path(path, "map_local", false)?;
+        return Ok(Some(Action::MapLocal { path }));
+    }
+    if let Some(respond) = &raw.respond {
+        return build_respond(cx, respond.get_ref()).map(Some);
+    }
+    if let Some(block) = block_on(raw) {
+        return build_block(cx, block).map(Some);
+    }
+    let flags = [
+        (&raw.hang, Action::Hang),
+        (&raw.dns_fail, Action::DnsFail),
+        (&raw.refuse, Action::Refuse),
+    ];
+    Ok(flags.into_iter().find(|(v, _)| flag(v)).map(|(_, a)| a))
 }
 
 fn build_respond(cx: &RuleCx<'_>, r: &RawRespond) -> Result<Action, RulesError> {
     let status = match &r.status {
-        Some(s) => check_status(*s.get_ref()).map_err(|m| cx.err(&s.span(), format!("respond: {m}")))?,
+        Some(s) => {
+            check_status(*s.get_ref()).map_err(|m| cx.err(&s.span(), format!("respond: {m}")))?
+        }
         None => 200,
     };
     let body = match (&r.body, &r.body_file) {
@@ -335,7 +409,9 @@ fn build_block(cx: &RuleCx<'_>, block: &Spanned<RawBlock>) -> Result<Action, Rul
         RawBlock::Flag(_) => (None, None),
     };
     let status = match status {
-        Some(s) => check_status(*s.get_ref()).map_err(|m| cx.err(&s.span(), format!("block: {m}")))?,
+        Some(s) => {
+            check_status(*s.get_ref()).map_err(|m| cx.err(&s.span(), format!("block: {m}")))?
+        }
         None => 403,
     };
     Ok(Action::Block {
@@ -347,7 +423,7 @@ fn build_block(cx: &RuleCx<'_>, block: &Spanned<RawBlock>) -> Result<Action, Rul
 /// The text/plain body of a block: always names the rule, so `go`'s error says who blocked.
 pub(super) fn block_reason(rule: &str, reason: Option<&str>) -> String {
     match reason.map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => format!("blocked by gomitm rule {rule:?}: {r}"),
-        None => format!("blocked by gomitm rule {rule:?}"),
+        Some(r) => format!("gomitm: blocked by rule {rule:?}: {r}"),
+        None => format!("gomitm: blocked by rule {rule:?}"),
     }
 }

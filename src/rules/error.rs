@@ -171,7 +171,10 @@ mod tests {
             e.to_string(),
             "rules.toml:3:9: rule \"mirror\": invalid match: bad\n  match = \"x(\"\n          ^"
         );
-        assert_eq!(e.summary(), "rules.toml:3:9: rule \"mirror\": invalid match: bad");
+        assert_eq!(
+            e.summary(),
+            "rules.toml:3:9: rule \"mirror\": invalid match: bad"
+        );
         assert_eq!(e.position(), Some((3, 9)));
     }
 

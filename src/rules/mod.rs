@@ -70,21 +70,35 @@ pub enum Action {
         with: String,
     },
     /// Send the request to another origin; the flow records the original URL and `mapped_to`.
-    MapRemote { to: RemoteTarget },
+    MapRemote {
+        to: RemoteTarget,
+    },
     /// Answer from a file, or from the URL path under a directory (see [`local_file`]).
-    MapLocal { path: PathBuf },
+    MapLocal {
+        path: PathBuf,
+    },
     Respond {
         status: u16,
         headers: Vec<(String, String)>,
         body: Body,
     },
     /// Answer `status` with a text/plain `reason` that names the rule.
-    Block { status: u16, reason: String },
-    Delay { request_ms: u64, response_ms: u64 },
+    Block {
+        status: u16,
+        reason: String,
+    },
+    Delay {
+        request_ms: u64,
+        response_ms: u64,
+    },
     /// Limit the response body to this many bytes per second.
-    Throttle { bytes_per_sec: u64 },
+    Throttle {
+        bytes_per_sec: u64,
+    },
     /// Cut the response body after this many bytes.
-    Reset { after_bytes: u64 },
+    Reset {
+        after_bytes: u64,
+    },
     /// Never answer; released when the client goes away.
     Hang,
     /// Fail as if DNS resolution failed (a flow with error class `dns`).
@@ -150,8 +164,12 @@ impl Action {
     /// The rules-file key that writes this action (`request.set_header`, `block`…).
     pub fn key(&self) -> &'static str {
         match self {
-            Action::SetHeader { phase, .. } => phase.pick("request.set_header", "response.set_header"),
-            Action::AddHeader { phase, .. } => phase.pick("request.add_header", "response.add_header"),
+            Action::SetHeader { phase, .. } => {
+                phase.pick("request.set_header", "response.set_header")
+            }
+            Action::AddHeader { phase, .. } => {
+                phase.pick("request.add_header", "response.add_header")
+            }
             Action::RemoveHeader { phase, .. } => {
                 phase.pick("request.remove_header", "response.remove_header")
             }
@@ -277,7 +295,11 @@ impl RuleSet {
             if rule.matcher.needs_response() || !rule.matcher.matches(flow_stub) {
                 continue;
             }
-            if rule.actions.iter().any(|a| matches!(a, Action::NoIntercept)) {
+            if rule
+                .actions
+                .iter()
+                .any(|a| matches!(a, Action::NoIntercept))
+            {
                 return Some(rule);
             }
             if rule.is_terminal() {

@@ -78,7 +78,7 @@ fn rule(flag: &str, value: &str, matcher: Filter, action: Action) -> Rule {
 
 /// A filter that matches every flow (a rule without `match`).
 pub(super) fn match_all() -> Result<Filter, String> {
-    Filter::parse("").map_err(|e| filter_message(&e))
+    Filter::parse("url:~^").map_err(|e| filter_message(&e))
 }
 
 /// `message (expected …)`, without the filter's own caret drawing.
@@ -91,12 +91,23 @@ pub(super) fn filter_message(e: &FilterError) -> String {
 }
 
 /// Parses a request-time filter from `value[offset..]`; errors point into `value`.
-fn request_filter(flag: &str, value: &str, text: &str, offset: usize) -> Result<Filter, RulesError> {
+fn request_filter(
+    flag: &str,
+    value: &str,
+    text: &str,
+    offset: usize,
+) -> Result<Filter, RulesError> {
     let filter = if text.trim().is_empty() {
         match_all().map_err(|m| arg_err(flag, value, offset + 1, m))?
     } else {
-        Filter::parse(text)
-            .map_err(|e| arg_err(flag, value, offset + e.position + 1, format!("invalid filter: {}", filter_message(&e))))?
+        Filter::parse(text).map_err(|e| {
+            arg_err(
+                flag,
+                value,
+                offset + e.position + 1,
+                format!("invalid filter: {}", filter_message(&e)),
+            )
+        })?
     };
     if filter.needs_response() {
         let message = format!("the filter looks at the response, but {flag} acts before there is one (use reqheader: for request headers)");
@@ -109,7 +120,12 @@ fn header_name(flag: &str, value: &str, name: &str) -> Result<String, RulesError
     let name = name.trim();
     match http::HeaderName::from_bytes(name.as_bytes()) {
         Ok(_) => Ok(name.to_string()),
-        Err(_) => Err(arg_err(flag, value, 1, format!("{name:?} is not a valid header name"))),
+        Err(_) => Err(arg_err(
+            flag,
+            value,
+            1,
+            format!("{name:?} is not a valid header name"),
+        )),
     }
 }
 
@@ -122,7 +138,12 @@ fn set_header(value: &str) -> Result<Rule, RulesError> {
     let header_value = header_value.trim();
     if http::HeaderValue::from_str(header_value).is_err() {
         let column = name.chars().count() + 2;
-        return Err(arg_err(flag, value, column, format!("{header_value:?} is not a valid header value")));
+        return Err(arg_err(
+            flag,
+            value,
+            column,
+            format!("{header_value:?} is not a valid header value"),
+        ));
     }
     let action = Action::SetHeader {
         phase: Phase::Request,
@@ -163,7 +184,14 @@ fn delay(value: &str) -> Result<Rule, RulesError> {
         Some((filter, ms)) => (filter, ms, filter.chars().count() + 1),
         None => ("", value, 0),
     };
-    let request_ms = parse_millis(ms).map_err(|m| arg_err(flag, value, ms_offset + 1, format!("{m}; expected FILTER=MS or MS")))?;
+    let request_ms = parse_millis(ms).map_err(|m| {
+        arg_err(
+            flag,
+            value,
+            ms_offset + 1,
+            format!("{m}; expected FILTER=MS or MS"),
+        )
+    })?;
     let matcher = request_filter(flag, value, filter, 0)?;
     let action = Action::Delay {
         request_ms,
@@ -175,17 +203,28 @@ fn delay(value: &str) -> Result<Rule, RulesError> {
 fn map_remote(value: &str) -> Result<Rule, RulesError> {
     let flag = "--map-remote";
     let lower = value.to_ascii_lowercase();
-    let split = ["=http://", "=https://"].iter().filter_map(|sep| lower.find(sep)).min();
+    let split = ["=http://", "=https://"]
+        .iter()
+        .filter_map(|sep| lower.find(sep))
+        .min();
     let Some(split) = split else {
         return Err(arg_err(flag, value, 1, "expected FROM=TO, two http(s) URL prefixes (e.g. https://proxy.golang.org=http://127.0.0.1:3000/goproxy)"));
     };
     let (from, to) = (&value[..split], &value[split + 1..]);
-    let from = RemoteTarget::parse(from).map_err(|m| arg_err(flag, value, 1, format!("FROM: {m}")))?;
+    let from =
+        RemoteTarget::parse(from).map_err(|m| arg_err(flag, value, 1, format!("FROM: {m}")))?;
     let to_column = value[..split].chars().count() + 2;
-    let mut target = RemoteTarget::parse(to).map_err(|m| arg_err(flag, value, to_column, format!("TO: {m}")))?;
+    let mut target =
+        RemoteTarget::parse(to).map_err(|m| arg_err(flag, value, to_column, format!("TO: {m}")))?;
     target.strip_prefix = from.path.clone();
-    let matcher = Filter::parse(&prefix_filter(&from))
-        .map_err(|e| arg_err(flag, value, 1, format!("FROM: cannot match this prefix: {}", filter_message(&e))))?;
+    let matcher = Filter::parse(&prefix_filter(&from)).map_err(|e| {
+        arg_err(
+            flag,
+            value,
+            1,
+            format!("FROM: cannot match this prefix: {}", filter_message(&e)),
+        )
+    })?;
     Ok(rule(flag, value, matcher, Action::MapRemote { to: target }))
 }
 

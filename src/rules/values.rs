@@ -85,14 +85,18 @@ pub struct RemoteTarget {
 impl RemoteTarget {
     /// Parses an absolute `http(s)://host[:port][/path]` URL (no credentials, query, fragment).
     pub fn parse(url: &str) -> Result<RemoteTarget, String> {
-        let (scheme, rest) = url
-            .split_once("://")
-            .ok_or_else(|| format!("{url:?} is not an absolute URL (e.g. https://mirror.example/goproxy)"))?;
+        let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+            format!("{url:?} is not an absolute URL (e.g. https://mirror.example/goproxy)")
+        })?;
         let scheme = scheme.to_ascii_lowercase();
         let default_port = match scheme.as_str() {
             "http" => 80,
             "https" => 443,
-            _ => return Err(format!("{url:?}: only http:// and https:// targets are supported")),
+            _ => {
+                return Err(format!(
+                    "{url:?}: only http:// and https:// targets are supported"
+                ))
+            }
         };
         if rest.contains(['?', '#']) {
             return Err(format!("{url:?}: a target cannot have a query or fragment"));
@@ -207,7 +211,12 @@ mod tests {
 
     #[test]
     fn sizes_rates_and_durations() {
-        for (s, want) in [("1000", 1000), ("1KiB", 1024), ("1.5MB", 1_500_000), ("2 MiB", 2 << 20)] {
+        for (s, want) in [
+            ("1000", 1000),
+            ("1KiB", 1024),
+            ("1.5MB", 1_500_000),
+            ("2 MiB", 2 << 20),
+        ] {
             assert_eq!(parse_size(s), Ok(want), "{s}");
         }
         assert!(parse_size("1XB").is_err());
@@ -232,31 +241,59 @@ mod tests {
 
     #[test]
     fn remote_target_parses_and_rejects() {
-        let t = RemoteTarget::parse("HTTPS://GoProxy.Corp.Example/goproxy/").unwrap_or_else(|e| panic!("{e}"));
+        let t = RemoteTarget::parse("HTTPS://GoProxy.Corp.Example/goproxy/")
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (t.scheme.as_str(), t.host.as_str(), t.port, t.path.as_str()),
             ("https", "goproxy.corp.example", 443, "/goproxy")
         );
         let t = RemoteTarget::parse("http://[::1]:8081").unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!((t.host.as_str(), t.port, t.authority()), ("::1", 8081, "[::1]:8081".to_string()));
-        for bad in ["goproxy.example", "ftp://x/", "https://", "https://h:0/", "https://u:p@h/", "https://h/?q=1", "https://h:x/"] {
+        assert_eq!(
+            (t.host.as_str(), t.port, t.authority()),
+            ("::1", 8081, "[::1]:8081".to_string())
+        );
+        for bad in [
+            "goproxy.example",
+            "ftp://x/",
+            "https://",
+            "https://h:0/",
+            "https://u:p@h/",
+            "https://h/?q=1",
+            "https://h:x/",
+        ] {
             assert!(RemoteTarget::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn map_url_replaces_origin_and_prefixes() {
-        let mut t = RemoteTarget::parse("https://mirror.test:8443/goproxy").unwrap_or_else(|e| panic!("{e}"));
+        let mut t = RemoteTarget::parse("https://mirror.test:8443/goproxy")
+            .unwrap_or_else(|e| panic!("{e}"));
         for (from, want) in [
-            ("https://proxy.golang.org/x/@v/list", "https://mirror.test:8443/goproxy/x/@v/list"),
-            ("https://proxy.golang.org", "https://mirror.test:8443/goproxy"),
-            ("http://a.test/p?q=1#f", "https://mirror.test:8443/goproxy/p?q=1"),
+            (
+                "https://proxy.golang.org/x/@v/list",
+                "https://mirror.test:8443/goproxy/x/@v/list",
+            ),
+            (
+                "https://proxy.golang.org",
+                "https://mirror.test:8443/goproxy",
+            ),
+            (
+                "http://a.test/p?q=1#f",
+                "https://mirror.test:8443/goproxy/p?q=1",
+            ),
         ] {
             assert_eq!(t.map_url(from), want, "{from}");
         }
         t.strip_prefix = "/sub".into();
-        assert_eq!(t.map_url("https://a.test/sub/x"), "https://mirror.test:8443/goproxy/x");
-        assert_eq!(t.map_url("https://a.test/subway"), "https://mirror.test:8443/goproxy/subway");
+        assert_eq!(
+            t.map_url("https://a.test/sub/x"),
+            "https://mirror.test:8443/goproxy/x"
+        );
+        assert_eq!(
+            t.map_url("https://a.test/subway"),
+            "https://mirror.test:8443/goproxy/subway"
+        );
         let root = RemoteTarget::parse("http://b.test").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(root.map_url("https://a.test"), "http://b.test/");
         assert_eq!(root.map_url("https://a.test/x"), "http://b.test/x");
@@ -269,7 +306,13 @@ mod tests {
             local_file(base, true, "https://goproxy.test/m/@v/v1.0.0.mod?x=1"),
             Some(PathBuf::from("/srv/mods/m/@v/v1.0.0.mod"))
         );
-        assert_eq!(local_file(base, true, "https://goproxy.test/a/../../etc/passwd"), None);
-        assert_eq!(local_file(Path::new("/f.mod"), false, "https://x/y"), Some(PathBuf::from("/f.mod")));
+        assert_eq!(
+            local_file(base, true, "https://goproxy.test/a/../../etc/passwd"),
+            None
+        );
+        assert_eq!(
+            local_file(Path::new("/f.mod"), false, "https://x/y"),
+            Some(PathBuf::from("/f.mod"))
+        );
     }
 }

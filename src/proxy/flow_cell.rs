@@ -1,0 +1,282 @@
+//! `FlowCell`: the in-progress flow of one exchange, finished exactly once, whatever happens
+//! (response body complete or cut, upstream failure, client gone). Records the response head,
+//! wraps both bodies in `CapturingBody`, and computes send/wait/receive when the body ends.
+//!
+//! Owns the per-exchange flow state; it does not decide anything about routing or rules.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+
+use super::body::{BodyEnd, BodyOutcome, CapturingBody, ProxyBody};
+use super::dial::ms_since;
+use super::error::ProxyError;
+use super::exchange::{headers_of, version_name};
+use super::upstream::ConnMeta;
+use crate::flow::{ErrorClass, Flow, FlowError, FlowState, Response as FlowResponse};
+use crate::store::Store;
+
+pub struct FlowCell {
+    /// `None` for flows an `ignore` rule keeps out of the record.
+    store: Option<Arc<Store>>,
+    flow: Mutex<Flow>,
+    pub started: Instant,
+    marks: Mutex<Marks>,
+}
+
+#[derive(Default)]
+struct Marks {
+    sent_at: Option<Instant>,
+    head_at: Option<Instant>,
+    request_end: Option<Instant>,
+}
+
+/// How the connection of an upstream response was made (for the record).
+pub struct HeadSource<'a> {
+    pub meta: &'a ConnMeta,
+    pub reused: bool,
+    pub insecure: bool,
+    pub sent_at: Instant,
+    pub head_at: Instant,
+}
+
+impl FlowCell {
+    pub fn start(store: Arc<Store>, flow: Flow, recorded: bool) -> Arc<FlowCell> {
+        let (store, flow) = if recorded {
+            let stored = store.add(flow);
+            (Some(store), (*stored).clone())
+        } else {
+            (None, flow)
+        };
+        Arc::new(FlowCell {
+            store,
+            flow: Mutex::new(flow),
+            started: Instant::now(),
+            marks: Mutex::new(Marks::default()),
+        })
+    }
+
+    pub fn lock(&self) -> MutexGuard<'_, Flow> {
+        self.flow.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn marks(&self) -> MutexGuard<'_, Marks> {
+        self.marks.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn publish(&self, flow: &Flow) {
+        if let Some(store) = &self.store {
+            store.update(flow.clone());
+        }
+    }
+
+    pub fn wrap_request_body(self: Arc<Self>, body: Incoming, cap: usize) -> ProxyBody {
+        CapturingBody::new(body, cap, move |o| self.request_body_done(o)).boxed_unsync()
+    }
+
+    fn request_body_done(&self, outcome: BodyOutcome) {
+        self.marks().request_end = Some(outcome.ended_at);
+        let mut flow = self.lock();
+        flow.request.body = outcome.capture;
+        if flow.is_done() {
+            self.publish(&flow);
+        }
+    }
+
+    pub fn fail(&self, e: &ProxyError) -> Flow {
+        let mut flow = self.lock();
+        if flow.is_done() {
+            return flow.clone();
+        }
+        flow.error = Some(FlowError {
+            class: e.class(),
+            message: e.to_string(),
+        });
+        flow.state = FlowState::Done;
+        flow.timings.total_ms = Some(ms_since(self.started));
+        self.publish(&flow);
+        flow.clone()
+    }
+
+    /// Record an upstream response head and the connection it came on.
+    pub fn record_upstream_head(&self, parts: &http::response::Parts, src: HeadSource<'_>) -> Flow {
+        {
+            let mut marks = self.marks();
+            marks.sent_at = Some(src.sent_at);
+            marks.head_at = Some(src.head_at);
+        }
+        let mut flow = self.lock();
+        flow.response = Some(response_of(parts));
+        let dial = &src.meta.dial;
+        let c = &mut flow.connection;
+        c.server_addr = dial.server_addr.map(|a| a.to_string());
+        c.upstream_conn_id = Some(src.meta.id);
+        c.reused = src.reused;
+        c.tls_version = dial.tls_version.clone();
+        c.alpn = dial.alpn.clone();
+        c.insecure_upstream = src.insecure;
+        c.via_upstream_proxy = dial.via_proxy.clone();
+        if !src.reused {
+            flow.timings.dns_ms = dial.dns_ms;
+            flow.timings.connect_ms = dial.connect_ms;
+            flow.timings.tls_ms = dial.tls_ms;
+        }
+        self.publish(&flow);
+        flow.clone()
+    }
+
+    /// Record a head gomitm produced itself (a rule's answer): nothing was sent upstream.
+    pub fn record_local_head(&self, parts: &http::response::Parts) -> Flow {
+        let now = Instant::now();
+        {
+            let mut marks = self.marks();
+            marks.sent_at = Some(now);
+            marks.head_at = Some(now);
+        }
+        let mut flow = self.lock();
+        let mut resp = response_of(parts);
+        resp.http_version = "gomitm".into();
+        flow.response = Some(resp);
+        self.publish(&flow);
+        flow.clone()
+    }
+
+    pub fn add_rules(&self, names: &[String]) {
+        if names.is_empty() {
+            return;
+        }
+        let mut flow = self.lock();
+        flow.rules.extend(names.iter().cloned());
+        self.publish(&flow);
+    }
+
+    pub fn set_blocked_ms(&self, ms: f64) {
+        self.lock().timings.blocked_ms = Some(ms);
+    }
+
+    /// Capture the response body on its way to the client; the flow finishes when it ends.
+    pub fn wrap_response_body(
+        self: Arc<Self>,
+        body: ProxyBody,
+        cap: usize,
+        idle: Option<std::time::Duration>,
+    ) -> ProxyBody {
+        CapturingBody::new(body, cap, move |o| self.response_done(o))
+            .with_idle_timeout(idle)
+            .boxed_unsync()
+    }
+
+    fn response_done(&self, outcome: BodyOutcome) {
+        let (sent_at, head_at, request_end) = {
+            let m = self.marks();
+            (m.sent_at, m.head_at, m.request_end)
+        };
+        let mut flow = self.lock();
+        if flow.is_done() {
+            return;
+        }
+        if let (Some(sent), Some(head)) = (sent_at, head_at) {
+            // The request is "sent" when its body has been handed over; a body still
+            // streaming when the head arrived counts as sent when the request was handed over
+            // (send 0): its upload overlaps the wait.
+            let req_end = request_end.filter(|e| *e <= head).unwrap_or(sent).max(sent);
+            flow.timings.send_ms = Some(ms_between(sent, req_end));
+            flow.timings.wait_ms = Some(ms_between(req_end, head));
+            flow.timings.receive_ms = Some(ms_between(head, outcome.ended_at));
+        }
+        flow.error = body_error(&outcome.end, flow.host());
+        if let Some(resp) = flow.response.as_mut() {
+            resp.body = outcome.capture;
+        }
+        flow.state = FlowState::Done;
+        flow.timings.total_ms = Some(ms_since(self.started));
+        self.publish(&flow);
+    }
+}
+
+fn response_of(parts: &http::response::Parts) -> FlowResponse {
+    FlowResponse {
+        status: parts.status.as_u16(),
+        reason: parts.status.canonical_reason().unwrap_or("").to_string(),
+        http_version: version_name(parts.version),
+        headers: headers_of(&parts.headers),
+        body: Default::default(),
+    }
+}
+
+pub fn body_error(end: &BodyEnd, host: &str) -> Option<FlowError> {
+    let (class, message) = match end {
+        BodyEnd::Complete => return None,
+        BodyEnd::Failed(m) => (
+            ErrorClass::UpstreamReset,
+            format!("upstream {host} cut the response body short: {m}"),
+        ),
+        BodyEnd::IdleTimeout(d) => (
+            ErrorClass::UpstreamTimeout,
+            format!("upstream {host} stalled mid-body: no data for {d:?}"),
+        ),
+        BodyEnd::Dropped => (
+            ErrorClass::ClientAbort,
+            "the client went away before the response body ended".to_string(),
+        ),
+    };
+    Some(FlowError { class, message })
+}
+
+fn ms_between(a: Instant, b: Instant) -> f64 {
+    b.saturating_duration_since(a).as_secs_f64() * 1000.0
+}
+
+/// If the handler is dropped (the client hung up) before a response head, the flow still
+/// finishes — as a client abort — instead of staying in flight forever.
+pub struct AbortGuard(pub Arc<FlowCell>);
+
+impl Drop for AbortGuard {
+    fn drop(&mut self) {
+        let mut flow = self.0.lock();
+        if flow.is_done() || flow.response.is_some() {
+            return;
+        }
+        flow.error = Some(FlowError {
+            class: ErrorClass::ClientAbort,
+            message: "the client went away before the response arrived".into(),
+        });
+        flow.state = FlowState::Done;
+        flow.timings.total_ms = Some(ms_since(self.0.started));
+        self.0.publish(&flow);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_errors_map_to_classes() {
+        assert_eq!(body_error(&BodyEnd::Complete, "h"), None);
+        let cut = body_error(&BodyEnd::Failed("reset".into()), "goproxy.test").unwrap();
+        assert_eq!(cut.class, ErrorClass::UpstreamReset);
+        assert!(cut.message.contains("goproxy.test"));
+        let gone = body_error(&BodyEnd::Dropped, "h").unwrap();
+        assert_eq!(gone.class, ErrorClass::ClientAbort);
+        let slow = body_error(
+            &BodyEnd::IdleTimeout(std::time::Duration::from_secs(1)),
+            "h",
+        );
+        assert_eq!(slow.unwrap().class, ErrorClass::UpstreamTimeout);
+    }
+
+    #[test]
+    fn an_ignored_flow_never_reaches_the_store() {
+        let store = Arc::new(Store::new(crate::store::StoreLimits::default()));
+        let cell = FlowCell::start(store.clone(), Flow::default(), false);
+        cell.fail(&ProxyError::Refused("x".into()));
+        assert!(store.is_empty());
+        let cell = FlowCell::start(store.clone(), Flow::default(), true);
+        cell.fail(&ProxyError::Refused("x".into()));
+        assert_eq!(store.len(), 1);
+        assert!(store.snapshot()[0].is_done());
+    }
+}

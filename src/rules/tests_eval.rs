@@ -1,0 +1,331 @@
+//! Which rules apply to a flow (`for_request`, `for_response`, `no_intercept`) and the
+//! command-line quick forms.
+
+use std::path::Path;
+
+use super::*;
+use crate::flow::testing::FlowBuilder;
+use crate::flow::{GoKind, GoRequest};
+
+fn rules(text: &str) -> RuleSet {
+    RuleSet::parse(text, Path::new(".")).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn names(list: &[&Rule]) -> Vec<String> {
+    list.iter().map(|r| r.name.clone()).collect()
+}
+
+const CHAIN: &str = r#"
+[[rule]]
+name = "debug header"
+match = "host:goproxy.test"
+request.set_header = { "X-Debug" = "1" }
+
+[[rule]]
+name = "slow 404s"
+match = "status:404"
+delay = { response_ms = 100 }
+
+[[rule]]
+name = "no server header"
+response.remove_header = ["Server"]
+
+[[rule]]
+name = "block zips"
+match = "host:goproxy.test & path:.zip"
+block = true
+response.set_header = { "X-Blocked" = "1" }
+
+[[rule]]
+name = "trace everything"
+request.add_header = { "X-Trace" = "on" }
+
+[[rule]]
+name = "tunnel bank"
+match = "host:*.bank.test"
+no_intercept = true
+"#;
+
+#[test]
+fn for_request_keeps_file_order_and_stops_after_a_terminal_rule() {
+    let set = rules(CHAIN);
+    for (url, want) in [
+        (
+            "https://goproxy.test/m/@v/list",
+            vec!["debug header", "trace everything"],
+        ),
+        (
+            "https://goproxy.test/m/@v/v1.0.0.zip",
+            vec!["debug header", "block zips"],
+        ),
+        ("https://other.test/", vec!["trace everything"]),
+        ("https://www.bank.test/", vec!["trace everything"]),
+    ] {
+        let flow = FlowBuilder::get(url).build();
+        assert_eq!(names(&set.for_request(&flow)), want, "{url}");
+    }
+}
+
+#[test]
+fn response_matches_wait_for_the_response() {
+    let set = rules(CHAIN);
+    // In the request phase a `status:` rule is never decided, even negated.
+    let negated =
+        rules("[[rule]]\nname = \"n\"\nmatch = \"!status:404\"\ndelay = { response_ms = 1 }\n");
+    let pending = FlowBuilder::get("https://other.test/x").build();
+    assert!(negated.for_request(&pending).is_empty());
+    for (status, want) in [
+        (404, vec!["slow 404s", "no server header"]),
+        (200, vec!["no server header"]),
+    ] {
+        let flow = FlowBuilder::get("https://other.test/x")
+            .status(status, b"")
+            .build();
+        assert_eq!(names(&set.for_response(&flow)), want, "{status}");
+    }
+    let zip = FlowBuilder::get("https://goproxy.test/m/@v/v1.0.0.zip")
+        .status(403, b"")
+        .build();
+    assert_eq!(
+        names(&set.for_response(&zip)),
+        ["no server header", "block zips"]
+    );
+}
+
+#[test]
+fn actions_in_a_phase() {
+    let set = rules(CHAIN);
+    let block = &set.rules[3];
+    assert!(block.is_terminal());
+    let request: Vec<&str> = block.actions_in(Phase::Request).map(Action::key).collect();
+    let response: Vec<&str> = block.actions_in(Phase::Response).map(Action::key).collect();
+    assert_eq!(
+        (request, response),
+        (vec!["block"], vec!["response.set_header"])
+    );
+    let delay = Action::Delay {
+        request_ms: 0,
+        response_ms: 5,
+    };
+    assert!(!delay.acts_in(Phase::Request) && delay.acts_in(Phase::Response));
+    assert!(
+        !Action::NoIntercept.acts_in(Phase::Request)
+            && !Action::NoIntercept.acts_in(Phase::Response)
+    );
+    for (action, terminal) in [
+        (Action::Hang, true),
+        (Action::DnsFail, true),
+        (Action::Refuse, true),
+        (Action::MapLocal { path: "x".into() }, true),
+        (Action::Ignore, false),
+        (Action::Reset { after_bytes: 1 }, false),
+        (Action::Throttle { bytes_per_sec: 1 }, false),
+    ] {
+        assert_eq!(action.is_terminal(), terminal, "{action:?}");
+    }
+}
+
+#[test]
+fn no_intercept_follows_file_order() {
+    let set = rules(CHAIN);
+    let hit = set.no_intercept(&connect_stub("www.bank.test", 443));
+    assert_eq!(hit.map(|r| r.name.as_str()), Some("tunnel bank"));
+    assert!(set
+        .no_intercept(&connect_stub("goproxy.test", 443))
+        .is_none());
+    let blocked_first = rules(
+        "[[rule]]\nname = \"b\"\nmatch = \"host:a.test\"\nrefuse = true\n\n[[rule]]\nname = \"t\"\nmatch = \"host:*.test\"\nno_intercept = true\n",
+    );
+    assert!(blocked_first
+        .no_intercept(&connect_stub("a.test", 443))
+        .is_none());
+    assert!(blocked_first
+        .no_intercept(&connect_stub("b.test", 8443))
+        .is_some());
+    let stub = connect_stub("::1", 8443);
+    assert_eq!(
+        (stub.request.method.as_str(), stub.request.url.as_str()),
+        ("CONNECT", "https://[::1]:8443/")
+    );
+}
+
+#[test]
+fn extend_appends_after_existing_rules() {
+    let mut set = rules("[[rule]]\nname = \"first\"\nhang = true\n");
+    set.extend(rules("[[rule]]\nname = \"second\"\nhang = true\n"));
+    let all: Vec<&str> = set.rules.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(all, ["first", "second"]);
+}
+
+fn quick(q: QuickForms) -> RuleSet {
+    RuleSet::from_quick_forms(&q).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn all_forms() -> RuleSet {
+    quick(QuickForms {
+        set_header: vec!["X-Debug: 1 2".into()],
+        remove_header: vec!["Cookie".into()],
+        block: vec!["kind:sumdb".into()],
+        map_remote: vec!["https://proxy.golang.org=http://127.0.0.1:3000/goproxy".into()],
+        delay: vec!["kind:zip=250ms".into(), "100".into()],
+    })
+}
+
+#[test]
+fn quick_forms_become_named_rules_in_a_fixed_order() {
+    let set = all_forms();
+    let got: Vec<(String, String)> = set
+        .rules
+        .iter()
+        .map(|r| (r.name.clone(), format!("{:?}", r.actions)))
+        .collect();
+    let to = RemoteTarget::parse("http://127.0.0.1:3000/goproxy").unwrap();
+    let want: Vec<(&str, Action)> = vec![
+        (
+            "--set-header X-Debug: 1 2",
+            Action::SetHeader {
+                phase: Phase::Request,
+                name: "X-Debug".into(),
+                value: "1 2".into(),
+            },
+        ),
+        (
+            "--remove-header Cookie",
+            Action::RemoveHeader {
+                phase: Phase::Request,
+                name: "Cookie".into(),
+            },
+        ),
+        (
+            "--map-remote https://proxy.golang.org=http://127.0.0.1:3000/goproxy",
+            Action::MapRemote { to },
+        ),
+        (
+            "--delay kind:zip=250ms",
+            Action::Delay {
+                request_ms: 250,
+                response_ms: 0,
+            },
+        ),
+        (
+            "--delay 100",
+            Action::Delay {
+                request_ms: 100,
+                response_ms: 0,
+            },
+        ),
+        (
+            "--block kind:sumdb",
+            Action::Block {
+                status: 403,
+                reason: "gomitm: blocked by rule \"--block kind:sumdb\"".into(),
+            },
+        ),
+    ];
+    let want: Vec<(String, String)> = want
+        .into_iter()
+        .map(|(n, a)| (n.to_string(), format!("{:?}", vec![a])))
+        .collect();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn quick_rules_apply_like_file_rules() {
+    let set = all_forms();
+    let mut sumdb = FlowBuilder::get("https://sum.golang.org/lookup/m@v1").build();
+    sumdb.go = Some(GoRequest {
+        kind: GoKind::SumdbLookup,
+        ..GoRequest::default()
+    });
+    assert_eq!(
+        names(&set.for_request(&sumdb)),
+        [
+            "--set-header X-Debug: 1 2",
+            "--remove-header Cookie",
+            "--delay 100",
+            "--block kind:sumdb"
+        ]
+    );
+}
+
+#[test]
+fn quick_map_remote_matches_only_under_the_prefix() {
+    let set = quick(QuickForms {
+        map_remote: vec!["https://Proxy.golang.org/sub/=https://mirror.test/goproxy".into()],
+        ..QuickForms::default()
+    });
+    let rule = &set.rules[0];
+    for (url, want) in [
+        ("https://proxy.golang.org/sub/m/@v/list", true),
+        ("https://PROXY.golang.org:443/sub", true),
+        ("https://proxy.golang.org/sub?x=1", true),
+        ("https://proxy.golang.org/subway/x", false),
+        ("https://proxy.golang.org/other", false),
+        ("http://proxy.golang.org/sub/x", false),
+        ("https://proxy.golang.org.evil.test/sub/x", false),
+        ("https://proxy.golang.org:8443/sub/x", false),
+    ] {
+        assert_eq!(
+            rule.matcher.matches(&FlowBuilder::get(url).build()),
+            want,
+            "{url}"
+        );
+    }
+    let Action::MapRemote { to } = &rule.actions[0] else {
+        panic!("{rule:?}")
+    };
+    assert_eq!(
+        to.map_url("https://proxy.golang.org/sub/m/@v/list?x"),
+        "https://mirror.test/goproxy/m/@v/list?x"
+    );
+}
+
+/// Quick forms with one `flag` given once.
+fn one(flag: &str, value: &str) -> QuickForms {
+    let mut q = QuickForms::default();
+    let list = match flag {
+        "--set-header" => &mut q.set_header,
+        "--remove-header" => &mut q.remove_header,
+        "--block" => &mut q.block,
+        "--map-remote" => &mut q.map_remote,
+        _ => &mut q.delay,
+    };
+    list.push(value.to_string());
+    q
+}
+
+#[test]
+fn quick_form_errors_point_into_the_value() {
+    let cases: Vec<(&str, &str, usize, &str)> = vec![
+        ("--block", "kind:sumdb & hots:x", 14, "invalid filter"),
+        ("--block", "status:404", 1, "looks at the response"),
+        ("--delay", "kind:zip=soon", 10, "not a duration"),
+        ("--delay", "hots:x=5", 1, "invalid filter"),
+        ("--set-header", "X-Debug 1", 1, "expected \"Name: value\""),
+        ("--set-header", "X Y: 1", 1, "not a valid header name"),
+        ("--remove-header", "", 1, "not a valid header name"),
+        ("--map-remote", "proxy.golang.org", 1, "expected FROM=TO"),
+        ("--map-remote", "ftp://a=https://b", 1, "FROM:"),
+        ("--map-remote", "https://a=https://b:x", 11, "TO:"),
+    ];
+    for (flag, value, column, part) in cases {
+        let err = match RuleSet::from_quick_forms(&one(flag, value)) {
+            Ok(set) => panic!("accepted {flag} {value}: {set:?}"),
+            Err(e) => e,
+        };
+        let RulesError::Arg {
+            flag: got_flag,
+            column: got_column,
+            ..
+        } = &err
+        else {
+            panic!("{err:?}")
+        };
+        assert_eq!(
+            (got_flag.as_str(), *got_column),
+            (flag, column),
+            "{value}\n{err}"
+        );
+        assert!(err.to_string().contains(part), "{value}\n{err}");
+    }
+}

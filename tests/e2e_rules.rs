@@ -1,0 +1,1349 @@
+//! End to end for the rules engine and filter expressions: the real gomitm binary between a
+//! client (the real `go` command, or a small Rust HTTPS client speaking CONNECT + TLS) and the
+//! TLS fixture on 127.0.0.1, reached through made-up `.test` names that gomitm `--resolve`s.
+//!
+//! Every check looks at both sides: what the client got (go's output, status and bytes) and
+//! what gomitm did (the fixture's request log, the flows in `--jsonl`, the HAR on exit).
+//! Failure messages carry gomitm's stderr and its flows.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Empty};
+use hyper::Request;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use serde_json::Value;
+use support::fixture::{pattern_byte, Fixture};
+use support::gomitm::{error_class, path_arg, resolve_args, summary, url_of, Gomitm};
+use support::tools::{clean_go_env, go_binaries, go_version, run_with_timeout};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+const GO_TIMEOUT: Duration = Duration::from_secs(180);
+/// Bound on every step of the Rust client (connect, CONNECT, TLS, head, body).
+const IO_TIMEOUT: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------- gomitm and what it recorded
+
+/// gomitm resolving each of `hosts` (port 443) to the fixture, trusting the fixture's CA.
+fn gomitm_for(fx: &Fixture, hosts: &[&str], extra: &[String]) -> Gomitm {
+    let mut args = resolve_args(hosts, fx.addr);
+    args.extend(path_arg("--extra-root", &fx.ca_pem));
+    args.extend(extra.iter().cloned());
+    Gomitm::start(&args)
+}
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+/// A rules file in its own temp dir (kept alive by the returned guard).
+fn rules_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("rules dir");
+    let path = dir.path().join("rules.toml");
+    write_atomically(&path, text);
+    (dir, path)
+}
+
+/// Replace a file in one step (write aside, rename), as editors do: a watcher never reads a
+/// half-written file.
+fn write_atomically(path: &Path, text: &str) {
+    let aside = path.with_extension("toml.new");
+    std::fs::write(&aside, text).expect("write rules");
+    std::fs::rename(&aside, path).expect("rename rules into place");
+}
+
+/// `#id METHOD url status error rules=[…] mapped_to=…` for every flow, then gomitm's stderr.
+fn dump(proxy: &Gomitm) -> String {
+    let flows: Vec<String> = proxy
+        .flows()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} kind={} rules={} mapped_to={} blocked_ms={}",
+                summary(f),
+                f["kind"],
+                f["rules"],
+                f["mapped_to"],
+                f["timings"]["blocked_ms"]
+            )
+        })
+        .collect();
+    format!(
+        "\n--- gomitm flows:\n{}\n--- gomitm stderr:\n{}",
+        flows.join("\n"),
+        proxy.stderr().join("\n")
+    )
+}
+
+fn fired(flow: &Value, rule: &str) -> bool {
+    flow["rules"]
+        .as_array()
+        .is_some_and(|r| r.iter().any(|n| n == rule))
+}
+
+fn har_entries(har: &Value) -> &Vec<Value> {
+    har["log"]["entries"].as_array().expect("log.entries")
+}
+
+fn har_url(e: &Value) -> &str {
+    e["request"]["url"].as_str().unwrap_or("")
+}
+
+fn har_summary(har: &Value) -> String {
+    har_entries(har)
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} blocked={} _rules={}",
+                har_url(e),
+                e["response"]["status"],
+                e["timings"]["blocked"],
+                e["_rules"]
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn fixture_log(fx: &Fixture) -> String {
+    fx.requests()
+        .iter()
+        .map(|r| format!("{} {}{}", r.method, r.authority, r.path_and_query))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Polls `cond` every 50 ms until it holds or `within` passes.
+fn eventually(within: Duration, mut cond: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if cond() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+// ---------------------------------------------------------------- the go command
+
+fn workspace() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(tmp.path().join("work")).expect("work dir");
+    std::fs::write(tmp.path().join("work/go.mod"), "module e2e\n\ngo 1.19\n").expect("go.mod");
+    tmp
+}
+
+/// Run go through gomitm: HTTPS_PROXY set, trusting `ca`, hermetic caches under `tmp`.
+fn go_through(
+    go: &Path,
+    proxy: &Gomitm,
+    ca: &Path,
+    tmp: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> Output {
+    let mut cmd = Command::new(go);
+    cmd.args(args).current_dir(tmp.join("work"));
+    clean_go_env(&mut cmd, tmp);
+    cmd.env("HTTPS_PROXY", proxy.proxy_url())
+        .env("HTTP_PROXY", proxy.proxy_url())
+        .env("SSL_CERT_FILE", ca);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    run_with_timeout(&mut cmd, GO_TIMEOUT)
+}
+
+fn output_text(out: &Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+// ---------------------------------------------------------------- a Rust HTTPS client
+
+/// What the client got for one GET.
+#[derive(Debug)]
+struct Fetched {
+    status: u16,
+    body: Vec<u8>,
+    /// The body failed before its end (reset, cut short).
+    body_error: Option<String>,
+    /// From the response head to the end of the body.
+    body_time: Duration,
+}
+
+impl Fetched {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+fn tls_config(ca_pem: &Path) -> rustls::ClientConfig {
+    let mut roots = rustls::RootCertStore::empty();
+    roots
+        .add(CertificateDer::from_pem_file(ca_pem).expect("read CA"))
+        .expect("add CA");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
+    cfg
+}
+
+/// GET `https://{host}{path}` through gomitm (CONNECT, TLS trusting `ca_pem`, HTTP/1.1).
+/// `Err` when no response head arrives (CONNECT refused, TLS or connection failure).
+fn https_get(proxy: SocketAddr, host: &str, path: &str, ca_pem: &Path) -> Result<Fetched, String> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("client runtime");
+    rt.block_on(async {
+        tokio::time::timeout(IO_TIMEOUT * 2, fetch(proxy, host, path, ca_pem))
+            .await
+            .unwrap_or_else(|_| Err(format!("GET https://{host}{path}: timed out")))
+    })
+}
+
+async fn fetch(
+    proxy: SocketAddr,
+    host: &str,
+    path: &str,
+    ca_pem: &Path,
+) -> Result<Fetched, String> {
+    let mut tcp = tokio::net::TcpStream::connect(proxy)
+        .await
+        .map_err(|e| format!("connect to gomitm: {e}"))?;
+    let connect = format!("CONNECT {host}:443 HTTP/1.1\r\nHost: {host}:443\r\n\r\n");
+    tcp.write_all(connect.as_bytes())
+        .await
+        .map_err(|e| format!("CONNECT: {e}"))?;
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        match tcp.read(&mut byte).await {
+            Ok(1) => head.push(byte[0]),
+            _ => break,
+        }
+    }
+    let head = String::from_utf8_lossy(&head).into_owned();
+    if !head.starts_with("HTTP/1.1 200") {
+        return Err(format!("CONNECT {host}:443 answered {head:?}"));
+    }
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config(ca_pem)));
+    let name = ServerName::try_from(host.to_string()).map_err(|e| e.to_string())?;
+    let tls = connector
+        .connect(name, tcp)
+        .await
+        .map_err(|e| format!("TLS with {host}: {e}"))?;
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+        .await
+        .map_err(|e| format!("h1 handshake: {e}"))?;
+    tokio::spawn(conn);
+    let req = Request::get(path)
+        .header("host", host)
+        .body(Empty::<Bytes>::new())
+        .expect("request");
+    let resp = sender
+        .send_request(req)
+        .await
+        .map_err(|e| format!("GET https://{host}{path}: {e}"))?;
+    let status = resp.status().as_u16();
+    let started = Instant::now();
+    let mut body = resp.into_body();
+    let (mut data, mut body_error) = (Vec::new(), None);
+    while let Some(frame) = body.frame().await {
+        match frame {
+            Ok(f) => {
+                if let Some(d) = f.data_ref() {
+                    data.extend_from_slice(d);
+                }
+            }
+            Err(e) => {
+                body_error = Some(e.to_string());
+                break;
+            }
+        }
+    }
+    Ok(Fetched {
+        status,
+        body: data,
+        body_error,
+        body_time: started.elapsed(),
+    })
+}
+
+fn is_pattern(data: &[u8]) -> bool {
+    data.iter()
+        .enumerate()
+        .all(|(i, b)| *b == pattern_byte(i as u64))
+}
+
+/// A GET that must produce a response head.
+fn get_ok(proxy: &Gomitm, host: &str, path: &str) -> Fetched {
+    https_get(proxy.addr, host, path, &proxy.ca_pem())
+        .unwrap_or_else(|e| panic!("{e}{}", dump(proxy)))
+}
+
+// ---------------------------------------------------------------- 1. headers
+
+/// A rule's `request.set_header`, `--set-header` and `--remove-header` change what reaches
+/// the upstream, and every flow names the rules that fired.
+#[test]
+fn header_rules_and_quick_forms_change_what_the_upstream_receives() {
+    let (_dir, rules) = rules_file(
+        r#"
+[[rule]]
+name = "debug header"
+match = "host:goproxy.test"
+request.set_header = { "X-Debug" = "from-rule" }
+"#,
+    );
+    let fx = Fixture::start();
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let mut extra = path_arg("--rules", &rules);
+        extra.extend(strings(&[
+            "--set-header",
+            "X-Quick: 1",
+            "--remove-header",
+            "User-Agent",
+        ]));
+        let mut proxy = gomitm_for(&fx, &["goproxy.test"], &extra);
+        let tmp = workspace();
+        let out = go_through(
+            &go,
+            &proxy,
+            &proxy.ca_pem(),
+            tmp.path(),
+            &[("GOPROXY", "https://goproxy.test")],
+            &["mod", "download", "example.test/mod01@v1.0.0"],
+        );
+        assert!(
+            out.status.success(),
+            "{version}: go mod download failed\n{}{}",
+            output_text(&out),
+            dump(&proxy)
+        );
+        let seen: Vec<_> = fx
+            .requests()
+            .into_iter()
+            .filter(|r| r.path().starts_with("/example.test/mod01/@v/"))
+            .collect();
+        assert!(
+            seen.iter().any(|r| r.path().ends_with(".zip")),
+            "{version}: the fixture never saw the zip\n{}",
+            fixture_log(&fx)
+        );
+        for r in &seen {
+            assert_eq!(
+                r.header("x-debug"),
+                Some("from-rule"),
+                "{version}: {} lacks the rule's header: {:?}{}",
+                r.path(),
+                r.headers,
+                dump(&proxy)
+            );
+            assert_eq!(
+                r.header("x-quick"),
+                Some("1"),
+                "{version}: {} lacks --set-header's header: {:?}{}",
+                r.path(),
+                r.headers,
+                dump(&proxy)
+            );
+            assert_eq!(
+                r.header("user-agent"),
+                None,
+                "{version}: --remove-header User-Agent left it in {}{}",
+                r.path(),
+                dump(&proxy)
+            );
+        }
+        let zip = proxy.wait_for_flow("the mod01 zip", |f| {
+            url_of(f).ends_with("/example.test/mod01/@v/v1.0.0.zip")
+        });
+        // The record keeps what the client sent: go did send a User-Agent, so removing it
+        // above was a real edit.
+        let sent_ua = zip["request"]["headers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| {
+                h[0].as_str()
+                    .unwrap_or("")
+                    .eq_ignore_ascii_case("user-agent")
+            });
+        assert!(
+            sent_ua,
+            "{version}: go's request as recorded has no User-Agent: {}",
+            zip["request"]["headers"]
+        );
+        for rule in [
+            "debug header",
+            "--set-header X-Quick: 1",
+            "--remove-header User-Agent",
+        ] {
+            assert!(
+                fired(&zip, rule),
+                "{version}: flow lacks rule {rule:?}: {}{}",
+                zip["rules"],
+                dump(&proxy)
+            );
+        }
+        let har = proxy.stop();
+        let entry = har_entries(&har)
+            .iter()
+            .find(|e| har_url(e).ends_with("/example.test/mod01/@v/v1.0.0.zip"))
+            .unwrap_or_else(|| {
+                panic!("{version}: no HAR entry for the zip\n{}", har_summary(&har))
+            });
+        assert!(
+            entry["_rules"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|n| n == "debug header")),
+            "{version}: HAR _rules: {}",
+            entry["_rules"]
+        );
+        fx.clear_requests();
+        eprintln!("{version}: passed");
+    }
+}
+
+// ---------------------------------------------------------------- 2. --block kind:sumdb
+
+/// `--block kind:sumdb` answers go's checksum database request 403 (with GOSUMDB naming its URL
+/// go asks `sum.test/lookup/…` directly; with a bare name it would first ask
+/// `$GOPROXY/sumdb/sum.golang.org/supported`, also `kind:sumdb`). Either way a 403 is fatal
+/// for go, and go prints gomitm's reason.
+#[test]
+fn block_sumdb_makes_go_fail_and_print_the_block_reason() {
+    let fx = Fixture::start();
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let extra = strings(&["--block", "kind:sumdb"]);
+        let proxy = gomitm_for(&fx, &["goproxy.test", "sum.test"], &extra);
+        let tmp = workspace();
+        let out = go_through(
+            &go,
+            &proxy,
+            &proxy.ca_pem(),
+            tmp.path(),
+            &[
+                ("GOPROXY", "https://goproxy.test"),
+                ("GOSUMDB", "sum.golang.org https://sum.test"),
+            ],
+            &["mod", "download", "example.test/mod01@v1.0.0"],
+        );
+        let all = output_text(&out);
+        assert!(
+            !out.status.success(),
+            "{version}: go should fail when the checksum database is blocked\n{all}{}",
+            dump(&proxy)
+        );
+        assert!(
+            all.contains("gomitm: blocked by rule \"--block kind:sumdb\""),
+            "{version}: go's output lacks the block reason naming the rule\n{all}{}",
+            dump(&proxy)
+        );
+        assert_eq!(
+            all.matches("blocked by").count(),
+            1,
+            "{version}: the block reason should name the rule once (docs/RULES.md)\n{all}"
+        );
+        let flow = proxy.wait_for_flow("blocked sumdb request", |f| {
+            f["go"]["kind"].as_str().unwrap_or("").starts_with("sumdb")
+        });
+        let url = url_of(&flow);
+        assert!(
+            url.starts_with("https://sum.test/lookup/example.test/mod01@v1.0.0")
+                || url == "https://goproxy.test/sumdb/sum.golang.org/supported",
+            "{version}: unexpected sumdb request {url}{}",
+            dump(&proxy)
+        );
+        assert_eq!(flow["response"]["status"], 403, "{}", dump(&proxy));
+        assert!(
+            fired(&flow, "--block kind:sumdb"),
+            "{version}: rules {}{}",
+            flow["rules"],
+            dump(&proxy)
+        );
+        assert!(
+            !fx.requests()
+                .iter()
+                .any(|r| r.path().contains("sumdb") || r.authority.starts_with("sum.test")),
+            "{version}: a blocked request reached the upstream\n{}",
+            fixture_log(&fx)
+        );
+        // Module proxy requests are not sumdb requests: they went through untouched.
+        assert!(
+            proxy
+                .flows()
+                .iter()
+                .any(|f| url_of(f).ends_with("/example.test/mod01/@v/v1.0.0.mod")
+                    && f["response"]["status"] == 200
+                    && !fired(f, "--block kind:sumdb")),
+            "{version}: the .mod request should pass{}",
+            dump(&proxy)
+        );
+        fx.clear_requests();
+        eprintln!("{version}: passed");
+    }
+}
+
+// ---------------------------------------------------------------- 3. map_remote
+
+/// `--map-remote` sends goproxy.test traffic (unreachable here) to a second fixture, the
+/// mirror (`b.test`: rustls does not accept the fixture's `*.test` wildcard, so the mirror
+/// needs a name of its own on the certificate); go succeeds and the flows record both URLs.
+#[test]
+fn map_remote_sends_goproxy_traffic_to_a_mirror() {
+    let mirror = Fixture::start();
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let mut args = resolve_args(&["b.test"], mirror.addr);
+        args.extend(strings(&[
+            "--resolve",
+            "goproxy.test:443=127.0.0.1:1",
+            "--map-remote",
+            "https://goproxy.test=https://b.test",
+        ]));
+        args.extend(path_arg("--extra-root", &mirror.ca_pem));
+        let mut proxy = Gomitm::start(&args);
+        let tmp = workspace();
+        let out = go_through(
+            &go,
+            &proxy,
+            &proxy.ca_pem(),
+            tmp.path(),
+            &[("GOPROXY", "https://goproxy.test")],
+            &["mod", "download", "example.test/mod01@v1.0.0"],
+        );
+        assert!(
+            out.status.success(),
+            "{version}: go mod download through the mirror failed\n{}{}",
+            output_text(&out),
+            dump(&proxy)
+        );
+        let path = "/example.test/mod01/@v/v1.0.0.zip";
+        let flow = proxy.wait_for_flow("the mapped zip", |f| url_of(f).ends_with(path));
+        assert_eq!(
+            url_of(&flow),
+            format!("https://goproxy.test{path}"),
+            "{}",
+            dump(&proxy)
+        );
+        assert_eq!(
+            flow["mapped_to"],
+            format!("https://b.test{path}").as_str(),
+            "{version}{}",
+            dump(&proxy)
+        );
+        assert_eq!(flow["response"]["status"], 200);
+        assert!(
+            fired(&flow, "--map-remote https://goproxy.test=https://b.test"),
+            "{version}: rules {}",
+            flow["rules"]
+        );
+        let seen = mirror.requests();
+        let r = seen.iter().find(|r| r.path() == path).unwrap_or_else(|| {
+            panic!(
+                "{version}: the mirror never saw {path}\n{}",
+                fixture_log(&mirror)
+            )
+        });
+        assert!(
+            r.authority.starts_with("b.test"),
+            "{version}: the mirror was asked for host {:?}",
+            r.authority
+        );
+        let har = proxy.stop();
+        let entry = har_entries(&har)
+            .iter()
+            .find(|e| har_url(e).ends_with(path))
+            .unwrap_or_else(|| panic!("{version}: no HAR entry\n{}", har_summary(&har)));
+        assert_eq!(entry["_mappedTo"], format!("https://b.test{path}").as_str());
+        mirror.clear_requests();
+        eprintln!("{version}: passed");
+    }
+}
+
+// ---------------------------------------------------------------- 4. map_local
+
+/// A `map_local` rule serves a patched `.mod`: go stores the local content.
+#[test]
+fn map_local_serves_a_patched_mod_file() {
+    let (dir, rules) = rules_file("");
+    let patched = "module example.test/mod01\n\n// patched by a gomitm map_local rule\ngo 1.16\n";
+    let local = dir.path().join("mod01.mod");
+    std::fs::write(&local, patched).expect("write local .mod");
+    write_atomically(
+        &rules,
+        &format!(
+            r#"
+[[rule]]
+name = "patched mod"
+match = "kind:mod & module:example.test/mod01"
+map_local = '{}'
+"#,
+            local.display()
+        ),
+    );
+    let fx = Fixture::start();
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let proxy = gomitm_for(&fx, &["goproxy.test"], &path_arg("--rules", &rules));
+        let tmp = workspace();
+        let out = go_through(
+            &go,
+            &proxy,
+            &proxy.ca_pem(),
+            tmp.path(),
+            &[("GOPROXY", "https://goproxy.test")],
+            &["mod", "download", "-json", "example.test/mod01@v1.0.0"],
+        );
+        assert!(
+            out.status.success(),
+            "{version}: go mod download failed\n{}{}",
+            output_text(&out),
+            dump(&proxy)
+        );
+        let info: Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{version}: go's -json output: {e}\n{}", output_text(&out)));
+        let go_mod = info["GoMod"].as_str().expect("GoMod in go's output");
+        let stored = std::fs::read_to_string(go_mod).expect("read go's .mod");
+        assert_eq!(
+            stored,
+            patched,
+            "{version}: go stored the upstream .mod, not the local one{}",
+            dump(&proxy)
+        );
+        let flow = proxy.wait_for_flow("the mapped .mod", |f| {
+            url_of(f).ends_with("/example.test/mod01/@v/v1.0.0.mod")
+        });
+        assert_eq!(flow["response"]["status"], 200);
+        assert!(
+            fired(&flow, "patched mod"),
+            "{version}: rules {}{}",
+            flow["rules"],
+            dump(&proxy)
+        );
+        assert!(
+            !fx.requests()
+                .iter()
+                .any(|r| r.path() == "/example.test/mod01/@v/v1.0.0.mod"),
+            "{version}: the upstream was asked for the .mod\n{}",
+            fixture_log(&fx)
+        );
+        fx.clear_requests();
+        eprintln!("{version}: passed");
+    }
+}
+
+// ---------------------------------------------------------------- 5. delay
+
+/// `delay.request_ms` holds matching requests and shows up as `blocked` in flow and HAR.
+#[test]
+fn request_delay_shows_up_in_the_flow_and_har_timings() {
+    let (_dir, rules) = rules_file(
+        r#"
+[[rule]]
+name = "slow bytes"
+match = "path:/bytes/"
+delay = { request_ms = 300 }
+"#,
+    );
+    let fx = Fixture::start();
+    let mut proxy = gomitm_for(&fx, &["goproxy.test"], &path_arg("--rules", &rules));
+    let slow = get_ok(&proxy, "goproxy.test", "/bytes/100");
+    assert_eq!(slow.status, 200, "{}", dump(&proxy));
+    assert!(slow.body.len() == 100 && is_pattern(&slow.body), "{slow:?}");
+    let fast = get_ok(&proxy, "goproxy.test", "/status/200");
+    assert_eq!(fast.status, 200, "{}", dump(&proxy));
+    let f = proxy.wait_for_flow("the delayed request", |f| url_of(f).ends_with("/bytes/100"));
+    let blocked = f["timings"]["blocked_ms"].as_f64().unwrap_or(-1.0);
+    assert!(blocked >= 300.0, "blocked_ms {blocked}{}", dump(&proxy));
+    assert!(fired(&f, "slow bytes"), "rules {}", f["rules"]);
+    let other = proxy.wait_for_flow("the other request", |f| url_of(f).ends_with("/status/200"));
+    assert!(
+        other["timings"]["blocked_ms"].as_f64().unwrap_or(0.0) < 300.0,
+        "a request the rule does not match was held{}",
+        dump(&proxy)
+    );
+    assert!(!fired(&other, "slow bytes"));
+    let har = proxy.stop();
+    let entry = har_entries(&har)
+        .iter()
+        .find(|e| har_url(e).ends_with("/bytes/100"))
+        .unwrap_or_else(|| panic!("no HAR entry\n{}", har_summary(&har)));
+    let blocked = entry["timings"]["blocked"].as_f64().unwrap_or(-1.0);
+    assert!(
+        blocked >= 300.0,
+        "HAR blocked {blocked}\n{}",
+        har_summary(&har)
+    );
+    let total = entry["time"].as_f64().unwrap_or(0.0);
+    assert!(total >= 300.0, "HAR time {total} leaves out the delay");
+    let other = har_entries(&har)
+        .iter()
+        .find(|e| har_url(e).ends_with("/status/200"))
+        .unwrap();
+    assert!(other["timings"]["blocked"].as_f64().unwrap_or(-1.0) < 300.0);
+}
+
+// ---------------------------------------------------------------- 6. throttle
+
+/// `throttle = "1MiB/s"` holds a 4 MiB body to at least 3.5 s, bytes intact.
+#[test]
+fn throttle_holds_a_4mib_body_to_about_4_seconds() {
+    let (_dir, rules) = rules_file(
+        r#"
+[[rule]]
+name = "slow link"
+match = "path:/bytes/4194304"
+throttle = "1MiB/s"
+"#,
+    );
+    let fx = Fixture::start();
+    let proxy = gomitm_for(&fx, &["goproxy.test"], &path_arg("--rules", &rules));
+    let got = get_ok(&proxy, "goproxy.test", "/bytes/4194304");
+    assert_eq!(got.status, 200, "{}", dump(&proxy));
+    assert_eq!(got.body_error, None, "{}", dump(&proxy));
+    assert_eq!(got.body.len(), 4 << 20);
+    assert!(is_pattern(&got.body), "the throttled body was altered");
+    assert!(
+        got.body_time >= Duration::from_millis(3500),
+        "4 MiB at 1 MiB/s arrived in {:?}{}",
+        got.body_time,
+        dump(&proxy)
+    );
+    assert!(
+        got.body_time < Duration::from_secs(15),
+        "far slower than 1 MiB/s: {:?}",
+        got.body_time
+    );
+    // Unthrottled, the same body is fast: the rule made the difference.
+    let quick = get_ok(&proxy, "goproxy.test", "/bytes/4194303");
+    assert!(quick.body.len() == 4194303 && quick.body_error.is_none());
+    assert!(
+        quick.body_time < Duration::from_millis(3500),
+        "unthrottled took {:?}",
+        quick.body_time
+    );
+    let f = proxy.wait_for_flow("the throttled flow", |f| {
+        url_of(f).ends_with("/bytes/4194304")
+    });
+    assert!(
+        fired(&f, "slow link"),
+        "rules {}{}",
+        f["rules"],
+        dump(&proxy)
+    );
+    assert!(f["error"].is_null(), "{}", f["error"]);
+}
+
+// ---------------------------------------------------------------- 7. reset
+
+/// `reset = 1000` cuts the response: go reports a broken download, the flow says which rule
+/// cut it, and a Rust client sees exactly 1000 bytes.
+#[test]
+fn reset_rule_cuts_downloads_and_the_flow_names_the_rule() {
+    let (_dir, rules) = rules_file(
+        r#"
+[[rule]]
+name = "cut mod02 zip"
+match = "kind:zip & module:example.test/mod02"
+reset = 1000
+
+[[rule]]
+name = "cut bytes"
+match = "path:/bytes/5000"
+reset = 1000
+"#,
+    );
+    let fx = Fixture::start();
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let proxy = gomitm_for(&fx, &["goproxy.test"], &path_arg("--rules", &rules));
+        let tmp = workspace();
+        let out = go_through(
+            &go,
+            &proxy,
+            &proxy.ca_pem(),
+            tmp.path(),
+            &[("GOPROXY", "https://goproxy.test")],
+            &["mod", "download", "example.test/mod02@v1.0.0"],
+        );
+        let all = output_text(&out);
+        assert!(
+            !out.status.success(),
+            "{version}: go should fail on a reset zip\n{all}{}",
+            dump(&proxy)
+        );
+        assert!(
+            ["unexpected EOF", "stream error", "INTERNAL_ERROR"]
+                .iter()
+                .any(|s| all.contains(s)),
+            "{version}: go's output lacks a broken-download error\n{all}{}",
+            dump(&proxy)
+        );
+        let flow = proxy.wait_for_flow("the reset zip", |f| {
+            url_of(f).ends_with("/example.test/mod02/@v/v1.0.0.zip") && !f["error"].is_null()
+        });
+        assert_eq!(error_class(&flow), "upstream_reset", "{}", dump(&proxy));
+        let message = flow["error"]["message"].as_str().unwrap_or("");
+        assert!(
+            message.contains("reset by rule") && message.contains("cut mod02 zip"),
+            "{version}: error message {message:?} does not name the rule{}",
+            dump(&proxy)
+        );
+        assert!(fired(&flow, "cut mod02 zip"), "rules {}", flow["rules"]);
+
+        // Byte-exact: a 5000-byte body is cut at 1000. The client must get the head and the
+        // first 1000 bytes, then the cut ("the connection drops mid-body", docs/RULES.md).
+        let got = https_get(proxy.addr, "goproxy.test", "/bytes/5000", &proxy.ca_pem())
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{version}: reset = 1000 gave the client no response at all ({e}); it \
+                     should get the 200 head and 1000 body bytes before the cut{}",
+                    dump(&proxy)
+                )
+            });
+        assert_eq!(got.status, 200);
+        assert_eq!(got.body.len(), 1000, "{got:?}{}", dump(&proxy));
+        assert!(is_pattern(&got.body));
+        assert!(
+            got.body_error.is_some(),
+            "the client must see the body fail"
+        );
+        let f = proxy.wait_for_flow("the reset bytes", |f| {
+            url_of(f).ends_with("/bytes/5000") && !f["error"].is_null()
+        });
+        assert_eq!(error_class(&f), "upstream_reset");
+        assert_eq!(f["response"]["body"]["total"], 1000, "{}", dump(&proxy));
+        eprintln!("{version}: passed");
+    }
+}
+
+// ---------------------------------------------------------------- 8. no_intercept and ignore
+
+/// A `no_intercept` host becomes one tunnel flow (go trusting only the fixture works), and an
+/// `ignore`d request is proxied but never recorded.
+#[test]
+fn no_intercept_hosts_are_tunnelled_and_ignored_flows_are_not_recorded() {
+    let (_dir, rules) = rules_file(
+        r#"
+[[rule]]
+name = "blind mirror"
+match = "host:blind.test"
+no_intercept = true
+
+[[rule]]
+name = "quiet info"
+match = "kind:info"
+ignore = true
+"#,
+    );
+    let fx = Fixture::start();
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let mut proxy = gomitm_for(
+            &fx,
+            &["goproxy.test", "blind.test"],
+            &path_arg("--rules", &rules),
+        );
+        // Blind: go trusts only the fixture's CA, so it works only if gomitm does not decrypt.
+        let tmp = workspace();
+        let out = go_through(
+            &go,
+            &proxy,
+            &fx.ca_pem,
+            tmp.path(),
+            &[("GOPROXY", "https://blind.test")],
+            &["mod", "download", "example.test/mod01@v1.0.0"],
+        );
+        assert!(
+            out.status.success(),
+            "{version}: go through a no_intercept tunnel failed\n{}{}",
+            output_text(&out),
+            dump(&proxy)
+        );
+        let tunnel = proxy.wait_for_flow("tunnel to blind.test", |f| {
+            f["kind"] == "tunnel" && url_of(f) == "blind.test:443"
+        });
+        assert!(
+            fired(&tunnel, "blind mirror"),
+            "{version}: rules {}{}",
+            tunnel["rules"],
+            dump(&proxy)
+        );
+        assert!(tunnel["error"].is_null(), "{}", tunnel["error"]);
+        assert!(
+            !proxy
+                .flows()
+                .iter()
+                .any(|f| f["kind"] == "http" && url_of(f).contains("blind.test")),
+            "{version}: gomitm decrypted a no_intercept host{}",
+            dump(&proxy)
+        );
+
+        // Ignore: the .info request is proxied (the fixture sees it) but not recorded.
+        fx.clear_requests();
+        let tmp = workspace();
+        let out = go_through(
+            &go,
+            &proxy,
+            &proxy.ca_pem(),
+            tmp.path(),
+            &[("GOPROXY", "https://goproxy.test")],
+            &["mod", "download", "example.test/mod02@v1.0.0"],
+        );
+        assert!(
+            out.status.success(),
+            "{version}: go mod download failed\n{}{}",
+            output_text(&out),
+            dump(&proxy)
+        );
+        let info = "/example.test/mod02/@v/v1.0.0.info";
+        assert!(
+            fx.requests().iter().any(|r| r.path() == info),
+            "{version}: go did not fetch {info} (the ignore check would prove nothing)\n{}",
+            fixture_log(&fx)
+        );
+        proxy.wait_for_flow("the mod02 zip", |f| {
+            url_of(f).ends_with("/example.test/mod02/@v/v1.0.0.zip")
+        });
+        let har = proxy.stop();
+        assert!(
+            !proxy.flows().iter().any(|f| url_of(f).ends_with(info)),
+            "{version}: an ignored flow was recorded{}",
+            dump(&proxy)
+        );
+        assert!(
+            !har_entries(&har).iter().any(|e| har_url(e).ends_with(info)),
+            "{version}: an ignored flow is in the HAR\n{}",
+            har_summary(&har)
+        );
+        assert!(
+            har_entries(&har)
+                .iter()
+                .any(|e| har_url(e).ends_with("/example.test/mod02/@v/v1.0.0.mod")),
+            "{version}: other flows must still be recorded\n{}",
+            har_summary(&har)
+        );
+        fx.clear_requests();
+        eprintln!("{version}: passed");
+    }
+}
+
+// ---------------------------------------------------------------- 9. dns_fail and refuse
+
+/// `dns_fail` and `refuse` fail the request without dialling: 502 naming the rule, and flows
+/// with the class of the simulated failure.
+#[test]
+fn dns_fail_and_refuse_rules_simulate_failures_with_their_class() {
+    let (_dir, rules) = rules_file(
+        r#"
+[[rule]]
+name = "fake dns failure"
+match = "host:nodns.test"
+dns_fail = true
+
+[[rule]]
+name = "fake refusal"
+match = "host:refused.test"
+refuse = true
+"#,
+    );
+    let fx = Fixture::start();
+    // Both hosts really resolve to the fixture: only the rules make them fail.
+    let proxy = gomitm_for(
+        &fx,
+        &["nodns.test", "refused.test"],
+        &path_arg("--rules", &rules),
+    );
+    for (host, rule, class) in [
+        ("nodns.test", "fake dns failure", "dns"),
+        ("refused.test", "fake refusal", "connect"),
+    ] {
+        let got = get_ok(&proxy, host, "/status/200");
+        assert_eq!(got.status, 502, "{host}: {}{}", got.text(), dump(&proxy));
+        assert!(
+            got.text().contains(rule),
+            "{host}: the 502 body does not name the rule: {:?}{}",
+            got.text(),
+            dump(&proxy)
+        );
+        let f = proxy.wait_for_flow(&format!("{class} failure"), |f| {
+            url_of(f) == format!("https://{host}/status/200")
+        });
+        assert_eq!(error_class(&f), class, "{host}{}", dump(&proxy));
+        assert!(fired(&f, rule), "{host}: rules {}", f["rules"]);
+        assert!(
+            f["error"]["message"].as_str().unwrap_or("").contains(rule),
+            "{host}: error message {}",
+            f["error"]["message"]
+        );
+    }
+    assert!(
+        fx.requests().is_empty(),
+        "simulated failures reached the upstream\n{}",
+        fixture_log(&fx)
+    );
+}
+
+// ---------------------------------------------------------------- 10. hot reload
+
+/// Editing the rules file changes behaviour without a restart; an invalid edit keeps the
+/// previous rules and is reported with line and column; a later valid edit applies again.
+#[test]
+fn rules_file_edits_apply_without_restart_and_invalid_edits_are_reported() {
+    let block = r#"
+[[rule]]
+name = "block status"
+match = "path:/status/200"
+block = true
+"#;
+    let (_dir, rules) = rules_file(block);
+    let fx = Fixture::start();
+    let proxy = gomitm_for(&fx, &["goproxy.test"], &path_arg("--rules", &rules));
+    let status = || get_ok(&proxy, "goproxy.test", "/status/200");
+    let first = status();
+    assert_eq!(first.status, 403, "{}{}", first.text(), dump(&proxy));
+    assert_eq!(
+        first.text().trim_end(),
+        "gomitm: blocked by rule \"block status\"",
+        "the block body (docs/RULES.md){}",
+        dump(&proxy)
+    );
+
+    // A valid edit: no block any more.
+    write_atomically(
+        &rules,
+        r#"
+[[rule]]
+name = "tag"
+match = "path:/status/"
+request.set_header = { "X-Tag" = "reloaded" }
+"#,
+    );
+    let mut last = 0;
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            last = status().status;
+            last == 200
+        }),
+        "still {last} 10 s after the edit{}",
+        dump(&proxy)
+    );
+    assert!(
+        fx.requests()
+            .iter()
+            .any(|r| r.header("x-tag") == Some("reloaded")),
+        "the new rule's header never arrived\n{}",
+        fixture_log(&fx)
+    );
+    assert!(
+        proxy.stderr().iter().any(|l| l.contains("rules reloaded")),
+        "{}",
+        dump(&proxy)
+    );
+
+    // An invalid edit (unknown key on line 6) that would block again if it were taken.
+    write_atomically(
+        &rules,
+        "\n[[rule]]\nname = \"block again\"\nmatch = \"path:/status/200\"\nblock = true\nblok_reason = \"typo\"\n",
+    );
+    let position = format!("{}:6:1", rules.display());
+    assert!(
+        eventually(Duration::from_secs(10), || proxy
+            .stderr()
+            .iter()
+            .any(|l| l.contains(&position))),
+        "no error naming {position} on stderr{}",
+        dump(&proxy)
+    );
+    assert!(
+        proxy
+            .stderr()
+            .iter()
+            .any(|l| l.contains("keeping the previous rules")),
+        "{}",
+        dump(&proxy)
+    );
+    for _ in 0..3 {
+        let got = status();
+        assert_eq!(
+            got.status,
+            200,
+            "the invalid edit changed behaviour: {}{}",
+            got.text(),
+            dump(&proxy)
+        );
+    }
+
+    // Fixing the file applies it.
+    write_atomically(&rules, block);
+    assert!(
+        eventually(Duration::from_secs(10), || {
+            last = status().status;
+            last == 403
+        }),
+        "still {last} after fixing the file{}",
+        dump(&proxy)
+    );
+}
+
+// ---------------------------------------------------------------- 11. checking rules and filters
+
+fn gomitm_cmd(args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
+    cmd.args(args);
+    cmd
+}
+
+/// Runs gomitm expecting it to exit by itself within 20 s; panics (with its output) if not.
+fn run_to_exit(mut cmd: Command, what: &str) -> Output {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn gomitm");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("collect output");
+            panic!(
+                "{what}: gomitm kept running instead of failing at start-up\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.wait_with_output().expect("collect output")
+}
+
+/// Starts the proxy with `extra` and expects it to refuse to start.
+fn proxy_start_failure(extra: &[&str], what: &str) -> String {
+    let ca = tempfile::tempdir().expect("ca dir");
+    let mut cmd = gomitm_cmd(&["proxy", "--listen", "127.0.0.1:0", "--ca-dir"]);
+    cmd.arg(ca.path()).args(extra);
+    let out = run_to_exit(cmd, what);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        !out.status.success(),
+        "{what}: gomitm exited successfully\n{stderr}"
+    );
+    stderr
+}
+
+#[test]
+fn rules_check_accepts_the_example_and_pinpoints_errors() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules.example.toml");
+    let out = run_to_exit(
+        {
+            let mut c = gomitm_cmd(&["rules", "check"]);
+            c.arg(&example);
+            c
+        },
+        "rules check example",
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("ok"),
+        "rules.example.toml does not check\n{}",
+        output_text(&out)
+    );
+    let text = std::fs::read_to_string(&example).unwrap();
+    let count = text.lines().filter(|l| l.trim() == "[[rule]]").count();
+    assert!(
+        stdout.contains(&format!("{count} rules")),
+        "the example has {count} rules: {stdout}"
+    );
+    // It also loads in a running proxy, and its rules act: "vanity host down" fails DNS for
+    // go.corp.example and "gone" answers 410 for github.com/corp/legacy.
+    let proxy = Gomitm::start(&path_arg("--rules", &example));
+    let down = get_ok(&proxy, "go.corp.example", "/x?go-get=1");
+    assert_eq!(down.status, 502, "{}{}", down.text(), dump(&proxy));
+    assert!(down.text().contains("vanity host down"), "{}", down.text());
+    let gone = get_ok(
+        &proxy,
+        "goproxy.test",
+        "/github.com/corp/legacy/@v/v1.0.0.info",
+    );
+    assert_eq!(gone.status, 410, "{}{}", gone.text(), dump(&proxy));
+    assert_eq!(gone.text(), "not found: removed\n");
+
+    // A bad filter on line 4: the error names file:4:COL, under the offending character.
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        "# broken on purpose\n[[rule]]\nname = \"bad\"\nmatch = \"host:goproxy.test & stauts:4xx\"\nblock = true\n",
+    )
+    .unwrap();
+    let out = run_to_exit(
+        {
+            let mut c = gomitm_cmd(&["rules", "check"]);
+            c.arg(&broken);
+            c
+        },
+        "rules check broken",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{}", output_text(&out));
+    // `stauts` starts at column 30 of line 4.
+    let at = format!("{}:4:30", broken.display());
+    assert!(stderr.contains(&at), "expected {at} in:\n{stderr}");
+    assert!(stderr.contains("bad"), "the rule is named: {stderr}");
+    assert!(
+        caret_under(&stderr, "stauts"),
+        "no caret under the error:\n{stderr}"
+    );
+
+    // A TOML syntax error (unterminated string on line 3).
+    std::fs::write(
+        &broken,
+        "[[rule]]\nname = \"x\"\nmatch = \"host:a\nblock = true\n",
+    )
+    .unwrap();
+    let out = run_to_exit(
+        {
+            let mut c = gomitm_cmd(&["rules", "check"]);
+            c.arg(&broken);
+            c
+        },
+        "rules check syntax",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!out.status.success(), "{}", output_text(&out));
+    assert!(
+        stderr.contains(&format!("{}:3:", broken.display())),
+        "expected line 3 in:\n{stderr}"
+    );
+
+    // The same broken file refuses to start the proxy, with the position.
+    std::fs::write(
+        &broken,
+        "# broken on purpose\n[[rule]]\nname = \"bad\"\nmatch = \"host:goproxy.test & stauts:4xx\"\nblock = true\n",
+    )
+    .unwrap();
+    let broken_arg = broken.display().to_string();
+    let stderr = proxy_start_failure(&["--rules", &broken_arg], "--rules broken.toml");
+    assert!(stderr.contains(&at), "expected {at} in:\n{stderr}");
+    assert!(caret_under(&stderr, "stauts"), "no caret:\n{stderr}");
+}
+
+/// True when some line of `text` has a `^` right under the first `word` of the line above.
+fn caret_under(text: &str, word: &str) -> bool {
+    let lines: Vec<&str> = text.lines().collect();
+    lines.windows(2).any(|w| {
+        let (Some(at), Some(caret)) = (w[0].find(word), w[1].find('^')) else {
+            return false;
+        };
+        w[0][..at].chars().count() == w[1][..caret].chars().count()
+            && w[1][..caret].trim().is_empty()
+    })
+}
+
+#[test]
+fn bad_filters_and_quick_forms_fail_at_start_up_with_a_caret() {
+    for (flag, value, under) in [
+        ("--filter", "status:404 & stauts:5xx", "stauts"),
+        ("--har-filter", "host:goproxy.test | (kind:zip", ""),
+        ("--block", "kind:zpi", "zpi"),
+    ] {
+        let stderr = proxy_start_failure(&[flag, value], flag);
+        assert!(
+            stderr.contains(flag),
+            "{flag}: the error does not name the flag:\n{stderr}"
+        );
+        assert!(
+            stderr.contains(value),
+            "{flag}: the expression is not shown:\n{stderr}"
+        );
+        assert!(
+            stderr.lines().any(|l| l.trim_start().starts_with('^')),
+            "{flag}: no caret:\n{stderr}"
+        );
+        if !under.is_empty() {
+            assert!(
+                caret_under(&stderr, under),
+                "{flag}: the caret is not under {under:?}:\n{stderr}"
+            );
+        }
+    }
+    let out = run_to_exit(gomitm_cmd(&["filters"]), "gomitm filters");
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", output_text(&out));
+    for key in ["host", "status", "kind", "module", "version", "~d", "error"] {
+        assert!(help.contains(key), "`gomitm filters` lacks {key}:\n{help}");
+    }
+}
+
+// ---------------------------------------------------------------- 12. --filter and --har-filter
+
+/// `--filter` limits the JSON lines, `--har-filter` the HAR, independently.
+#[test]
+fn filter_limits_the_jsonl_and_har_filter_limits_the_har() {
+    let fx = Fixture::start();
+    let extra = strings(&[
+        "--filter",
+        "status:404",
+        "--har-filter",
+        "host:goproxy.test",
+    ]);
+    let mut proxy = gomitm_for(&fx, &["goproxy.test", "b.test"], &extra);
+    for host in ["goproxy.test", "b.test"] {
+        for code in [404, 200] {
+            let got = get_ok(&proxy, host, &format!("/status/{code}"));
+            assert_eq!(got.status, code, "{host}{}", dump(&proxy));
+        }
+    }
+    proxy.wait_for_flow("the second 404", |f| {
+        url_of(f) == "https://b.test/status/404"
+    });
+    let har = proxy.stop();
+    let flows = proxy.flows();
+    let mut urls: Vec<&str> = flows.iter().map(url_of).collect();
+    urls.sort();
+    assert_eq!(
+        urls,
+        vec![
+            "https://b.test/status/404",
+            "https://goproxy.test/status/404"
+        ],
+        "--filter status:404{}",
+        dump(&proxy)
+    );
+    assert!(flows.iter().all(|f| f["response"]["status"] == 404));
+    let mut har_urls: Vec<&str> = har_entries(&har).iter().map(har_url).collect();
+    har_urls.sort();
+    assert_eq!(
+        har_urls,
+        vec![
+            "https://goproxy.test/status/200",
+            "https://goproxy.test/status/404"
+        ],
+        "--har-filter host:goproxy.test\n{}",
+        har_summary(&har)
+    );
+}
