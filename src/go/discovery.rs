@@ -19,18 +19,36 @@ pub struct GoImport {
 /// the capture cap before the end of `<head>`.
 pub fn go_imports(resp: &Response) -> Option<Vec<GoImport>> {
     let encoding = header_value(&resp.headers, "content-encoding").unwrap_or("");
-    if !(encoding.trim().is_empty() || encoding.trim().eq_ignore_ascii_case("identity")) {
+    // The go command asks for gzip, so login pages usually arrive compressed.
+    let (body, cut) = decoded_body(encoding, &resp.body.data)?;
+    if body.is_empty() && resp.body.total > 0 {
         return None;
     }
-    if resp.body.data.is_empty() && resp.body.total > 0 {
-        return None;
-    }
-    let html = String::from_utf8_lossy(&resp.body.data);
+    let html = String::from_utf8_lossy(&body);
     let (tags, saw_end_of_head) = parse_go_imports(&html);
-    if tags.is_empty() && resp.body.truncated && !saw_end_of_head {
+    if tags.is_empty() && (resp.body.truncated || cut) && !saw_end_of_head {
         return None;
     }
     Some(tags)
+}
+
+/// The captured body decoded, and whether decoding stopped early (a capture cut mid-stream
+/// still yields what was decoded up to there). `None` for encodings gomitm cannot read.
+fn decoded_body(encoding: &str, data: &[u8]) -> Option<(Vec<u8>, bool)> {
+    use std::io::Read;
+    const LIMIT: u64 = 1 << 20;
+    let mut out = Vec::new();
+    let result = match encoding.trim().to_ascii_lowercase().as_str() {
+        "" | "identity" => return Some((data.to_vec(), false)),
+        "gzip" | "x-gzip" => flate2::read::GzDecoder::new(data)
+            .take(LIMIT)
+            .read_to_end(&mut out),
+        "deflate" => flate2::read::ZlibDecoder::new(data)
+            .take(LIMIT)
+            .read_to_end(&mut out),
+        _ => return None,
+    };
+    Some((out, result.is_err()))
 }
 
 /// Like the go command: read `<meta>` tags up to `<body>` or `</head>`. Returns the tags and
@@ -139,5 +157,27 @@ mod tests {
         assert_eq!(go_imports(&resp(after_body)), Some(vec![]));
         // Cut by the capture cap before the head ended: cannot tell.
         assert_eq!(go_imports(&resp(b"<html><head><title>x")), None);
+    }
+
+    #[test]
+    fn gzip_pages_are_read_like_plain_ones() {
+        use std::io::Write;
+        let page = b"<html><head><meta name=\"go-import\" content=\"corp.test/x git https://corp.test/x.git\"></head></html>";
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        gz.write_all(page).unwrap();
+        let data = gz.finish().unwrap();
+        let mut resp = crate::flow::Response::default();
+        resp.headers = vec![("content-encoding".into(), "gzip".into())];
+        resp.body.total = data.len() as u64;
+        resp.body.data = data;
+        let tags = go_imports(&resp).unwrap();
+        assert_eq!(tags.len(), 1);
+        assert_eq!(tags[0].repo, "https://corp.test/x.git");
+        resp.headers = vec![("content-encoding".into(), "br".into())];
+        assert_eq!(
+            go_imports(&resp),
+            None,
+            "an encoding gomitm cannot read is not judged"
+        );
     }
 }
