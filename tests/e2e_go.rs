@@ -439,3 +439,47 @@ fn git_that_does_not_trust_gomitm_is_recorded_as_a_client_tls_failure() {
         .unwrap()
         .contains("GIT_SSL_CAINFO"));
 }
+
+/// `--annotate`: gomitm's diagnosis rides on the upstream's own 404 text, so the go command
+/// prints it under `server response:`; without the flag the bytes are untouched.
+#[test]
+fn annotate_appends_the_diagnosis_to_upstream_404_text() {
+    let fx = Fixture::start();
+    for go in go_binaries() {
+        let version = go_version(&go);
+        for annotate in [true, false] {
+            let extra: Vec<String> = if annotate {
+                vec!["--annotate".into()]
+            } else {
+                vec![]
+            };
+            let proxy = gomitm_for(&fx, &["a.test"], &extra);
+            let tmp = workspace("module e2e\n\ngo 1.19\n");
+            let out = go_through(
+                &go,
+                &proxy,
+                &proxy.ca_pem(),
+                tmp.path(),
+                &[("GOPROXY", "https://a.test")],
+                &["mod", "download", "example.test/mod01@v1.0.0"],
+            );
+            let all = text(&out);
+            assert!(
+                !out.status.success(),
+                "{version}: a.test has nothing\n{all}"
+            );
+            assert!(
+                all.contains("not found: example.test/mod01@v1.0.0"),
+                "{version}\n{all}"
+            );
+            assert_eq!(
+                all.contains("gomitm diagnosis:"),
+                annotate,
+                "{version} annotate={annotate}\n{all}"
+            );
+            if annotate {
+                assert!(all.contains("gomitm fix:"), "{version}\n{all}");
+            }
+        }
+    }
+}
