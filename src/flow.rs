@@ -64,6 +64,18 @@ pub struct GoRequest {
     /// `Git-Protocol` header of git smart HTTP requests (`version=2`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git_protocol: Option<String>,
+    /// For discovery: the go-import tags the response carried (`Some(empty)`: none, e.g. a
+    /// login page); `None` until the response is read, or when it could not be judged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub go_import: Option<Vec<GoImport>>,
+}
+
+/// One `<meta name="go-import" content="prefix vcs repo">` tag of a discovery page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GoImport {
+    pub prefix: String,
+    pub vcs: String,
+    pub repo: String,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

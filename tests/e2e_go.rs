@@ -229,6 +229,12 @@ fn go_get_direct_fetches_through_git_smart_http_and_records_it() {
             discovery.is_some_and(|f| f["response"]["status"] == 200),
             "{version}: no discovery flow"
         );
+        let tag = &discovery.unwrap()["go"]["go_import"][0];
+        assert_eq!(tag["prefix"], "git.test/hello", "{version}: {tag}");
+        assert_eq!(
+            tag["repo"], "https://git.test/hello.git",
+            "{version}: {tag}"
+        );
         let refs = flows
             .iter()
             .find(|f| url_of(f).contains("/hello.git/info/refs?service=git-upload-pack"))

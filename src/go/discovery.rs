@@ -6,17 +6,11 @@
 
 use crate::flow::{header_value, Response};
 
-/// One `<meta name="go-import" content="prefix vcs repo">` tag of a discovery page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GoImport {
-    pub prefix: String,
-    pub vcs: String,
-    pub repo: String,
-}
+pub use crate::flow::GoImport;
 
 /// The go-import tags of a discovery response; `None` when the body cannot be judged: not
-/// captured, compressed (the go command asks for gzip; gomitm does not decompress), or cut by
-/// the capture cap before the end of `<head>`.
+/// captured, in an encoding gomitm cannot decode, or cut by the capture cap before the end of
+/// `<head>`.
 pub fn go_imports(resp: &Response) -> Option<Vec<GoImport>> {
     let encoding = header_value(&resp.headers, "content-encoding").unwrap_or("");
     // The go command asks for gzip, so login pages usually arrive compressed.

@@ -15,7 +15,7 @@ use super::dial::ms_since;
 use super::error::ProxyError;
 use super::exchange::{headers_of, version_name};
 use super::upstream::ConnMeta;
-use crate::flow::{ErrorClass, Flow, FlowError, FlowState, Response as FlowResponse};
+use crate::flow::{ErrorClass, Flow, FlowError, FlowState, GoKind, Response as FlowResponse};
 use crate::store::Store;
 
 pub struct FlowCell {
@@ -190,9 +190,23 @@ impl FlowCell {
         if let Some(resp) = flow.response.as_mut() {
             resp.body = outcome.capture;
         }
+        record_go_import(&mut flow);
         flow.state = FlowState::Done;
         flow.timings.total_ms = Some(ms_since(self.started));
         self.publish(&flow);
+    }
+}
+
+/// Discovery answers carry their go-import tags (or their absence) in the record itself.
+fn record_go_import(flow: &mut Flow) {
+    let tags = match (&flow.go, &flow.response) {
+        (Some(go), Some(resp)) if go.kind == GoKind::Discovery => {
+            crate::go::discovery::go_imports(resp)
+        }
+        _ => return,
+    };
+    if let Some(go) = flow.go.as_mut() {
+        go.go_import = tags;
     }
 }
 
