@@ -160,8 +160,10 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(page).unwrap();
         let data = gz.finish().unwrap();
-        let mut resp = crate::flow::Response::default();
-        resp.headers = vec![("content-encoding".into(), "gzip".into())];
+        let mut resp = crate::flow::Response {
+            headers: vec![("content-encoding".into(), "gzip".into())],
+            ..Default::default()
+        };
         resp.body.total = data.len() as u64;
         resp.body.data = data;
         let tags = go_imports(&resp).unwrap();
