@@ -123,7 +123,10 @@ impl Session {
         private: PrivatePatterns,
     ) -> anyhow::Result<Session> {
         let ca = Arc::new(load_ca(&args.ca)?);
+        // Everything the user wrote is validated before a port is announced.
         let har_filter = parse_filter("--har-filter", args.har_filter.as_deref())?;
+        let log_filter = parse_filter("--filter", args.filter.as_deref())?;
+        let rules = Arc::new(load_rules(args)?);
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -143,9 +146,16 @@ impl Session {
             max_flows: args.max_flows.max(1),
             max_captured_bytes: usize::try_from(args.max_capture_total).unwrap_or(usize::MAX),
         }));
-        let ctx = Arc::new(build_ctx(args, ca.clone(), store.clone(), addr, private)?);
+        let ctx = Arc::new(build_ctx(
+            args,
+            ca.clone(),
+            store.clone(),
+            addr,
+            private,
+            rules,
+        )?);
         tokio::spawn(watch_rules(ctx.rules.clone()));
-        let log = start_log(args, &store, lines)?;
+        let log = start_log(args, &store, lines, log_filter)?;
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serve = tokio::spawn(proxy::serve(listener, ctx, async {
             let _ = stopped.await;
@@ -203,6 +213,7 @@ fn build_ctx(
     store: Arc<Store>,
     listen_addr: std::net::SocketAddr,
     private: PrivatePatterns,
+    rules: Arc<LiveRules>,
 ) -> anyhow::Result<Ctx> {
     let mut extra_roots = Vec::new();
     for path in &args.extra_roots {
@@ -222,7 +233,6 @@ fn build_ctx(
     let upstream_timeout =
         (args.upstream_timeout > 0).then(|| Duration::from_secs(args.upstream_timeout));
     let max_body_capture = usize::try_from(args.max_body_capture).unwrap_or(usize::MAX);
-    let rules = Arc::new(load_rules(args)?);
     Ok(Ctx {
         rules,
         store,
@@ -295,7 +305,12 @@ type LogHandle = (
     tokio::task::JoinHandle<()>,
 );
 
-fn start_log(args: &ProxyArgs, store: &Store, lines: bool) -> anyhow::Result<LogHandle> {
+fn start_log(
+    args: &ProxyArgs,
+    store: &Store,
+    lines: bool,
+    filter: Option<Filter>,
+) -> anyhow::Result<LogHandle> {
     let jsonl: Option<Box<dyn Write + Send>> = match &args.jsonl {
         None => None,
         Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
@@ -305,7 +320,6 @@ fn start_log(args: &ProxyArgs, store: &Store, lines: bool) -> anyhow::Result<Log
             Some(Box::new(std::io::BufWriter::new(file)))
         }
     };
-    let filter = parse_filter("--filter", args.filter.as_deref())?;
     let outputs = LogOutputs {
         lines,
         jsonl,

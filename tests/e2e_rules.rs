@@ -28,8 +28,8 @@ use support::tools::{clean_go_env, go_binaries, go_version, run_with_timeout};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const GO_TIMEOUT: Duration = Duration::from_secs(180);
-/// Bound on every step of the Rust client (connect, CONNECT, TLS, head, body).
-const IO_TIMEOUT: Duration = Duration::from_secs(30);
+/// Bound on one whole request of the Rust client (connect, CONNECT, TLS, head and body).
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 
 // ---------------------------------------------------------------- gomitm and what it recorded
 
@@ -217,7 +217,7 @@ fn https_get(proxy: SocketAddr, host: &str, path: &str, ca_pem: &Path) -> Result
         .build()
         .expect("client runtime");
     rt.block_on(async {
-        tokio::time::timeout(IO_TIMEOUT * 2, fetch(proxy, host, path, ca_pem))
+        tokio::time::timeout(CLIENT_TIMEOUT, fetch(proxy, host, path, ca_pem))
             .await
             .unwrap_or_else(|_| Err(format!("GET https://{host}{path}: timed out")))
     })
@@ -430,82 +430,87 @@ request.set_header = { "X-Debug" = "from-rule" }
 
 // ---------------------------------------------------------------- 2. --block kind:sumdb
 
-/// `--block kind:sumdb` answers go's checksum database request 403 (with GOSUMDB naming its URL
-/// go asks `sum.test/lookup/…` directly; with a bare name it would first ask
-/// `$GOPROXY/sumdb/sum.golang.org/supported`, also `kind:sumdb`). Either way a 403 is fatal
-/// for go, and go prints gomitm's reason.
+/// `--block kind:sumdb` answers go's checksum database requests 403, which is fatal for go,
+/// and go prints gomitm's reason. Two ways go reaches the database, both `kind:sumdb`:
+/// with a bare `GOSUMDB=sum.golang.org` go first asks the module proxy
+/// (`$GOPROXY/sumdb/sum.golang.org/supported`); with `GOSUMDB="sum.golang.org https://sum.test"`
+/// it asks `sum.test/lookup/…` directly.
 #[test]
 fn block_sumdb_makes_go_fail_and_print_the_block_reason() {
     let fx = Fixture::start();
+    let cases = [
+        (
+            "sum.golang.org",
+            "https://goproxy.test/sumdb/sum.golang.org/supported",
+        ),
+        (
+            "sum.golang.org https://sum.test",
+            "https://sum.test/lookup/example.test/mod01@v1.0.0",
+        ),
+    ];
     for go in go_binaries() {
         let version = go_version(&go);
-        let extra = strings(&["--block", "kind:sumdb"]);
-        let proxy = gomitm_for(&fx, &["goproxy.test", "sum.test"], &extra);
-        let tmp = workspace();
-        let out = go_through(
-            &go,
-            &proxy,
-            &proxy.ca_pem(),
-            tmp.path(),
-            &[
-                ("GOPROXY", "https://goproxy.test"),
-                ("GOSUMDB", "sum.golang.org https://sum.test"),
-            ],
-            &["mod", "download", "example.test/mod01@v1.0.0"],
-        );
-        let all = output_text(&out);
-        assert!(
-            !out.status.success(),
-            "{version}: go should fail when the checksum database is blocked\n{all}{}",
-            dump(&proxy)
-        );
-        assert!(
-            all.contains("gomitm: blocked by rule \"--block kind:sumdb\""),
-            "{version}: go's output lacks the block reason naming the rule\n{all}{}",
-            dump(&proxy)
-        );
-        assert_eq!(
-            all.matches("blocked by").count(),
-            1,
-            "{version}: the block reason should name the rule once (docs/RULES.md)\n{all}"
-        );
-        let flow = proxy.wait_for_flow("blocked sumdb request", |f| {
-            f["go"]["kind"].as_str().unwrap_or("").starts_with("sumdb")
-        });
-        let url = url_of(&flow);
-        assert!(
-            url.starts_with("https://sum.test/lookup/example.test/mod01@v1.0.0")
-                || url == "https://goproxy.test/sumdb/sum.golang.org/supported",
-            "{version}: unexpected sumdb request {url}{}",
-            dump(&proxy)
-        );
-        assert_eq!(flow["response"]["status"], 403, "{}", dump(&proxy));
-        assert!(
-            fired(&flow, "--block kind:sumdb"),
-            "{version}: rules {}{}",
-            flow["rules"],
-            dump(&proxy)
-        );
-        assert!(
-            !fx.requests()
-                .iter()
-                .any(|r| r.path().contains("sumdb") || r.authority.starts_with("sum.test")),
-            "{version}: a blocked request reached the upstream\n{}",
-            fixture_log(&fx)
-        );
-        // Module proxy requests are not sumdb requests: they went through untouched.
-        assert!(
-            proxy
-                .flows()
-                .iter()
-                .any(|f| url_of(f).ends_with("/example.test/mod01/@v/v1.0.0.mod")
-                    && f["response"]["status"] == 200
-                    && !fired(f, "--block kind:sumdb")),
-            "{version}: the .mod request should pass{}",
-            dump(&proxy)
-        );
-        fx.clear_requests();
-        eprintln!("{version}: passed");
+        for (gosumdb, blocked_url) in cases {
+            let extra = strings(&["--block", "kind:sumdb"]);
+            let proxy = gomitm_for(&fx, &["goproxy.test", "sum.test"], &extra);
+            let tmp = workspace();
+            let out = go_through(
+                &go,
+                &proxy,
+                &proxy.ca_pem(),
+                tmp.path(),
+                &[("GOPROXY", "https://goproxy.test"), ("GOSUMDB", gosumdb)],
+                &["mod", "download", "example.test/mod01@v1.0.0"],
+            );
+            let all = output_text(&out);
+            let case = format!("{version}, GOSUMDB={gosumdb:?}");
+            assert!(
+                !out.status.success(),
+                "{case}: go should fail when the checksum database is blocked\n{all}{}",
+                dump(&proxy)
+            );
+            assert!(
+                all.contains("gomitm: blocked by rule \"--block kind:sumdb\""),
+                "{case}: go's output lacks the block reason naming the rule\n{all}{}",
+                dump(&proxy)
+            );
+            assert_eq!(
+                all.matches("blocked by").count(),
+                1,
+                "{case}: the block reason should name the rule once (docs/RULES.md)\n{all}"
+            );
+            let flow = proxy.wait_for_flow("blocked sumdb request", |f| {
+                f["go"]["kind"].as_str().unwrap_or("").starts_with("sumdb")
+            });
+            assert_eq!(url_of(&flow), blocked_url, "{case}{}", dump(&proxy));
+            assert_eq!(flow["response"]["status"], 403, "{case}{}", dump(&proxy));
+            assert!(
+                fired(&flow, "--block kind:sumdb"),
+                "{case}: rules {}{}",
+                flow["rules"],
+                dump(&proxy)
+            );
+            assert!(
+                !fx.requests()
+                    .iter()
+                    .any(|r| r.path().contains("sumdb") || r.authority.starts_with("sum.test")),
+                "{case}: a blocked request reached the upstream\n{}",
+                fixture_log(&fx)
+            );
+            // Module proxy requests are not sumdb requests: they went through untouched.
+            assert!(
+                proxy
+                    .flows()
+                    .iter()
+                    .any(|f| url_of(f).ends_with("/example.test/mod01/@v/v1.0.0.mod")
+                        && f["response"]["status"] == 200
+                        && !fired(f, "--block kind:sumdb")),
+                "{case}: the .mod request should pass{}",
+                dump(&proxy)
+            );
+            fx.clear_requests();
+            eprintln!("{case}: passed");
+        }
     }
 }
 
@@ -805,6 +810,13 @@ reset = 1000
             "{version}: go's output lacks a broken-download error\n{all}{}",
             dump(&proxy)
         );
+        // `read "URL": …` is go failing mid-body; `Get "URL": …` would mean the reset came
+        // before the response head, i.e. go never got a response at all.
+        assert!(
+            all.contains("read \"") && !all.contains("Get \""),
+            "{version}: go should fail while reading the zip body, not before the response\n{all}{}",
+            dump(&proxy)
+        );
         let flow = proxy.wait_for_flow("the reset zip", |f| {
             url_of(f).ends_with("/example.test/mod02/@v/v1.0.0.zip") && !f["error"].is_null()
         });
@@ -1100,8 +1112,8 @@ request.set_header = { "X-Tag" = "reloaded" }
         );
     }
 
-    // Fixing the file applies it.
-    write_atomically(&rules, block);
+    // Fixing the file applies it (written in place this time, as `cat > rules.toml` does).
+    std::fs::write(&rules, block).expect("rewrite rules in place");
     assert!(
         eventually(Duration::from_secs(10), || {
             last = status().status;
@@ -1296,6 +1308,31 @@ fn bad_filters_and_quick_forms_fail_at_start_up_with_a_caret() {
     assert!(out.status.success(), "{}", output_text(&out));
     for key in ["host", "status", "kind", "module", "version", "~d", "error"] {
         assert!(help.contains(key), "`gomitm filters` lacks {key}:\n{help}");
+    }
+}
+
+/// A proxy that cannot start must not announce itself: scripts (and `Gomitm::start`) take the
+/// first line, `gomitm: listening on http://…`, as "ready, here is the port".
+#[test]
+fn invalid_rules_or_filters_stop_gomitm_before_it_announces_a_port() {
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.toml");
+    std::fs::write(
+        &broken,
+        "[[rule]]\nname = \"bad\"\nmatch = \"hots:x\"\nblock = true\n",
+    )
+    .unwrap();
+    let broken = broken.display().to_string();
+    for (args, what) in [
+        (vec!["--rules", broken.as_str()], "--rules broken.toml"),
+        (vec!["--filter", "stauts:5xx"], "--filter"),
+        (vec!["--block", "kind:zpi"], "--block"),
+    ] {
+        let stderr = proxy_start_failure(&args, what);
+        assert!(
+            !stderr.contains("listening on"),
+            "{what}: gomitm announced a listening port, then exited:\n{stderr}"
+        );
     }
 }
 

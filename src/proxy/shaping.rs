@@ -108,6 +108,10 @@ pub struct InjectedReset {
     pub after: u64,
 }
 
+/// How long the bytes before the cut get to reach the client: hyper drops its unwritten
+/// buffer when a body fails, so failing at once would cut the response head too.
+const FLUSH_GRACE: Duration = Duration::from_millis(100);
+
 /// Passes the first `after` bytes, then fails as a reset would.
 pub struct Truncated<B> {
     inner: B,
@@ -115,6 +119,7 @@ pub struct Truncated<B> {
     after: u64,
     passed: u64,
     failed: bool,
+    grace: Option<Pin<Box<Sleep>>>,
 }
 
 impl<B> Truncated<B> {
@@ -125,10 +130,17 @@ impl<B> Truncated<B> {
             after,
             passed: 0,
             failed: false,
+            grace: None,
         }
     }
 
-    fn reset(&mut self) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn reset(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+        let grace = self
+            .grace
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(FLUSH_GRACE)));
+        if grace.as_mut().poll(cx).is_pending() {
+            return Poll::Pending;
+        }
         self.failed = true;
         let err = InjectedReset {
             rule: self.rule.clone(),
@@ -154,7 +166,7 @@ where
             return Poll::Ready(None);
         }
         if this.passed >= this.after {
-            return this.reset();
+            return this.reset(cx);
         }
         match Pin::new(&mut this.inner).poll_frame(cx) {
             Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
@@ -169,7 +181,7 @@ where
                 Err(frame) => Poll::Ready(Some(Ok(frame))),
             },
             // The body ended before the cut: the client still sees a reset, as configured.
-            Poll::Ready(None) => this.reset(),
+            Poll::Ready(None) => this.reset(cx),
             other => other,
         }
     }
