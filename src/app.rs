@@ -90,8 +90,9 @@ async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
         .private
         .as_deref()
         .map_or_else(PrivatePatterns::none, PrivatePatterns::from_globs);
+    let shutdown = shutdown_signal();
     let session = Session::start(&args, Banner::Full, !args.quiet, private).await?;
-    shutdown_signal().await;
+    shutdown.await;
     eprintln!("gomitm: shutting down");
     session.finish(&args).await?;
     Ok(())
@@ -339,25 +340,35 @@ fn warn_if_exposed(addr: &std::net::SocketAddr) {
     }
 }
 
-async fn shutdown_signal() {
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the future is
+/// first polled, so a signal that arrives while gomitm is still starting is not lost (the
+/// default action would kill the process without writing the HAR).
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
+        let term = signal(SignalKind::terminate()).ok();
+        let interrupt = signal(SignalKind::interrupt()).ok();
+        async move {
+            let wait = |s: Option<tokio::signal::unix::Signal>| async move {
+                match s {
+                    Some(mut s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
                 }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
+            };
+            tokio::select! {
+                _ = wait(term) => {}
+                _ = wait(interrupt) => {}
             }
         }
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        async {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 

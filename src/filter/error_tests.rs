@@ -9,6 +9,11 @@ const INVALID: &[(&str, usize, &str)] = &[
     ("", 0, "empty filter"),
     ("   ", 0, "empty filter"),
     ("hots:x", 0, "unknown key 'hots' (did you mean 'host'?)"),
+    (
+        "stauts:500",
+        0,
+        "unknown key 'stauts' (did you mean 'status'?)",
+    ),
     ("status:404 & sttaus:5xx", 13, "unknown key 'sttaus'"),
     ("foo:bar", 0, "unknown key 'foo'"),
     ("foo:8080x", 0, "unknown key 'foo'"),

@@ -22,7 +22,8 @@ pub(crate) fn word(word: &[Sc], pos: usize, end: usize) -> Result<Predicate, Pro
             let at = value.first().map_or(word[colon].pos + 1, |s| s.pos);
             return keyed(key, value, false, at);
         }
-        if !looks_like_address(value) {
+        // A near-miss of a real key (`stauts:500`) is a typo, not a host:port to search for.
+        if !looks_like_address(value) || suggest(&name).is_some() {
             return Err(unknown_key(&name, pos));
         }
     }

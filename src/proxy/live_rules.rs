@@ -2,9 +2,9 @@
 //! whole when the file changes. Readers take a snapshot (`current`) per exchange, so a reload
 //! never changes the rules under a request that is already being handled.
 
+use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
 
 use crate::rules::{RuleSet, RulesError};
 
@@ -12,8 +12,9 @@ pub struct LiveRules {
     current: RwLock<Arc<RuleSet>>,
     file: Option<PathBuf>,
     quick: RuleSet,
-    /// Modification time of the file when it was last loaded (or found invalid).
-    seen: RwLock<Option<SystemTime>>,
+    /// Fingerprint of the file's bytes when it was last loaded (or found invalid). Contents,
+    /// not mtime: an edit within the same timestamp tick must not be missed.
+    seen: RwLock<Option<u64>>,
 }
 
 impl LiveRules {
@@ -51,9 +52,9 @@ impl LiveRules {
 
     /// Re-read the file and swap the whole set in; on error the old set stays.
     pub fn reload(&self) -> Result<usize, RulesError> {
-        let mtime = self.file.as_deref().and_then(modified);
+        let fingerprint = self.file.as_deref().and_then(fingerprint);
         if let Ok(mut seen) = self.seen.write() {
-            *seen = mtime;
+            *seen = fingerprint;
         }
         let mut set = match &self.file {
             Some(path) => RuleSet::load(path)?,
@@ -68,18 +69,22 @@ impl LiveRules {
         Ok(count)
     }
 
-    /// True when the file's modification time differs from the one last loaded.
+    /// True when the file's contents differ from the ones last loaded.
     pub fn changed(&self) -> bool {
         let Some(path) = &self.file else {
             return false;
         };
-        let now = modified(path);
+        let now = fingerprint(path);
         self.seen.read().map(|s| *s != now).unwrap_or(false)
     }
 }
 
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+/// A hash of the file's bytes (rules files are small; this runs a few times a second).
+fn fingerprint(path: &Path) -> Option<u64> {
+    let bytes = std::fs::read(path).ok()?;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    bytes.hash(&mut h);
+    Some(h.finish())
 }
 
 #[cfg(test)]
@@ -95,14 +100,7 @@ mod tests {
         assert_eq!(live.current().rules[0].name, "a");
         assert!(!live.changed());
         std::fs::write(&file, "[[rule]]\nname = \"b\"\nblock = true\n").unwrap();
-        // Some file systems keep whole-second mtimes: force a visible change.
-        let later = SystemTime::now() + std::time::Duration::from_secs(5);
-        std::fs::File::options()
-            .write(true)
-            .open(&file)
-            .unwrap()
-            .set_modified(later)
-            .unwrap();
+        // Same length, written within the same second: only the contents tell it apart.
         assert!(live.changed());
         assert_eq!(live.reload().unwrap(), 1);
         assert_eq!(live.current().rules[0].name, "b");
