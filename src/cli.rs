@@ -275,7 +275,7 @@ pub fn parse_upstream_proxy(s: &str) -> Result<UpstreamProxy, String> {
         return Err(format!("missing host in {s:?}"));
     }
     let authorization = userinfo.map(|u| {
-        let decoded = percent_decode(u);
+        let decoded = crate::go::percent_decode_bytes(u);
         format!(
             "Basic {}",
             base64::engine::general_purpose::STANDARD.encode(decoded)
@@ -288,49 +288,9 @@ pub fn parse_upstream_proxy(s: &str) -> Result<UpstreamProxy, String> {
     })
 }
 
-fn percent_decode(s: &str) -> Vec<u8> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (c, _) => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    out
-}
-
-/// `1048576`, `512KiB`, `1MiB`, `2GB`, `10k`… → bytes.
+/// `1048576`, `512KiB`, `1MiB`, `2GB`, `10k`… → bytes (the same units as rules files).
 pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !c.is_ascii_digit() && c != '.')
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} is not a size (e.g. 1048576, 512KiB, 1MiB)"))?;
-    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1,
-        "k" | "kb" => 1_000,
-        "kib" => 1 << 10,
-        "m" | "mb" => 1_000_000,
-        "mib" => 1 << 20,
-        "g" | "gb" => 1_000_000_000,
-        "gib" => 1 << 30,
-        other => return Err(format!("unknown size unit {other:?} in {s:?}")),
-    };
-    Ok((value * mult as f64) as u64)
+    crate::rules::parse_size(s)
 }
 
 #[cfg(test)]

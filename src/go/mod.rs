@@ -220,6 +220,11 @@ fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
 
 /// Percent-decoding, leaving invalid escapes as they are.
 pub fn percent_decode(s: &str) -> String {
+    String::from_utf8_lossy(&percent_decode_bytes(s)).into_owned()
+}
+
+/// Percent-decoding to bytes (credentials need not be UTF-8), invalid escapes kept.
+pub fn percent_decode_bytes(s: &str) -> Vec<u8> {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -238,7 +243,7 @@ pub fn percent_decode(s: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    out
 }
 
 /// Module path case-escaping undone: `!b` → `B` (golang.org/x/mod/module.UnescapePath).
