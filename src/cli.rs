@@ -79,6 +79,9 @@ pub struct ReportArgs {
     /// Module path patterns that are private, like GOPRIVATE (comma-separated globs).
     #[arg(long, value_name = "GLOBS")]
     pub private: Option<String>,
+    /// Only summarise flows matching this filter expression (see docs/FILTERS.md).
+    #[arg(long, value_name = "FILTER")]
+    pub filter: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -262,6 +262,12 @@ pub fn no_proxy_matches(no_proxy: &str, host: &str) -> bool {
 pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
     let text = std::fs::read_to_string(&args.har)
         .with_context(|| format!("cannot read {}", args.har.display()))?;
+    let filter = args
+        .filter
+        .as_deref()
+        .map(crate::filter::Filter::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--filter: {e}"))?;
     let mut flows = crate::har::from_json(&text)
         .with_context(|| format!("{} is not a HAR file gomitm can read", args.har.display()))?;
     for flow in &mut flows {
@@ -275,6 +281,9 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
         if flow.tool.is_none() {
             flow.tool = crate::go::client_tool(&flow.request.headers);
         }
+    }
+    if let Some(f) = &filter {
+        flows.retain(|flow| f.matches(flow));
     }
     let private = args
         .private

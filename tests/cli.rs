@@ -400,3 +400,52 @@ fn bad_flags_exit_2_and_name_the_flag() {
     // Nothing was created: parsing fails before any file is touched.
     assert!(!tmp.path().join(".config").exists());
 }
+
+/// A teammate's HAR (here a minimal one in Chrome's shape) is classified from its URLs, and
+/// `--filter` narrows what the summary covers; a bad filter is an error with a caret.
+#[test]
+fn report_summarises_a_foreign_har_and_honours_filter() {
+    let home = tempfile::tempdir().unwrap();
+    let entry = |url: &str, status: u16| {
+        format!(
+            r#"{{"startedDateTime":"2026-01-01T00:00:00.000Z","time":5,
+            "request":{{"method":"GET","url":"{url}","httpVersion":"HTTP/2","headers":[],"queryString":[],"cookies":[],"headersSize":-1,"bodySize":0}},
+            "response":{{"status":{status},"statusText":"","httpVersion":"HTTP/2","headers":[],"cookies":[],"content":{{"size":3,"mimeType":"text/plain","text":"abc"}},"redirectURL":"","headersSize":-1,"bodySize":3}},
+            "cache":{{}},"timings":{{"send":0,"wait":4,"receive":1}}}}"#
+        )
+    };
+    let har = format!(
+        r#"{{"log":{{"version":"1.2","creator":{{"name":"WebInspector","version":"537.36"}},"entries":[{},{}]}}}}"#,
+        entry(
+            "https://proxy.golang.org/golang.org/x/text/@v/v0.14.0.zip",
+            200
+        ),
+        entry(
+            "https://proxy.golang.org/corp.example/secret/@v/v1.0.0.info",
+            404
+        )
+    );
+    let file = home.path().join("teammate.har");
+    std::fs::write(&file, har).unwrap();
+    let path = file.display().to_string();
+    let out = run(home.path(), &["report", &path, "--private", "corp.example"]);
+    assert_ok(&out, "report");
+    let text = stdout(&out);
+    assert!(text.contains("golang.org/x/text@v0.14.0"), "{text}");
+    assert!(
+        text.contains("corp.example/secret"),
+        "the leak is reported:\n{text}"
+    );
+    let out = run(home.path(), &["report", &path, "--filter", "status:404"]);
+    assert_ok(&out, "report --filter");
+    let text = stdout(&out);
+    assert!(text.starts_with("gomitm: 1 requests"), "{text}");
+    assert!(!text.contains("golang.org/x/text"), "{text}");
+    let out = run(home.path(), &["report", &path, "--filter", "stauts:404"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("did you mean 'status'"),
+        "{}",
+        stderr(&out)
+    );
+}
