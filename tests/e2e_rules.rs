@@ -1384,3 +1384,43 @@ fn filter_limits_the_jsonl_and_har_filter_limits_the_har() {
         har_summary(&har)
     );
 }
+
+/// `hang` never answers; when the client gives up, the flow ends as a client abort that names
+/// the rule, and the proxy goes on serving.
+#[test]
+fn hang_holds_the_request_until_the_client_leaves() {
+    use std::io::{Read, Write};
+    let fx = Fixture::start();
+    let (_dir, file) =
+        rules_file("[[rule]]\nname = \"stall it\"\nmatch = \"path:/status/201\"\nhang = true\n");
+    let mut args = strings(&["--rules", file.to_str().unwrap()]);
+    args.extend(strings(&[
+        "--resolve",
+        &format!("plain.test:80={}", fx.http_addr),
+    ]));
+    let proxy = gomitm_for(&fx, &["goproxy.test"], &args);
+    let mut tcp = std::net::TcpStream::connect(proxy.addr).unwrap();
+    tcp.write_all(b"GET http://plain.test/status/201 HTTP/1.1\r\nHost: plain.test\r\n\r\n")
+        .unwrap();
+    tcp.set_read_timeout(Some(Duration::from_millis(800)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let got = tcp.read(&mut buf);
+    assert!(
+        got.is_err(),
+        "a hung request must get no answer, got {got:?}"
+    );
+    assert!(
+        fx.requests()
+            .iter()
+            .all(|r| !r.path().starts_with("/status/201")),
+        "nothing sent upstream"
+    );
+    drop(tcp);
+    let flow = proxy.wait_for_flow("client_abort of the hung request", |f| {
+        support::gomitm::error_class(f) == "client_abort" && fired(f, "stall it")
+    });
+    assert_eq!(flow["request"]["url"], "http://plain.test/status/201");
+    let ok = get_ok(&proxy, "goproxy.test", "/status/200");
+    assert_eq!(ok.status, 200, "{}", dump(&proxy));
+}
