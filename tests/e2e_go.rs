@@ -4,16 +4,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::time::Duration;
+use std::path::PathBuf;
+use std::process::Output;
 
 use serde_json::Value;
 use support::fixture::{Fixture, FixtureOptions, BROKEN_MODULE};
-use support::gomitm::{error_class, path_arg, resolve_args, summary, url_of, Gomitm};
-use support::tools::{clean_go_env, git_binary, go_binaries, go_version, run_with_timeout};
-
-const GO_TIMEOUT: Duration = Duration::from_secs(180);
+use support::gomitm::{error_class, go_through, path_arg, resolve_args, summary, url_of, Gomitm};
+use support::tools::{git_binary, go_binaries, go_version};
 
 fn workspace(go_mod: &str) -> tempfile::TempDir {
     let tmp = tempfile::tempdir().expect("temp dir");
@@ -28,28 +25,6 @@ fn root_go_mod() -> String {
         .map(|(path, version)| format!("\t{path} {version}\n"))
         .collect();
     format!("module e2e\n\ngo 1.19\n\nrequire (\n{requires})\n")
-}
-
-/// Run go through gomitm: HTTPS_PROXY set, trusting `ca` (gomitm's CA unless a test says).
-fn go_through(
-    go: &Path,
-    proxy: &Gomitm,
-    ca: &Path,
-    tmp: &Path,
-    env: &[(&str, &str)],
-    args: &[&str],
-) -> Output {
-    let mut cmd = Command::new(go);
-    cmd.args(args).current_dir(tmp.join("work"));
-    clean_go_env(&mut cmd, tmp);
-    cmd.env("HTTPS_PROXY", proxy.proxy_url())
-        .env("HTTP_PROXY", proxy.proxy_url())
-        .env("SSL_CERT_FILE", ca)
-        .env("GIT_SSL_CAINFO", ca);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    run_with_timeout(&mut cmd, GO_TIMEOUT)
 }
 
 fn text(out: &Output) -> String {

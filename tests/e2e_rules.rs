@@ -19,15 +19,13 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
 use hyper::Request;
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use serde_json::Value;
 use support::fixture::{pattern_byte, Fixture};
-use support::gomitm::{error_class, path_arg, resolve_args, summary, url_of, Gomitm};
-use support::tools::{clean_go_env, go_binaries, go_version, run_with_timeout};
+use support::gomitm::{error_class, go_through, path_arg, resolve_args, summary, url_of, Gomitm};
+use support::tools::{go_binaries, go_version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-const GO_TIMEOUT: Duration = Duration::from_secs(180);
 /// Bound on one whole request of the Rust client (connect, CONNECT, TLS, head and body).
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 
@@ -145,27 +143,6 @@ fn workspace() -> tempfile::TempDir {
     tmp
 }
 
-/// Run go through gomitm: HTTPS_PROXY set, trusting `ca`, hermetic caches under `tmp`.
-fn go_through(
-    go: &Path,
-    proxy: &Gomitm,
-    ca: &Path,
-    tmp: &Path,
-    env: &[(&str, &str)],
-    args: &[&str],
-) -> Output {
-    let mut cmd = Command::new(go);
-    cmd.args(args).current_dir(tmp.join("work"));
-    clean_go_env(&mut cmd, tmp);
-    cmd.env("HTTPS_PROXY", proxy.proxy_url())
-        .env("HTTP_PROXY", proxy.proxy_url())
-        .env("SSL_CERT_FILE", ca);
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    run_with_timeout(&mut cmd, GO_TIMEOUT)
-}
-
 fn output_text(out: &Output) -> String {
     format!(
         "status {}\nstdout:\n{}\nstderr:\n{}",
@@ -192,21 +169,6 @@ impl Fetched {
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
-}
-
-fn tls_config(ca_pem: &Path) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_file(ca_pem).expect("read CA"))
-        .expect("add CA");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-    cfg
 }
 
 /// GET `https://{host}{path}` through gomitm (CONNECT, TLS trusting `ca_pem`, HTTP/1.1).
@@ -248,7 +210,10 @@ async fn fetch(
     if !head.starts_with("HTTP/1.1 200") {
         return Err(format!("CONNECT {host}:443 answered {head:?}"));
     }
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config(ca_pem)));
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(support::tools::tls_client_config(
+        ca_pem,
+        &[b"http/1.1"],
+    )));
     let name = ServerName::try_from(host.to_string()).map_err(|e| e.to_string())?;
     let tls = connector
         .connect(name, tcp)

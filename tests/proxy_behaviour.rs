@@ -18,8 +18,7 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use serde_json::Value;
 use support::fixture::{pattern_byte, Fixture, FixtureOptions};
 use support::gomitm::{error_class, path_arg, url_of, Gomitm};
@@ -238,21 +237,6 @@ async fn read_head_async(tcp: &mut tokio::net::TcpStream) -> String {
     String::from_utf8_lossy(&head).into_owned()
 }
 
-fn tls_config(ca_pem: &Path, alpn: &[&[u8]]) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_file(ca_pem).expect("read CA"))
-        .expect("add CA");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    cfg
-}
-
 enum Sender {
     H1(hyper::client::conn::http1::SendRequest<Empty<Bytes>>),
     H2(hyper::client::conn::http2::SendRequest<Empty<Bytes>>),
@@ -278,7 +262,9 @@ impl HttpsClient {
             head.starts_with("HTTP/1.1 200"),
             "CONNECT answered {head:?}"
         );
-        let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_config(ca_pem, alpn)));
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(
+            support::tools::tls_client_config(ca_pem, alpn),
+        ));
         let name = ServerName::try_from(host.to_string()).expect("server name");
         let tls = tokio::time::timeout(IO_TIMEOUT, connector.connect(name, tcp))
             .await

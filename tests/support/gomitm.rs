@@ -203,3 +203,26 @@ pub fn resolve_args(hosts: &[&str], addr: SocketAddr) -> Vec<String> {
 pub fn path_arg(flag: &str, p: &Path) -> Vec<String> {
     vec![flag.to_string(), p.display().to_string()]
 }
+
+/// Run go through `proxy`: HTTPS_PROXY/HTTP_PROXY set, trusting `ca` (SSL_CERT_FILE and
+/// GIT_SSL_CAINFO), hermetic caches under `tmp`, working dir `tmp/work`; `env` last.
+pub fn go_through(
+    go: &Path,
+    proxy: &Gomitm,
+    ca: &Path,
+    tmp: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> std::process::Output {
+    let mut cmd = Command::new(go);
+    cmd.args(args).current_dir(tmp.join("work"));
+    super::tools::clean_go_env(&mut cmd, tmp);
+    cmd.env("HTTPS_PROXY", proxy.proxy_url())
+        .env("HTTP_PROXY", proxy.proxy_url())
+        .env("SSL_CERT_FILE", ca)
+        .env("GIT_SSL_CAINFO", ca);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    super::tools::run_with_timeout(&mut cmd, Duration::from_secs(180))
+}

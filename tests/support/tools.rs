@@ -203,3 +203,20 @@ fn wait_until(child: &mut Child, deadline: Instant) -> Option<std::process::Exit
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A rustls client config (ring provider) trusting only the CA in `ca_pem`, offering `alpn`.
+pub fn tls_client_config(ca_pem: &Path, alpn: &[&[u8]]) -> rustls::ClientConfig {
+    use rustls::pki_types::pem::PemObject;
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca_pem).expect("read CA") {
+        roots.add(cert.expect("CA certificate")).expect("add CA");
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    cfg
+}
