@@ -9,6 +9,7 @@
 //! - `ca`     — the local CA on disk and per-host leaf certificates.
 //! - `go`     — Go-awareness: classify module proxy / sumdb / discovery / git requests; pure.
 //! - `har`    — HAR 1.2 to and from flows, redaction; pure.
+//! - `inspect` — bodies made readable (decompress, pretty-print, hex, zip listing); pure.
 //! - `log`    — headless observer: a line (or JSON object) per finished flow.
 //! - `cli`    — command-line types; `app` — composition root used by `main`.
 //! - `run`    — `gomitm run -- CMD` (pre-flight warnings, child, summary) and `gomitm report`.
@@ -23,6 +24,7 @@ pub mod filter;
 pub mod flow;
 pub mod go;
 pub mod har;
+pub mod inspect;
 pub mod log;
 pub mod proxy;
 pub mod rules;
