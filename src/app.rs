@@ -246,6 +246,11 @@ fn build_ctx(
             upstream_timeout,
             private,
             annotate: args.annotate,
+            limits: proxy::limits::ClientLimits {
+                header_read_timeout: (args.header_read_timeout > 0)
+                    .then(|| Duration::from_secs(args.header_read_timeout)),
+                max_conns_per_client: args.max_conns_per_client,
+            },
         },
         listen_addr,
     })

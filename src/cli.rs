@@ -138,6 +138,14 @@ pub struct ProxyArgs {
     /// Seconds allowed for each of dns, connect and TLS to an upstream.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub connect_timeout: u64,
+    /// Seconds a client may take to send a request head (in a tunnel: its TLS handshake);
+    /// also how long an idle client connection is kept (0 = forever).
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub header_read_timeout: u64,
+    /// Connections one client address may hold open, tunnels included; past it, requests
+    /// are answered 503 (0 = no limit).
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub max_conns_per_client: usize,
     /// No log line per flow on stderr.
     #[arg(long, short)]
     pub quiet: bool,

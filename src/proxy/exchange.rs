@@ -87,6 +87,8 @@ async fn exchange(
     mut parts: http::request::Parts,
     body: Incoming,
 ) -> Response<ProxyBody> {
+    #[cfg(debug_assertions)]
+    panic_if_asked(&parts.headers);
     if ctx.is_own_address(&target) {
         let e = ProxyError::Refused(format!(
             "{} is gomitm itself (a proxy loop)",
@@ -122,6 +124,18 @@ async fn exchange(
             }
             response
         }
+    }
+}
+
+/// Debug builds only: with `GOMITM_TEST_PANIC` set in gomitm's environment, a request carrying
+/// `x-gomitm-test-panic` panics here, mid-exchange, so the tests can check that a panic stays
+/// inside its connection task and that its flow still finishes. Release builds lack this.
+#[cfg(debug_assertions)]
+fn panic_if_asked(headers: &HeaderMap) {
+    if headers.contains_key("x-gomitm-test-panic")
+        && std::env::var_os("GOMITM_TEST_PANIC").is_some()
+    {
+        panic!("deliberate panic for the tests (x-gomitm-test-panic, GOMITM_TEST_PANIC)");
     }
 }
 
@@ -292,7 +306,7 @@ fn target_of(req: &Request<Incoming>, side: &ClientSide) -> Result<Target, Proxy
 }
 
 /// A request gomitm cannot forward still becomes a flow.
-fn reject(
+pub(super) fn reject(
     store: &Store,
     side: &ClientSide,
     req: &Request<Incoming>,

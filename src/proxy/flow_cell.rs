@@ -253,9 +253,19 @@ impl Drop for AbortGuard {
         if flow.is_done() || flow.response.is_some() {
             return;
         }
-        flow.error = Some(FlowError {
-            class: ErrorClass::ClientAbort,
-            message: "the client went away before the response arrived".into(),
+        // Dropped while unwinding: the exchange panicked, the client did nothing wrong.
+        flow.error = Some(if std::thread::panicking() {
+            FlowError {
+                class: ErrorClass::Refused,
+                message: "gomitm failed while handling this request (a panic, which is a bug \
+                          in gomitm: its stderr has the message) and closed the connection"
+                    .into(),
+            }
+        } else {
+            FlowError {
+                class: ErrorClass::ClientAbort,
+                message: "the client went away before the response arrived".into(),
+            }
         });
         flow.state = FlowState::Done;
         flow.timings.total_ms = Some(ms_since(self.0.started));
