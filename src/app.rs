@@ -188,12 +188,7 @@ impl Session {
         let _ = stop_log.send(());
         let _ = log_task.await;
         if let Some(path) = &args.har_out {
-            write_har(
-                &self.store,
-                path,
-                !args.har_no_redact,
-                self.har_filter.as_ref(),
-            )?;
+            write_har(&self.store, path, args, self.har_filter.as_ref())?;
         }
         Ok(self.store.snapshot())
     }
@@ -330,6 +325,7 @@ fn start_log(
         lines,
         jsonl,
         filter,
+        redact: (!args.no_redact).then(|| args.redact_header.clone()),
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(log::run(store.subscribe(), outputs, stop_rx));
@@ -387,7 +383,7 @@ async fn wait_for_in_flight(store: &Store) {
 fn write_har(
     store: &Store,
     path: &Path,
-    redact: bool,
+    args: &ProxyArgs,
     filter: Option<&Filter>,
 ) -> anyhow::Result<()> {
     let mut flows = store.snapshot();
@@ -395,7 +391,8 @@ fn write_har(
         flows.retain(|flow| f.matches(flow));
     }
     let opts = har::HarOptions {
-        redact,
+        redact: !args.no_redact,
+        extra_redact_headers: args.redact_header.clone(),
         ..har::HarOptions::default()
     };
     let doc = har::to_har(flows.iter().map(|f| &**f), &opts);

@@ -117,9 +117,13 @@ pub struct ProxyArgs {
     /// Write a HAR file of all recorded flows on exit (Ctrl-C or SIGTERM).
     #[arg(long, value_name = "FILE")]
     pub har_out: Option<PathBuf>,
-    /// Keep secrets (Authorization, cookies, URL credentials) in the HAR file.
-    #[arg(long)]
-    pub har_no_redact: bool,
+    /// Keep secrets (credential headers, cookies, URL credentials, secret query values) in the
+    /// HAR file and the --jsonl output (see docs/HAR.md#redaction).
+    #[arg(long, alias = "har-no-redact")]
+    pub no_redact: bool,
+    /// Also redact this header in the HAR file and the --jsonl output; repeatable.
+    #[arg(long = "redact-header", value_name = "NAME")]
+    pub redact_header: Vec<String>,
     /// Write one JSON object per finished flow to FILE ('-' for stdout).
     #[arg(long, value_name = "FILE")]
     pub jsonl: Option<PathBuf>,
@@ -314,7 +318,7 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.proxy.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(cli.proxy.max_body_capture, 1 << 20);
-        assert!(!cli.proxy.har_no_redact && !cli.proxy.insecure_upstream);
+        assert!(!cli.proxy.no_redact && !cli.proxy.insecure_upstream);
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The headless log observer: one line per finished flow on stderr, and/or one JSON object
 //! per finished flow (`--jsonl`). An observer: it can never slow or break traffic.
+//! Secrets: the stderr line always hides URL credentials and secret query values; the JSON
+//! lines are redacted like the HAR unless `--no-redact` (the rules live in `har::redact`).
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -7,7 +9,7 @@ use std::io::Write;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::flow::{Flow, FlowKind};
-use crate::har::redact_url;
+use crate::har::{redact_flow, redact_url};
 use crate::store::Event;
 
 pub struct LogOutputs {
@@ -17,6 +19,9 @@ pub struct LogOutputs {
     pub jsonl: Option<Box<dyn Write + Send>>,
     /// Only flows matching this are written (`--filter`).
     pub filter: Option<crate::filter::Filter>,
+    /// `Some(extra secret header names)`: the JSON lines carry redacted flows (the HAR rules);
+    /// `None` (`--no-redact`): flows as recorded.
+    pub redact: Option<Vec<String>>,
 }
 
 /// Follow `events` until `stop` fires, then drain what is queued and return.
@@ -67,7 +72,11 @@ fn write_event(ev: &Event, out: &mut LogOutputs, seen: &mut HashSet<u64>) {
         eprintln!("{}", format_line(flow));
     }
     if let Some(sink) = out.jsonl.as_mut() {
-        if let Ok(json) = serde_json::to_string(&**flow) {
+        let json = match &out.redact {
+            Some(extra) => serde_json::to_string(&redact_flow(flow, extra)),
+            None => serde_json::to_string(&**flow),
+        };
+        if let Ok(json) = json {
             if writeln!(sink, "{json}").and_then(|_| sink.flush()).is_err() {
                 out.jsonl = None;
                 eprintln!("gomitm: cannot write the JSON lines output; stopped writing it");
@@ -213,6 +222,7 @@ mod tests {
             lines: false,
             jsonl: Some(Box::new(buf.clone())),
             filter: None,
+            redact: None,
         };
         let flow = std::sync::Arc::new(
             FlowBuilder::get("https://a.test/")
@@ -229,6 +239,49 @@ mod tests {
         assert_eq!(text.lines().count(), 1, "{text}");
         let back: Flow = serde_json::from_str(text.trim()).unwrap();
         assert_eq!(back.id, 1);
+    }
+
+    #[tokio::test]
+    async fn jsonl_is_redacted_unless_told_otherwise() {
+        let flow = std::sync::Arc::new(
+            FlowBuilder::get("https://u:pw1@a.test/?token=q2")
+                .id(7)
+                .req_header("X-Auth-Token", "h3")
+                .req_header("X-Custom", "c4")
+                .status(200, b"")
+                .build(),
+        );
+        let logged = |redact: Option<Vec<String>>| {
+            let flow = flow.clone();
+            async move {
+                let (tx, rx) = broadcast::channel(4);
+                let (stop_tx, stop_rx) = oneshot::channel();
+                let buf = SharedBuf::default();
+                let out = LogOutputs {
+                    lines: false,
+                    jsonl: Some(Box::new(buf.clone())),
+                    filter: None,
+                    redact,
+                };
+                tx.send(Event::Done(flow)).unwrap();
+                stop_tx.send(()).unwrap();
+                run(rx, out, stop_rx).await;
+                let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+                text
+            }
+        };
+        let text = logged(Some(vec!["x-custom".into()])).await;
+        for secret in ["pw1", "q2", "h3", "c4"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+        assert!(
+            text.contains("X-Auth-Token") && text.contains("REDACTED"),
+            "{text}"
+        );
+        let text = logged(None).await;
+        for secret in ["pw1", "q2", "h3", "c4"] {
+            assert!(text.contains(secret), "{secret} missing: {text}");
+        }
     }
 
     #[derive(Clone, Default)]
