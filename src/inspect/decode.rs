@@ -70,69 +70,75 @@ pub(super) fn decode<'a>(
     cap: usize,
     input_truncated: bool,
 ) -> Decoded<'a> {
-    let mut current: Cow<'a, [u8]> = Cow::Borrowed(data);
-    let mut applied = Vec::new();
-    let mut notes = Vec::new();
-    let mut partial = false;
+    let mut d = Decoded {
+        data: Cow::Borrowed(data),
+        applied: Vec::new(),
+        notes: Vec::new(),
+        partial: false,
+    };
     for name in encodings.iter().rev() {
         let run = match name.as_str() {
-            "gzip" | "x-gzip" => gunzip(&current, cap),
-            "deflate" => inflate_deflate(&current, cap),
-            "br" => unbrotli(&current, cap),
+            "gzip" | "x-gzip" => gunzip(&d.data, cap),
+            "deflate" => inflate_deflate(&d.data, cap),
+            "br" => unbrotli(&d.data, cap),
             other => {
-                notes.push(format!("{other} encoding not supported: shown as received"));
+                d.notes
+                    .push(format!("{other} encoding not supported: shown as received"));
                 break;
             }
         };
-        // Compressed data is practically never readable text, but the bodies in HARs from
-        // browsers, mitmproxy and Charles are stored decoded under the original header. Brotli
-        // has no magic number, so without this a decoder could turn such text into garbage.
-        let plain_text = run.end != End::Complete && looks_like_text(&current);
-        match run.end {
-            _ if plain_text => {
-                notes.push(format!(
-                    "not {name} data (reads as plain text): shown as received"
-                ));
+        let expected_end = input_truncated || d.partial;
+        match judge(name, &run, &d.data, cap, expected_end) {
+            Verdict::NotEncoded(note) => {
+                d.notes.push(note);
                 break;
             }
-            End::Corrupt(why) if run.out.is_empty() => {
-                notes.push(format!("not {name} data ({why}): shown as received"));
-                break;
+            Verdict::Decoded(note) => {
+                d.partial |= note.is_some();
+                d.notes.extend(note);
             }
-            End::Corrupt(why) => {
-                notes.push(format!(
-                    "{name} data corrupt after {} decoded ({why}): decoded part shown",
-                    format_bytes(run.out.len() as u64)
-                ));
-                partial = true;
-            }
-            End::Capped => {
-                notes.push(format!(
-                    "decoded output cut at {}",
-                    format_bytes(cap as u64)
-                ));
-                partial = true;
-            }
-            End::InputEnded if input_truncated || partial => {
-                notes.push("decoded as far as the capture goes".to_string());
-                partial = true;
-            }
-            End::InputEnded => {
-                notes.push(format!("{name} stream ends early: decoded part shown"));
-                partial = true;
-            }
-            End::Complete => {}
         }
-        applied.push(name.clone());
-        current = Cow::Owned(run.out);
+        d.applied.push(name.clone());
+        d.data = Cow::Owned(run.out);
     }
-    notes.dedup();
-    Decoded {
-        data: current,
-        applied,
-        notes,
-        partial,
+    d.notes.dedup();
+    d
+}
+
+/// What one decoder run means for the display.
+enum Verdict {
+    /// The input was not in this encoding: show it as it is, with this note.
+    NotEncoded(String),
+    /// Use the output; a note when it is not the whole body.
+    Decoded(Option<String>),
+}
+
+/// `expected_end`: the input is itself a prefix, so running out of it is no surprise.
+fn judge(name: &str, run: &Inflated, input: &[u8], cap: usize, expected_end: bool) -> Verdict {
+    // Compressed data is practically never readable text, but the bodies in HARs from
+    // browsers, mitmproxy and Charles are stored decoded under the original header. Brotli
+    // has no magic number, so without this a decoder could turn such text into garbage.
+    if run.end != End::Complete && looks_like_text(input) {
+        return Verdict::NotEncoded(format!(
+            "not {name} data (reads as plain text): shown as received"
+        ));
     }
+    Verdict::Decoded(match &run.end {
+        End::Corrupt(why) if run.out.is_empty() => {
+            return Verdict::NotEncoded(format!("not {name} data ({why}): shown as received"))
+        }
+        End::Corrupt(why) => Some(format!(
+            "{name} data corrupt after {} decoded ({why}): decoded part shown",
+            format_bytes(run.out.len() as u64)
+        )),
+        End::Capped => Some(format!(
+            "decoded output cut at {}",
+            format_bytes(cap as u64)
+        )),
+        End::InputEnded if expected_end => Some("decoded as far as the capture goes".into()),
+        End::InputEnded => Some(format!("{name} stream ends early: decoded part shown")),
+        End::Complete => None,
+    })
 }
 
 /// Raw deflate (`zlib == false`) or zlib-wrapped deflate, keeping at most `cap` bytes.

@@ -394,3 +394,56 @@ fn random_bytes_under_any_headers_are_safe() {
         assert!(v.lines.len() <= MAX_LINES + 10);
     }
 }
+
+/// Rough costs of one `body_view` call on the largest bodies it is built for. Run with
+/// `cargo test --lib inspect::tests::perf_figures -- --ignored --nocapture`; the bounds are
+/// loose (a shared CI machine) and only catch a change of complexity.
+#[test]
+#[ignore]
+fn perf_figures() {
+    use std::io::Write;
+    use std::time::Instant;
+    let time = |label: &str, f: &dyn Fn() -> BodyView| {
+        let start = Instant::now();
+        let v = f();
+        let took = start.elapsed();
+        println!("{label}: {took:?}, {} lines; {}", v.lines.len(), v.summary);
+        assert!(took.as_secs() < 5, "{label}");
+    };
+    let items: String = (0..60_000)
+        .map(|i| format!(r#"{{"Path":"example.com/m{i}","Version":"v1.{i}.0"}},"#))
+        .collect();
+    let json = format!("[{}{{}}]", items).into_bytes();
+    let gz = gzip(&json);
+    let enc = [
+        ("content-encoding", "gzip"),
+        ("content-type", "application/json"),
+    ];
+    time("gzip JSON 4 MiB", &|| view(&enc, &gz, "/"));
+    let bomb = gzip(&vec![0u8; 64 << 20]);
+    time("gzip bomb 64 MiB", &|| {
+        view(&[("content-encoding", "gzip")], &bomb, "/")
+    });
+    let random: Vec<u8> = (0..1u32 << 20)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    time("binary 1 MiB", &|| view(&[], &random, "/"));
+    let mut w = ::zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..2000 {
+        w.start_file(format!("example.com/m@v1.0.0/pkg{i}/file.go"), deflated())
+            .unwrap();
+        w.write_all(format!("package pkg{i}\n").repeat(20).as_bytes())
+            .unwrap();
+    }
+    let zip = w.finish().unwrap().into_inner();
+    time("zip 2000 files", &|| view(&[], &zip, "/m/@v/v1.0.0.zip"));
+    let cut = BodyCapture {
+        data: zip[..zip.len() * 9 / 10].to_vec(),
+        total: zip.len() as u64,
+        truncated: true,
+        complete: true,
+    };
+    time("zip 2000 files, truncated", &|| {
+        body_view(&vec![], &cut, "/m/@v/v1.0.0.zip")
+    });
+}
