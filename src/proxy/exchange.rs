@@ -417,8 +417,22 @@ pub fn headers_of(map: &HeaderMap) -> Headers {
         .collect()
 }
 
-/// Hop-by-hop headers (RFC 9110 §7.6.1) plus any the Connection header names; they describe
-/// one connection and must not be forwarded. Proxy-Authorization is meant for gomitm.
+/// Hop-by-hop headers (RFC 9110 §7.6.1); Proxy-Authorization is meant for gomitm. Names
+/// made once: removing by a `&str` would parse and hash each name on every request.
+static HOP_BY_HOP: [http::HeaderName; 9] = [
+    http::header::CONNECTION,
+    http::HeaderName::from_static("proxy-connection"),
+    http::HeaderName::from_static("keep-alive"),
+    http::header::PROXY_AUTHORIZATION,
+    http::header::PROXY_AUTHENTICATE,
+    http::header::TE,
+    http::header::TRAILER,
+    http::header::TRANSFER_ENCODING,
+    http::header::UPGRADE,
+];
+
+/// Hop-by-hop headers plus any the Connection header names; they describe one connection
+/// and must not be forwarded.
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let named: Vec<String> = headers
         .get_all(http::header::CONNECTION)
@@ -431,17 +445,7 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     for name in named {
         headers.remove(name.as_str());
     }
-    for name in [
-        "connection",
-        "proxy-connection",
-        "keep-alive",
-        "proxy-authorization",
-        "proxy-authenticate",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    ] {
+    for name in &HOP_BY_HOP {
         headers.remove(name);
     }
 }
