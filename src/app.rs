@@ -2,7 +2,7 @@
 //! starts the observers, waits for Ctrl-C or SIGTERM, and writes the HAR file on exit.
 //! The only place (with `main`) that reports errors with `anyhow` context.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,7 +11,7 @@ use anyhow::Context;
 
 use crate::ca::{self, CertAuthority};
 use crate::cli::{
-    CaAction, CaDirArg, Cli, Command, EnvArgs, ProxyArgs, RulesAction, RulesArgs, Shell,
+    CaAction, CaDirArg, Cli, Command, EnvArgs, OpenArgs, ProxyArgs, RulesAction, RulesArgs, Shell,
 };
 use crate::filter::Filter;
 use crate::go::private::PrivatePatterns;
@@ -41,6 +41,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             runtime()?.block_on(crate::run::run(*args))
         }
         Command::Report(args) => crate::run::report(&args),
+        Command::Open(args) => open_har(&args),
         Command::Rules(args) => check_rules(args),
         Command::Filters => {
             print!("{}", crate::filter::help_text());
@@ -91,11 +92,81 @@ async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
         .as_deref()
         .map_or_else(PrivatePatterns::none, PrivatePatterns::from_globs);
     let shutdown = shutdown_signal();
-    let session = Session::start(&args, Banner::Full, !args.quiet, private).await?;
+    let tui = wants_tui(&args);
+    let session = Session::start(&args, Banner::Full, !args.quiet && !tui, private.clone()).await?;
+    if tui {
+        let source = crate::tui::Source::Live {
+            addr: session.addr.to_string(),
+        };
+        let cfg = tui_config(&args, source, private, Some(session.bundle_path()));
+        let feeds = crate::tui::Feeds::new(Some(session.store.clone()), Vec::new(), shutdown);
+        let shown = crate::tui::run(cfg, feeds).await;
+        // The HAR is written even when the terminal failed.
+        session.finish(&args).await?;
+        shown.context("terminal UI")?;
+        return Ok(());
+    }
     shutdown.await;
     eprintln!("gomitm: shutting down");
     session.finish(&args).await?;
     Ok(())
+}
+
+/// The TUI on a terminal, unless `--no-tui`, or `--jsonl -` which needs stdout.
+pub(crate) fn wants_tui(args: &ProxyArgs) -> bool {
+    let jsonl_on_stdout = args.jsonl.as_deref().is_some_and(|p| p.as_os_str() == "-");
+    !args.no_tui && !jsonl_on_stdout && std::io::stdout().is_terminal()
+}
+
+pub(crate) fn tui_config(
+    args: &ProxyArgs,
+    source: crate::tui::Source,
+    private: PrivatePatterns,
+    bundle: Option<PathBuf>,
+) -> crate::tui::Config {
+    crate::tui::Config {
+        source,
+        har_out: args.har_out.clone(),
+        redact: !args.har_no_redact,
+        private,
+        bundle,
+        utc_offset_s: crate::tui::local_utc_offset(),
+    }
+}
+
+/// `gomitm open FILE.har`: the TUI over a HAR file, read-only.
+fn open_har(args: &OpenArgs) -> anyhow::Result<i32> {
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "gomitm open needs a terminal; for a text summary use: gomitm report {}",
+            args.har.display()
+        );
+    }
+    let text = std::fs::read_to_string(&args.har)
+        .with_context(|| format!("cannot read {}", args.har.display()))?;
+    let mut flows = har::from_json(&text)
+        .with_context(|| format!("{} is not a HAR file gomitm can read", args.har.display()))?;
+    crate::run::classify_imported(&mut flows);
+    let private = args
+        .private
+        .as_deref()
+        .map_or_else(PrivatePatterns::none, PrivatePatterns::from_globs);
+    let cfg = crate::tui::Config {
+        source: crate::tui::Source::File {
+            path: args.har.display().to_string(),
+        },
+        har_out: None,
+        redact: true,
+        private,
+        bundle: None,
+        utc_offset_s: crate::tui::local_utc_offset(),
+    };
+    let flows = flows.into_iter().map(Arc::new).collect();
+    runtime()?.block_on(async {
+        let feeds = crate::tui::Feeds::new(None, flows, shutdown_signal());
+        crate::tui::run(cfg, feeds).await
+    })?;
+    Ok(0)
 }
 
 /// How much gomitm says on start: the first line always (scripts read the port from it).
@@ -344,7 +415,7 @@ fn warn_if_exposed(addr: &std::net::SocketAddr) {
 /// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the future is
 /// first polled, so a signal that arrives while gomitm is still starting is not lost (the
 /// default action would kill the process without writing the HAR).
-fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+pub(crate) fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

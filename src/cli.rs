@@ -35,6 +35,8 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Summarise a HAR file: modules and their sources, failures with fixes, private-path leaks.
     Report(ReportArgs),
+    /// Browse a HAR file (gomitm's or another tool's) in the terminal UI, read-only.
+    Open(OpenArgs),
     /// Rules files: `gomitm rules check FILE` validates one.
     Rules(RulesArgs),
     /// Print the filter expression reference.
@@ -64,8 +66,12 @@ pub struct RunArgs {
     #[command(flatten)]
     pub proxy: ProxyArgs,
     /// Also print a line per finished flow while the command runs.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "tui")]
     pub log_flows: bool,
+    /// Show the command's traffic live in the terminal UI (its output goes to a pane); the
+    /// summary is shown there when it exits.
+    #[arg(long, conflicts_with = "no_tui")]
+    pub tui: bool,
     /// The command to run, after `--`.
     #[arg(required = true, last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
@@ -82,6 +88,16 @@ pub struct ReportArgs {
     /// Only summarise flows matching this filter expression (see docs/FILTERS.md).
     #[arg(long, value_name = "FILTER")]
     pub filter: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct OpenArgs {
+    /// A HAR file from gomitm or another tool (Chrome DevTools, mitmproxy, Charles…).
+    #[arg(value_name = "FILE.har")]
+    pub har: PathBuf,
+    /// Module path patterns that are private, like GOPRIVATE (for the diagnosis).
+    #[arg(long, value_name = "GLOBS")]
+    pub private: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -153,6 +169,9 @@ pub struct ProxyArgs {
     /// No log line per flow on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// The headless log even when stdout is a terminal (no terminal UI).
+    #[arg(long)]
+    pub no_tui: bool,
     /// Module path patterns that are private, like GOPRIVATE (comma-separated globs): a request
     /// for one of them to a module proxy or checksum database is reported as a leak.
     #[arg(long, value_name = "GLOBS")]
@@ -430,6 +449,28 @@ mod tests {
         let cli =
             Cli::try_parse_from(["gomitm", "report", "f.har", "--private", "x.test"]).unwrap();
         assert!(matches!(cli.command, Some(Command::Report(_))));
+    }
+
+    #[test]
+    fn tui_flags_and_open_parse() {
+        let cli = Cli::try_parse_from(["gomitm", "--no-tui"]).unwrap();
+        assert!(cli.command.is_none() && cli.proxy.no_tui);
+        let cli = Cli::try_parse_from(["gomitm", "proxy", "--no-tui"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Proxy(p)) if p.no_tui));
+        let cli = Cli::try_parse_from(["gomitm", "run", "--tui", "--", "go", "version"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Run(r)) if r.tui && !r.proxy.no_tui));
+        assert!(Cli::try_parse_from(["gomitm", "run", "--tui", "--no-tui", "--", "go"]).is_err());
+        assert!(
+            Cli::try_parse_from(["gomitm", "run", "--tui", "--log-flows", "--", "go"]).is_err()
+        );
+        let cli = Cli::try_parse_from(["gomitm", "open", "x.har"]).unwrap();
+        assert!(
+            matches!(cli.command, Some(Command::Open(o)) if o.har == std::path::Path::new("x.har"))
+        );
+        assert!(
+            Cli::try_parse_from(["gomitm", "open"]).is_err(),
+            "a file is required"
+        );
     }
 
     #[test]

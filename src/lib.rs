@@ -11,11 +11,13 @@
 //! - `har`    — HAR 1.2 to and from flows, redaction; pure.
 //! - `inspect` — bodies made readable (decompress, pretty-print, hex, zip listing); pure.
 //! - `log`    — headless observer: a line (or JSON object) per finished flow.
+//! - `tui`    — terminal UI observer: live flow table, detail view, filter, HAR export/open.
 //! - `cli`    — command-line types; `app` — composition root used by `main`.
 //! - `run`    — `gomitm run -- CMD` (pre-flight warnings, child, summary) and `gomitm report`.
 //!
 //! Dependencies run one way: app → everything; proxy → {ca, store, go, flow};
-//! log → {store, flow, har}; har, go, store → flow; flow → nothing.
+//! log → {store, flow, har}; tui → {store, flow, filter, go, har, inspect};
+//! har, go, store → flow; flow → nothing.
 
 pub mod app;
 pub mod ca;
@@ -30,3 +32,4 @@ pub mod proxy;
 pub mod rules;
 pub mod run;
 pub mod store;
+pub mod tui;

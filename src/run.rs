@@ -35,6 +35,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     proxy_args.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
     let preflight = gather_preflight(&args.command);
     let private = private_patterns(args.proxy.private.as_deref(), &preflight.go_env);
+    let tui = args.tui && crate::app::wants_tui(&args.proxy);
     let session = Session::start(
         &proxy_args,
         Banner::FirstLineOnly,
@@ -43,8 +44,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     )
     .await?;
     // After the listening line, which scripts read first.
-    for warning in preflight_warnings(&preflight) {
+    let warnings = preflight_warnings(&preflight);
+    for warning in &warnings {
         eprintln!("gomitm: warning: {warning}");
+    }
+    if tui {
+        return run_in_tui(&args, &proxy_args, session, private, &warnings).await;
     }
     let status = run_child(&args.command, &session).await;
     let bundle = session.bundle_path();
@@ -76,7 +81,8 @@ fn summarize(flows: &[Arc<Flow>], private: &PrivatePatterns, bundle: &Path) -> a
     analysis::summarize(&flows, &ctx)
 }
 
-async fn run_child(command: &[String], session: &Session) -> anyhow::Result<ExitStatus> {
+/// The command with the environment that sends it through `session`.
+fn child_command(command: &[String], session: &Session) -> anyhow::Result<tokio::process::Command> {
     let (program, rest) = command
         .split_first()
         .context("gomitm run needs a command after --")?;
@@ -90,7 +96,12 @@ async fn run_child(command: &[String], session: &Session) -> anyhow::Result<Exit
     }
     cmd.env("SSL_CERT_FILE", &bundle)
         .env("GIT_SSL_CAINFO", &bundle);
-    let mut child = cmd
+    Ok(cmd)
+}
+
+async fn run_child(command: &[String], session: &Session) -> anyhow::Result<ExitStatus> {
+    let program = command.first().map_or("", String::as_str);
+    let mut child = child_command(command, session)?
         .spawn()
         .with_context(|| format!("cannot start {program}"))?;
     // Ctrl-C reaches the child through the terminal; gomitm stays up to print the summary.
@@ -101,6 +112,104 @@ async fn run_child(command: &[String], session: &Session) -> anyhow::Result<Exit
         .with_context(|| format!("waiting for {program}"));
     ignore_interrupts.abort();
     status
+}
+
+/// `gomitm run --tui`: the TUI shows the traffic while the child runs, its output in a pane
+/// (never painted over the screen), and the summary once it exits, until the user quits.
+/// Quitting early stops the child. The summary is printed again after the terminal is back.
+async fn run_in_tui(
+    args: &RunArgs,
+    proxy_args: &crate::cli::ProxyArgs,
+    session: Session,
+    private: PrivatePatterns,
+    warnings: &[String],
+) -> anyhow::Result<i32> {
+    use crate::tui::{Action, Feeds, Source};
+    let feeds = Feeds::new(
+        Some(session.store.clone()),
+        Vec::new(),
+        crate::app::shutdown_signal(),
+    );
+    let tx = feeds.sender();
+    for w in warnings {
+        let _ = tx.send(Action::Message(format!("gomitm: warning: {w}")));
+    }
+    let program = args.command.first().map_or("", String::as_str);
+    let mut child = child_command(&args.command, &session)?
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {program}"))?;
+    forward_lines(child.stdout.take(), tx.clone());
+    forward_lines(child.stderr.take(), tx.clone());
+    let source = Source::Run {
+        addr: session.addr.to_string(),
+        command: args.command.join(" "),
+    };
+    let bundle = session.bundle_path();
+    let cfg = crate::app::tui_config(proxy_args, source, private.clone(), Some(bundle.clone()));
+    let mut ui = tokio::spawn(crate::tui::run(cfg, feeds));
+    let (status, ui_result) = tokio::select! {
+        status = child.wait() => (status, None),
+        shown = &mut ui => (stop_child(&mut child).await, Some(shown)),
+    };
+    let status = status.with_context(|| format!("waiting for {program}"))?;
+    let flows = session.finish(proxy_args).await?;
+    let summary = summarize(&flows, &private, &bundle).render();
+    let shown = match ui_result {
+        Some(shown) => shown,
+        None => {
+            let _ = tx.send(Action::ChildExited {
+                code: exit_code(status),
+                summary: summary.clone(),
+            });
+            ui.await
+        }
+    };
+    eprint!("{summary}");
+    shown
+        .context("the terminal UI stopped")?
+        .context("terminal UI")?;
+    Ok(exit_code(status))
+}
+
+/// Each line of a child's pipe becomes an output line in the TUI.
+fn forward_lines(
+    pipe: Option<impl tokio::io::AsyncRead + Unpin + Send + 'static>,
+    tx: tokio::sync::mpsc::UnboundedSender<crate::tui::Action>,
+) {
+    use tokio::io::AsyncBufReadExt;
+    let Some(pipe) = pipe else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(pipe).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if tx.send(crate::tui::Action::ChildOutput(line)).is_err() {
+                break;
+            }
+        }
+    });
+}
+
+/// SIGTERM to the child (this process started it), then SIGKILL after a grace period.
+async fn stop_child(child: &mut tokio::process::Child) -> std::io::Result<ExitStatus> {
+    #[cfg(unix)]
+    if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+        // SAFETY: kill(2) on the PID of the child spawned above, which has not been reaped.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+        if let Ok(status) =
+            tokio::time::timeout(std::time::Duration::from_secs(3), child.wait()).await
+        {
+            return status;
+        }
+    }
+    let _ = child.start_kill();
+    child.wait().await
 }
 
 fn exit_code(status: ExitStatus) -> i32 {
@@ -270,18 +379,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
         .map_err(|e| anyhow::anyhow!("--filter: {e}"))?;
     let mut flows = crate::har::from_json(&text)
         .with_context(|| format!("{} is not a HAR file gomitm can read", args.har.display()))?;
-    for flow in &mut flows {
-        if flow.go.is_none() {
-            flow.go = crate::go::classify(
-                &flow.request.method,
-                &flow.request.url,
-                &flow.request.headers,
-            );
-        }
-        if flow.tool.is_none() {
-            flow.tool = crate::go::client_tool(&flow.request.headers);
-        }
-    }
+    classify_imported(&mut flows);
     if let Some(f) = &filter {
         flows.retain(|flow| f.matches(flow));
     }
@@ -296,6 +394,28 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
     };
     print!("{}", analysis::summarize(&flows, &ctx).render());
     Ok(0)
+}
+
+/// Flows read from a HAR: classify those another tool wrote (gomitm's own carry `_go` and
+/// `_tool`), and give them distinct increasing ids when the file's ids are not.
+pub(crate) fn classify_imported(flows: &mut [Flow]) {
+    for flow in flows.iter_mut() {
+        if flow.go.is_none() {
+            flow.go = crate::go::classify(
+                &flow.request.method,
+                &flow.request.url,
+                &flow.request.headers,
+            );
+        }
+        if flow.tool.is_none() {
+            flow.tool = crate::go::client_tool(&flow.request.headers);
+        }
+    }
+    if !flows.windows(2).all(|w| w[0].id < w[1].id) {
+        for (i, flow) in flows.iter_mut().enumerate() {
+            flow.id = i as u64 + 1;
+        }
+    }
 }
 
 #[cfg(test)]
@@ -382,6 +502,41 @@ mod tests {
             "sum.test"
         );
         assert_eq!(sumdb_host("sum.example+key"), "sum.example");
+    }
+
+    #[test]
+    fn imported_flows_are_classified_and_numbered_in_order() {
+        use crate::flow::testing::FlowBuilder;
+        let mut flows = vec![
+            FlowBuilder::get("https://proxy.test/a.test/m/@v/list")
+                .id(7)
+                .build(),
+            FlowBuilder::get("https://h.test/")
+                .id(7)
+                .req_header("User-Agent", "git/2.47")
+                .build(),
+        ];
+        classify_imported(&mut flows);
+        assert_eq!(
+            flows[0].go.as_ref().map(|g| g.kind),
+            Some(crate::flow::GoKind::List)
+        );
+        assert_eq!(flows[1].tool.as_deref(), Some("git"));
+        assert_eq!(
+            (flows[0].id, flows[1].id),
+            (1, 2),
+            "duplicate ids are renumbered"
+        );
+        let mut ordered = vec![
+            FlowBuilder::get("https://h.test/").id(3).build(),
+            FlowBuilder::get("https://h.test/").id(9).build(),
+        ];
+        classify_imported(&mut ordered);
+        assert_eq!(
+            (ordered[0].id, ordered[1].id),
+            (3, 9),
+            "gomitm's own ids are kept"
+        );
     }
 
     #[test]

@@ -1,0 +1,124 @@
+//! Which key does what, outside text prompts. One table, used by the state machine and by the
+//! help overlay, so the help can never drift from the keys.
+//!
+//! Pure: a key in, a command out. What a command does is `state`'s business.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Table: open the detail view. Detail: next tab.
+    Open,
+    NextTab,
+    PrevTab,
+    /// Detail: the next / previous flow without going back to the table.
+    NextFlow,
+    PrevFlow,
+    Back,
+    Filter,
+    HostFilter,
+    Export,
+    Follow,
+    Pause,
+    Clear,
+    Help,
+    Output,
+    Summary,
+    Quit,
+    /// Jump to a detail tab by number (0-based).
+    Tab(usize),
+}
+
+/// The keys, as the help overlay and docs/TUI.md list them.
+pub const HELP: &[(&str, &str)] = &[
+    ("↑ ↓  j k", "move (in details: scroll)"),
+    ("PgUp PgDn", "a page up / down"),
+    ("g  G", "first / last (G also turns follow on)"),
+    ("Enter", "details of the flow; in details, the next tab"),
+    (
+        "Tab  Shift-Tab  1-6",
+        "next / previous / numbered detail tab",
+    ),
+    ("J  K", "in details: next / previous flow"),
+    ("Esc", "back (closes details, prompts, help, summary)"),
+    ("/", "filter (live; Enter keeps it, Esc cancels)"),
+    ("h", "filter to the selected flow's host (again: clear)"),
+    ("e", "export the filtered view to a HAR file"),
+    ("f", "follow the newest flow on / off"),
+    ("p", "pause the view (capture goes on)"),
+    ("c", "clear the list"),
+    ("o", "show / hide the output and messages pane"),
+    ("s", "show / hide the run summary"),
+    ("?", "this help"),
+    (
+        "q  Ctrl-C",
+        "quit (asks first if flows were never exported)",
+    ),
+    ("mouse", "wheel scrolls, click selects a row"),
+];
+
+pub fn command(key: KeyEvent) -> Option<Command> {
+    let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    let cmd = match key.code {
+        KeyCode::Char('c') if ctrl => Command::Quit,
+        KeyCode::Char('d') if ctrl => Command::PageDown,
+        KeyCode::Char('u') if ctrl => Command::PageUp,
+        _ if ctrl => return None,
+        KeyCode::Up | KeyCode::Char('k') => Command::Up,
+        KeyCode::Down | KeyCode::Char('j') => Command::Down,
+        KeyCode::PageUp => Command::PageUp,
+        KeyCode::PageDown | KeyCode::Char(' ') => Command::PageDown,
+        KeyCode::Home | KeyCode::Char('g') => Command::Top,
+        KeyCode::End | KeyCode::Char('G') => Command::Bottom,
+        KeyCode::Enter => Command::Open,
+        KeyCode::Tab | KeyCode::Right | KeyCode::Char('l') => Command::NextTab,
+        KeyCode::BackTab | KeyCode::Left => Command::PrevTab,
+        KeyCode::Char('J') => Command::NextFlow,
+        KeyCode::Char('K') => Command::PrevFlow,
+        KeyCode::Esc | KeyCode::Backspace => Command::Back,
+        KeyCode::Char('/') => Command::Filter,
+        KeyCode::Char('h') => Command::HostFilter,
+        KeyCode::Char('e') => Command::Export,
+        KeyCode::Char('f') => Command::Follow,
+        KeyCode::Char('p') => Command::Pause,
+        KeyCode::Char('c') => Command::Clear,
+        KeyCode::Char('?') => Command::Help,
+        KeyCode::Char('o') => Command::Output,
+        KeyCode::Char('s') => Command::Summary,
+        KeyCode::Char('q') => Command::Quit,
+        KeyCode::Char(c @ '1'..='9') => Command::Tab(c as usize - '1' as usize),
+        _ => return None,
+    };
+    Some(cmd)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn arrows_and_vim_keys_agree() {
+        assert_eq!(command(key(KeyCode::Up)), command(key(KeyCode::Char('k'))));
+        assert_eq!(command(key(KeyCode::Down)), Some(Command::Down));
+        assert_eq!(command(key(KeyCode::Char('G'))), Some(Command::Bottom));
+        assert_eq!(command(key(KeyCode::Char('3'))), Some(Command::Tab(2)));
+    }
+
+    #[test]
+    fn ctrl_c_quits_and_other_ctrl_letters_do_nothing() {
+        let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
+        assert_eq!(command(ctrl('c')), Some(Command::Quit));
+        assert_eq!(command(ctrl('e')), None, "ctrl-e is not export");
+        assert_eq!(command(key(KeyCode::F(5))), None);
+    }
+}

@@ -1,0 +1,195 @@
+//! Rendering snapshots: `TestBackend` buffers as text (colours are not part of the snapshot).
+//! Update them with `INSTA_UPDATE=always cargo test --lib tui::` and review the diff.
+
+use std::sync::Arc;
+
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+
+use super::*;
+use crate::tui::state::{Action, Source, State};
+use crate::tui::testdata::{self, mixed, state_with};
+
+fn render(s: &State) -> TestBackend {
+    let mut term = Terminal::new(TestBackend::new(s.size.0, s.size.1)).expect("test terminal");
+    term.draw(|f| draw(f, s)).expect("draw");
+    term.backend().clone()
+}
+
+fn keys(s: &mut State, codes: &[KeyCode]) {
+    for c in codes {
+        s.update(Action::Key(KeyEvent::new(*c, KeyModifiers::NONE)));
+    }
+}
+
+fn text(s: &mut State, t: &str) {
+    for c in t.chars() {
+        keys(s, &[KeyCode::Char(c)]);
+    }
+}
+
+/// The mixed flows with the detail view of flow `id` on tab number `tab` (1-based).
+fn detail_of(id: u64, tab: char) -> State {
+    let mut s = state_with(testdata::live(), mixed(), 110, 30);
+    keys(&mut s, &[KeyCode::Char('g')]);
+    for _ in 1..id {
+        keys(&mut s, &[KeyCode::Down]);
+    }
+    keys(&mut s, &[KeyCode::Enter, KeyCode::Char(tab)]);
+    s
+}
+
+#[test]
+fn table_with_go_ok_and_failed_flows() {
+    let s = state_with(testdata::live(), mixed(), 180, 20);
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn narrow_table_drops_time_and_timing_columns() {
+    let s = state_with(testdata::live(), mixed(), 100, 20);
+    let out = render(&s).to_string();
+    assert!(!out.contains("timing") && !out.contains("time "), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn empty_live_table_says_how_to_point_go_at_gomitm() {
+    let s = state_with(testdata::live(), vec![], 100, 10);
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn detail_headers_tab() {
+    insta::assert_snapshot!(render(&detail_of(2, '1')));
+}
+
+#[test]
+fn detail_body_tab() {
+    insta::assert_snapshot!(render(&detail_of(2, '2')));
+}
+
+#[test]
+fn detail_timing_tab_waterfall() {
+    insta::assert_snapshot!(render(&detail_of(4, '3')));
+}
+
+#[test]
+fn detail_connection_tab() {
+    insta::assert_snapshot!(render(&detail_of(4, '4')));
+}
+
+#[test]
+fn detail_go_tab_with_diagnosis() {
+    let s = detail_of(6, '5');
+    let out = render(&s).to_string();
+    assert!(out.contains("module_not_found"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn detail_rules_and_error_tab() {
+    let mut flows = mixed();
+    flows[8].rules = vec!["block-tls".into(), "delay 200ms".into()];
+    let mut s = state_with(testdata::live(), flows, 110, 24);
+    keys(&mut s, &[KeyCode::Char('g')]);
+    for _ in 1..9 {
+        keys(&mut s, &[KeyCode::Down]);
+    }
+    keys(&mut s, &[KeyCode::Enter, KeyCode::Char('6')]);
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn waterfall_of_a_reused_connection_leaves_out_dns_connect_tls() {
+    let t = crate::flow::Timings {
+        send_ms: Some(1.0),
+        wait_ms: Some(30.0),
+        receive_ms: Some(9.0),
+        total_ms: Some(40.0),
+        ..Default::default()
+    };
+    let lines: Vec<String> = super::detail::waterfall(&t, 60)
+        .iter()
+        .map(|l| l.to_string())
+        .collect();
+    insta::assert_snapshot!(lines.join("\n"));
+}
+
+#[test]
+fn filter_parse_error_is_shown_with_a_caret() {
+    let mut s = state_with(testdata::live(), mixed(), 120, 16);
+    keys(&mut s, &[KeyCode::Char('/')]);
+    text(&mut s, "host:a.test & hots:x");
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn help_overlay() {
+    let mut s = state_with(testdata::live(), mixed(), 120, 26);
+    keys(&mut s, &[KeyCode::Char('?')]);
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn paused_header_export_prompt_and_quit_question() {
+    let mut s = state_with(testdata::live(), mixed(), 120, 12);
+    keys(&mut s, &[KeyCode::Char('p')]);
+    let late = crate::flow::testing::FlowBuilder::get("https://late.test/")
+        .id(13)
+        .build();
+    s.update(Action::Flow(Arc::new(late)));
+    keys(&mut s, &[KeyCode::Char('e')]);
+    let paused = render(&s).to_string();
+    assert!(paused.contains("paused, 1 new"), "{paused}");
+    insta::assert_snapshot!("paused_export_prompt", paused);
+    keys(&mut s, &[KeyCode::Esc, KeyCode::Char('q')]);
+    insta::assert_snapshot!("quit_question", render(&s));
+}
+
+#[test]
+fn run_mode_with_output_pane_and_summary() {
+    let cfg = testdata::cfg(Source::Run {
+        addr: "127.0.0.1:41234".into(),
+        command: "go mod download".into(),
+    });
+    let mut s = state_with(cfg, mixed(), 120, 30);
+    s.update(Action::ChildOutput(
+        "go: downloading example.test/hello v1.0.0".into(),
+    ));
+    s.update(Action::Message(
+        "gomitm: warning: GOFLAGS has -insecure".into(),
+    ));
+    insta::assert_snapshot!("run_output_pane", render(&s));
+    s.update(Action::ChildExited {
+        code: 1,
+        summary: "gomitm: 12 requests, 1 modules, 3 failed, 10.0KiB in 1.2s\n\
+                  private module patterns: none\n\nModules (1):\n  example.test/hello@v1.0.0"
+            .into(),
+    });
+    insta::assert_snapshot!("run_summary", render(&s));
+}
+
+#[test]
+fn read_only_file_header() {
+    let cfg = testdata::cfg(Source::File {
+        path: "teammate.har".into(),
+    });
+    let mut s = State::new(cfg, (120, 8));
+    s.update(Action::Resync(mixed().into_iter().map(Arc::new).collect()));
+    insta::assert_snapshot!(render(&s));
+}
+
+#[test]
+fn a_tiny_terminal_does_not_panic() {
+    for (w, h) in [(1, 1), (10, 3), (30, 5), (0, 0)] {
+        let mut s = state_with(testdata::live(), mixed(), w, h);
+        render(&s);
+        keys(
+            &mut s,
+            &[KeyCode::Enter, KeyCode::Char('3'), KeyCode::Char('?')],
+        );
+        render(&s);
+    }
+}
