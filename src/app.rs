@@ -127,7 +127,8 @@ pub(crate) fn tui_config(
     crate::tui::Config {
         source,
         har_out: args.har_out.clone(),
-        redact: !args.har_no_redact,
+        redact: !args.no_redact,
+        redact_headers: args.redact_header.clone(),
         private,
         bundle,
         utc_offset_s: crate::tui::local_utc_offset(),
@@ -157,6 +158,7 @@ fn open_har(args: &OpenArgs) -> anyhow::Result<i32> {
         },
         har_out: None,
         redact: true,
+        redact_headers: Vec::new(),
         private,
         bundle: None,
         utc_offset_s: crate::tui::local_utc_offset(),

@@ -309,7 +309,7 @@ mod tests {
         }
     }
 
-
+    #[tokio::test]
     async fn queued_flows_are_written_in_one_batch() {
         let (tx, rx) = broadcast::channel(16);
         let (stop_tx, stop_rx) = oneshot::channel();
