@@ -193,6 +193,13 @@ impl<S: Read + Write> Conn<S> {
         }
     }
 
+    /// Reads up to `n` body bytes (fewer when the stream ends).
+    pub fn read_bytes(&mut self, n: u64) -> Vec<u8> {
+        let mut out = Vec::new();
+        let _ = (&mut self.reader).take(n).read_to_end(&mut out);
+        out
+    }
+
     /// Send a request and read its answer; panics when gomitm closed without one.
     pub fn request(&mut self, text: &str) -> Reply {
         self.send(text.as_bytes()).expect("send request");
