@@ -80,7 +80,7 @@ async fn run_child(command: &[String], session: &Session) -> anyhow::Result<Exit
     let (program, rest) = command
         .split_first()
         .context("gomitm run needs a command after --")?;
-    let proxy = format!("http://{}", session.addr);
+    let proxy = session.proxy_url();
     let bundle = session.bundle_path();
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(rest);

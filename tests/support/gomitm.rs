@@ -27,10 +27,26 @@ impl Gomitm {
     }
 
     pub fn start_in(dir: tempfile::TempDir, extra: &[String]) -> Gomitm {
+        Self::start_on(dir, "127.0.0.1:0", extra)
+    }
+
+    /// Like `start_in`, listening on `listen` (a fixed port, for tests that must name it).
+    pub fn start_on(dir: tempfile::TempDir, listen: &str, extra: &[String]) -> Gomitm {
+        Self::start_with_env(dir, listen, extra, &[])
+    }
+
+    /// Like `start_on`, with extra environment variables for gomitm (e.g. `GOMITM_LOG`).
+    pub fn start_with_env(
+        dir: tempfile::TempDir,
+        listen: &str,
+        extra: &[String],
+        env: &[(&str, &str)],
+    ) -> Gomitm {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
+        cmd.envs(env.iter().copied());
         cmd.arg("proxy")
             .arg("--listen")
-            .arg("127.0.0.1:0")
+            .arg(listen)
             .arg("--ca-dir")
             .arg(dir.path().join("ca"))
             .arg("--har-out")
