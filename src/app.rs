@@ -17,6 +17,7 @@ use crate::filter::Filter;
 use crate::go::private::PrivatePatterns;
 use crate::har;
 use crate::log::{self, LogOutputs};
+use crate::proxy::auth::ProxyAuth;
 use crate::proxy::dial::{DialConfig, Dialer};
 use crate::proxy::live_rules::LiveRules;
 use crate::proxy::upstream::Upstream;
@@ -187,6 +188,7 @@ pub(crate) struct Session {
     serve: tokio::task::JoinHandle<()>,
     log: LogHandle,
     har_filter: Option<Filter>,
+    auth: Option<ProxyAuth>,
 }
 
 impl Session {
@@ -196,6 +198,7 @@ impl Session {
         lines: bool,
         private: PrivatePatterns,
     ) -> anyhow::Result<Session> {
+        check_exposure(args)?;
         let ca = Arc::new(load_ca(&args.ca)?);
         // Everything the user wrote is validated before a port is announced.
         let har_filter = parse_filter("--har-filter", args.har_filter.as_deref())?;
@@ -207,14 +210,19 @@ impl Session {
         let addr = listener
             .local_addr()
             .context("cannot read the listening address")?;
+        check_upstream_is_not_self(args, addr)?;
         // Scripts read the port from this exact first line.
         eprintln!("gomitm: listening on http://{addr}");
-        warn_if_exposed(&addr);
+        if !addr.ip().is_loopback() && args.proxy_auth.is_none() {
+            eprintln!(
+                "gomitm: warning: listening on {addr} without --proxy-auth                  (--allow-unauthenticated-remote): anyone who can reach this port can use                  gomitm as an open proxy and read the decrypted traffic of whoever uses it"
+            );
+        }
         if let Err(e) = ca::write_bundle(&ca, &ca.dir().join(ca::BUNDLE_FILE)) {
             eprintln!("gomitm: warning: {e}");
         }
         if banner == Banner::Full {
-            print_banner(&ca, addr);
+            print_banner(&ca, addr, args.proxy_auth.as_ref());
         }
         let store = Arc::new(Store::new(StoreLimits {
             max_flows: args.max_flows.max(1),
@@ -242,11 +250,21 @@ impl Session {
             serve,
             log,
             har_filter,
+            auth: args.proxy_auth.clone(),
         })
     }
 
     pub(crate) fn bundle_path(&self) -> PathBuf {
         self.ca.dir().join(ca::BUNDLE_FILE)
+    }
+
+    /// The URL clients use: `http://ADDR`, with the `--proxy-auth` credentials when set.
+    pub(crate) fn proxy_url(&self) -> String {
+        let url = format!("http://{}", self.addr);
+        match &self.auth {
+            Some(auth) => auth.proxy_url(&url),
+            None => url,
+        }
     }
 
     /// Stop accepting, let in-flight flows finish briefly, flush observers, write the HAR.
@@ -267,13 +285,23 @@ impl Session {
     }
 }
 
-fn print_banner(ca: &CertAuthority, addr: std::net::SocketAddr) {
+fn print_banner(ca: &CertAuthority, addr: std::net::SocketAddr, auth: Option<&ProxyAuth>) {
     eprintln!(
         "gomitm: CA certificate {} (SHA-256 {})",
         ca.cert_path().display(),
         ca.fingerprint_sha256()
     );
-    eprintln!("gomitm: point go and git at it with: eval \"$(gomitm env --proxy http://{addr})\"");
+    // The password is never printed: `gomitm env` reads it from GOMITM_PROXY_AUTH or the flag.
+    let creds = match auth {
+        Some(a) => format!(
+            " --proxy-auth '{}:PASSWORD'",
+            a.user().replace('\'', r"'\''")
+        ),
+        None => String::new(),
+    };
+    eprintln!(
+        "gomitm: point go and git at it with: eval \"$(gomitm env --proxy http://{addr}{creds})\""
+    );
 }
 
 fn build_ctx(
@@ -321,6 +349,7 @@ fn build_ctx(
             },
         },
         listen_addr,
+        auth: args.proxy_auth.clone(),
     })
 }
 
@@ -405,13 +434,45 @@ fn start_log(
     Ok((stop_tx, task))
 }
 
-fn warn_if_exposed(addr: &std::net::SocketAddr) {
-    if !addr.ip().is_loopback() {
-        eprintln!(
-            "gomitm: warning: listening on {addr}, reachable from other machines; anyone who can \
-             reach it can use gomitm as a proxy and read decrypted traffic"
+/// A proxy reachable from other machines must ask for credentials, unless the user said
+/// explicitly that it need not.
+fn check_exposure(args: &ProxyArgs) -> anyhow::Result<()> {
+    let ip = args.listen.ip();
+    if ip.is_loopback() || args.proxy_auth.is_some() || args.allow_unauthenticated_remote {
+        return Ok(());
+    }
+    anyhow::bail!(
+        "refusing to listen on {} without credentials: it is not a loopback address, so anyone \
+         who can reach the port could use gomitm as an open proxy and read the decrypted \
+         traffic of whoever uses it. Require credentials with --proxy-auth USER:PASS (or \
+         GOMITM_PROXY_AUTH), listen on 127.0.0.1, or accept the risk with \
+         --allow-unauthenticated-remote",
+        args.listen
+    )
+}
+
+/// `--upstream-proxy` naming gomitm itself would send every request round in a circle, each
+/// lap a new connection. Caught by IP literal, `localhost` or a `--resolve` rule (no DNS).
+fn check_upstream_is_not_self(args: &ProxyArgs, addr: std::net::SocketAddr) -> anyhow::Result<()> {
+    let Some(up) = &args.upstream_proxy else {
+        return Ok(());
+    };
+    let rule = args
+        .resolve
+        .iter()
+        .find(|r| r.host.eq_ignore_ascii_case(&up.host) && r.port.is_none_or(|p| p == up.port));
+    let looped = match rule {
+        Some(r) => proxy::is_own_address(addr, &r.addr.ip().to_string(), r.addr.port()),
+        None => proxy::is_own_address(addr, &up.host, up.port),
+    };
+    if looped {
+        anyhow::bail!(
+            "--upstream-proxy {} is gomitm's own address {addr}: every request would loop \
+             through gomitm forever",
+            up.display()
         );
     }
+    Ok(())
 }
 
 /// Ctrl-C or SIGTERM. The handlers are installed when this is called, not when the future is
@@ -490,7 +551,11 @@ fn print_env(args: &EnvArgs) -> anyhow::Result<()> {
     let ca = load_ca(&args.ca)?;
     let bundle = ca.dir().join(ca::BUNDLE_FILE);
     ca::write_bundle(&ca, &bundle)?;
-    print!("{}", env_script(args.shell, &args.proxy, &bundle));
+    let proxy = match &args.proxy_auth {
+        Some(auth) => auth.proxy_url(&args.proxy),
+        None => args.proxy.clone(),
+    };
+    print!("{}", env_script(args.shell, &proxy, &bundle));
     Ok(())
 }
 
@@ -586,6 +651,60 @@ mod tests {
         assert!(fish.contains("set -gx HTTP_PROXY 'http://p'\n"));
         let ps = env_script(Shell::Powershell, "http://p", b);
         assert!(ps.contains("$env:SSL_CERT_FILE = '/tmp/it''s/bundle.pem'\n"));
+    }
+
+    fn proxy_args(args: &[&str]) -> ProxyArgs {
+        let mut argv = vec!["gomitm"];
+        argv.extend_from_slice(args);
+        <Cli as clap::Parser>::try_parse_from(argv).unwrap().proxy
+    }
+
+    #[test]
+    fn non_loopback_listen_needs_credentials_or_an_explicit_opt_in() {
+        let err = check_exposure(&proxy_args(&["--listen", "0.0.0.0:8080"])).unwrap_err();
+        let text = format!("{err:#}");
+        for words in [
+            "0.0.0.0:8080",
+            "open proxy",
+            "decrypted",
+            "--proxy-auth",
+            "--allow",
+        ] {
+            assert!(text.contains(words), "{words}: {text}");
+        }
+        for ok in [
+            &["--listen", "127.0.0.1:0"][..],
+            &["--listen", "[::1]:0"],
+            &["--listen", "0.0.0.0:0", "--proxy-auth", "u:p"],
+            &["--listen", "192.0.2.1:0", "--allow-unauthenticated-remote"],
+        ] {
+            assert!(check_exposure(&proxy_args(ok)).is_ok(), "{ok:?}");
+        }
+    }
+
+    #[test]
+    fn an_upstream_proxy_that_is_gomitm_itself_is_refused() {
+        let addr: std::net::SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        for looped in [
+            &["--upstream-proxy", "http://127.0.0.1:8080"][..],
+            &["--upstream-proxy", "http://localhost:8080"],
+            &[
+                "--upstream-proxy",
+                "http://corp:3128",
+                "--resolve",
+                "corp=127.0.0.1:8080",
+            ],
+        ] {
+            let err = check_upstream_is_not_self(&proxy_args(looped), addr).unwrap_err();
+            assert!(format!("{err:#}").contains("loop"), "{looped:?}");
+        }
+        for fine in [
+            &["--upstream-proxy", "http://127.0.0.1:3128"][..],
+            &["--upstream-proxy", "http://corp:8080"],
+            &[],
+        ] {
+            assert!(check_upstream_is_not_self(&proxy_args(fine), addr).is_ok());
+        }
     }
 
     #[test]

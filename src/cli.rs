@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use base64::Engine;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::proxy::auth::ProxyAuth;
 use crate::proxy::dial::{ResolveRule, UpstreamProxy};
 
 #[derive(Debug, Parser)]
@@ -110,9 +111,24 @@ pub struct CaDirArg {
 
 #[derive(Debug, Clone, Args)]
 pub struct ProxyArgs {
-    /// Address to listen on; port 0 picks a free port.
+    /// Address to listen on; port 0 picks a free port. A non-loopback address needs
+    /// --proxy-auth or --allow-unauthenticated-remote.
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
     pub listen: SocketAddr,
+    /// Require these credentials (Proxy-Authorization: Basic) on every proxy request and
+    /// CONNECT; clients put them in the proxy URL: http://USER:PASS@host:port.
+    #[arg(
+        long,
+        env = "GOMITM_PROXY_AUTH",
+        hide_env_values = true,
+        value_name = "USER:PASS",
+        value_parser = parse_proxy_auth
+    )]
+    pub proxy_auth: Option<ProxyAuth>,
+    /// Listen on a non-loopback --listen address without --proxy-auth: anyone who can reach
+    /// the port can then use gomitm and read the decrypted traffic of whoever uses it.
+    #[arg(long)]
+    pub allow_unauthenticated_remote: bool,
     #[command(flatten)]
     pub ca: CaDirArg,
     /// Connect to IP:PORT instead of resolving HOST (like curl's --connect-to); repeatable.
@@ -211,6 +227,15 @@ pub struct EnvArgs {
     /// The proxy URL to export.
     #[arg(long, default_value = "http://127.0.0.1:8080", value_name = "URL")]
     pub proxy: String,
+    /// Put these credentials in the exported proxy URL (for a gomitm run with --proxy-auth).
+    #[arg(
+        long,
+        env = "GOMITM_PROXY_AUTH",
+        hide_env_values = true,
+        value_name = "USER:PASS",
+        value_parser = parse_proxy_auth
+    )]
+    pub proxy_auth: Option<ProxyAuth>,
     #[arg(long, value_enum, default_value_t = Shell::Bash)]
     pub shell: Shell,
     #[command(flatten)]
@@ -320,6 +345,11 @@ pub fn parse_upstream_proxy(s: &str) -> Result<UpstreamProxy, String> {
         port: port.unwrap_or(8080),
         authorization,
     })
+}
+
+/// `USER:PASS` for `--proxy-auth` (the password may contain colons).
+pub fn parse_proxy_auth(s: &str) -> Result<ProxyAuth, String> {
+    ProxyAuth::parse(s)
 }
 
 /// `1048576`, `512KiB`, `1MiB`, `2GB`, `10k`… → bytes (the same units as rules files).
@@ -471,6 +501,25 @@ mod tests {
             Cli::try_parse_from(["gomitm", "open"]).is_err(),
             "a file is required"
         );
+    }
+
+    #[test]
+    fn proxy_auth_parses_and_never_shows_the_password() {
+        let cli = Cli::try_parse_from(["gomitm", "--proxy-auth", "u:p:w"]).unwrap();
+        let auth = cli.proxy.proxy_auth.clone().unwrap();
+        assert_eq!(auth.user(), "u");
+        assert!(!format!("{:?}", cli.proxy).contains("p:w"));
+        assert!(!cli.proxy.allow_unauthenticated_remote);
+        let err = Cli::try_parse_from(["gomitm", "--proxy-auth", "nocolon"]).unwrap_err();
+        assert!(err.to_string().contains("USER:PASS"), "{err}");
+        let cli = Cli::try_parse_from(["gomitm", "env", "--proxy-auth", "a:b"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Env(EnvArgs {
+                proxy_auth: Some(_),
+                ..
+            }))
+        ));
     }
 
     #[test]

@@ -86,7 +86,7 @@ fn child_command(command: &[String], session: &Session) -> anyhow::Result<tokio:
     let (program, rest) = command
         .split_first()
         .context("gomitm run needs a command after --")?;
-    let proxy = format!("http://{}", session.addr);
+    let proxy = session.proxy_url();
     let bundle = session.bundle_path();
     let mut cmd = tokio::process::Command::new(program);
     cmd.args(rest);

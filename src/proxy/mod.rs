@@ -4,6 +4,7 @@
 //! exchange, `CONNECT` to `connect`, anything else gets a short help page (and `/ca.pem`).
 //! A failure in one connection never ends the accept loop.
 
+pub mod auth;
 pub mod body;
 mod connect;
 pub mod dial;
@@ -79,21 +80,49 @@ pub struct Ctx {
     pub listen_addr: SocketAddr,
     /// The trust bundle (system roots + gomitm CA) in the CA directory, named by diagnoses.
     pub bundle: std::path::PathBuf,
+    /// `--proxy-auth`: credentials every proxy request and CONNECT must carry.
+    pub auth: Option<auth::ProxyAuth>,
 }
 
 impl Ctx {
+    /// Whether sending to `target` would reach gomitm itself: by its address, by `localhost`,
+    /// or by a `--resolve` rule that maps the name to it (the dialer follows the same rule).
     fn is_own_address(&self, target: &Target) -> bool {
-        if target.port != self.listen_addr.port() {
-            return false;
-        }
-        match target.host.parse::<std::net::IpAddr>() {
-            Ok(ip) => {
-                ip == self.listen_addr.ip()
-                    || (self.listen_addr.ip().is_unspecified() && ip.is_loopback())
+        let cfg = self.upstream.dialer().config();
+        // Through an upstream proxy the name is the proxy's business, not a dial of ours.
+        if cfg.proxy.is_none() {
+            let rule = cfg.resolve.iter().find(|r| {
+                r.host.eq_ignore_ascii_case(&target.host) && r.port.is_none_or(|p| p == target.port)
+            });
+            if let Some(rule) = rule {
+                return reaches(self.listen_addr, rule.addr.ip(), rule.addr.port());
             }
-            Err(_) => target.host.eq_ignore_ascii_case("localhost"),
+        }
+        is_own_address(self.listen_addr, &target.host, target.port)
+    }
+}
+
+/// Whether `host:port` names the socket gomitm listens on (`listen`), without DNS: an IP
+/// literal (IPv4-mapped IPv6 included), `localhost` or a `*.localhost` name (RFC 6761).
+pub fn is_own_address(listen: SocketAddr, host: &str, port: u16) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = host.strip_suffix('.').unwrap_or(host);
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => reaches(listen, ip, port),
+        Err(_) => {
+            let lower = host.to_ascii_lowercase();
+            (lower == "localhost" || lower.ends_with(".localhost"))
+                && port == listen.port()
+                && (listen.ip().is_loopback() || listen.ip().is_unspecified())
         }
     }
+}
+
+fn reaches(listen: SocketAddr, ip: std::net::IpAddr, port: u16) -> bool {
+    let ip = ip.to_canonical();
+    port == listen.port()
+        && (ip == listen.ip().to_canonical()
+            || (listen.ip().is_unspecified() && (ip.is_loopback() || ip.is_unspecified())))
 }
 
 /// A host pattern for `--no-intercept`: `*` matches any run of characters (`*.corp.example`).
@@ -261,9 +290,15 @@ fn tls_on_proxy_port(ctx: &Ctx, peer: SocketAddr) {
 async fn route(
     ctx: Arc<Ctx>,
     peer: SocketAddr,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
     slot: ConnSlot,
 ) -> Response<ProxyBody> {
+    let proxied = req.method() == Method::CONNECT || req.uri().scheme().is_some();
+    if proxied {
+        if let Some(refusal) = auth::admit(&ctx, peer, &mut req) {
+            return refusal;
+        }
+    }
     if req.method() == Method::CONNECT {
         return connect::handle(ctx, peer, req, slot).await;
     }
@@ -352,6 +387,38 @@ fn record_failure(store: &Store, peer: Option<SocketAddr>, class: ErrorClass, me
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_address_by_ip_localhost_and_mapped_forms() {
+        let listen: SocketAddr = "127.0.0.1:8080".parse().unwrap();
+        for (host, port) in [
+            ("127.0.0.1", 8080),
+            ("localhost", 8080),
+            ("LOCALHOST.", 8080),
+            ("gomitm.localhost", 8080),
+            ("::ffff:127.0.0.1", 8080),
+            ("[::ffff:127.0.0.1]", 8080),
+        ] {
+            assert!(is_own_address(listen, host, port), "{host}:{port}");
+        }
+        for (host, port) in [
+            ("127.0.0.1", 8081),
+            ("127.0.0.2", 8080),
+            ("localhost", 443),
+            ("::1", 8080),
+            ("example.test", 8080),
+            ("localhost.example", 8080),
+        ] {
+            assert!(!is_own_address(listen, host, port), "{host}:{port}");
+        }
+        let any: SocketAddr = "0.0.0.0:8080".parse().unwrap();
+        for host in ["127.0.0.1", "127.9.9.9", "localhost", "0.0.0.0"] {
+            assert!(is_own_address(any, host, 8080), "{host} on 0.0.0.0");
+        }
+        let v6: SocketAddr = "[::1]:8080".parse().unwrap();
+        assert!(is_own_address(v6, "::1", 8080));
+        assert!(is_own_address(v6, "localhost", 8080));
+    }
 
     #[test]
     fn host_globs_match_like_shell_patterns_case_insensitively() {

@@ -27,14 +27,31 @@ impl Gomitm {
     }
 
     pub fn start_in(dir: tempfile::TempDir, extra: &[String]) -> Gomitm {
-        Self::start_custom(dir, extra, |_| {})
+        Self::start_custom(dir, "127.0.0.1:0", extra, |_| {})
+    }
+
+    /// Like `start_in`, listening on `listen` (a fixed port, for tests that must name it).
+    pub fn start_on(dir: tempfile::TempDir, listen: &str, extra: &[String]) -> Gomitm {
+        Self::start_custom(dir, listen, extra, |_| {})
+    }
+
+    /// Like `start_on`, with extra environment variables for gomitm (e.g. `GOMITM_LOG`).
+    pub fn start_on_with_env(
+        dir: tempfile::TempDir,
+        listen: &str,
+        extra: &[String],
+        env: &[(&str, &str)],
+    ) -> Gomitm {
+        Self::start_custom(dir, listen, extra, |cmd| {
+            cmd.envs(env.iter().copied());
+        })
     }
 
     /// Like `start`, with environment variables for gomitm and, when `nofile` is given, the
     /// soft limit on open files it starts with (the hard limit is left alone).
     pub fn start_with_env(extra: &[String], env: &[(&str, &str)], nofile: Option<u64>) -> Gomitm {
         let dir = tempfile::tempdir().expect("tempdir");
-        Self::start_custom(dir, extra, |cmd| {
+        Self::start_custom(dir, "127.0.0.1:0", extra, |cmd| {
             for (k, v) in env {
                 cmd.env(k, v);
             }
@@ -61,6 +78,7 @@ impl Gomitm {
 
     fn start_custom(
         dir: tempfile::TempDir,
+        listen: &str,
         extra: &[String],
         adjust: impl FnOnce(&mut Command),
     ) -> Gomitm {
@@ -68,7 +86,7 @@ impl Gomitm {
         adjust(&mut cmd);
         cmd.arg("proxy")
             .arg("--listen")
-            .arg("127.0.0.1:0")
+            .arg(listen)
             .arg("--ca-dir")
             .arg(dir.path().join("ca"))
             .arg("--har-out")
