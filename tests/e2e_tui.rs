@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use support::fixture::Fixture;
 use support::gomitm::{binary, go_through_url, path_arg, proxy_args, resolve_args};
-use support::tools::{go_binaries, go_version, require_tool};
+use support::tools::{clean_go_env, go_binaries, go_version, require_tool};
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -30,28 +30,33 @@ impl Tmux {
     /// Start `argv` in a 200×50 terminal, working directory `cwd`. `None` (after a note) when
     /// tmux is missing outside CI.
     fn start(argv: &[String], cwd: &Path) -> Option<Tmux> {
+        Self::start_with(argv, cwd, |_| {})
+    }
+
+    /// [`Tmux::start`], with `env` changing the environment the session starts with.
+    fn start_with(argv: &[String], cwd: &Path, env: impl FnOnce(&mut Command)) -> Option<Tmux> {
         let tmux = require_tool("tmux")?;
         let dir = tempfile::tempdir().expect("temp dir for the tmux socket");
         let socket = dir.path().join("tmux.sock");
-        // The shell line keeps the pane open after gomitm exits, to read its exit code.
+        // The shell line keeps the pane open after gomitm exits, to read its exit code and
+        // whether the terminal is back in canonical (cooked) mode: `icanon`, not `-icanon`.
+        let program: Vec<String> = argv.iter().map(|a| sh_quote(a)).collect();
         let line = format!(
-            "{}; echo GOMITM_EXIT=$?; sleep 600",
-            argv.iter()
-                .map(|a| sh_quote(a))
-                .collect::<Vec<_>>()
-                .join(" ")
+            "{}; echo GOMITM_EXIT=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon; \
+             sleep 600",
+            program.join(" ")
         );
-        let status = Command::new(tmux)
-            .arg("-S")
+        let mut cmd = Command::new(tmux);
+        cmd.arg("-S")
             .arg(&socket)
             .args(["-f", "/dev/null", "new-session", "-d"])
             .args(["-x", "200", "-y", "50", "-s", "t", "-c"])
             .arg(cwd)
             .arg(line)
             .env("TERM", "xterm-256color")
-            .env_remove("GOMITM_LOG")
-            .status()
-            .expect("run tmux");
+            .env_remove("GOMITM_LOG");
+        env(&mut cmd);
+        let status = cmd.status().expect("run tmux");
         assert!(status.success(), "tmux new-session failed: {status}");
         Some(Tmux { socket, _dir: dir })
     }
@@ -107,6 +112,37 @@ impl Tmux {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+}
+
+impl Tmux {
+    /// Wait for the shell line after gomitm: its exit code, and the terminal restored.
+    fn wait_for_exit(&self) -> String {
+        let screen = self.wait_for("gomitm to exit and stty to report", |s| {
+            s.contains("GOMITM_EXIT=") && s.lines().any(|l| l.trim().ends_with("icanon"))
+        });
+        assert!(
+            screen.lines().any(|l| l.trim() == "icanon"),
+            "the terminal was left in raw mode: {screen}"
+        );
+        screen
+    }
+
+    /// The PID of the program the pane's shell runs (gomitm), from /proc.
+    fn program_pid(&self) -> i32 {
+        let out = self
+            .tmux()
+            .args(["display-message", "-p", "-t", "t", "#{pane_pid}"])
+            .output()
+            .expect("tmux display-message");
+        let shell = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+            .expect("the pane shell's children");
+        children
+            .split_whitespace()
+            .next()
+            .and_then(|p| p.parse().ok())
+            .expect("the pane shell runs gomitm")
     }
 }
 
@@ -209,15 +245,17 @@ fn go_mod_download_shows_live_then_a_filter_narrows_and_e_exports_a_har() {
         tui.keys(&["/", "C-u"]);
         tui.type_text("kind:zip");
         tui.keys(&["Enter"]);
-        let screen = tui.wait_for("every module's zip", |s| {
-            Fixture::modules()
-                .iter()
-                .all(|(m, v)| s.contains(&format!("{m}@{v}")))
+        // Typing passes through filters that are valid but not this one (`kind:zi` is an
+        // error, `k` a search): wait for the filter as typed, applied.
+        let screen = tui.wait_for("every module's zip, and only zips", |s| {
+            s.contains("filter: kind:zip")
+                && table_rows(s).iter().all(|r| r.contains(" zip "))
+                && Fixture::modules()
+                    .iter()
+                    .all(|(m, v)| s.contains(&format!("{m}@{v}")))
         });
-        let zips = table_rows(&screen);
         assert!(
-            zips.iter()
-                .all(|r| r.contains(" zip ") && r.contains(" 200 ")),
+            table_rows(&screen).iter().all(|r| r.contains(" 200 ")),
             "{version}: {screen}"
         );
         assert_eq!(
@@ -275,7 +313,7 @@ fn go_mod_download_shows_live_then_a_filter_narrows_and_e_exports_a_har() {
 
     // q quits without asking: --har-out writes everything at exit.
     tui.keys(&["q"]);
-    let screen = tui.wait_for("gomitm to exit", |s| s.contains("GOMITM_EXIT="));
+    let screen = tui.wait_for_exit();
     assert!(screen.contains("GOMITM_EXIT=0"), "{screen}");
     assert!(
         screen.contains("gomitm: wrote"),
@@ -349,6 +387,75 @@ fn open_shows_a_foreign_har_read_only() {
 
     // Read-only: q quits at once, nothing to lose.
     tui.keys(&["q"]);
-    let screen = tui.wait_for("gomitm to exit", |s| s.contains("GOMITM_EXIT="));
+    let screen = tui.wait_for_exit();
     assert!(screen.contains("GOMITM_EXIT=0"), "{screen}");
+}
+
+#[test]
+fn sigterm_restores_the_terminal_and_writes_the_har() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut argv = vec![binary().to_string()];
+    argv.extend(proxy_args(dir.path(), &[]));
+    let Some(tui) = Tmux::start(&argv, dir.path()) else {
+        return;
+    };
+    tui.wait_for("the TUI's header", |s| s.contains("● capturing"));
+    let pid = tui.program_pid();
+    // SAFETY: kill(2) on the gomitm this test started (the only child of its pane's shell).
+    unsafe {
+        libc::kill(pid, libc::SIGTERM);
+    }
+    let screen = tui.wait_for_exit();
+    assert!(screen.contains("GOMITM_EXIT=0"), "{screen}");
+    assert!(!screen.contains("● capturing"), "the TUI is gone: {screen}");
+    let har = read_har(&dir.path().join("out.har"));
+    assert!(entries(&har).is_empty());
+}
+
+#[test]
+fn run_tui_shows_the_child_traffic_its_output_and_the_summary_and_keeps_its_exit_code() {
+    let Some(go) = go_binaries().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::start();
+    let tmp = workspace();
+    let mut argv = vec![binary().to_string(), "run".to_string(), "--tui".to_string()];
+    argv.extend(path_arg("--ca-dir", &tmp.path().join("ca")));
+    argv.extend(resolve_args(&["goproxy.test"], fx.addr));
+    argv.extend(path_arg("--extra-root", &fx.ca_pem));
+    argv.extend(path_arg("--har-out", &tmp.path().join("out.har")));
+    argv.push("--".to_string());
+    argv.push(go.display().to_string());
+    argv.extend(["mod", "download", "-x"].map(String::from));
+    let Some(tui) = Tmux::start_with(&argv, &tmp.path().join("work"), |cmd| {
+        clean_go_env(cmd, tmp.path());
+        cmd.env("GOPROXY", "https://goproxy.test");
+    }) else {
+        return;
+    };
+    let screen = tui.wait_for("the summary once go exited", |s| {
+        s.contains("run summary") && s.contains("exited 0")
+    });
+    assert!(screen.contains("Modules ("), "{screen}");
+    tui.keys(&["Escape"]);
+    let screen = tui.wait_for("the table and go's output", |s| {
+        !s.contains("run summary") && s.contains("output (o hides)")
+    });
+    assert!(
+        table_rows(&screen).iter().any(|r| r.contains(" zip ")),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("# get https://goproxy.test/"),
+        "go -x output is in the pane: {screen}"
+    );
+    tui.keys(&["q"]);
+    let screen = tui.wait_for_exit();
+    assert!(screen.contains("GOMITM_EXIT=0"), "go's exit code: {screen}");
+    assert!(
+        screen.contains("requests,") && screen.contains("Modules ("),
+        "the summary is printed again on the restored terminal: {screen}"
+    );
+    let har = read_har(&tmp.path().join("out.har"));
+    assert!(entries(&har).len() >= Fixture::modules().len() * 2);
 }
