@@ -130,7 +130,8 @@ pub(crate) fn tui_config(
     crate::tui::Config {
         source,
         har_out: args.har_out.clone(),
-        redact: !args.har_no_redact,
+        redact: !args.no_redact,
+        redact_headers: args.redact_header.clone(),
         private,
         bundle,
         utc_offset_s: crate::tui::local_utc_offset(),
@@ -160,6 +161,7 @@ fn open_har(args: &OpenArgs) -> anyhow::Result<i32> {
         },
         har_out: None,
         redact: true,
+        redact_headers: Vec::new(),
         private,
         bundle: None,
         utc_offset_s: crate::tui::local_utc_offset(),
@@ -262,12 +264,7 @@ impl Session {
         let _ = stop_log.send(());
         let _ = log_task.await;
         if let Some(path) = &args.har_out {
-            write_har(
-                &self.store,
-                path,
-                !args.har_no_redact,
-                self.har_filter.as_ref(),
-            )?;
+            write_har(&self.store, path, args, self.har_filter.as_ref())?;
         }
         Ok(self.store.snapshot())
     }
@@ -320,6 +317,11 @@ fn build_ctx(
             upstream_timeout,
             private,
             annotate: args.annotate,
+            limits: proxy::limits::ClientLimits {
+                header_read_timeout: (args.header_read_timeout > 0)
+                    .then(|| Duration::from_secs(args.header_read_timeout)),
+                max_conns_per_client: args.max_conns_per_client,
+            },
         },
         listen_addr,
     })
@@ -399,6 +401,7 @@ fn start_log(
         lines,
         jsonl,
         filter,
+        redact: (!args.no_redact).then(|| args.redact_header.clone()),
     };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(log::run(store.subscribe(), outputs, stop_rx));
@@ -456,7 +459,7 @@ async fn wait_for_in_flight(store: &Store) {
 fn write_har(
     store: &Store,
     path: &Path,
-    redact: bool,
+    args: &ProxyArgs,
     filter: Option<&Filter>,
 ) -> anyhow::Result<()> {
     let mut flows = store.snapshot();
@@ -464,7 +467,8 @@ fn write_har(
         flows.retain(|flow| f.matches(flow));
     }
     let opts = har::HarOptions {
-        redact,
+        redact: !args.no_redact,
+        extra_redact_headers: args.redact_header.clone(),
         ..har::HarOptions::default()
     };
     let doc = har::to_har(flows.iter().map(|f| &**f), &opts);

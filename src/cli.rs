@@ -133,9 +133,13 @@ pub struct ProxyArgs {
     /// Write a HAR file of all recorded flows on exit (Ctrl-C or SIGTERM).
     #[arg(long, value_name = "FILE")]
     pub har_out: Option<PathBuf>,
-    /// Keep secrets (Authorization, cookies, URL credentials) in the HAR file.
-    #[arg(long)]
-    pub har_no_redact: bool,
+    /// Keep secrets (credential headers, cookies, URL credentials, secret query values) in the
+    /// HAR file and the --jsonl output (see docs/HAR.md#redaction).
+    #[arg(long, alias = "har-no-redact")]
+    pub no_redact: bool,
+    /// Also redact this header in the HAR file and the --jsonl output; repeatable.
+    #[arg(long = "redact-header", value_name = "NAME")]
+    pub redact_header: Vec<String>,
     /// Write one JSON object per finished flow to FILE ('-' for stdout).
     #[arg(long, value_name = "FILE")]
     pub jsonl: Option<PathBuf>,
@@ -154,6 +158,14 @@ pub struct ProxyArgs {
     /// Seconds allowed for each of dns, connect and TLS to an upstream.
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub connect_timeout: u64,
+    /// Seconds a client may take to send a request head (in a tunnel: its TLS handshake);
+    /// also how long an idle client connection is kept (0 = forever).
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
+    pub header_read_timeout: u64,
+    /// Connections one client address may hold open, tunnels included; past it, requests
+    /// are answered 503 (0 = no limit).
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pub max_conns_per_client: usize,
     /// No log line per flow on stderr.
     #[arg(long, short)]
     pub quiet: bool,
@@ -325,7 +337,7 @@ mod tests {
         assert!(cli.command.is_none());
         assert_eq!(cli.proxy.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(cli.proxy.max_body_capture, 1 << 20);
-        assert!(!cli.proxy.har_no_redact && !cli.proxy.insecure_upstream);
+        assert!(!cli.proxy.no_redact && !cli.proxy.insecure_upstream);
     }
 
     #[test]

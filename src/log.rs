@@ -1,5 +1,7 @@
 //! The headless log observer: one line per finished flow on stderr, and/or one JSON object
 //! per finished flow (`--jsonl`). An observer: it can never slow or break traffic.
+//! Secrets: the stderr line always hides URL credentials and secret query values; the JSON
+//! lines are redacted like the HAR unless `--no-redact` (the rules live in `har::redact`).
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -7,7 +9,7 @@ use std::io::Write;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::flow::{Flow, FlowKind};
-use crate::har::redact_url;
+use crate::har::{redact_flow, redact_url};
 use crate::store::Event;
 
 pub struct LogOutputs {
@@ -17,39 +19,66 @@ pub struct LogOutputs {
     pub jsonl: Option<Box<dyn Write + Send>>,
     /// Only flows matching this are written (`--filter`).
     pub filter: Option<crate::filter::Filter>,
+    /// `Some(extra secret header names)`: the JSON lines carry redacted flows (the HAR rules);
+    /// `None` (`--no-redact`): flows as recorded.
+    pub redact: Option<Vec<String>>,
 }
 
+/// Past this many pending bytes of log lines, they are written even while events keep coming.
+const LINES_FLUSH_AT: usize = 64 * 1024;
+
 /// Follow `events` until `stop` fires, then drain what is queued and return.
+///
+/// Lines are gathered and written (and the JSON lines sink flushed) once no event is waiting:
+/// under load that is one write for many flows instead of one (or two) per flow.
 pub async fn run(
     mut events: broadcast::Receiver<Event>,
     mut out: LogOutputs,
     mut stop: oneshot::Receiver<()>,
 ) {
     let mut seen = HashSet::new();
+    let mut lines = String::new();
     loop {
         tokio::select! {
             biased;
             ev = events.recv() => match ev {
-                Ok(ev) => write_event(&ev, &mut out, &mut seen),
+                Ok(ev) => write_event(&ev, &mut out, &mut seen, &mut lines),
                 Err(broadcast::error::RecvError::Lagged(n)) => {
-                    eprintln!("gomitm: log fell behind; {n} flow events were not logged");
+                    lines.push_str(&format!(
+                        "gomitm: log fell behind; {n} flow events were not logged\n"
+                    ));
                 }
                 Err(broadcast::error::RecvError::Closed) => break,
             },
             _ = &mut stop => {
                 while let Ok(ev) = events.try_recv() {
-                    write_event(&ev, &mut out, &mut seen);
+                    write_event(&ev, &mut out, &mut seen, &mut lines);
                 }
                 break;
             }
         }
+        if events.is_empty() || lines.len() >= LINES_FLUSH_AT {
+            flush(&mut out, &mut lines);
+        }
+    }
+    flush(&mut out, &mut lines);
+}
+
+fn flush(out: &mut LogOutputs, lines: &mut String) {
+    if !lines.is_empty() {
+        // One write for the whole batch; stderr going away is not worth stopping for.
+        let _ = std::io::stderr().lock().write_all(lines.as_bytes());
+        lines.clear();
     }
     if let Some(sink) = out.jsonl.as_mut() {
-        let _ = sink.flush();
+        if sink.flush().is_err() {
+            out.jsonl = None;
+            eprintln!("gomitm: cannot write the JSON lines output; stopped writing it");
+        }
     }
 }
 
-fn write_event(ev: &Event, out: &mut LogOutputs, seen: &mut HashSet<u64>) {
+fn write_event(ev: &Event, out: &mut LogOutputs, seen: &mut HashSet<u64>, lines: &mut String) {
     let Event::Done(flow) = ev else {
         return;
     };
@@ -64,11 +93,16 @@ fn write_event(ev: &Event, out: &mut LogOutputs, seen: &mut HashSet<u64>) {
         return;
     }
     if out.lines {
-        eprintln!("{}", format_line(flow));
+        lines.push_str(&format_line(flow));
+        lines.push('\n');
     }
     if let Some(sink) = out.jsonl.as_mut() {
-        if let Ok(json) = serde_json::to_string(&**flow) {
-            if writeln!(sink, "{json}").and_then(|_| sink.flush()).is_err() {
+        let json = match &out.redact {
+            Some(extra) => serde_json::to_string(&redact_flow(flow, extra)),
+            None => serde_json::to_string(&**flow),
+        };
+        if let Ok(json) = json {
+            if writeln!(sink, "{json}").is_err() {
                 out.jsonl = None;
                 eprintln!("gomitm: cannot write the JSON lines output; stopped writing it");
             }
@@ -213,6 +247,7 @@ mod tests {
             lines: false,
             jsonl: Some(Box::new(buf.clone())),
             filter: None,
+            redact: None,
         };
         let flow = std::sync::Arc::new(
             FlowBuilder::get("https://a.test/")
@@ -231,14 +266,88 @@ mod tests {
         assert_eq!(back.id, 1);
     }
 
+    #[tokio::test]
+    async fn jsonl_is_redacted_unless_told_otherwise() {
+        let flow = std::sync::Arc::new(
+            FlowBuilder::get("https://u:pw1@a.test/?token=q2")
+                .id(7)
+                .req_header("X-Auth-Token", "h3")
+                .req_header("X-Custom", "c4")
+                .status(200, b"")
+                .build(),
+        );
+        let logged = |redact: Option<Vec<String>>| {
+            let flow = flow.clone();
+            async move {
+                let (tx, rx) = broadcast::channel(4);
+                let (stop_tx, stop_rx) = oneshot::channel();
+                let buf = SharedBuf::default();
+                let out = LogOutputs {
+                    lines: false,
+                    jsonl: Some(Box::new(buf.clone())),
+                    filter: None,
+                    redact,
+                };
+                tx.send(Event::Done(flow)).unwrap();
+                stop_tx.send(()).unwrap();
+                run(rx, out, stop_rx).await;
+                let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+                text
+            }
+        };
+        let text = logged(Some(vec!["x-custom".into()])).await;
+        for secret in ["pw1", "q2", "h3", "c4"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+        assert!(
+            text.contains("X-Auth-Token") && text.contains("REDACTED"),
+            "{text}"
+        );
+        let text = logged(None).await;
+        for secret in ["pw1", "q2", "h3", "c4"] {
+            assert!(text.contains(secret), "{secret} missing: {text}");
+        }
+    }
+
+    #[tokio::test]
+    async fn queued_flows_are_written_in_one_batch() {
+        let (tx, rx) = broadcast::channel(16);
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let buf = SharedBuf::default();
+        let out = LogOutputs {
+            lines: false,
+            jsonl: Some(Box::new(buf.clone())),
+            filter: None,
+            redact: None,
+        };
+        for id in 1..=5 {
+            let flow = FlowBuilder::get("https://a.test/")
+                .id(id)
+                .status(200, b"")
+                .build();
+            tx.send(Event::Done(std::sync::Arc::new(flow))).unwrap();
+        }
+        stop_tx.send(()).unwrap();
+        run(rx, out, stop_rx).await;
+        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        assert_eq!(text.lines().count(), 5, "{text}");
+        let flushes = *buf.1.lock().unwrap();
+        assert!(flushes <= 2, "{flushes} flushes for 5 queued flows");
+    }
+
+    /// Bytes written, and how many times the sink was flushed.
     #[derive(Clone, Default)]
-    struct SharedBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+    struct SharedBuf(
+        std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+        std::sync::Arc<std::sync::Mutex<usize>>,
+    );
     impl Write for SharedBuf {
         fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
             self.0.lock().unwrap().extend_from_slice(b);
             Ok(b.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
+            *self.1.lock().unwrap() += 1;
             Ok(())
         }
     }

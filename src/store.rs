@@ -111,15 +111,21 @@ impl Store {
     pub fn update(&self, flow: Flow) -> Arc<Flow> {
         let done = flow.is_done();
         let snapshot = Arc::new(flow);
-        {
+        // The replaced snapshot is dropped after the lock is released: freeing a flow is not
+        // free, and every connection's task takes this lock.
+        let _replaced = {
             let mut inner = self.lock();
-            if let Ok(pos) = inner.flows.binary_search_by_key(&snapshot.id, |f| f.id) {
-                let old = std::mem::replace(&mut inner.flows[pos], snapshot.clone());
-                inner.captured_bytes -= old.captured_bytes();
-                inner.captured_bytes += snapshot.captured_bytes();
-                self.evict(&mut inner);
+            match inner.flows.binary_search_by_key(&snapshot.id, |f| f.id) {
+                Ok(pos) => {
+                    let old = std::mem::replace(&mut inner.flows[pos], snapshot.clone());
+                    inner.captured_bytes -= old.captured_bytes();
+                    inner.captured_bytes += snapshot.captured_bytes();
+                    self.evict(&mut inner);
+                    Some(old)
+                }
+                Err(_) => None,
             }
-        }
+        };
         let event = if done {
             Event::Done(snapshot.clone())
         } else {

@@ -12,6 +12,7 @@ use base64::Engine;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
+use super::redact::{redact_header_value, redact_text, redact_url, REDACTED};
 use super::shape::{
     BodyFlags, GomitmExt, GomitmTimings, Har, HarCache, HarContent, HarCreator, HarEntry,
     HarErrorField, HarLog, HarNameValue, HarPostData, HarRequest, HarResponse, HarTimings,
@@ -22,17 +23,6 @@ use crate::flow::{
     header_value, url_host, BodyCapture, Flow, FlowError, FlowKind, Headers, Request, Response,
     Timings,
 };
-
-/// What a secret's value is replaced with.
-pub const REDACTED: &str = "REDACTED";
-
-/// Headers whose values are credentials, whatever the site.
-const SECRET_HEADERS: [&str; 4] = [
-    "authorization",
-    "proxy-authorization",
-    "cookie",
-    "set-cookie",
-];
 
 /// Builds the HAR for `flows`, one entry each in the order given, failed flows included.
 pub fn to_har<'a>(flows: impl IntoIterator<Item = &'a Flow>, opts: &HarOptions) -> Har {
@@ -94,10 +84,22 @@ fn entry(flow: &Flow, opts: &HarOptions) -> HarEntry {
             bytes_down: t.bytes_down,
         }),
         gomitm: Some(gomitm_ext(flow, opts)),
-        go: flow.go.clone(),
+        go: flow.go.clone().map(|mut go| {
+            // A GOPROXY base URL may carry the proxy's credentials.
+            if opts.redact {
+                go.base = go.base.as_deref().map(redact_url);
+            }
+            go
+        }),
         tool: flow.tool.clone(),
         rules: flow.rules.clone(),
-        mapped_to: flow.mapped_to.clone(),
+        mapped_to: flow.mapped_to.as_deref().map(|u| {
+            if opts.redact {
+                redact_url(u)
+            } else {
+                u.to_string()
+            }
+        }),
     }
 }
 
@@ -321,58 +323,8 @@ impl From<&BodyCapture> for BodyFlags {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Headers, cookies, query strings, redaction
+// Headers, cookies, query strings
 // ---------------------------------------------------------------------------------------------
-
-/// Authorization, Proxy-Authorization, Cookie, Set-Cookie, or one of `extra`; any case.
-pub fn is_secret_header(name: &str, extra: &[String]) -> bool {
-    SECRET_HEADERS.iter().any(|s| name.eq_ignore_ascii_case(s))
-        || extra.iter().any(|s| name.eq_ignore_ascii_case(s.trim()))
-}
-
-/// `https://user:pass@host/x` → `https://REDACTED@host/x`; URLs without userinfo are unchanged.
-pub fn redact_url(url: &str) -> String {
-    let rest_at = match url.find("://") {
-        Some(i) if is_scheme(&url[..i]) => i + 3,
-        _ if url.starts_with("//") => 2,
-        // Authority-form (`user@host:port`, a CONNECT target) or a relative reference.
-        _ => 0,
-    };
-    let rest = &url[rest_at..];
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{}{REDACTED}{}", &url[..rest_at], &rest[at..]),
-        None => url.to_string(),
-    }
-}
-
-/// Userinfo of every `scheme://user@host` inside prose: error messages quote proxy URLs.
-fn redact_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find("://") {
-        let (head, tail) = rest.split_at(i + 3);
-        out.push_str(head);
-        let end = tail
-            .find(|c: char| c.is_whitespace() || "/?#\"'<>".contains(c))
-            .unwrap_or(tail.len());
-        rest = match tail[..end].rfind('@') {
-            Some(at) => {
-                out.push_str(REDACTED);
-                &tail[at..]
-            }
-            None => tail,
-        };
-    }
-    out.push_str(rest);
-    out
-}
-
-fn is_scheme(s: &str) -> bool {
-    let mut chars = s.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-}
 
 fn har_headers(headers: &Headers, opts: &HarOptions) -> Vec<HarNameValue> {
     headers
@@ -385,12 +337,8 @@ fn har_headers(headers: &Headers, opts: &HarOptions) -> Vec<HarNameValue> {
 }
 
 fn header_for_har(name: &str, value: &str, opts: &HarOptions) -> String {
-    if !opts.redact {
-        value.to_string()
-    } else if is_secret_header(name, &opts.extra_redact_headers) {
-        REDACTED.to_string()
-    } else if name.eq_ignore_ascii_case("location") {
-        redact_url(value)
+    if opts.redact {
+        redact_header_value(name, value, &opts.extra_redact_headers)
     } else {
         value.to_string()
     }

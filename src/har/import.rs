@@ -1,12 +1,17 @@
-//! HAR → flows: gomitm's own HARs restored exactly from `_gomitm`, other tools' (Chrome,
-//! Firefox, mitmproxy…) read tolerantly: nulls, missing fields, floats for integers, `ssl`
-//! inside or outside `connect`, errors classified from their message. Imported flows are done.
+//! HAR → flows: gomitm's own HARs restored exactly from `_gomitm`, other tools' (Chrome
+//! DevTools, mitmproxy, Charles, Firefox…) read tolerantly: nulls, missing fields, floats for
+//! integers, a BOM, lone UTF-16 surrogate escapes, wrapped or unpadded base64, `ssl` inside or
+//! outside `connect`, Chrome's `_connectionId`, Charles's `_charlesStatus`, errors classified
+//! from their message, bodies capped like the proxy caps them. Imported flows are done.
 //!
 //! Pure: text in, flows out. The HAR shape belongs to `shape` and writing HARs to `export`;
 //! the `Flow` definition belongs to `flow.rs` and is not changed from here.
 
-use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::alphabet;
+use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+use base64::engine::DecodePaddingMode;
 use base64::Engine;
+use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -39,18 +44,116 @@ impl SslConvention {
     }
 }
 
+/// Body bytes kept per message of another tool's HAR: the proxy's default
+/// `--max-body-capture`, so an opened HAR weighs what a live capture would.
+const FOREIGN_BODY_CAP: usize = 1 << 20;
+
+/// Base64 as producers write it: padded or not, trailing bits tolerated.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::STANDARD,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+const BASE64_URL: GeneralPurpose = GeneralPurpose::new(
+    &alphabet::URL_SAFE,
+    GeneralPurposeConfig::new()
+        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+        .with_decode_allow_trailing_bits(true),
+);
+
 /// Flows from a HAR: gomitm's own (restored exactly from `_gomitm`) or another tool's.
 pub fn from_json(text: &str) -> Result<Vec<Flow>, HarError> {
-    let mut value: serde_json::Value = serde_json::from_str(text).map_err(HarError::Parse)?;
+    // The HAR spec asks readers to accept a byte order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut value = parse_value(text)?;
     // A null means "absent" in every producer we know; stripping it lets `default` apply.
     strip_nulls(&mut value);
+    let extras = entry_extras(&value);
     let har: Har = serde_json::from_value(value).map_err(HarError::Parse)?;
     let ssl = SslConvention::of(&har.log.creator.name);
     har.log
         .entries
         .into_iter()
         .enumerate()
-        .map(|(i, e)| flow_from_entry(i, e, ssl))
+        .map(|(i, e)| flow_from_entry(i, e, ssl, extras.get(i).cloned().unwrap_or_default()))
+        .collect()
+}
+
+/// JSON text to a value; text with lone UTF-16 surrogate escapes (JavaScript's JSON.stringify
+/// writes them for broken strings, serde_json refuses them) is repaired and parsed again.
+fn parse_value(text: &str) -> Result<Value, HarError> {
+    match serde_json::from_str(text) {
+        Ok(value) => Ok(value),
+        Err(first) => match replace_lone_surrogates(text) {
+            Some(fixed) => serde_json::from_str(&fixed).map_err(HarError::Parse),
+            None => Err(HarError::Parse(first)),
+        },
+    }
+}
+
+/// `text` with every `\uD800`–`\uDFFF` escape that is not half of a pair replaced by
+/// `\uFFFD`; `None` when there is none.
+fn replace_lone_surrogates(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let hex4 = |at: usize| {
+        let digits = text.get(at..at + 4)?;
+        u16::from_str_radix(digits, 16).ok()
+    };
+    let escape_at = |at: usize| b.get(at) == Some(&b'\\') && b.get(at + 1) == Some(&b'u');
+    let (mut out, mut copied, mut i, mut in_string) = (String::new(), 0, 0, false);
+    while let Some(&c) = b.get(i) {
+        match (in_string, c) {
+            (_, b'"') => in_string = !in_string,
+            (true, b'\\') if escape_at(i) => {
+                let unit = hex4(i + 2).unwrap_or(0);
+                let paired = (0xd800..0xdc00).contains(&unit)
+                    && escape_at(i + 6)
+                    && hex4(i + 8).is_some_and(|low| (0xdc00..0xe000).contains(&low));
+                if (0xd800..0xe000).contains(&unit) && !paired {
+                    out.push_str(text.get(copied..i)?);
+                    out.push_str("\\ufffd");
+                    copied = i + 6;
+                }
+                i += if paired { 12 } else { 6 };
+                continue;
+            }
+            (true, b'\\') => i += 1,
+            _ => {}
+        }
+        i += 1;
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(text.get(copied..)?);
+    Some(out)
+}
+
+/// What some producers put in fields the HAR shape has no place for.
+#[derive(Debug, Clone, Default)]
+struct Extras {
+    /// Chrome's `_connectionId`; when present, Chrome's `connection` is the server port.
+    connection_id: Option<String>,
+    /// Charles's `response._charlesStatus`: `COMPLETE`, or how the exchange failed.
+    charles_status: Option<String>,
+}
+
+fn entry_extras(value: &Value) -> Vec<Extras> {
+    let Some(entries) = value.pointer("/log/entries").and_then(Value::as_array) else {
+        return Vec::new();
+    };
+    let text = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    entries
+        .iter()
+        .map(|e| Extras {
+            connection_id: text(e.get("_connectionId")),
+            charles_status: text(e.pointer("/response/_charlesStatus")),
+        })
         .collect()
 }
 
@@ -65,7 +168,12 @@ fn strip_nulls(value: &mut serde_json::Value) {
     }
 }
 
-fn flow_from_entry(index: usize, e: HarEntry, ssl: SslConvention) -> Result<Flow, HarError> {
+fn flow_from_entry(
+    index: usize,
+    e: HarEntry,
+    ssl: SslConvention,
+    extras: Extras,
+) -> Result<Flow, HarError> {
     let ext = e.gomitm.as_ref();
     let tunnel = e.tunnel.as_ref().map(|t| TunnelStats {
         bytes_up: t.bytes_up,
@@ -88,8 +196,8 @@ fn flow_from_entry(index: usize, e: HarEntry, ssl: SslConvention) -> Result<Flow
             Some(t) => t.into(),
             None => import_timings(&e.timings, e.time, ssl),
         },
-        connection: import_connection(&e),
-        error: import_error(&e),
+        connection: import_connection(&e, &extras),
+        error: import_error(&e, &extras),
         tunnel,
         // gomitm's own HARs carry the classification; for others, readers classify the URL.
         go: e.go.clone(),
@@ -99,21 +207,46 @@ fn flow_from_entry(index: usize, e: HarEntry, ssl: SslConvention) -> Result<Flow
     })
 }
 
-/// Microseconds since the epoch; 0 when the date is missing or not RFC 3339.
+/// Microseconds since the epoch; 0 when the date is missing or not RFC 3339. A date without
+/// an offset (some exporters forget it) is read as UTC.
 fn parse_started(s: &str) -> i64 {
+    let s = s.trim();
     OffsetDateTime::parse(s, &Rfc3339)
+        .or_else(|_| OffsetDateTime::parse(&format!("{s}Z"), &Rfc3339))
         .ok()
         .and_then(|t| i64::try_from(t.unix_timestamp_nanos() / 1000).ok())
         .unwrap_or(0)
 }
 
+/// `http/2.0` (Chrome), `h3`, `HTTP/2.0` (mitmproxy, Charles) → gomitm's own `HTTP/2`, `HTTP/3`.
+fn version_name(v: &str) -> String {
+    let lower = v.trim().to_ascii_lowercase();
+    let name = match lower.as_str() {
+        "http/2.0" | "http/2" | "h2" | "h2c" => "HTTP/2",
+        "http/1.1" => "HTTP/1.1",
+        "http/1.0" => "HTTP/1.0",
+        l if l == "h3" || l.starts_with("h3-") || l.starts_with("http/3") => "HTTP/3",
+        _ => v,
+    };
+    name.to_string()
+}
+
+/// Body bytes kept for an entry: all of gomitm's own, a capped prefix of another tool's.
+fn body_cap(e: &HarEntry) -> usize {
+    if e.gomitm.is_some() {
+        usize::MAX
+    } else {
+        FOREIGN_BODY_CAP
+    }
+}
+
 fn import_request(index: usize, e: &HarEntry) -> Result<Request, HarError> {
     let req = &e.request;
     let ext = e.gomitm.as_ref();
-    let data = match &req.post_data {
-        Some(p) => decode_text(&p.text, p.encoding.as_deref())
+    let (data, full) = match &req.post_data {
+        Some(p) => decode_body(&p.text, p.encoding.as_deref(), body_cap(e))
             .map_err(|source| base64_error(index, e, "request postData", source))?,
-        None => Vec::new(),
+        None => (Vec::new(), 0),
     };
     let flags = ext.map(|g| g.request_body.clone());
     Ok(Request {
@@ -121,9 +254,12 @@ fn import_request(index: usize, e: &HarEntry) -> Result<Request, HarError> {
         url: ext
             .and_then(|g| g.target.clone())
             .unwrap_or_else(|| req.url.clone()),
-        http_version: req.http_version.clone(),
+        http_version: match ext {
+            Some(_) => req.http_version.clone(),
+            None => version_name(&req.http_version),
+        },
         headers: flow_headers(&req.headers),
-        body: body_capture(data, req.body_size, flags, None),
+        body: body_capture(data, full, req.body_size, flags, None),
     })
 }
 
@@ -134,18 +270,21 @@ fn import_response(index: usize, e: &HarEntry) -> Result<Option<Response>, HarEr
         return Ok(None);
     }
     let content = &resp.content;
-    let data = match &content.text {
-        Some(text) => decode_text(text, content.encoding.as_deref())
+    let (data, full) = match &content.text {
+        Some(text) => decode_body(text, content.encoding.as_deref(), body_cap(e))
             .map_err(|source| base64_error(index, e, "response content", source))?,
-        None => Vec::new(),
+        None => (Vec::new(), 0),
     };
     let flags = e.gomitm.as_ref().and_then(|g| g.response_body.clone());
     Ok(Some(Response {
         status: u16::try_from(resp.status).unwrap_or(u16::MAX),
         reason: resp.status_text.clone(),
-        http_version: resp.http_version.clone(),
+        http_version: match &e.gomitm {
+            Some(_) => resp.http_version.clone(),
+            None => version_name(&resp.http_version),
+        },
         headers: flow_headers(&resp.headers),
-        body: body_capture(data, content.size, flags, content.truncated),
+        body: body_capture(data, full, content.size, flags, content.truncated),
     }))
 }
 
@@ -163,24 +302,51 @@ fn base64_error(
     }
 }
 
-fn decode_text(text: &str, encoding: Option<&str>) -> Result<Vec<u8>, base64::DecodeError> {
-    match encoding {
-        Some(enc) if enc.eq_ignore_ascii_case("base64") => BASE64.decode(text.trim()),
-        _ => Ok(text.as_bytes().to_vec()),
+/// The body bytes (at most `cap`) and the full length of the body the text holds. Base64 may be
+/// wrapped across lines, unpadded or URL-safe; only the part that is kept is decoded.
+fn decode_body(
+    text: &str,
+    encoding: Option<&str>,
+    cap: usize,
+) -> Result<(Vec<u8>, u64), base64::DecodeError> {
+    let is_base64 = encoding.is_some_and(|enc| enc.trim().eq_ignore_ascii_case("base64"));
+    if !is_base64 {
+        let bytes = text.as_bytes();
+        return Ok((
+            bytes.get(..cap).unwrap_or(bytes).to_vec(),
+            bytes.len() as u64,
+        ));
     }
+    let clean: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
+    let unpadded = clean.iter().rposition(|&b| b != b'=').map_or(0, |p| p + 1);
+    let full = unpadded * 3 / 4;
+    // A multiple of 4 characters decodes to whole bytes, so a prefix decodes on its own.
+    let take = if full > cap {
+        cap.div_ceil(3).saturating_mul(4).min(clean.len())
+    } else {
+        clean.len()
+    };
+    let part = clean.get(..take).unwrap_or(&clean);
+    let mut data = BASE64
+        .decode(part)
+        .or_else(|first| BASE64_URL.decode(part).map_err(|_| first))?;
+    data.truncate(cap);
+    Ok((data, full as u64))
 }
 
 /// `size` < 0 (unknown) or smaller than the text (it was measured compressed) → the text's size.
+/// `full` is the length of the body in the text, of which `data` may be a capped prefix.
 fn body_capture(
     data: Vec<u8>,
+    full: u64,
     size: i64,
     flags: Option<BodyFlags>,
     truncated: Option<bool>,
 ) -> BodyCapture {
     let kept = data.len() as u64;
-    let total = u64::try_from(size).unwrap_or(0).max(kept);
+    let total = u64::try_from(size).unwrap_or(0).max(full).max(kept);
     let flags = flags.unwrap_or(BodyFlags {
-        truncated: truncated.unwrap_or(kept < total),
+        truncated: kept < full || truncated.unwrap_or(kept < total),
         complete: true,
     });
     BodyCapture {
@@ -219,15 +385,20 @@ fn import_timings(t: &HarTimings, time: f64, ssl: SslConvention) -> Timings {
     }
 }
 
-fn import_connection(e: &HarEntry) -> ConnectionInfo {
-    let upstream_conn_id = e.connection.as_deref().and_then(|c| c.trim().parse().ok());
-    // Chrome writes IPv6 addresses in brackets.
+fn import_connection(e: &HarEntry, extras: &Extras) -> ConnectionInfo {
+    let connection = e.connection.as_deref().map(str::trim);
+    // Chrome since 2023: `_connectionId` is the socket, `connection` the server's port.
+    let (upstream_conn_id, port) = match &extras.connection_id {
+        Some(id) => (
+            id.trim().parse().ok(),
+            connection.and_then(|c| c.parse::<u16>().ok()),
+        ),
+        None => (connection.and_then(|c| c.parse().ok()), None),
+    };
     let server_ip = e
         .server_ip_address
         .as_deref()
-        .map(|s| s.trim_start_matches('[').trim_end_matches(']'))
-        .filter(|s| !s.is_empty())
-        .map(str::to_string);
+        .and_then(|ip| server_addr(ip, port));
     let Some(g) = e.gomitm.clone() else {
         return ConnectionInfo {
             server_addr: server_ip,
@@ -249,8 +420,42 @@ fn import_connection(e: &HarEntry) -> ConnectionInfo {
     }
 }
 
-/// gomitm's `{class, message}` on the entry, else a foreign message on the response.
-fn import_error(e: &HarEntry) -> Option<FlowError> {
+/// `serverIPAddress` as a server address: Chrome brackets IPv6 (`[2001:db8::1]`), some tools
+/// add the port; with a known `port` the result is `ip:port` like gomitm's own.
+fn server_addr(ip: &str, port: Option<u16>) -> Option<String> {
+    let ip = ip.trim();
+    if ip.is_empty() {
+        return None;
+    }
+    let bare = match ip.strip_prefix('[') {
+        Some(rest) if rest.ends_with(']') => rest.trim_end_matches(']'),
+        Some(_) => return Some(ip.to_string()), // `[v6]:port` already
+        None => ip,
+    };
+    Some(match (port, bare.contains(':')) {
+        (None, _) => bare.to_string(),
+        (Some(p), true) => format!("[{bare}]:{p}"),
+        (Some(p), false) => format!("{bare}:{p}"),
+    })
+}
+
+/// gomitm's `{class, message}` on the entry, else a foreign message on the response, else a
+/// Charles status other than `COMPLETE`.
+fn import_error(e: &HarEntry, extras: &Extras) -> Option<FlowError> {
+    if let Some(error) = error_field(e) {
+        return Some(error);
+    }
+    let status = extras.charles_status.as_deref()?.trim();
+    if status.is_empty() || status.eq_ignore_ascii_case("complete") {
+        return None;
+    }
+    Some(FlowError {
+        class: classify_message(status),
+        message: format!("Charles: {status}"),
+    })
+}
+
+fn error_field(e: &HarEntry) -> Option<FlowError> {
     match (&e.error, &e.response.error) {
         (Some(HarErrorField::Classified { class, message }), _) => Some(FlowError {
             class: ErrorClass::parse(class).unwrap_or_else(|| classify_message(message)),
@@ -310,3 +515,11 @@ impl From<GomitmTimings> for Timings {
 #[cfg(test)]
 #[path = "tests_import.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "tests_import_foreign.rs"]
+mod tests_foreign;
+
+#[cfg(test)]
+#[path = "tests_import_lenient.rs"]
+mod tests_lenient;

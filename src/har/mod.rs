@@ -5,7 +5,8 @@
 //! to `app`; the `Flow` definition belongs to `flow.rs` and is not changed from here.
 //!
 //! Layout: `shape` is the serde definition of a HAR (no logic), `export` turns flows into HARs
-//! (timings, bodies, redaction), `import` turns HARs from gomitm or other tools back into flows.
+//! (timings, bodies), `redact` owns what counts as a secret (shared with `--jsonl`), `import`
+//! turns HARs from gomitm or other tools back into flows.
 //! This file owns the public API (options, errors, re-exports) and must not grow logic of its
 //! own; callers use `crate::har::X` only, never the submodules' paths. Tests sit next to what
 //! they test (`tests_*.rs` are child modules of `export` and `import`); `testdata` holds the
@@ -13,12 +14,17 @@
 
 mod export;
 mod import;
+mod redact;
 mod shape;
 #[cfg(test)]
 mod testdata;
 
-pub use export::{is_secret_header, redact_url, to_har, to_json, REDACTED};
+pub use export::{to_har, to_json};
 pub use import::from_json;
+pub use redact::{
+    is_secret_header, is_secret_name, redact_flow, redact_header_value, redact_text, redact_url,
+    REDACTED,
+};
 pub use shape::{
     BodyFlags, GomitmExt, GomitmTimings, Har, HarCache, HarContent, HarCreator, HarEntry,
     HarErrorField, HarLog, HarNameValue, HarPostData, HarRequest, HarResponse, HarTimings,

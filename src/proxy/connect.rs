@@ -21,16 +21,15 @@ use super::dial::{describe_tls_io_error, ms_since, Target};
 use super::error::{error_response, ProxyError};
 use super::exchange::{self, headers_of, now_us, ClientSide, TunnelSide};
 use super::prefixed::Prefixed;
-use super::Ctx;
+use super::watched::Watched;
+use super::{ConnSlot, Ctx};
 use crate::flow::{ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers, TunnelStats};
-
-/// How long a client may take to send its first bytes (the ClientHello) after CONNECT.
-const FIRST_BYTES_TIMEOUT: Duration = Duration::from_secs(30);
 
 pub async fn handle(
     ctx: Arc<Ctx>,
     client_addr: std::net::SocketAddr,
     req: Request<Incoming>,
+    slot: ConnSlot,
 ) -> Response<ProxyBody> {
     // The CONNECT's own headers (User-Agent tells go from git) travel with tunnel flows.
     let client = Origin {
@@ -68,9 +67,11 @@ pub async fn handle(
             .iter()
             .any(|g| g.matches(&target.host))
     {
-        return blind(ctx, client, req, target, rule).await;
+        return blind(ctx, client, req, target, rule, slot).await;
     }
     tokio::spawn(async move {
+        // The tunnel still counts as this client's connection.
+        let _slot = slot;
         match hyper::upgrade::on(req).await {
             Ok(upgraded) => intercept(ctx, client, TokioIo::new(upgraded), target).await,
             Err(e) => tracing::debug!("CONNECT upgrade failed: {e}"),
@@ -79,11 +80,21 @@ pub async fn handle(
     empty(StatusCode::OK)
 }
 
+/// `host:port` with a usable host (a name or an IP literal) and a non-zero port; no path,
+/// no user info.
 fn parse_authority(req: &Request<Incoming>) -> Option<Target> {
     let auth = req.uri().authority()?;
-    let port = auth.port_u16()?;
+    let port = auth.port_u16().filter(|p| *p != 0)?;
+    if auth.as_str().contains('@') || req.uri().path_and_query().is_some_and(|p| p != "/") {
+        return None;
+    }
     let host = auth.host().trim_start_matches('[').trim_end_matches(']');
-    if host.is_empty() {
+    let is_name = host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
+        && !host.starts_with(['.', '-'])
+        && !host.contains("..");
+    if host.is_empty() || !(is_name || host.parse::<std::net::IpAddr>().is_ok()) {
         return None;
     }
     Some(Target {
@@ -91,6 +102,14 @@ fn parse_authority(req: &Request<Incoming>) -> Option<Target> {
         host: host.to_ascii_lowercase(),
         port,
     })
+}
+
+/// `fut` under an optional time limit; `None` when the limit passed.
+async fn within<F: std::future::Future>(limit: Option<Duration>, fut: F) -> Option<F::Output> {
+    match limit {
+        Some(t) => tokio::time::timeout(t, fut).await.ok(),
+        None => Some(fut.await),
+    }
 }
 
 fn empty(status: StatusCode) -> Response<ProxyBody> {
@@ -133,8 +152,9 @@ where
     IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let mut first = BytesMut::with_capacity(1024);
-    match tokio::time::timeout(FIRST_BYTES_TIMEOUT, io.read_buf(&mut first)).await {
-        Ok(Ok(n)) if n > 0 => {}
+    let timeout = ctx.opts.limits.header_read_timeout;
+    match within(timeout, io.read_buf(&mut first)).await {
+        Some(Ok(n)) if n > 0 => {}
         // The client opened a tunnel and sent nothing: nothing to record but a debug line.
         _ => {
             tracing::debug!("tunnel to {} closed before any byte", target.authority());
@@ -154,11 +174,20 @@ async fn serve_tls<IO>(ctx: Arc<Ctx>, client: Origin, io: Prefixed<IO>, target: 
 where
     IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
+    let timeout = ctx.opts.limits.header_read_timeout;
     let acceptor = tokio_rustls::LazyConfigAcceptor::new(rustls::server::Acceptor::default(), io);
-    let start = match acceptor.await {
-        Ok(s) => s,
-        Err(e) => {
+    let start = match within(timeout, acceptor).await {
+        Some(Ok(s)) => s,
+        Some(Err(e)) => {
             let msg = format!("client sent an invalid TLS ClientHello: {e}");
+            return record_client_tls(&ctx, &client, &target, ErrorClass::Protocol, msg);
+        }
+        None => {
+            let msg = format!(
+                "the client started a TLS ClientHello but did not finish it within {:?} \
+                 (--header-read-timeout)",
+                timeout.unwrap_or_default()
+            );
             return record_client_tls(&ctx, &client, &target, ErrorClass::Protocol, msg);
         }
     };
@@ -171,10 +200,18 @@ where
         }
     };
     let began = Instant::now();
-    let tls = match start.into_stream(config).await {
-        Ok(tls) => tls,
-        Err(e) => {
+    let tls = match within(timeout, start.into_stream(config)).await {
+        Some(Ok(tls)) => tls,
+        Some(Err(e)) => {
             let msg = client_tls_message(&describe_tls_io_error(&e), &ctx.bundle);
+            return record_client_tls(&ctx, &client, &target, ErrorClass::ClientTls, msg);
+        }
+        None => {
+            let msg = format!(
+                "the client did not complete the TLS handshake within {:?} \
+                 (--header-read-timeout)",
+                timeout.unwrap_or_default()
+            );
             return record_client_tls(&ctx, &client, &target, ErrorClass::ClientTls, msg);
         }
     };
@@ -199,7 +236,7 @@ where
     serve_http(
         ctx.clone(),
         side.clone(),
-        TokioIo::new(tls),
+        tls,
         alpn.as_deref() == Some("h2"),
     )
     .await;
@@ -226,18 +263,21 @@ where
 
 /// Serve decrypted HTTP from a tunnel. Connection-level failures are debug-logged: the
 /// requests themselves were recorded by the exchange.
-async fn serve_http<IO>(ctx: Arc<Ctx>, side: Arc<ClientSide>, io: TokioIo<IO>, h2: bool)
+async fn serve_http<IO>(ctx: Arc<Ctx>, side: Arc<ClientSide>, io: IO, h2: bool)
 where
     IO: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
     let store = ctx.store.clone();
     let client_addr = side.client_addr;
+    let limits = ctx.opts.limits;
     let svc_side = side.clone();
     let service = service_fn(move |req| {
         let ctx = ctx.clone();
         let side = svc_side.clone();
         async move { Ok::<_, Infallible>(exchange::handle(ctx, side, req).await) }
     });
+    let (io, unanswered) = Watched::new(io);
+    let io = TokioIo::new(io);
     let result = if h2 {
         hyper::server::conn::http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
@@ -245,16 +285,14 @@ where
             .serve_connection(io, service)
             .await
     } else {
-        hyper::server::conn::http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(Duration::from_secs(60))
-            .max_buf_size(super::MAX_HEAD_BYTES)
-            .max_header_size(super::MAX_HEAD_BYTES)
+        super::http1_server(&limits)
             .serve_connection(io, service)
             .await
     };
     if let Err(e) = result {
-        super::record_connection_error(&store, client_addr, &e);
+        let partial = unanswered.load(std::sync::atomic::Ordering::Relaxed);
+        let timeout = limits.header_read_timeout;
+        super::record_connection_error(&store, client_addr, &e, partial, timeout);
     }
 }
 
@@ -283,6 +321,7 @@ async fn blind(
     req: Request<Incoming>,
     target: Target,
     rule: Option<String>,
+    slot: ConnSlot,
 ) -> Response<ProxyBody> {
     let started = Instant::now();
     let mut flow = tunnel_flow(&client, &target.authority());
@@ -302,6 +341,7 @@ async fn blind(
     flow.connection.via_upstream_proxy = info.via_proxy.clone();
     let stored = ctx.store.add(flow);
     tokio::spawn(async move {
+        let _slot = slot;
         let Ok(upgraded) = hyper::upgrade::on(req).await else {
             return;
         };

@@ -38,6 +38,8 @@ pub enum ProxyError {
     UpstreamProtocol { host: String, reason: String },
     #[error("{0}")]
     Refused(String),
+    #[error("{client} already has {limit} connections open to gomitm")]
+    TooManyConnections { client: String, limit: usize },
 }
 
 impl ProxyError {
@@ -51,7 +53,7 @@ impl ProxyError {
             ProxyError::UpstreamTimeout { .. } => ErrorClass::UpstreamTimeout,
             ProxyError::UpstreamProxy { .. } => ErrorClass::UpstreamProxy,
             ProxyError::Protocol(_) | ProxyError::UpstreamProtocol { .. } => ErrorClass::Protocol,
-            ProxyError::Refused(_) => ErrorClass::Refused,
+            ProxyError::Refused(_) | ProxyError::TooManyConnections { .. } => ErrorClass::Refused,
         }
     }
 
@@ -62,6 +64,7 @@ impl ProxyError {
             }
             ProxyError::Protocol(_) => StatusCode::BAD_REQUEST,
             ProxyError::Refused(_) => StatusCode::FORBIDDEN,
+            ProxyError::TooManyConnections { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_GATEWAY,
         }
     }
@@ -102,6 +105,10 @@ impl ProxyError {
                  port are right."
             }
             ProxyError::Refused(_) => "gomitm refused this request.",
+            ProxyError::TooManyConnections { .. } => {
+                "Close idle connections, or raise the limit with --max-conns-per-client N \
+                 (0 = no limit)."
+            }
         }
     }
 

@@ -87,6 +87,8 @@ async fn exchange(
     mut parts: http::request::Parts,
     body: Incoming,
 ) -> Response<ProxyBody> {
+    #[cfg(debug_assertions)]
+    panic_if_asked(&parts.headers);
     if ctx.is_own_address(&target) {
         let e = ProxyError::Refused(format!(
             "{} is gomitm itself (a proxy loop)",
@@ -122,6 +124,18 @@ async fn exchange(
             }
             response
         }
+    }
+}
+
+/// Debug builds only: with `GOMITM_TEST_PANIC` set in gomitm's environment, a request carrying
+/// `x-gomitm-test-panic` panics here, mid-exchange, so the tests can check that a panic stays
+/// inside its connection task and that its flow still finishes. Release builds lack this.
+#[cfg(debug_assertions)]
+fn panic_if_asked(headers: &HeaderMap) {
+    if headers.contains_key("x-gomitm-test-panic")
+        && std::env::var_os("GOMITM_TEST_PANIC").is_some()
+    {
+        panic!("deliberate panic for the tests (x-gomitm-test-panic, GOMITM_TEST_PANIC)");
     }
 }
 
@@ -292,7 +306,7 @@ fn target_of(req: &Request<Incoming>, side: &ClientSide) -> Result<Target, Proxy
 }
 
 /// A request gomitm cannot forward still becomes a flow.
-fn reject(
+pub(super) fn reject(
     store: &Store,
     side: &ClientSide,
     req: &Request<Incoming>,
@@ -403,8 +417,22 @@ pub fn headers_of(map: &HeaderMap) -> Headers {
         .collect()
 }
 
-/// Hop-by-hop headers (RFC 9110 §7.6.1) plus any the Connection header names; they describe
-/// one connection and must not be forwarded. Proxy-Authorization is meant for gomitm.
+/// Hop-by-hop headers (RFC 9110 §7.6.1); Proxy-Authorization is meant for gomitm. Names
+/// made once: removing by a `&str` would parse and hash each name on every request.
+static HOP_BY_HOP: [http::HeaderName; 9] = [
+    http::header::CONNECTION,
+    http::HeaderName::from_static("proxy-connection"),
+    http::HeaderName::from_static("keep-alive"),
+    http::header::PROXY_AUTHORIZATION,
+    http::header::PROXY_AUTHENTICATE,
+    http::header::TE,
+    http::header::TRAILER,
+    http::header::TRANSFER_ENCODING,
+    http::header::UPGRADE,
+];
+
+/// Hop-by-hop headers plus any the Connection header names; they describe one connection
+/// and must not be forwarded.
 fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let named: Vec<String> = headers
         .get_all(http::header::CONNECTION)
@@ -417,17 +445,7 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     for name in named {
         headers.remove(name.as_str());
     }
-    for name in [
-        "connection",
-        "proxy-connection",
-        "keep-alive",
-        "proxy-authorization",
-        "proxy-authenticate",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    ] {
+    for name in &HOP_BY_HOP {
         headers.remove(name);
     }
 }

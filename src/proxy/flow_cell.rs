@@ -66,10 +66,9 @@ impl FlowCell {
         self.marks.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    pub fn publish(&self, flow: &Flow) {
-        if let Some(store) = &self.store {
-            store.update(flow.clone());
-        }
+    /// Announce the flow as it stands; returns the stored snapshot (`None` when unrecorded).
+    pub fn publish(&self, flow: &Flow) -> Option<Arc<Flow>> {
+        self.store.as_ref().map(|store| store.update(flow.clone()))
     }
 
     pub fn wrap_request_body(self: Arc<Self>, body: Incoming, cap: usize) -> ProxyBody {
@@ -100,8 +99,13 @@ impl FlowCell {
         flow.clone()
     }
 
-    /// Record an upstream response head and the connection it came on.
-    pub fn record_upstream_head(&self, parts: &http::response::Parts, src: HeadSource<'_>) -> Flow {
+    /// Record an upstream response head and the connection it came on; returns the flow as
+    /// recorded (the published snapshot itself: one copy of the flow per head, not two).
+    pub fn record_upstream_head(
+        &self,
+        parts: &http::response::Parts,
+        src: HeadSource<'_>,
+    ) -> Arc<Flow> {
         {
             let mut marks = self.marks();
             marks.sent_at = Some(src.sent_at);
@@ -123,8 +127,8 @@ impl FlowCell {
             flow.timings.connect_ms = dial.connect_ms;
             flow.timings.tls_ms = dial.tls_ms;
         }
-        self.publish(&flow);
-        flow.clone()
+        self.publish(&flow)
+            .unwrap_or_else(|| Arc::new(flow.clone()))
     }
 
     /// Record a head gomitm produced itself (a rule's answer): nothing was sent upstream.
@@ -253,9 +257,19 @@ impl Drop for AbortGuard {
         if flow.is_done() || flow.response.is_some() {
             return;
         }
-        flow.error = Some(FlowError {
-            class: ErrorClass::ClientAbort,
-            message: "the client went away before the response arrived".into(),
+        // Dropped while unwinding: the exchange panicked, the client did nothing wrong.
+        flow.error = Some(if std::thread::panicking() {
+            FlowError {
+                class: ErrorClass::Refused,
+                message: "gomitm failed while handling this request (a panic, which is a bug \
+                          in gomitm: its stderr has the message) and closed the connection"
+                    .into(),
+            }
+        } else {
+            FlowError {
+                class: ErrorClass::ClientAbort,
+                message: "the client went away before the response arrived".into(),
+            }
         });
         flow.state = FlowState::Done;
         flow.timings.total_ms = Some(ms_since(self.0.started));

@@ -11,14 +11,17 @@ pub mod error;
 mod exchange;
 mod flow_cell;
 mod hooks;
+pub mod limits;
 pub mod live_rules;
 mod prefixed;
 mod shaping;
 pub mod upstream;
+mod watched;
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -35,11 +38,20 @@ use crate::flow::{ErrorClass, Flow, FlowError, FlowState};
 use crate::store::Store;
 use body::ProxyBody;
 use dial::Target;
+use error::ProxyError;
+use limits::{Admission, ClientLimits, ConnCounter, Permit};
 use upstream::Upstream;
+use watched::Watched;
 
 /// Limit on a client's request head (line + headers); beyond it hyper answers 431.
 pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
-const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// Limit on the number of header fields in a request head; beyond it hyper answers 431.
+/// The go command and git send about ten.
+pub(crate) const MAX_HEADERS: usize = 100;
+
+/// A client connection's place in the per-address count. Shared by the connection and the
+/// tunnel a CONNECT upgrades it to, so a tunnel keeps counting until it closes.
+pub(crate) type ConnSlot = Arc<Permit>;
 
 #[derive(Debug, Clone)]
 pub struct ProxyOptions {
@@ -51,6 +63,8 @@ pub struct ProxyOptions {
     pub private: crate::go::private::PrivatePatterns,
     /// Append gomitm's diagnosis to upstream 4xx text/plain responses (`--annotate`).
     pub annotate: bool,
+    /// Header read timeout and connections per client.
+    pub limits: ClientLimits,
 }
 
 /// Everything a connection task needs, shared.
@@ -107,6 +121,11 @@ fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
 /// Accept clients until `shutdown` resolves. Each connection runs in its own task, so a
 /// panic or error there cannot end the loop.
 pub async fn serve(listener: TcpListener, ctx: Arc<Ctx>, shutdown: impl Future<Output = ()>) {
+    match limits::raise_fd_limit() {
+        Some(n) => tracing::debug!("open-file limit: {n}"),
+        None => tracing::debug!("open-file limit unknown"),
+    }
+    let counter = ConnCounter::new(ctx.opts.limits.max_conns_per_client);
     tokio::pin!(shutdown);
     loop {
         let accepted = tokio::select! {
@@ -116,7 +135,17 @@ pub async fn serve(listener: TcpListener, ctx: Arc<Ctx>, shutdown: impl Future<O
         match accepted {
             Ok((stream, peer)) => {
                 let _ = stream.set_nodelay(true);
-                tokio::spawn(serve_client(ctx.clone(), stream, peer));
+                match counter.admit(peer.ip()) {
+                    Admission::Serve(p) => {
+                        tokio::spawn(serve_client(ctx.clone(), stream, peer, Arc::new(p)));
+                    }
+                    Admission::Refuse(p) => {
+                        tokio::spawn(refuse_client(ctx.clone(), stream, peer, p));
+                    }
+                    Admission::Close => {
+                        tracing::debug!("{peer}: closed at once, far over the connection limit");
+                    }
+                }
             }
             Err(e) => {
                 // Typically EMFILE: back off briefly instead of spinning.
@@ -127,48 +156,116 @@ pub async fn serve(listener: TcpListener, ctx: Arc<Ctx>, shutdown: impl Future<O
     }
 }
 
-async fn serve_client(ctx: Arc<Ctx>, stream: TcpStream, peer: SocketAddr) {
-    if spoke_tls_first(&stream).await {
-        let msg = "the client started TLS on gomitm's plain-HTTP proxy port: use http:// \
-                   (not https://) in HTTPS_PROXY, e.g. HTTPS_PROXY=http://127.0.0.1:8080";
-        tracing::warn!("{peer}: {msg}");
-        record_failure(
-            &ctx.store,
-            Some(peer),
-            ErrorClass::Protocol,
-            msg.to_string(),
-        );
-        return;
+/// The HTTP/1.1 server settings every client connection gets, outside and inside tunnels.
+pub(crate) fn http1_server(limits: &ClientLimits) -> hyper::server::conn::http1::Builder {
+    let mut builder = hyper::server::conn::http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .max_header_size(MAX_HEAD_BYTES)
+        .max_headers(MAX_HEADERS);
+    builder
+}
+
+async fn serve_client(ctx: Arc<Ctx>, stream: TcpStream, peer: SocketAddr, slot: ConnSlot) {
+    let limits = ctx.opts.limits;
+    let timeout = limits.header_read_timeout;
+    match first_byte(&stream, timeout).await {
+        FirstByte::Tls => return tls_on_proxy_port(&ctx, peer),
+        FirstByte::Nothing => {
+            tracing::debug!("{peer}: closed before sending anything");
+            return;
+        }
+        FirstByte::Other => {}
     }
     let store = ctx.store.clone();
     let service = service_fn(move |req| {
         let ctx = ctx.clone();
-        async move { Ok::<_, Infallible>(route(ctx, peer, req).await) }
+        let slot = slot.clone();
+        async move { Ok::<_, Infallible>(route(ctx, peer, req, slot).await) }
     });
-    let result = hyper::server::conn::http1::Builder::new()
-        .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_READ_TIMEOUT)
-        .max_buf_size(MAX_HEAD_BYTES)
-        .max_header_size(MAX_HEAD_BYTES)
-        .serve_connection(TokioIo::new(stream), service)
+    let (io, unanswered) = Watched::new(stream);
+    let result = http1_server(&limits)
+        .serve_connection(TokioIo::new(io), service)
         .with_upgrades()
         .await;
     if let Err(e) = result {
-        record_connection_error(&store, Some(peer), &e);
+        let partial = unanswered.load(Ordering::Relaxed);
+        record_connection_error(&store, Some(peer), &e, partial, timeout);
     }
 }
 
-async fn spoke_tls_first(stream: &TcpStream) -> bool {
-    let mut first = [0u8; 1];
-    matches!(
-        tokio::time::timeout(HEADER_READ_TIMEOUT, stream.peek(&mut first)).await,
-        Ok(Ok(1)) if first[0] == 0x16
-    )
+/// Over the per-address limit: read the request, answer a 503 that says why, close.
+async fn refuse_client(ctx: Arc<Ctx>, stream: TcpStream, peer: SocketAddr, _slot: Permit) {
+    let limit = ctx.opts.limits.max_conns_per_client;
+    let store = ctx.store.clone();
+    let service = service_fn(move |req| {
+        let side = exchange::ClientSide {
+            client_addr: Some(peer),
+            tunnel: None,
+        };
+        let e = ProxyError::TooManyConnections {
+            client: peer.ip().to_string(),
+            limit,
+        };
+        let resp = exchange::reject(&store, &side, &req, e);
+        std::future::ready(Ok::<_, Infallible>(resp))
+    });
+    let result = http1_server(&ctx.opts.limits)
+        .keep_alive(false)
+        .serve_connection(TokioIo::new(stream), service)
+        .await;
+    if let Err(e) = result {
+        tracing::debug!("{peer}: refused connection ended: {e}");
+    }
 }
 
-async fn route(ctx: Arc<Ctx>, peer: SocketAddr, req: Request<Incoming>) -> Response<ProxyBody> {
+enum FirstByte {
+    Tls,
+    Other,
+    /// Closed, failed, or silent for the whole header read timeout.
+    Nothing,
+}
+
+async fn first_byte(stream: &TcpStream, timeout: Option<Duration>) -> FirstByte {
+    let mut first = [0u8; 1];
+    let peeked = match timeout {
+        Some(t) => tokio::time::timeout(t, stream.peek(&mut first))
+            .await
+            .unwrap_or(Ok(0)),
+        None => stream.peek(&mut first).await,
+    };
+    match peeked {
+        Ok(1) if first[0] == 0x16 => FirstByte::Tls,
+        Ok(1) => FirstByte::Other,
+        _ => FirstByte::Nothing,
+    }
+}
+
+/// A TLS ClientHello on the plain-HTTP port: someone wrote `https://` in HTTPS_PROXY. Such a
+/// client cannot read an HTTP answer, so the advice goes to the log and the record.
+fn tls_on_proxy_port(ctx: &Ctx, peer: SocketAddr) {
+    let mut addr = ctx.listen_addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let msg = format!(
+        "the client started TLS on gomitm's plain-HTTP proxy port: the proxy URL must be \
+         http://, not https:// (HTTPS_PROXY=http://{addr})"
+    );
+    tracing::warn!("{peer}: {msg}");
+    record_failure(&ctx.store, Some(peer), ErrorClass::Protocol, msg);
+}
+
+async fn route(
+    ctx: Arc<Ctx>,
+    peer: SocketAddr,
+    req: Request<Incoming>,
+    slot: ConnSlot,
+) -> Response<ProxyBody> {
     if req.method() == Method::CONNECT {
-        return connect::handle(ctx, peer, req).await;
+        return connect::handle(ctx, peer, req, slot).await;
     }
     if req.uri().scheme().is_none() {
         return local_page(&ctx, &req);
@@ -211,16 +308,30 @@ fn local_page(ctx: &Ctx, req: &Request<Incoming>) -> Response<ProxyBody> {
 }
 
 /// Connection-level failures that hyper answered itself (malformed request, head too large)
-/// still become flows; ordinary disconnects are only debug-logged.
-pub(crate) fn record_connection_error(store: &Store, peer: Option<SocketAddr>, e: &hyper::Error) {
+/// and clients that stalled halfway through a request head still become flows; ordinary
+/// disconnects and idle connections closed by the header read timeout are only debug-logged.
+pub(crate) fn record_connection_error(
+    store: &Store,
+    peer: Option<SocketAddr>,
+    e: &hyper::Error,
+    partial_head: bool,
+    timeout: Option<Duration>,
+) {
     if e.is_parse() || e.is_parse_too_large() || e.is_parse_version_h2() {
         let msg = format!(
             "malformed request from the client: {}",
             body::error_chain(e)
         );
         record_failure(store, peer, ErrorClass::Protocol, msg);
+    } else if e.is_timeout() && partial_head {
+        let after = timeout.unwrap_or_default();
+        let msg = format!(
+            "the client sent part of a request head, then nothing more for {after:?}: gomitm \
+             closed the connection (--header-read-timeout)"
+        );
+        record_failure(store, peer, ErrorClass::Protocol, msg);
     } else if e.is_timeout() {
-        tracing::debug!("client connection timed out: {e}");
+        tracing::debug!("idle client connection closed: {e}");
     } else {
         tracing::debug!("client connection ended: {e}");
     }

@@ -180,8 +180,8 @@ impl Upstream {
             Err(SendFailure::NotSent(_)) => {
                 Err(reset(target, "connection closed before sending".into()))
             }
-            Err(SendFailure::Failed(e)) => {
-                if meta.h2 {
+            Err(SendFailure::Failed(e, stream_only)) => {
+                if meta.h2 && !stream_only {
                     self.forget_h2(target, meta.id);
                 }
                 Err(e)
@@ -202,17 +202,22 @@ impl Upstream {
             Some(after) => match tokio::time::timeout(after, fut).await {
                 Ok(r) => r,
                 Err(_) => {
-                    return Err(SendFailure::Failed(ProxyError::UpstreamTimeout {
+                    // Dropping the request resets only its own h2 stream.
+                    let e = ProxyError::UpstreamTimeout {
                         host: target.host.clone(),
                         after,
-                    }))
+                    };
+                    return Err(SendFailure::Failed(e, true));
                 }
             },
             None => fut.await,
         };
         outcome.map_err(|mut e| match e.take_message() {
             Some(req) => SendFailure::NotSent(Box::new(req)),
-            None => SendFailure::Failed(classify_hyper_error(target, e.error())),
+            None => SendFailure::Failed(
+                classify_hyper_error(target, e.error()),
+                stream_only(e.error()),
+            ),
         })
     }
 
@@ -305,7 +310,21 @@ impl Upstream {
 
 enum SendFailure {
     NotSent(Box<Request<ProxyBody>>),
-    Failed(ProxyError),
+    /// With whether the failure was the request's own stream alone (an h2 RST_STREAM, or
+    /// gomitm's timeout), leaving an h2 connection good for other requests.
+    Failed(ProxyError, bool),
+}
+
+/// An h2 RST_STREAM ends one stream, not the connection; a GOAWAY or an I/O error does.
+fn stream_only(e: &hyper::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(h2) = err.downcast_ref::<h2::Error>() {
+            return h2.is_reset() && !h2.is_go_away();
+        }
+        cur = err.source();
+    }
+    false
 }
 
 fn reset(target: &Target, reason: String) -> ProxyError {

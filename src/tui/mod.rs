@@ -164,13 +164,10 @@ impl Shell {
             Effect::Quit => true,
             Effect::Export { path, flows, upto } => {
                 let tx = self.tx.clone();
-                let redact = state.cfg.redact;
+                let opts = state.cfg.har_options();
                 tokio::task::spawn_blocking(move || {
-                    let result = write_har(&path, &flows, redact).map(|count| Exported {
-                        path,
-                        count,
-                        upto,
-                    });
+                    let result =
+                        write_har(&path, &flows, &opts).map(|count| Exported { path, count, upto });
                     let _ = tx.send(Action::Exported(result));
                 });
                 false
@@ -253,12 +250,12 @@ impl Shell {
 }
 
 /// Write `flows` as a HAR file, redacted like `--har-out`. Returns how many were written.
-pub fn write_har(path: &Path, flows: &[Arc<Flow>], redact: bool) -> Result<usize, String> {
-    let opts = har::HarOptions {
-        redact,
-        ..har::HarOptions::default()
-    };
-    let doc = har::to_har(flows.iter().map(|f| &**f), &opts);
+pub fn write_har(
+    path: &Path,
+    flows: &[Arc<Flow>],
+    opts: &har::HarOptions,
+) -> Result<usize, String> {
+    let doc = har::to_har(flows.iter().map(|f| &**f), opts);
     let json = har::to_json(&doc).map_err(|e| e.to_string())?;
     std::fs::write(path, json).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(flows.len())

@@ -46,8 +46,10 @@ pub struct Config {
     pub source: Source,
     /// `--har-out`: the flows are written at exit anyway, so quitting does not ask.
     pub har_out: Option<PathBuf>,
-    /// Redact secrets in exported HARs (off with `--har-no-redact`).
+    /// Redact secrets in exported HARs (off with `--no-redact`).
     pub redact: bool,
+    /// `--redact-header`: more header names to redact.
+    pub redact_headers: Vec<String>,
     pub private: PrivatePatterns,
     /// Trust bundle the CA-trust fix names.
     pub bundle: Option<PathBuf>,
@@ -56,6 +58,15 @@ pub struct Config {
 }
 
 impl Config {
+    /// The same redaction as `--har-out`.
+    pub fn har_options(&self) -> crate::har::HarOptions {
+        crate::har::HarOptions {
+            redact: self.redact,
+            extra_redact_headers: self.redact_headers.clone(),
+            ..crate::har::HarOptions::default()
+        }
+    }
+
     pub fn read_only(&self) -> bool {
         matches!(self.source, Source::File { .. })
     }

@@ -14,6 +14,7 @@ pub fn cfg(source: Source) -> Config {
         source,
         har_out: None,
         redact: true,
+        redact_headers: Vec::new(),
         private: PrivatePatterns::none(),
         bundle: None,
         utc_offset_s: 0,

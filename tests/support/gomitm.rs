@@ -27,7 +27,45 @@ impl Gomitm {
     }
 
     pub fn start_in(dir: tempfile::TempDir, extra: &[String]) -> Gomitm {
+        Self::start_custom(dir, extra, |_| {})
+    }
+
+    /// Like `start`, with environment variables for gomitm and, when `nofile` is given, the
+    /// soft limit on open files it starts with (the hard limit is left alone).
+    pub fn start_with_env(extra: &[String], env: &[(&str, &str)], nofile: Option<u64>) -> Gomitm {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_custom(dir, extra, |cmd| {
+            for (k, v) in env {
+                cmd.env(k, v);
+            }
+            if let Some(soft) = nofile {
+                use std::os::unix::process::CommandExt;
+                // SAFETY: getrlimit/setrlimit are async-signal-safe; nothing else runs here.
+                unsafe {
+                    cmd.pre_exec(move || {
+                        let mut lim = libc::rlimit {
+                            rlim_cur: 0,
+                            rlim_max: 0,
+                        };
+                        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+                        lim.rlim_cur = soft.min(lim.rlim_max);
+                        if libc::setrlimit(libc::RLIMIT_NOFILE, &lim) != 0 {
+                            return Err(std::io::Error::last_os_error());
+                        }
+                        Ok(())
+                    });
+                }
+            }
+        })
+    }
+
+    fn start_custom(
+        dir: tempfile::TempDir,
+        extra: &[String],
+        adjust: impl FnOnce(&mut Command),
+    ) -> Gomitm {
         let mut cmd = Command::new(binary());
+        adjust(&mut cmd);
         cmd.args(proxy_args(dir.path(), extra))
             .arg("--jsonl")
             .arg(dir.path().join("flows.jsonl"))
@@ -107,6 +145,48 @@ impl Gomitm {
                     self.flows().iter().map(summary).collect::<Vec<_>>(),
                     self.stderr()
                 );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Open file descriptors of the gomitm process right now.
+    pub fn open_fds(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
+    /// The "Max open files" soft and hard limits of the gomitm process.
+    pub fn nofile_limits(&self) -> (String, String) {
+        let limits = std::fs::read_to_string(format!("/proc/{}/limits", self.pid())).unwrap();
+        let line = limits
+            .lines()
+            .find(|l| l.starts_with("Max open files"))
+            .expect("Max open files line");
+        let mut values = line["Max open files".len()..].split_whitespace();
+        (
+            values.next().unwrap().to_string(),
+            values.next().unwrap().to_string(),
+        )
+    }
+
+    /// Whether the process is still running.
+    pub fn is_running(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().ok().flatten().is_none())
+    }
+
+    /// Wait until some stderr line contains `needle`; panics with the stderr on timeout.
+    pub fn wait_for_stderr(&self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(l) = self.stderr().into_iter().find(|l| l.contains(needle)) {
+                return l;
+            }
+            if Instant::now() > deadline {
+                panic!("no stderr line with {needle:?}: {:#?}", self.stderr());
             }
             std::thread::sleep(Duration::from_millis(50));
         }
