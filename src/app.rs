@@ -101,10 +101,13 @@ async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
         };
         let cfg = tui_config(&args, source, private, Some(session.bundle_path()));
         let feeds = crate::tui::Feeds::new(Some(session.store.clone()), Vec::new(), shutdown);
-        let shown = crate::tui::run(cfg, feeds).await;
-        // The HAR is written even when the terminal failed.
+        // A task of its own, so that even a panic in the TUI leaves the capture intact: the
+        // HAR is written whatever happened to the terminal.
+        let shown = tokio::spawn(crate::tui::run(cfg, feeds)).await;
         session.finish(&args).await?;
-        shown.context("terminal UI")?;
+        shown
+            .context("the terminal UI stopped")?
+            .context("terminal UI")?;
         return Ok(());
     }
     shutdown.await;

@@ -91,7 +91,9 @@ impl State {
             Command::Back | Command::Summary => self.show_summary = false,
             _ => return false,
         }
-        let len = self.summary.as_ref().map_or(0, Vec::len);
+        let len = self.summary.as_ref().map_or(0, |s| {
+            crate::tui::view::summary_lines(s, self.screen()).len()
+        });
         self.summary_scroll = self.summary_scroll.min(len.saturating_sub(1));
         true
     }

@@ -120,5 +120,11 @@ mod tests {
         assert_eq!(command(ctrl('c')), Some(Command::Quit));
         assert_eq!(command(ctrl('e')), None, "ctrl-e is not export");
         assert_eq!(command(key(KeyCode::F(5))), None);
+        let alt_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::ALT);
+        assert_eq!(
+            command(alt_c),
+            Some(Command::Clear),
+            "Esc then c, typed fast"
+        );
     }
 }

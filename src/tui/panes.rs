@@ -94,6 +94,16 @@ pub(super) fn draw_footer(frame: &mut Frame, state: &State, area: Rect) {
             ("?", "help"),
             ("q", "quit"),
         ]
+    } else if state.cfg.read_only() {
+        &[
+            ("↑↓", "move"),
+            ("Enter", "details"),
+            ("/", "filter"),
+            ("h", "host"),
+            ("e", "export"),
+            ("?", "help"),
+            ("q", "quit"),
+        ]
     } else {
         &[
             ("↑↓", "move"),
@@ -131,18 +141,35 @@ fn centred(area: Rect, pct_w: u16, pct_h: u16) -> Rect {
     )
 }
 
+/// The summary box: most of the screen, or less when the summary is short.
+fn summary_box(area: Rect, lines: usize) -> Rect {
+    let outer = centred(area, 92, 80);
+    let height = (lines as u16).saturating_add(2).min(outer.height);
+    Rect::new(outer.x, outer.y, outer.width, height)
+}
+
+/// The summary wrapped to the box it is drawn in on a screen of `area`.
+pub fn summary_lines(summary: &[String], area: Rect) -> Vec<String> {
+    let width = usize::from(centred(area, 92, 80).width.saturating_sub(2));
+    summary
+        .iter()
+        .flat_map(|l| crate::tui::detail::wrap(l, width))
+        .collect()
+}
+
 pub(super) fn draw_summary(frame: &mut Frame, state: &State, area: Rect) {
     let Some(summary) = &state.summary else {
         return;
     };
-    let area = centred(area, 92, 80);
+    let wrapped = summary_lines(summary, area);
+    let area = summary_box(area, wrapped.len());
     let block = Block::bordered().title(" run summary (↑↓ scroll, s or Esc closes, q quits) ");
     let rows = usize::from(block.inner(area).height);
-    let lines: Vec<Line> = summary
-        .iter()
+    let lines: Vec<Line> = wrapped
+        .into_iter()
         .skip(state.summary_scroll)
         .take(rows)
-        .map(|l| Line::from(l.clone()))
+        .map(Line::from)
         .collect();
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(block), area);

@@ -471,3 +471,29 @@ fn child_output_is_bounded_and_cleaned() {
         Some(&*format!("line {}[0m    x", OUTPUT_LINES + 4))
     );
 }
+
+#[test]
+fn the_run_summary_scrolls_within_its_wrapped_lines_and_closes() {
+    let cfg = testdata::cfg(Source::Run {
+        addr: "127.0.0.1:1".into(),
+        command: "go mod download".into(),
+    });
+    let mut s = state_with(cfg, vec![], 50, 20);
+    let long = format!("{}\n", "word ".repeat(40));
+    s.update(Action::ChildExited {
+        code: 0,
+        summary: long.repeat(10),
+    });
+    let wrapped = crate::tui::view::summary_lines(s.summary.as_ref().unwrap(), s.screen()).len();
+    assert!(wrapped > 10, "long lines wrap: {wrapped}");
+    for _ in 0..50 {
+        key(&mut s, KeyCode::PageDown);
+    }
+    assert_eq!(s.summary_scroll, wrapped - 1);
+    key(&mut s, KeyCode::Char('g'));
+    assert_eq!(s.summary_scroll, 0);
+    key(&mut s, KeyCode::Esc);
+    assert!(!s.show_summary);
+    key(&mut s, KeyCode::Char('s'));
+    assert!(s.show_summary, "s shows it again");
+}

@@ -8,6 +8,8 @@
 #[path = "panes.rs"]
 mod panes;
 
+pub use panes::summary_lines;
+
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};

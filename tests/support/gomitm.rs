@@ -82,18 +82,11 @@ impl Gomitm {
         extra: &[String],
         adjust: impl FnOnce(&mut Command),
     ) -> Gomitm {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
+        let mut cmd = Command::new(binary());
         adjust(&mut cmd);
-        cmd.arg("proxy")
-            .arg("--listen")
-            .arg(listen)
-            .arg("--ca-dir")
-            .arg(dir.path().join("ca"))
-            .arg("--har-out")
-            .arg(dir.path().join("out.har"))
+        cmd.args(proxy_args_on(dir.path(), listen, extra))
             .arg("--jsonl")
             .arg(dir.path().join("flows.jsonl"))
-            .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
@@ -270,6 +263,30 @@ impl Drop for Gomitm {
     }
 }
 
+/// The gomitm binary under test.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_gomitm")
+}
+
+/// `proxy` arguments with a free loopback port, the CA in `dir/ca` and the HAR written to
+/// `dir/out.har` on exit, then `extra`: for starting gomitm some other way (in tmux).
+pub fn proxy_args(dir: &Path, extra: &[String]) -> Vec<String> {
+    proxy_args_on(dir, "127.0.0.1:0", extra)
+}
+
+/// Like `proxy_args`, listening on `listen`.
+pub fn proxy_args_on(dir: &Path, listen: &str, extra: &[String]) -> Vec<String> {
+    let mut args: Vec<String> = ["proxy", "--listen", listen, "--ca-dir"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.push(dir.join("ca").display().to_string());
+    args.push("--har-out".into());
+    args.push(dir.join("out.har").display().to_string());
+    args.extend(extra.iter().cloned());
+    args
+}
+
 /// `#id METHOD url status error` for panic messages.
 pub fn summary(f: &Value) -> String {
     format!(
@@ -312,11 +329,23 @@ pub fn go_through(
     env: &[(&str, &str)],
     args: &[&str],
 ) -> std::process::Output {
+    go_through_url(go, &proxy.proxy_url(), ca, tmp, env, args)
+}
+
+/// [`go_through`] for a gomitm this harness did not start (its proxy URL).
+pub fn go_through_url(
+    go: &Path,
+    proxy_url: &str,
+    ca: &Path,
+    tmp: &Path,
+    env: &[(&str, &str)],
+    args: &[&str],
+) -> std::process::Output {
     let mut cmd = Command::new(go);
     cmd.args(args).current_dir(tmp.join("work"));
     super::tools::clean_go_env(&mut cmd, tmp);
-    cmd.env("HTTPS_PROXY", proxy.proxy_url())
-        .env("HTTP_PROXY", proxy.proxy_url())
+    cmd.env("HTTPS_PROXY", proxy_url)
+        .env("HTTP_PROXY", proxy_url)
         .env("SSL_CERT_FILE", ca)
         .env("GIT_SSL_CAINFO", ca);
     for (k, v) in env {
