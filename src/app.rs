@@ -136,6 +136,7 @@ pub(crate) fn tui_config(
         private,
         bundle,
         utc_offset_s: crate::tui::local_utc_offset(),
+        filter: args.filter.clone(),
     }
 }
 
@@ -166,6 +167,7 @@ fn open_har(args: &OpenArgs) -> anyhow::Result<i32> {
         private,
         bundle: None,
         utc_offset_s: crate::tui::local_utc_offset(),
+        filter: None,
     };
     let flows = flows.into_iter().map(Arc::new).collect();
     runtime()?.block_on(async {

@@ -116,12 +116,6 @@ pub async fn run(cfg: Config, mut feeds: Feeds) -> Result<(), TuiError> {
                     break;
                 }
             }
-            ev = next_event(&mut events) => {
-                dirty = true;
-                if shell.on_event(&mut state, ev, &mut events) {
-                    break;
-                }
-            }
             _ = frame.tick() => {
                 if last_clock.elapsed() >= CLOCK {
                     last_clock = Instant::now();
@@ -134,6 +128,13 @@ pub async fn run(cfg: Config, mut feeds: Feeds) -> Result<(), TuiError> {
                         .draw(|f| view::draw(f, &state))
                         .map_err(TuiError::Terminal)?;
                     dirty = false;
+                }
+            }
+            // After the frame tick: a flood of events cannot starve the screen.
+            ev = next_event(&mut events) => {
+                dirty = true;
+                if shell.on_event(&mut state, ev, &mut events) {
+                    break;
                 }
             }
         }

@@ -55,6 +55,8 @@ pub struct Config {
     pub bundle: Option<PathBuf>,
     /// Local time offset for the time column, seconds east of UTC.
     pub utc_offset_s: i64,
+    /// The view's filter at start (`--filter`); one that does not parse is ignored.
+    pub filter: Option<String>,
 }
 
 impl Config {
@@ -213,9 +215,19 @@ impl State {
     pub fn new(cfg: Config, size: (u16, u16)) -> State {
         let run = matches!(cfg.source, Source::Run { .. });
         let live = !cfg.read_only();
+        let filter = cfg
+            .filter
+            .as_deref()
+            .and_then(|text| Some((Filter::parse(text).ok()?, text.to_string())));
+        let mut list = FlowList::default();
+        let mut filter_text = String::new();
+        if let Some((f, text)) = filter {
+            list.set_filter(Some(f));
+            filter_text = text;
+        }
         State {
             cfg,
-            list: FlowList::default(),
+            list,
             size,
             selected: None,
             offset: 0,
@@ -223,7 +235,7 @@ impl State {
             paused: None,
             detail: None,
             input: Input::None,
-            filter_text: String::new(),
+            filter_text,
             help: false,
             show_output: run,
             output: VecDeque::new(),

@@ -497,3 +497,21 @@ fn the_run_summary_scrolls_within_its_wrapped_lines_and_closes() {
     key(&mut s, KeyCode::Char('s'));
     assert!(s.show_summary, "s shows it again");
 }
+
+#[test]
+fn the_filter_flag_is_the_starting_filter() {
+    let mut cfg = testdata::live();
+    cfg.filter = Some("host:host-1.test".into());
+    let s = state_with(cfg, many(6, 2), 120, 30);
+    assert_eq!(ids(&s), vec![1, 3, 5]);
+    assert_eq!(s.filter_text, "host:host-1.test");
+    key_esc_restores_it(s);
+}
+
+fn key_esc_restores_it(mut s: State) {
+    key(&mut s, KeyCode::Char('/'));
+    chars(&mut s, "x");
+    key(&mut s, KeyCode::Esc);
+    assert_eq!(s.filter_text, "host:host-1.test");
+    assert_eq!(s.list.visible_len(), 3);
+}

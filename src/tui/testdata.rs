@@ -18,6 +18,7 @@ pub fn cfg(source: Source) -> Config {
         private: PrivatePatterns::none(),
         bundle: None,
         utc_offset_s: 0,
+        filter: None,
     }
 }
 
