@@ -307,11 +307,13 @@ impl State {
             KeyCode::Enter => {
                 self.filter_text = text.trim().to_string();
                 self.input = Input::None;
+                self.flush();
                 return;
             }
             KeyCode::Esc => {
                 let before = before.take();
                 self.input = Input::None;
+                self.pending_filter = None;
                 self.filter_text = before.as_ref().map(|(_, t)| t.clone()).unwrap_or_default();
                 self.apply_filter(before.map(|(f, _)| f));
                 return;
@@ -328,13 +330,15 @@ impl State {
             Ok(filter) => {
                 *error = None;
                 self.filter_text = text.trim().to_string();
-                self.apply_filter(filter);
+                // Applied by `flush` before the next frame: keys typed (or pasted) faster
+                // than frames cost one pass over the flows, not one per key.
+                self.pending_filter = Some(filter);
             }
             Err(e) => *error = Some(e),
         }
     }
 
-    fn apply_filter(&mut self, filter: Option<Filter>) {
+    pub(super) fn apply_filter(&mut self, filter: Option<Filter>) {
         if self.list.filter() == filter.as_ref() {
             return;
         }

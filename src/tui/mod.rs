@@ -124,6 +124,7 @@ pub async fn run(cfg: Config, mut feeds: Feeds) -> Result<(), TuiError> {
                     dirty = true;
                 }
                 if dirty {
+                    state.flush();
                     term.terminal
                         .draw(|f| view::draw(f, &state))
                         .map_err(TuiError::Terminal)?;

@@ -28,11 +28,13 @@ fn a_hundred_thousand_flows_stay_responsive() {
         KeyCode::Char('/'),
         KeyModifiers::NONE,
     )));
+    // One frame per key, as a user types: every key filters all 100,000 flows.
     for c in "host:host-7.test".chars() {
         s.update(Action::Key(KeyEvent::new(
             KeyCode::Char(c),
             KeyModifiers::NONE,
         )));
+        s.flush();
     }
     s.update(Action::Key(KeyEvent::new(
         KeyCode::Enter,

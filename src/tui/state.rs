@@ -194,6 +194,8 @@ pub struct State {
     pub input: Input,
     /// The text of the active filter, as typed.
     pub filter_text: String,
+    /// A filter typed but not applied yet (`Some(None)`: no filter); see [`State::flush`].
+    pending_filter: Option<Option<Filter>>,
     pub help: bool,
     pub show_output: bool,
     pub output: VecDeque<String>,
@@ -236,6 +238,7 @@ impl State {
             detail: None,
             input: Input::None,
             filter_text,
+            pending_filter: None,
             help: false,
             show_output: run,
             output: VecDeque::new(),
@@ -285,6 +288,15 @@ impl State {
         }
         self.settle();
         Effect::None
+    }
+
+    /// Work deferred to once per frame: the filter typed since the last frame. The event loop
+    /// calls it before drawing; tests call it to see what the screen would.
+    pub fn flush(&mut self) {
+        if let Some(filter) = self.pending_filter.take() {
+            self.apply_filter(filter);
+            self.settle();
+        }
     }
 
     // ---- flows --------------------------------------------------------------------------

@@ -11,8 +11,11 @@ use super::*;
 use crate::flow::testing::FlowBuilder;
 use crate::tui::testdata::{self, many, mixed, state_with};
 
+/// A key, then what the next frame would show.
 fn key(s: &mut State, code: KeyCode) -> Effect {
-    s.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    let effect = s.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    s.flush();
+    effect
 }
 
 fn chars(s: &mut State, text: &str) {
@@ -514,4 +517,33 @@ fn key_esc_restores_it(mut s: State) {
     key(&mut s, KeyCode::Esc);
     assert_eq!(s.filter_text, "host:host-1.test");
     assert_eq!(s.list.visible_len(), 3);
+}
+
+#[test]
+fn typed_filter_keys_are_applied_once_per_frame() {
+    let mut s = state_with(testdata::live(), many(9, 3), 120, 30);
+    s.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('/'),
+        KeyModifiers::NONE,
+    )));
+    for c in "host:host-1.test".chars() {
+        s.update(Action::Key(KeyEvent::new(
+            KeyCode::Char(c),
+            KeyModifiers::NONE,
+        )));
+    }
+    assert_eq!(s.list.visible_len(), 9, "not applied before the frame");
+    assert_eq!(
+        s.filter_text, "host:host-1.test",
+        "the header already says it"
+    );
+    s.flush();
+    assert_eq!(ids(&s), vec![1, 4, 7]);
+    s.update(Action::Key(KeyEvent::new(
+        KeyCode::Char('x'),
+        KeyModifiers::NONE,
+    )));
+    s.update(Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    s.flush();
+    assert_eq!(s.list.visible_len(), 9, "Esc drops what was typed");
 }

@@ -21,6 +21,7 @@ fn keys(s: &mut State, codes: &[KeyCode]) {
     for c in codes {
         s.update(Action::Key(KeyEvent::new(*c, KeyModifiers::NONE)));
     }
+    s.flush();
 }
 
 fn text(s: &mut State, t: &str) {
