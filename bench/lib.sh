@@ -59,6 +59,16 @@ wait_for() {
 
 status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status"; }
 
+# CPU time (ns) a process has used so far, over all its threads (schedstat: exact, not ticks).
+cpu_ns() {
+    local s=0 a f
+    for f in /proc/"$1"/task/*/schedstat; do
+        read -r a _ < "$f" 2>/dev/null || continue
+        s=$((s + a))
+    done
+    echo "$s"
+}
+
 # ------------------------------------------------------------------ build
 # Builds gomitm (release, from the repo root; CARGO_TARGET_DIR applies to this build only) and
 # the bench crate (release, its own target dir); sets GOMITM and BIN.

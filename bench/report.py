@@ -64,12 +64,16 @@ def main():
       f"the first answer on a fresh connection to one of {a.hosts} never-seen names. go mod "
       f"download: {a.modules} modules, fresh module cache. RSS per flow: growth of the proxy's "
       f"RSS over {a.mem_n} requests ({a.mem_n_slow} for mitmdump), minus the captured 1 KiB "
-      f"body for gomitm.")
+      f"body for gomitm (mitmdump and the no-op hudsucker keep no flows). Proxy CPU: "
+      f"the proxy process's own CPU time (all threads, /proc/PID/task/*/schedstat) per request "
+      f"at c=16 and for the whole body; steadier than req/s and MB/s on a busy machine.")
     p("")
     cols = [
         ("rps_c1", "req/s c=1", 0), ("rps_c16", "req/s c=16", 0), ("rps_c64", "req/s c=64", 0),
         ("p50_c16", "p50 c=16 ms", 2), ("p99_c16", "p99 c=16 ms", 2),
+        ("cpu_us_c16", "proxy CPU µs/req c=16", 0),
         ("body_mb_s", f"{body_mib} MiB MB/s", 0), ("body_peak_rss_mib", "peak RSS MiB", 0),
+        ("body_cpu_ms", "proxy CPU ms for the body", 0),
         ("new_host_ms", "new host ms", 2), ("gomod_s", "go mod download s", 2),
         ("mem_per_flow_b", "RSS/flow B", 0),
     ]
@@ -97,7 +101,8 @@ def main():
           "for latency, RSS and time below 1× is better):")
         p("")
         pcols = dcols[:5] + [("body_peak_rss_mib", "peak RSS"), ("gomod_s", "go mod download"),
-                             ("new_host_ms", "new host")]
+                             ("new_host_ms", "new host"), ("cpu_us_c16", "CPU/req c=16"),
+                             ("body_cpu_ms", "CPU for the body")]
         p("| peer | " + " | ".join(c[1] for c in pcols) + " |")
         p("|---|" + "---:|" * len(pcols))
         for peer in PEERS:

@@ -146,12 +146,19 @@ measure_rps() {
     local rep=$1 row=$2 c out
     start_proxy "$row" "$row-rps-$rep"
     for c in 1 16 64; do
+        local cpu0=0
+        if [ -n "$PROXY_PID" ]; then cpu0=$(cpu_ns "$PROXY_PID"); fi
         if out=$(loadgen rps -c "$c" -n "$N" -t "$T" 2>>"$WORK/logs/loadgen.err"); then
             record "$rep" "$row" "rps_c$c" "$(field "$out" rps)"
             record "$rep" "$row" "errors_c$c" "$(field "$out" errors)"
             if [ "$c" = 16 ]; then
                 record "$rep" "$row" p50_c16 "$(field "$out" p50_ms)"
                 record "$rep" "$row" p99_c16 "$(field "$out" p99_ms)"
+                # The proxy's own CPU per request: far steadier than req/s on a busy machine.
+                if [ -n "$PROXY_PID" ]; then
+                    record "$rep" "$row" cpu_us_c16 \
+                        "$(( ($(cpu_ns "$PROXY_PID") - cpu0) / 1000 / $(field "$out" requests) ))"
+                fi
             fi
             log "$row c=$c: $(field "$out" rps) req/s"
         else
@@ -165,8 +172,13 @@ measure_body() {
     local rep=$1 row=$2 out
     # A fresh process, so the peak RSS is the body's alone.
     start_proxy "$row" "$row-body-$rep"
+    local cpu0=0
+    if [ -n "$PROXY_PID" ]; then cpu0=$(cpu_ns "$PROXY_PID"); fi
     if out=$(loadgen body --path "/bytes/$BODY" -t "$BODY_T" 2>>"$WORK/logs/loadgen.err"); then
         record "$rep" "$row" body_mb_s "$(field "$out" mb_s)"
+        if [ -n "$PROXY_PID" ]; then
+            record "$rep" "$row" body_cpu_ms "$(( ($(cpu_ns "$PROXY_PID") - cpu0) / 1000000 ))"
+        fi
         log "$row body: $(field "$out" mb_s) MB/s"
     else
         log "$row body: failed (see logs/loadgen.err)"
