@@ -70,6 +70,28 @@ impl Default for HarOptions {
 mod tests {
     use super::*;
 
+    /// Found by the `har` fuzz target (fuzz/regressions/har/float-roundtrip.har): without
+    /// serde_json's `float_roundtrip`, a timing with 17 significant digits came back one ulp
+    /// off, so a gomitm HAR did not read back into the same flows as docs/HAR.md promises.
+    #[test]
+    fn timings_read_back_bit_for_bit() {
+        let text = r#"{"log": {"entries": [{"request": {"method": "GE", "url": "s"},
+            "timings": {"b": 10, "ssl": 4065444444444444444444444444444444, "_ing": -1}}]}}"#;
+        let flows = from_json(text).unwrap();
+        let verbatim = HarOptions {
+            redact: false,
+            ..HarOptions::default()
+        };
+        let back = from_json(&to_json(&to_har(flows.iter(), &verbatim)).unwrap()).unwrap();
+        assert_eq!(back, flows);
+        let mut flow = crate::flow::Flow::default();
+        flow.timings.connect_ms = Some(7.160963000000001);
+        flow.timings.receive_ms = Some(7.444444444444445e59);
+        flow.timings.total_ms = Some(0.1 + 0.2);
+        let back = from_json(&to_json(&to_har([&flow], &verbatim)).unwrap()).unwrap();
+        assert_eq!(back[0].timings, flow.timings);
+    }
+
     #[test]
     fn default_options_redact() {
         let opts = HarOptions::default();
