@@ -83,9 +83,21 @@ pub struct DialInfo {
     pub via_proxy: Option<String>,
 }
 
+/// What to offer the upstream by ALPN.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Alpn {
+    /// `h2` and `http/1.1`: for h2 clients, as the go command is.
+    H2OrHttp1,
+    /// `http/1.1` alone: an HTTP/1.1 client's request goes upstream as HTTP/1.1, as the client
+    /// would have sent it without gomitm. A server that speaks only h2 refuses that offer; the
+    /// dial then retries once offering both.
+    Http1,
+}
+
 pub struct Dialer {
     cfg: DialConfig,
     tls: Arc<ClientConfig>,
+    tls_h1: Arc<ClientConfig>,
 }
 
 pub fn ms_since(start: Instant) -> f64 {
@@ -94,8 +106,14 @@ pub fn ms_since(start: Instant) -> f64 {
 
 impl Dialer {
     pub fn new(cfg: DialConfig) -> Result<Dialer, ProxyError> {
-        let tls = Arc::new(client_tls_config(&cfg)?);
-        Ok(Dialer { cfg, tls })
+        let tls = client_tls_config(&cfg)?;
+        let mut tls_h1 = tls.clone();
+        tls_h1.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Dialer {
+            cfg,
+            tls: Arc::new(tls),
+            tls_h1: Arc::new(tls_h1),
+        })
     }
 
     pub fn config(&self) -> &DialConfig {
@@ -105,6 +123,33 @@ impl Dialer {
     /// Open a byte stream to `target`: through the upstream proxy when configured, with TLS
     /// when the target is https (unless `tls` is false: blind tunnels carry the client's TLS).
     pub async fn dial(&self, target: &Target, tls: bool) -> Result<(BoxIo, DialInfo), ProxyError> {
+        self.dial_offering(target, tls, Alpn::H2OrHttp1, &mut false)
+            .await
+    }
+
+    /// An HTTP connection to `target`, offering `alpn` when it is https.
+    pub async fn dial_http(
+        &self,
+        target: &Target,
+        alpn: Alpn,
+    ) -> Result<(BoxIo, DialInfo), ProxyError> {
+        let mut refused_alpn = false;
+        match self.dial_offering(target, true, alpn, &mut refused_alpn).await {
+            Err(_) if refused_alpn && alpn == Alpn::Http1 => {
+                self.dial_offering(target, true, Alpn::H2OrHttp1, &mut false)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    async fn dial_offering(
+        &self,
+        target: &Target,
+        tls: bool,
+        alpn: Alpn,
+        refused_alpn: &mut bool,
+    ) -> Result<(BoxIo, DialInfo), ProxyError> {
         let mut info = DialInfo::default();
         let (tcp_host, tcp_port) = match &self.cfg.proxy {
             Some(p) => (p.host.clone(), p.port),
@@ -139,7 +184,13 @@ impl Dialer {
         if !(tls && target.https) {
             return Ok((Box::new(tcp), info));
         }
-        let stream = self.handshake(tcp, target, &mut info).await?;
+        let stream = self
+            .handshake(tcp, target, alpn, &mut info)
+            .await
+            .map_err(|(e, alpn)| {
+                *refused_alpn = alpn;
+                e
+            })?;
         Ok((stream, info))
     }
 
@@ -223,21 +274,32 @@ impl Dialer {
         &self,
         tcp: TcpStream,
         target: &Target,
+        alpn: Alpn,
         info: &mut DialInfo,
-    ) -> Result<BoxIo, ProxyError> {
-        let tls_err = |reason: String| ProxyError::UpstreamTls {
-            host: target.host.clone(),
-            reason,
+    ) -> Result<BoxIo, (ProxyError, bool)> {
+        let tls_err = |reason: String| {
+            let e = ProxyError::UpstreamTls {
+                host: target.host.clone(),
+                reason,
+            };
+            (e, false)
         };
         let name = ServerName::try_from(target.host.clone())
             .map_err(|e| tls_err(format!("invalid server name: {e}")))?;
-        let connector = tokio_rustls::TlsConnector::from(self.tls.clone());
+        let config = match alpn {
+            Alpn::H2OrHttp1 => &self.tls,
+            Alpn::Http1 => &self.tls_h1,
+        };
+        let connector = tokio_rustls::TlsConnector::from(config.clone());
         let start = Instant::now();
         let handshake =
             tokio::time::timeout(self.cfg.connect_timeout, connector.connect(name, tcp)).await;
         info.tls_ms = Some(ms_since(start));
         let stream = match handshake {
             Err(_) => return Err(tls_err("handshake timed out".into())),
+            Ok(Err(e)) if refused_alpn(&e) => {
+                return Err((tls_err(describe_tls_io_error(&e)).0, true));
+            }
             Ok(Err(e)) => return Err(tls_err(describe_tls_io_error(&e))),
             Ok(Ok(s)) => s,
         };
@@ -403,6 +465,17 @@ pub fn describe_io_error(e: &std::io::Error) -> String {
 }
 
 /// TLS failures arrive as io errors wrapping a rustls error; unwrap it for a precise reason.
+/// The server found nothing it speaks in our ALPN offer (`no_application_protocol`).
+fn refused_alpn(e: &std::io::Error) -> bool {
+    matches!(
+        e.get_ref()
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
+        Some(rustls::Error::AlertReceived(
+            rustls::AlertDescription::NoApplicationProtocol
+        ))
+    )
+}
+
 pub fn describe_tls_io_error(e: &std::io::Error) -> String {
     match e
         .get_ref()

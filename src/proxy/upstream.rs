@@ -1,5 +1,7 @@
 //! The upstream connection pool: one pooled HTTP connection set per (scheme, host, port),
-//! h2 when the server offers it, and per-request timing (reuse, dns/connect/tls, wait).
+//! speaking the client's protocol where the server does (an h2 client's request goes out
+//! over h2, an HTTP/1.1 client's over HTTP/1.1), and per-request timing (reuse,
+//! dns/connect/tls, wait).
 //!
 //! Written by hand rather than with a pooled client so that each flow can record how its
 //! connection was made. Knows nothing of flows or the store.
@@ -15,11 +17,13 @@ use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 
 use super::body::{error_chain, ProxyBody};
-use super::dial::{DialInfo, Dialer, Target};
+use super::dial::{Alpn, DialInfo, Dialer, Target};
 use super::error::ProxyError;
 
-/// Idle HTTP/1.1 connections kept per target, and for how long.
-const MAX_IDLE_PER_TARGET: usize = 16;
+/// Idle HTTP/1.1 connections kept per target, and for how long. HTTP/1.1 clients get an
+/// HTTP/1.1 connection each, so this has to cover their concurrency: with 16, 64 keep-alive
+/// clients kept redialling.
+const MAX_IDLE_PER_TARGET: usize = 256;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// How the connection a request went over was made.
@@ -56,11 +60,14 @@ struct IdleH1 {
 struct Slots {
     h2: Option<(http2::SendRequest<ProxyBody>, ConnMeta)>,
     h1: Vec<IdleH1>,
-    /// What the target spoke on its last connection (`Some(true)`: h2). While this is not
-    /// known to be HTTP/1.1, new connections are dialled one at a time, so that a burst of
-    /// requests (the go command opens one tunnel per parallel download) shares a single h2
-    /// connection instead of opening one each.
+    /// What the target chose when last offered both h2 and HTTP/1.1 (`Some(true)`: h2).
+    /// While this is not known to be HTTP/1.1, h2 connections are dialled one at a time, so
+    /// that a burst of requests (the go command opens one tunnel per parallel download)
+    /// shares a single h2 connection instead of opening one each.
     speaks_h2: Option<bool>,
+    /// The target refused an offer of HTTP/1.1 alone: it speaks only h2, so HTTP/1.1 clients
+    /// share its h2 connection too.
+    h2_only: bool,
     dialing: Arc<tokio::sync::Mutex<()>>,
 }
 
@@ -96,39 +103,58 @@ impl Upstream {
         target: &Target,
         req: Request<ProxyBody>,
     ) -> Result<Sent, ProxyError> {
-        if let Some((sender, meta)) = self.checkout(target) {
-            return self.send_on(target, sender, meta, true, req).await;
+        // Plain http has no ALPN and is always HTTP/1.1.
+        let alpn = if req.version() == Version::HTTP_2 && target.https {
+            Alpn::H2OrHttp1
+        } else {
+            Alpn::Http1
+        };
+        if let Some((sender, meta)) = self.checkout(target, alpn) {
+            return self.send_on(target, alpn, sender, meta, true, req).await;
         }
         let gate = {
             let mut pool = self.lock();
             let slots = pool.entry(target.clone()).or_default();
-            (slots.speaks_h2 != Some(false)).then(|| slots.dialing.clone())
+            let may_share_h2 = match alpn {
+                Alpn::H2OrHttp1 => slots.speaks_h2 != Some(false),
+                Alpn::Http1 => slots.h2_only,
+            };
+            may_share_h2.then(|| slots.dialing.clone())
         };
         let _turn = match &gate {
             Some(gate) => Some(gate.lock().await),
             None => None,
         };
-        if let Some((sender, meta)) = self.checkout(target) {
-            return self.send_on(target, sender, meta, true, req).await;
+        if gate.is_some() {
+            if let Some((sender, meta)) = self.checkout(target, alpn) {
+                return self.send_on(target, alpn, sender, meta, true, req).await;
+            }
         }
-        let connected = self.connect(target).await;
-        self.remember_protocol(target, connected.as_ref().ok().map(|(_, m)| m.h2));
+        let connected = self.connect(target, alpn).await;
         drop(_turn);
         let (sender, meta) = connected?;
-        self.send_on(target, sender, meta, false, req).await
+        self.send_on(target, alpn, sender, meta, false, req).await
     }
 
-    /// A failed dial counts as HTTP/1.1, so that waiters dial in parallel instead of
-    /// queueing behind one timeout after another.
-    fn remember_protocol(&self, target: &Target, h2: Option<bool>) {
+    /// What a dial learnt about the target. A failed dial offering h2 counts as HTTP/1.1,
+    /// so that waiters dial in parallel instead of queueing behind one timeout after another.
+    fn remember_protocol(&self, target: &Target, alpn: Alpn, h2: Option<bool>) {
         let mut pool = self.lock();
         let slots = pool.entry(target.clone()).or_default();
-        slots.speaks_h2 = Some(h2.unwrap_or(false));
+        match alpn {
+            Alpn::H2OrHttp1 => slots.speaks_h2 = Some(h2.unwrap_or(false)),
+            Alpn::Http1 if h2 == Some(true) => {
+                slots.h2_only = true;
+                slots.speaks_h2 = Some(true);
+            }
+            Alpn::Http1 => {}
+        }
     }
 
     async fn send_on(
         self: &Arc<Self>,
         target: &Target,
+        alpn: Alpn,
         sender: Sender,
         meta: ConnMeta,
         reused: bool,
@@ -174,8 +200,8 @@ impl Upstream {
             // so it is safe to send it again on a fresh connection.
             Err(SendFailure::NotSent(req)) if reused => {
                 self.forget_h2(target, meta.id);
-                let (sender, meta) = self.connect(target).await?;
-                Box::pin(self.send_on(target, sender, meta, false, *req)).await
+                let (sender, meta) = self.connect(target, alpn).await?;
+                Box::pin(self.send_on(target, alpn, sender, meta, false, *req)).await
             }
             Err(SendFailure::NotSent(_)) => {
                 Err(reset(target, "connection closed before sending".into()))
@@ -221,18 +247,27 @@ impl Upstream {
         })
     }
 
-    fn checkout(&self, target: &Target) -> Option<(Sender, ConnMeta)> {
+    /// A pooled connection of the client's protocol, or of the only one the target speaks.
+    fn checkout(&self, target: &Target, alpn: Alpn) -> Option<(Sender, ConnMeta)> {
         let mut pool = self.lock();
         let slots = pool.get_mut(target)?;
-        if let Some((sender, meta)) = &slots.h2 {
-            if !sender.is_closed() && sender.is_ready() {
-                return Some((Sender::H2(sender.clone()), meta.clone()));
+        let (h2_ok, h1_ok) = match alpn {
+            Alpn::H2OrHttp1 => (true, slots.speaks_h2 == Some(false)),
+            Alpn::Http1 => (slots.h2_only, true),
+        };
+        if h2_ok {
+            if let Some((sender, meta)) = &slots.h2 {
+                if !sender.is_closed() && sender.is_ready() {
+                    return Some((Sender::H2(sender.clone()), meta.clone()));
+                }
+                slots.h2 = None;
             }
-            slots.h2 = None;
         }
-        while let Some(idle) = slots.h1.pop() {
-            if idle.since.elapsed() < IDLE_TIMEOUT && idle.sender.is_ready() {
-                return Some((Sender::H1(idle.sender), idle.meta));
+        if h1_ok {
+            while let Some(idle) = slots.h1.pop() {
+                if idle.since.elapsed() < IDLE_TIMEOUT && idle.sender.is_ready() {
+                    return Some((Sender::H1(idle.sender), idle.meta));
+                }
             }
         }
         None
@@ -271,10 +306,20 @@ impl Upstream {
         });
     }
 
-    async fn connect(&self, target: &Target) -> Result<(Sender, ConnMeta), ProxyError> {
-        let (io, dial) = self.dialer.dial(target, true).await?;
+    async fn connect(
+        &self,
+        target: &Target,
+        alpn: Alpn,
+    ) -> Result<(Sender, ConnMeta), ProxyError> {
+        let dialed = self.dialer.dial_http(target, alpn).await;
+        let spoke_h2 = dialed
+            .as_ref()
+            .ok()
+            .map(|(_, d)| d.alpn.as_deref() == Some("h2"));
+        self.remember_protocol(target, alpn, spoke_h2);
+        let (io, dial) = dialed?;
         let id = self.next_conn_id.fetch_add(1, Ordering::Relaxed);
-        let h2 = dial.alpn.as_deref() == Some("h2");
+        let h2 = spoke_h2 == Some(true);
         let meta = ConnMeta { id, dial, h2 };
         let io = TokioIo::new(io);
         let handshake_err =
