@@ -109,8 +109,12 @@ impl Store {
 
     /// Replace a flow by id and announce it. A flow already evicted is not re-added.
     pub fn update(&self, flow: Flow) -> Arc<Flow> {
-        let done = flow.is_done();
-        let snapshot = Arc::new(flow);
+        self.update_shared(Arc::new(flow))
+    }
+
+    /// `update` with a snapshot the caller keeps a handle on.
+    pub fn update_shared(&self, snapshot: Arc<Flow>) -> Arc<Flow> {
+        let done = snapshot.is_done();
         // The replaced snapshot is dropped after the lock is released: freeing a flow is not
         // free, and every connection's task takes this lock.
         let _replaced = {

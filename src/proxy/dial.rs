@@ -134,7 +134,10 @@ impl Dialer {
         alpn: Alpn,
     ) -> Result<(BoxIo, DialInfo), ProxyError> {
         let mut refused_alpn = false;
-        match self.dial_offering(target, true, alpn, &mut refused_alpn).await {
+        match self
+            .dial_offering(target, true, alpn, &mut refused_alpn)
+            .await
+        {
             Err(_) if refused_alpn && alpn == Alpn::Http1 => {
                 self.dial_offering(target, true, Alpn::H2OrHttp1, &mut false)
                     .await

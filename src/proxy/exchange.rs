@@ -341,6 +341,9 @@ fn new_flow(req: &Request<Incoming>, target: &Target, side: &ClientSide) -> Flow
     flow.request.url = url_of(req, target);
     flow.request.http_version = version_name(req.version());
     flow.request.headers = headers_of(req.headers());
+    // A bodiless request's capture is complete from the start, so that its end changes
+    // nothing and costs no copy of the flow.
+    flow.request.body.complete = hyper::body::Body::is_end_stream(req.body());
     // Classified in-line, before the first event, so every observer sees it.
     flow.go = crate::go::classify(
         &flow.request.method,

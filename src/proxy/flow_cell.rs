@@ -21,7 +21,10 @@ use crate::store::Store;
 pub struct FlowCell {
     /// `None` for flows an `ignore` rule keeps out of the record.
     store: Option<Arc<Store>>,
-    flow: Mutex<Flow>,
+    /// Shared with the store's snapshot once published: `edit` copies it only when a
+    /// published flow changes again, so an exchange costs two copies of its flow, not one per
+    /// event plus a working copy.
+    flow: Mutex<Arc<Flow>>,
     pub started: Instant,
     marks: Mutex<Marks>,
 }
@@ -46,9 +49,9 @@ impl FlowCell {
     pub fn start(store: Arc<Store>, flow: Flow, recorded: bool) -> Arc<FlowCell> {
         let (store, flow) = if recorded {
             let stored = store.add(flow);
-            (Some(store), (*stored).clone())
+            (Some(store), stored)
         } else {
-            (None, flow)
+            (None, Arc::new(flow))
         };
         Arc::new(FlowCell {
             store,
@@ -58,17 +61,24 @@ impl FlowCell {
         })
     }
 
-    pub fn lock(&self) -> MutexGuard<'_, Flow> {
+    fn lock(&self) -> MutexGuard<'_, Arc<Flow>> {
         self.flow.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Change the flow (copying it first if the store holds it) without publishing.
+    pub fn edit<R>(&self, change: impl FnOnce(&mut Flow) -> R) -> R {
+        change(Arc::make_mut(&mut self.lock()))
     }
 
     fn marks(&self) -> MutexGuard<'_, Marks> {
         self.marks.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Announce the flow as it stands; returns the stored snapshot (`None` when unrecorded).
-    pub fn publish(&self, flow: &Flow) -> Option<Arc<Flow>> {
-        self.store.as_ref().map(|store| store.update(flow.clone()))
+    /// Announce the flow as it stands.
+    fn publish(&self, flow: &Arc<Flow>) {
+        if let Some(store) = &self.store {
+            store.update_shared(flow.clone());
+        }
     }
 
     pub fn wrap_request_body(self: Arc<Self>, body: Incoming, cap: usize) -> ProxyBody {
@@ -78,29 +88,33 @@ impl FlowCell {
     fn request_body_done(&self, outcome: BodyOutcome) {
         self.marks().request_end = Some(outcome.ended_at);
         let mut flow = self.lock();
-        flow.request.body = outcome.capture;
-        if flow.is_done() {
-            self.publish(&flow);
+        // A bodiless request's capture is already right: no copy for it.
+        if flow.request.body != outcome.capture {
+            Arc::make_mut(&mut flow).request.body = outcome.capture;
+            if flow.is_done() {
+                self.publish(&flow);
+            }
         }
     }
 
-    pub fn fail(&self, e: &ProxyError) -> Flow {
-        let mut flow = self.lock();
-        if flow.is_done() {
-            return flow.clone();
+    pub fn fail(&self, e: &ProxyError) -> Arc<Flow> {
+        let mut guard = self.lock();
+        if guard.is_done() {
+            return guard.clone();
         }
+        let flow = Arc::make_mut(&mut guard);
         flow.error = Some(FlowError {
             class: e.class(),
             message: e.to_string(),
         });
         flow.state = FlowState::Done;
         flow.timings.total_ms = Some(ms_since(self.started));
-        self.publish(&flow);
-        flow.clone()
+        self.publish(&guard);
+        guard.clone()
     }
 
     /// Record an upstream response head and the connection it came on; returns the flow as
-    /// recorded (the published snapshot itself: one copy of the flow per head, not two).
+    /// recorded (the published snapshot itself).
     pub fn record_upstream_head(
         &self,
         parts: &http::response::Parts,
@@ -111,7 +125,8 @@ impl FlowCell {
             marks.sent_at = Some(src.sent_at);
             marks.head_at = Some(src.head_at);
         }
-        let mut flow = self.lock();
+        let mut guard = self.lock();
+        let flow = Arc::make_mut(&mut guard);
         flow.response = Some(response_of(parts));
         let dial = &src.meta.dial;
         let c = &mut flow.connection;
@@ -127,37 +142,39 @@ impl FlowCell {
             flow.timings.connect_ms = dial.connect_ms;
             flow.timings.tls_ms = dial.tls_ms;
         }
-        self.publish(&flow)
-            .unwrap_or_else(|| Arc::new(flow.clone()))
+        self.publish(&guard);
+        guard.clone()
     }
 
     /// Record a head gomitm produced itself (a rule's answer): nothing was sent upstream.
-    pub fn record_local_head(&self, parts: &http::response::Parts) -> Flow {
+    pub fn record_local_head(&self, parts: &http::response::Parts) -> Arc<Flow> {
         let now = Instant::now();
         {
             let mut marks = self.marks();
             marks.sent_at = Some(now);
             marks.head_at = Some(now);
         }
-        let mut flow = self.lock();
+        let mut guard = self.lock();
         let mut resp = response_of(parts);
         resp.http_version = "gomitm".into();
-        flow.response = Some(resp);
-        self.publish(&flow);
-        flow.clone()
+        Arc::make_mut(&mut guard).response = Some(resp);
+        self.publish(&guard);
+        guard.clone()
     }
 
     pub fn add_rules(&self, names: &[String]) {
         if names.is_empty() {
             return;
         }
-        let mut flow = self.lock();
-        flow.rules.extend(names.iter().cloned());
-        self.publish(&flow);
+        let mut guard = self.lock();
+        Arc::make_mut(&mut guard)
+            .rules
+            .extend(names.iter().cloned());
+        self.publish(&guard);
     }
 
     pub fn set_blocked_ms(&self, ms: f64) {
-        self.lock().timings.blocked_ms = Some(ms);
+        self.edit(|f| f.timings.blocked_ms = Some(ms));
     }
 
     /// Capture the response body on its way to the client; the flow finishes when it ends.
@@ -177,10 +194,11 @@ impl FlowCell {
             let m = self.marks();
             (m.sent_at, m.head_at, m.request_end)
         };
-        let mut flow = self.lock();
-        if flow.is_done() {
+        let mut guard = self.lock();
+        if guard.is_done() {
             return;
         }
+        let flow = Arc::make_mut(&mut guard);
         if let (Some(sent), Some(head)) = (sent_at, head_at) {
             // The request is "sent" when its body has been handed over; a body still
             // streaming when the head arrived counts as sent when the request was handed over
@@ -194,10 +212,10 @@ impl FlowCell {
         if let Some(resp) = flow.response.as_mut() {
             resp.body = outcome.capture;
         }
-        record_go_import(&mut flow);
+        record_go_import(flow);
         flow.state = FlowState::Done;
         flow.timings.total_ms = Some(ms_since(self.started));
-        self.publish(&flow);
+        self.publish(&guard);
     }
 }
 
@@ -253,10 +271,11 @@ pub struct AbortGuard(pub Arc<FlowCell>);
 
 impl Drop for AbortGuard {
     fn drop(&mut self) {
-        let mut flow = self.0.lock();
-        if flow.is_done() || flow.response.is_some() {
+        let mut guard = self.0.lock();
+        if guard.is_done() || guard.response.is_some() {
             return;
         }
+        let flow = Arc::make_mut(&mut guard);
         // Dropped while unwinding: the exchange panicked, the client did nothing wrong.
         flow.error = Some(if std::thread::panicking() {
             FlowError {
@@ -273,7 +292,7 @@ impl Drop for AbortGuard {
         });
         flow.state = FlowState::Done;
         flow.timings.total_ms = Some(ms_since(self.0.started));
-        self.0.publish(&flow);
+        self.0.publish(&guard);
     }
 }
 
@@ -294,6 +313,23 @@ mod tests {
             "h",
         );
         assert_eq!(slow.unwrap().class, ErrorClass::UpstreamTimeout);
+    }
+
+    #[test]
+    fn the_published_flow_is_shared_with_the_store_not_copied() {
+        let store = Arc::new(Store::new(crate::store::StoreLimits::default()));
+        let cell = FlowCell::start(store.clone(), Flow::default(), true);
+        let stored = store.snapshot()[0].clone();
+        assert!(Arc::ptr_eq(&stored, &cell.lock()), "added: no copy");
+        cell.set_blocked_ms(1.0);
+        assert!(!Arc::ptr_eq(&stored, &cell.lock()), "an edit copies");
+        assert_eq!(
+            stored.timings.blocked_ms, None,
+            "the store's snapshot is untouched"
+        );
+        let failed = cell.fail(&ProxyError::Refused("x".into()));
+        assert!(Arc::ptr_eq(&failed, &store.snapshot()[0]));
+        assert_eq!(failed.timings.blocked_ms, Some(1.0));
     }
 
     #[test]

@@ -306,11 +306,7 @@ impl Upstream {
         });
     }
 
-    async fn connect(
-        &self,
-        target: &Target,
-        alpn: Alpn,
-    ) -> Result<(Sender, ConnMeta), ProxyError> {
+    async fn connect(&self, target: &Target, alpn: Alpn) -> Result<(Sender, ConnMeta), ProxyError> {
         let dialed = self.dialer.dial_http(target, alpn).await;
         let spoke_h2 = dialed
             .as_ref()
