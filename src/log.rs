@@ -9,7 +9,7 @@ use std::io::Write;
 use tokio::sync::{broadcast, oneshot};
 
 use crate::flow::{Flow, FlowKind};
-use crate::har::{redact_flow, redact_url};
+use crate::har::{redact_flow, redact_url_cow};
 use crate::store::Event;
 
 pub struct LogOutputs {
@@ -102,7 +102,7 @@ fn write_event(ev: &Event, out: &mut LogOutputs, seen: &mut HashSet<u64>, lines:
         return;
     }
     if out.lines {
-        lines.push_str(&format_line(flow));
+        write_line(lines, flow);
         lines.push('\n');
     }
     if let Some(sink) = out.jsonl.as_mut() {
@@ -122,41 +122,70 @@ fn write_event(ev: &Event, out: &mut LogOutputs, seen: &mut HashSet<u64>, lines:
 /// `#12 GET https://proxy.golang.org/…/v0.14.0.zip 200 3.1MiB 412ms`, plus the error class
 /// and message on failure.
 pub fn format_line(flow: &Flow) -> String {
-    let took = flow
-        .timings
-        .total_ms
-        .map_or_else(|| "-".to_string(), format_ms);
-    let mut line = match flow.kind {
+    let mut line = String::new();
+    write_line(&mut line, flow);
+    line
+}
+
+/// `format_line` appended to `out`: the log task writes each line straight into its batch,
+/// without a string of its own or of its parts.
+pub fn write_line(out: &mut String, flow: &Flow) {
+    use std::fmt::Write as _;
+    let _ = write!(out, "#{} ", flow.id);
+    match flow.kind {
         FlowKind::Tunnel => {
-            let t = flow.tunnel.clone().unwrap_or_default();
-            format!(
-                "#{} CONNECT {} tunnel up {} down {} {took}",
-                flow.id,
-                flow.request.url,
-                format_bytes(t.bytes_up),
-                format_bytes(t.bytes_down)
-            )
+            let (up, down) = flow
+                .tunnel
+                .as_ref()
+                .map_or((0, 0), |t| (t.bytes_up, t.bytes_down));
+            let _ = write!(out, "CONNECT {} tunnel up ", flow.request.url);
+            push_bytes(out, up);
+            out.push_str(" down ");
+            push_bytes(out, down);
         }
         FlowKind::Http => {
-            let (status, size) = match &flow.response {
-                Some(r) => (r.status.to_string(), format_bytes(r.body.total)),
-                None => ("---".to_string(), "-".to_string()),
-            };
-            let url = if flow.request.url.is_empty() {
-                "-".to_string()
+            out.push_str(&flow.request.method);
+            out.push(' ');
+            if flow.request.url.is_empty() {
+                out.push('-');
             } else {
-                redact_url(&flow.request.url)
-            };
-            format!(
-                "#{} {} {url} {status} {size} {took}",
-                flow.id, flow.request.method
-            )
+                out.push_str(&redact_url_cow(&flow.request.url));
+            }
+            match &flow.response {
+                Some(r) => {
+                    let _ = write!(out, " {} ", r.status);
+                    push_bytes(out, r.body.total);
+                }
+                None => out.push_str(" --- -"),
+            }
         }
-    };
-    if let Some(e) = &flow.error {
-        line.push_str(&format!(" {}: {}", e.class, e.message));
     }
-    line
+    out.push(' ');
+    match flow.timings.total_ms {
+        Some(ms) => push_ms(out, ms),
+        None => out.push('-'),
+    }
+    if let Some(e) = &flow.error {
+        let _ = write!(out, " {}: {}", e.class, e.message);
+    }
+}
+
+fn push_bytes(out: &mut String, n: u64) {
+    use std::fmt::Write as _;
+    if n < 1024 {
+        let _ = write!(out, "{n}B");
+    } else {
+        out.push_str(&format_bytes(n));
+    }
+}
+
+fn push_ms(out: &mut String, ms: f64) {
+    use std::fmt::Write as _;
+    if ms < 1000.0 {
+        let _ = write!(out, "{}ms", ms.round() as u64);
+    } else {
+        out.push_str(&format_ms(ms));
+    }
 }
 
 pub fn format_bytes(n: u64) -> String {

@@ -23,7 +23,7 @@ pub use export::{to_har, to_json};
 pub use import::from_json;
 pub use redact::{
     is_secret_header, is_secret_name, redact_flow, redact_header_value, redact_text, redact_url,
-    REDACTED,
+    redact_url_cow, REDACTED,
 };
 pub use shape::{
     BodyFlags, GomitmExt, GomitmTimings, Har, HarCache, HarContent, HarCreator, HarEntry,

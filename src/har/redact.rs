@@ -94,6 +94,15 @@ pub fn is_secret_header(name: &str, extra: &[String]) -> bool {
 /// userinfo, and the values of query parameters whose names are secret (`is_secret_name`).
 /// Anything else is unchanged, byte for byte.
 pub fn redact_url(url: &str) -> String {
+    redact_url_cow(url).into_owned()
+}
+
+/// `redact_url`, borrowing the URL when there is nothing to redact.
+pub fn redact_url_cow(url: &str) -> std::borrow::Cow<'_, str> {
+    // Most URLs have neither userinfo nor a query: nothing to redact, nothing to copy.
+    if !url.contains(['@', '?', '#']) {
+        return std::borrow::Cow::Borrowed(url);
+    }
     let rest_at = match url.find("://") {
         Some(i) if is_scheme(&url[..i]) => i + 3,
         _ if url.starts_with("//") => 2,
@@ -112,7 +121,7 @@ pub fn redact_url(url: &str) -> String {
         None => out.push_str(&rest[..authority_end]),
     }
     out.push_str(&redact_query(&rest[authority_end..]));
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// Path, `?query` and `#fragment` with the secret query values replaced.
