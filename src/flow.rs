@@ -26,9 +26,10 @@ pub struct Flow {
     pub error: Option<FlowError>,
     /// Tunnel byte counts; `Some` only for [`FlowKind::Tunnel`].
     pub tunnel: Option<TunnelStats>,
-    /// What the request is to the Go toolchain, decided when the flow is created.
+    /// What the request is to the Go toolchain, decided when the flow is created. Boxed: most
+    /// flows of a busy capture are not Go requests, and inline it weighs 176 B in every flow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub go: Option<GoRequest>,
+    pub go: Option<Box<GoRequest>>,
     /// The client program, from its User-Agent: `go` or `git`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tool: Option<String>,
@@ -451,6 +452,15 @@ pub mod testing {
 mod tests {
     use super::testing::FlowBuilder;
     use super::*;
+
+    /// Every recorded flow costs this much before its strings; docs/PERFORMANCE.md's budget
+    /// is 2 KiB per flow beyond the captured bodies.
+    #[test]
+    fn a_flow_stays_small() {
+        let size = std::mem::size_of::<Flow>();
+        println!("size_of::<Flow>() = {size}");
+        assert!(size <= 800, "Flow grew to {size} B");
+    }
 
     #[test]
     fn url_host_strips_scheme_userinfo_port_and_path() {

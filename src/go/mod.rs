@@ -19,8 +19,13 @@ mod summary_text;
 /// Module path of Go toolchain downloads (`GOTOOLCHAIN=auto`).
 pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
 
-/// Classify a request; `None` when it is nothing the Go toolchain knows.
-pub fn classify(method: &str, url: &str, headers: &Headers) -> Option<GoRequest> {
+/// Classify a request; `None` when it is nothing the Go toolchain knows. Boxed, as it is
+/// kept in the flow.
+pub fn classify(method: &str, url: &str, headers: &Headers) -> Option<Box<GoRequest>> {
+    classify_request(method, url, headers).map(Box::new)
+}
+
+fn classify_request(method: &str, url: &str, headers: &Headers) -> Option<GoRequest> {
     let (origin, path, query) = split_url(url);
     let mut req = git(method, origin, path, query)
         .or_else(|| discovery(origin, path, query))
@@ -271,7 +276,7 @@ mod tests {
     use super::*;
 
     fn go(url: &str) -> Option<GoRequest> {
-        classify("GET", url, &vec![])
+        classify_request("GET", url, &vec![])
     }
 
     #[test]

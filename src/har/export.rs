@@ -89,7 +89,7 @@ fn entry(flow: &Flow, opts: &HarOptions) -> HarEntry {
             if opts.redact {
                 go.base = go.base.as_deref().map(redact_url);
             }
-            go
+            *go
         }),
         tool: flow.tool.clone(),
         rules: flow.rules.clone(),

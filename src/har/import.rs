@@ -200,7 +200,7 @@ fn flow_from_entry(
         error: import_error(&e, &extras),
         tunnel,
         // gomitm's own HARs carry the classification; for others, readers classify the URL.
-        go: e.go.clone(),
+        go: e.go.clone().map(Box::new),
         tool: e.tool.clone(),
         rules: e.rules.clone(),
         mapped_to: e.mapped_to.clone(),

@@ -128,10 +128,10 @@ fn redaction_covers_secret_looking_names_queries_and_the_go_base() -> TestResult
         .status(401, b"")
         .resp_header("WWW-Authenticate", "Basic realm=\"corp\"")
         .build();
-    flow.go = Some(crate::flow::GoRequest {
+    flow.go = Some(Box::new(crate::flow::GoRequest {
         base: Some("https://u:pw1@corp.test".into()),
         ..crate::flow::GoRequest::default()
-    });
+    }));
     flow.mapped_to = Some("https://u:pw6@mirror.test/m/@v/list".into());
     let opts = HarOptions {
         extra_redact_headers: vec!["x-team".into()],

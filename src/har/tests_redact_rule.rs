@@ -177,11 +177,11 @@ fn redact_flow_hides_every_secret_and_keeps_names_and_bodies() {
         )
         .build();
     flow.connection.via_upstream_proxy = Some("http://c:pw7@p.test".into());
-    flow.go = Some(GoRequest {
+    flow.go = Some(Box::new(GoRequest {
         kind: GoKind::List,
         base: Some("https://alice:pw1@corp.test".into()),
         ..GoRequest::default()
-    });
+    }));
     flow.mapped_to = Some("https://m:pw8@mirror.test/mod/@v/list".into());
     let extra = vec!["x-tenant".to_string()];
     let red = redact_flow(&flow, &extra);

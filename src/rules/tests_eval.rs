@@ -233,10 +233,10 @@ fn quick_forms_become_named_rules_in_a_fixed_order() {
 fn quick_rules_apply_like_file_rules() {
     let set = all_forms();
     let mut sumdb = FlowBuilder::get("https://sum.golang.org/lookup/m@v1").build();
-    sumdb.go = Some(GoRequest {
+    sumdb.go = Some(Box::new(GoRequest {
         kind: GoKind::SumdbLookup,
         ..GoRequest::default()
-    });
+    }));
     assert_eq!(
         names(&set.for_request(&sumdb)),
         [
