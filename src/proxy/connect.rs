@@ -220,9 +220,9 @@ where
     let alpn = conn
         .alpn_protocol()
         .map(|p| String::from_utf8_lossy(p).into_owned());
-    let side = Arc::new(ClientSide {
-        client_addr: Some(client.addr),
-        tunnel: Some(TunnelSide {
+    let side = Arc::new(ClientSide::new(
+        Some(client.addr),
+        Some(TunnelSide {
             host: target.host.clone(),
             port: target.port,
             sni,
@@ -231,7 +231,7 @@ where
             client_tls_ms,
             tls_time_claimed: AtomicBool::new(false),
         }),
-    });
+    ));
     let began_serving = Instant::now();
     serve_http(
         ctx.clone(),

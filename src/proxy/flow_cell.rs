@@ -130,7 +130,7 @@ impl FlowCell {
         flow.response = Some(response_of(parts));
         let dial = &src.meta.dial;
         let c = &mut flow.connection;
-        c.server_addr = dial.server_addr.map(|a| a.to_string());
+        c.server_addr = src.meta.server_addr.clone();
         c.upstream_conn_id = Some(src.meta.id);
         c.reused = src.reused;
         c.tls_version = dial.tls_version.clone();

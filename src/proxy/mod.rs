@@ -230,10 +230,7 @@ async fn refuse_client(ctx: Arc<Ctx>, stream: TcpStream, peer: SocketAddr, _slot
     let limit = ctx.opts.limits.max_conns_per_client;
     let store = ctx.store.clone();
     let service = service_fn(move |req| {
-        let side = exchange::ClientSide {
-            client_addr: Some(peer),
-            tunnel: None,
-        };
+        let side = exchange::ClientSide::new(Some(peer), None);
         let e = ProxyError::TooManyConnections {
             client: peer.ip().to_string(),
             limit,
@@ -305,10 +302,7 @@ async fn route(
     if req.uri().scheme().is_none() {
         return local_page(&ctx, &req);
     }
-    let side = Arc::new(exchange::ClientSide {
-        client_addr: Some(peer),
-        tunnel: None,
-    });
+    let side = Arc::new(exchange::ClientSide::new(Some(peer), None));
     exchange::handle(ctx, side, req).await
 }
 

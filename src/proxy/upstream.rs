@@ -32,6 +32,8 @@ pub struct ConnMeta {
     pub id: u64,
     pub dial: DialInfo,
     pub h2: bool,
+    /// `dial.server_addr` as recorded, formatted once per connection rather than per flow.
+    pub server_addr: Option<String>,
 }
 
 /// A response head from upstream, with how it was obtained.
@@ -316,7 +318,13 @@ impl Upstream {
         let (io, dial) = dialed?;
         let id = self.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let h2 = spoke_h2 == Some(true);
-        let meta = ConnMeta { id, dial, h2 };
+        let server_addr = dial.server_addr.map(|a| a.to_string());
+        let meta = ConnMeta {
+            id,
+            dial,
+            h2,
+            server_addr,
+        };
         let io = TokioIo::new(io);
         let handshake_err =
             |e: hyper::Error| reset(target, format!("HTTP handshake: {}", error_chain(&e)));
@@ -401,18 +409,22 @@ fn shape_request(
     } else {
         target.authority()
     };
-    let path = req
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
-    let uri_text = if h2 || absolute_form {
-        format!("{scheme}://{authority}{path}")
-    } else {
-        path
-    };
-    if let Ok(uri) = uri_text.parse::<Uri>() {
-        *req.uri_mut() = uri;
+    let origin_form_already = req.uri().scheme().is_none() && req.uri().authority().is_none();
+    // The usual case, a request from inside a tunnel going out over HTTP/1.1, keeps its URI.
+    if h2 || absolute_form || !origin_form_already {
+        let path = req
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
+        let uri_text = if h2 || absolute_form {
+            format!("{scheme}://{authority}{path}")
+        } else {
+            path
+        };
+        if let Ok(uri) = uri_text.parse::<Uri>() {
+            *req.uri_mut() = uri;
+        }
     }
     if h2 {
         *req.version_mut() = Version::HTTP_2;
