@@ -170,13 +170,27 @@ pub fn write_line(out: &mut String, flow: &Flow) {
     }
 }
 
+/// `format_bytes` in integers: the float formatting was a tenth of the log's cost per line.
 fn push_bytes(out: &mut String, n: u64) {
     use std::fmt::Write as _;
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if n < 1024 {
         let _ = write!(out, "{n}B");
-    } else {
-        out.push_str(&format_bytes(n));
+        return;
     }
+    let mut unit = 0;
+    let mut divisor: u128 = 1024;
+    while u128::from(n) >= divisor * 1024 && unit < UNITS.len() - 1 {
+        divisor *= 1024;
+        unit += 1;
+    }
+    // Tenths, rounded half to even as `{:.1}` rounds the exact quotient.
+    let scaled = u128::from(n) * 10;
+    let (mut tenths, rest) = (scaled / divisor, scaled % divisor);
+    if rest * 2 > divisor || (rest * 2 == divisor && tenths % 2 == 1) {
+        tenths += 1;
+    }
+    let _ = write!(out, "{}.{}{}", tenths / 10, tenths % 10, UNITS[unit]);
 }
 
 fn push_ms(out: &mut String, ms: f64) {
@@ -265,6 +279,31 @@ mod tests {
             format_line(&flow),
             "#4 CONNECT git.test:443 tunnel up 1.5KiB down 10B -"
         );
+    }
+
+    #[test]
+    fn integer_byte_sizes_match_the_float_formatting() {
+        let mut samples: Vec<u64> = (0..5000).map(|i| i * 37).collect();
+        for k in 1..5u32 {
+            let unit = 1u64 << (10 * k);
+            for tenth in 0..30u64 {
+                // Exact ties and their neighbours, where rounding can differ.
+                let tie = unit / 20 * (2 * tenth + 1);
+                samples.extend([
+                    tie.saturating_sub(1),
+                    tie,
+                    tie + 1,
+                    unit * 1023,
+                    unit * 1024 - 1,
+                ]);
+            }
+        }
+        samples.extend([u64::MAX / 3, 1 << 60]);
+        for n in samples {
+            let mut s = String::new();
+            push_bytes(&mut s, n);
+            assert_eq!(s, format_bytes(n), "{n}");
+        }
     }
 
     #[test]
