@@ -453,7 +453,10 @@ fn connect_intercepts_tls_over_h1_and_h2_and_records_the_client_side() {
         assert!(f["connection"]["client_tls_version"].is_string());
         assert_eq!(f["connection"]["insecure_upstream"], false);
         // The upstream offers both; gomitm speaks to it what the client spoke to gomitm.
-        assert_eq!(f["connection"]["alpn"], expect, "the client's protocol upstream");
+        assert_eq!(
+            f["connection"]["alpn"], expect,
+            "the client's protocol upstream"
+        );
         assert_eq!(f["response"]["http_version"], version);
         let tls_ms = f["timings"]["client_tls_ms"].as_f64();
         assert!(tls_ms.is_some_and(|ms| ms >= 0.0), "{}", f["timings"]);
