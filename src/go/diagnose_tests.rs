@@ -128,6 +128,9 @@ fn network_failures_table() {
         (failed(&info, ErrorClass::ClientAbort, "the client went away"), "client_abort", Severity::Info, &["client went away"], &[]),
         (failed("", ErrorClass::Protocol, "the client started TLS on gomitm's plain-HTTP proxy port"), "protocol", Severity::Warning, &["started TLS"], &["http://"]),
         (failed(&info, ErrorClass::Refused, "request loops back to gomitm"), "refused", Severity::Warning, &["loops back"], &["GOPROXY"]),
+        (failed(&info, ErrorClass::Refused, "proxy authentication required: the client sent no Proxy-Authorization header"), "refused", Severity::Warning, &["Proxy-Authorization"], &["--proxy-auth", "HTTPS_PROXY=http://USER:PASS@"]),
+        (failed(&info, ErrorClass::Refused, "127.0.0.1 already has 512 connections open to gomitm"), "refused", Severity::Warning, &["512 connections"], &["--max-conns-per-client"]),
+        (failed(&info, ErrorClass::Refused, "gomitm failed while handling this request (a panic, which is a bug in gomitm: its stderr has the message)"), "refused", Severity::Warning, &["a panic"], &["bug in gomitm"]),
     ];
     for (f, code, severity, cause, fix) in rows {
         check(run(&f, "", Os::Linux), code, severity, cause, fix);

@@ -40,8 +40,30 @@ pub(super) fn diagnose(flow: &Flow, err: &FlowError, ctx: &DiagnoseContext) -> D
             "refused",
             Severity::Warning,
             format!("gomitm refused the request itself: {msg}"),
-            "check that GOPROXY, GOSUMDB or the import path do not point back at gomitm's own address".into(),
+            refused_fix(msg),
         ),
+    }
+}
+
+/// gomitm refuses for several reasons; each has its own remedy.
+fn refused_fix(msg: &str) -> String {
+    if msg.contains("proxy authentication") {
+        "put gomitm's --proxy-auth credentials in the proxy URL: \
+         HTTPS_PROXY=http://USER:PASS@HOST:PORT"
+            .into()
+    } else if msg.contains("connections open to gomitm") {
+        "the client keeps too many connections open; raise --max-conns-per-client, or look for \
+         a client that opens connections without closing them"
+            .into()
+    } else if msg.contains("a panic") {
+        "a bug in gomitm, not in the client or its settings: please report it with gomitm's \
+         stderr"
+            .into()
+    } else if msg.contains("rule") {
+        "fix the rule named in the flow (docs/RULES.md)".into()
+    } else {
+        "check that GOPROXY, GOSUMDB or the import path do not point back at gomitm's own address"
+            .into()
     }
 }
 

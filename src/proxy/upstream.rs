@@ -309,6 +309,9 @@ impl Upstream {
     }
 
     async fn connect(&self, target: &Target, alpn: Alpn) -> Result<(Sender, ConnMeta), ProxyError> {
+        // Offering HTTP/1.1 alone to a server known to refuse it would only fail again.
+        let h2_only = self.lock().get(target).is_some_and(|s| s.h2_only);
+        let alpn = if h2_only { Alpn::H2OrHttp1 } else { alpn };
         let dialed = self.dialer.dial_http(target, alpn).await;
         let spoke_h2 = dialed
             .as_ref()
