@@ -25,6 +25,9 @@ use super::error::ProxyError;
 /// clients kept redialling.
 const MAX_IDLE_PER_TARGET: usize = 256;
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
+/// How often idle connections past `IDLE_TIMEOUT` are closed, so that a burst of parallel
+/// HTTP/1.1 clients does not leave hundreds of sockets open once the traffic stops.
+const IDLE_SWEEP: Duration = Duration::from_secs(15);
 
 /// How the connection a request went over was made.
 #[derive(Debug, Clone, Default)]
@@ -83,12 +86,44 @@ pub struct Upstream {
 
 impl Upstream {
     pub fn new(dialer: Dialer, head_timeout: Option<Duration>) -> Arc<Upstream> {
-        Arc::new(Upstream {
+        let upstream = Arc::new(Upstream {
             dialer,
             head_timeout,
             pool: Mutex::new(HashMap::new()),
             next_conn_id: AtomicU64::new(1),
-        })
+        });
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let weak = Arc::downgrade(&upstream);
+            runtime.spawn(async move {
+                let mut tick = tokio::time::interval(IDLE_SWEEP);
+                tick.tick().await;
+                loop {
+                    tick.tick().await;
+                    let Some(upstream) = weak.upgrade() else {
+                        break;
+                    };
+                    upstream.close_expired();
+                }
+            });
+        }
+        upstream
+    }
+
+    /// Drop idle HTTP/1.1 connections past their time or closed by the server; dropping the
+    /// last sender ends the connection and closes its socket.
+    fn close_expired(&self) {
+        let _expired: Vec<IdleH1> = {
+            let mut pool = self.lock();
+            let mut expired = Vec::new();
+            for slots in pool.values_mut() {
+                let (keep, gone) = std::mem::take(&mut slots.h1)
+                    .into_iter()
+                    .partition(|i| i.since.elapsed() < IDLE_TIMEOUT && !i.sender.is_closed());
+                slots.h1 = keep;
+                expired.extend(gone);
+            }
+            expired
+        };
     }
 
     pub fn dialer(&self) -> &Dialer {
