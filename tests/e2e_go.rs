@@ -68,14 +68,14 @@ fn go_mod_download_through_gomitm_records_every_request_with_timings() {
             text(&out)
         );
 
-        // Every request was classified in-line: module, version, endpoint, client tool.
-        let flows = proxy.flows();
+        // Every request was classified in-line: module, version, endpoint, client tool. The
+        // flows are read from the JSON lines, which the log writes in batches: wait for them
+        // rather than race go's exit.
         for (module, ver) in Fixture::modules() {
-            let zip = flows
-                .iter()
-                .find(|f| f["go"]["kind"] == "zip" && f["go"]["module"] == module.as_str());
-            let zip = zip
-                .unwrap_or_else(|| panic!("{version}: no flow classified as the zip of {module}"));
+            let zip = proxy.wait_for_flow(
+                &format!("{version}: classified as the zip of {module}"),
+                |f| f["go"]["kind"] == "zip" && f["go"]["module"] == module.as_str(),
+            );
             assert_eq!(zip["go"]["version"], ver.as_str());
             assert_eq!(zip["go"]["base"], "https://goproxy.test");
             assert_eq!(zip["tool"], "go");
@@ -198,6 +198,10 @@ fn go_get_direct_fetches_through_git_smart_http_and_records_it() {
             "{version}: go get via git failed\n{}",
             text(&out)
         );
+        // The JSON lines are written in batches: wait for the last request of the fetch.
+        proxy.wait_for_flow(&format!("{version}: git-upload-pack POST"), |f| {
+            f["request"]["method"] == "POST" && url_of(f).ends_with("/hello.git/git-upload-pack")
+        });
         let flows = proxy.flows();
         let discovery = flows.iter().find(|f| url_of(f).contains("/hello?go-get=1"));
         assert!(
