@@ -6,7 +6,7 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -20,6 +20,7 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
 use serde_json::Value;
+use support::client::{self, Reply};
 use support::fixture::{pattern_byte, Fixture, FixtureOptions};
 use support::gomitm::{error_class, path_arg, url_of, Gomitm};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -75,150 +76,11 @@ fn first_line(body: &[u8]) -> String {
 
 // ---------------------------------------------------------------- raw HTTP/1.1 client
 
-/// A response read off a raw HTTP/1.1 connection.
-#[derive(Debug)]
-struct RawResponse {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-    /// The body ended before its framing said it would (EOF or a read error).
-    cut: bool,
-}
-
-impl RawResponse {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-}
-
-/// Status code and headers of a response.
-type Head = (u16, Vec<(String, String)>);
-
-/// One client connection to gomitm, written by hand so every byte on the wire is explicit.
-struct RawConn {
-    reader: BufReader<TcpStream>,
-}
-
-impl RawConn {
-    fn open(addr: SocketAddr) -> RawConn {
-        let s = TcpStream::connect(addr).expect("connect to gomitm");
-        s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        s.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-        RawConn {
-            reader: BufReader::new(s),
-        }
-    }
-
-    fn send(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        self.reader.get_mut().write_all(bytes)
-    }
-
-    /// Status line and headers; `None` when the connection closed before a full head.
-    fn read_head(&mut self) -> std::io::Result<Option<Head>> {
-        let mut lines = Vec::new();
-        loop {
-            let mut line = Vec::new();
-            if self.reader.read_until(b'\n', &mut line)? == 0 {
-                return Ok(None);
-            }
-            let line = String::from_utf8_lossy(&line).trim_end().to_string();
-            if line.is_empty() {
-                break;
-            }
-            lines.push(line);
-        }
-        let status = lines[0]
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("bad status line {:?}", lines[0]));
-        let headers = lines[1..]
-            .iter()
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-            .collect();
-        Ok(Some((status, headers)))
-    }
-
-    /// A whole response (body framed by Content-Length, chunked encoding, or EOF).
-    fn read_response(&mut self) -> std::io::Result<Option<RawResponse>> {
-        let Some((status, headers)) = self.read_head()? else {
-            return Ok(None);
-        };
-        let mut resp = RawResponse {
-            status,
-            headers,
-            body: Vec::new(),
-            cut: false,
-        };
-        if (100..200).contains(&status) || status == 204 || status == 304 {
-            return Ok(Some(resp));
-        }
-        let chunked = resp
-            .header("transfer-encoding")
-            .is_some_and(|v| v.eq_ignore_ascii_case("chunked"));
-        let length = resp.header("content-length").map(|v| v.parse::<u64>());
-        if chunked {
-            resp.cut = !self.read_chunked(&mut resp.body);
-        } else if let Some(n) = length {
-            let n = n.expect("numeric Content-Length");
-            let got = (&mut self.reader)
-                .take(n)
-                .read_to_end(&mut resp.body)
-                .unwrap_or(0);
-            resp.cut = (resp.body.len() as u64) < n || got as u64 != n;
-        } else if self.reader.read_to_end(&mut resp.body).is_err() {
-            resp.cut = true;
-        }
-        Ok(Some(resp))
-    }
-
-    /// Returns false when the chunked body was cut short.
-    fn read_chunked(&mut self, out: &mut Vec<u8>) -> bool {
-        loop {
-            let mut line = String::new();
-            if self.reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return false;
-            }
-            let size = line.trim().split(';').next().unwrap_or("");
-            let Ok(size) = u64::from_str_radix(size, 16) else {
-                return false;
-            };
-            if size == 0 {
-                let mut trailer = String::new();
-                while self.reader.read_line(&mut trailer).unwrap_or(0) > 2 {
-                    trailer.clear();
-                }
-                return true;
-            }
-            let before = out.len();
-            let _ = (&mut self.reader).take(size).read_to_end(out);
-            let mut crlf = [0u8; 2];
-            if (out.len() - before) as u64 != size || self.reader.read_exact(&mut crlf).is_err() {
-                return false;
-            }
-        }
-    }
-
-    /// Send a request and read its response; panics when gomitm closed without answering.
-    fn request(&mut self, text: &str) -> RawResponse {
-        self.send(text.as_bytes()).expect("send request");
-        self.read_response()
-            .expect("read response")
-            .unwrap_or_else(|| panic!("connection closed without a response to {text:?}"))
-    }
-}
+// The raw client is `support::client`: every byte on the wire is explicit.
 
 /// A fresh connection, one request, `Connection: close`.
-fn raw_get(proxy: SocketAddr, url: &str, host: &str) -> RawResponse {
-    RawConn::open(proxy).request(&format!(
+fn raw_get(proxy: SocketAddr, url: &str, host: &str) -> Reply {
+    client::open(proxy).request(&format!(
         "GET {url} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
     ))
 }
@@ -362,7 +224,7 @@ async fn body_bytes(resp: Response<Incoming>) -> Vec<u8> {
 fn plain_http_absolute_form_is_forwarded_without_hop_by_hop_headers() {
     let fx = Fixture::start();
     let proxy = gomitm_for(&fx, &[]);
-    let mut conn = RawConn::open(proxy.addr);
+    let mut conn = client::open(proxy.addr);
     let resp = conn.request(
         "GET http://plain.test/echo HTTP/1.1\r\n\
          Host: plain.test\r\n\
@@ -573,7 +435,7 @@ fn no_intercept_host_is_tunnelled_blind_and_recorded_as_a_tunnel() {
 fn non_tls_bytes_after_connect_are_tunnelled_and_counted() {
     let fx = Fixture::start();
     let proxy = gomitm_for(&fx, &[]);
-    let mut conn = RawConn::open(proxy.addr);
+    let mut conn = client::open(proxy.addr);
     conn.send(b"CONNECT plain.test:80 HTTP/1.1\r\nHost: plain.test:80\r\n\r\n")
         .unwrap();
     let (status, _) = conn.read_head().unwrap().expect("CONNECT answered");
@@ -618,10 +480,10 @@ fn assert_still_serves(proxy: &Gomitm) {
 fn malformed_request_gets_400_and_a_protocol_flow() {
     let fx = Fixture::start();
     let proxy = gomitm_for(&fx, &[]);
-    let mut conn = RawConn::open(proxy.addr);
+    let mut conn = client::open(proxy.addr);
     conn.send(b"GARBAGE\r\n\r\n").unwrap();
     // A 4xx answer or a closed connection are both acceptable to a client.
-    if let Ok(Some(resp)) = conn.read_response() {
+    if let Ok(Some(resp)) = conn.read_reply() {
         assert!((400..500).contains(&resp.status), "{resp:?}");
     }
     let f = proxy.wait_for_flow("protocol error", |f| error_class(f) == "protocol");
@@ -640,16 +502,13 @@ fn malformed_request_gets_400_and_a_protocol_flow() {
 fn oversized_request_head_gets_431_and_gomitm_keeps_serving() {
     let fx = Fixture::start();
     let proxy = gomitm_for(&fx, &[]);
-    let mut conn = RawConn::open(proxy.addr);
+    let mut conn = client::open(proxy.addr);
     let big = "a".repeat(100 * 1024);
     let req =
         format!("GET http://plain.test/echo HTTP/1.1\r\nHost: plain.test\r\nX-Big: {big}\r\n\r\n");
     // gomitm may stop reading before the whole head is sent; the answer still comes back.
     let _ = conn.send(req.as_bytes());
-    let resp = conn
-        .read_response()
-        .expect("read answer")
-        .expect("an answer");
+    let resp = conn.read_reply().expect("read answer").expect("an answer");
     assert_eq!(resp.status, 431);
     let f = proxy.wait_for_flow("protocol error", |f| error_class(f) == "protocol");
     assert!(f["error"]["message"]
@@ -707,21 +566,21 @@ fn invalid_connect_authority_and_proxy_loops_are_refused() {
     let mut proxy = gomitm_for(&fx, &[]);
     let port = proxy.addr.port();
 
-    let mut conn = RawConn::open(proxy.addr);
+    let mut conn = client::open(proxy.addr);
     conn.send(b"CONNECT nonsense HTTP/1.1\r\nHost: nonsense\r\n\r\n")
         .unwrap();
-    let resp = conn.read_response().unwrap().expect("an answer");
+    let resp = conn.read_reply().unwrap().expect("an answer");
     assert_eq!(resp.status, 400, "{}", resp.text());
     proxy.wait_for_flow("protocol error for CONNECT nonsense", |f| {
         error_class(f) == "protocol"
     });
 
     let started = Instant::now();
-    let mut conn = RawConn::open(proxy.addr);
+    let mut conn = client::open(proxy.addr);
     let target = format!("127.0.0.1:{port}");
     conn.send(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").as_bytes())
         .unwrap();
-    let resp = conn.read_response().unwrap().expect("an answer");
+    let resp = conn.read_reply().unwrap().expect("an answer");
     assert_eq!(resp.status, 403, "{}", resp.text());
     assert!(
         first_line(&resp.body).starts_with("gomitm:"),
@@ -1009,7 +868,7 @@ fn har_scenario(fx: &Fixture, extra: &[&str]) -> (Value, String) {
         assert_eq!(resp.status(), 404);
         assert_eq!(body_bytes(resp).await, b"status 404");
     });
-    let resp = RawConn::open(proxy.addr).request(
+    let resp = client::open(proxy.addr).request(
         "GET http://bob:pw@plain.test/echo HTTP/1.1\r\nHost: plain.test\r\n\
          Proxy-Authorization: Basic cHJveHk6c2VjcmV0\r\nConnection: close\r\n\r\n",
     );
