@@ -14,6 +14,7 @@ use crate::cli::{
     CaAction, CaDirArg, Cli, Command, EnvArgs, OpenArgs, ProxyArgs, RulesAction, RulesArgs, Shell,
 };
 use crate::filter::Filter;
+use crate::go::goversion::GoVersion;
 use crate::go::private::PrivatePatterns;
 use crate::har;
 use crate::log::{self, LogOutputs};
@@ -94,12 +95,19 @@ async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
         .map_or_else(PrivatePatterns::none, PrivatePatterns::from_globs);
     let shutdown = shutdown_signal();
     let tui = wants_tui(&args);
-    let session = Session::start(&args, Banner::Full, !args.quiet && !tui, private.clone()).await?;
+    let session = Session::start(
+        &args,
+        Banner::Full,
+        !args.quiet && !tui,
+        private.clone(),
+        None,
+    )
+    .await?;
     if tui {
         let source = crate::tui::Source::Live {
             addr: session.addr.to_string(),
         };
-        let cfg = tui_config(&args, source, private, Some(session.bundle_path()));
+        let cfg = tui_config(&args, source, private, Some(session.bundle_path()), None);
         let feeds = crate::tui::Feeds::new(Some(session.store.clone()), Vec::new(), shutdown);
         // A task of its own, so that even a panic in the TUI leaves the capture intact: the
         // HAR is written whatever happened to the terminal.
@@ -127,8 +135,10 @@ pub(crate) fn tui_config(
     source: crate::tui::Source,
     private: PrivatePatterns,
     bundle: Option<PathBuf>,
+    go_version: Option<GoVersion>,
 ) -> crate::tui::Config {
     crate::tui::Config {
+        go_version,
         source,
         har_out: args.har_out.clone(),
         redact: !args.no_redact,
@@ -168,6 +178,7 @@ fn open_har(args: &OpenArgs) -> anyhow::Result<i32> {
         bundle: None,
         utc_offset_s: crate::tui::local_utc_offset(),
         filter: None,
+        go_version: None,
     };
     let flows = flows.into_iter().map(Arc::new).collect();
     runtime()?.block_on(async {
@@ -202,6 +213,7 @@ impl Session {
         banner: Banner,
         lines: bool,
         private: PrivatePatterns,
+        go_version: Option<GoVersion>,
     ) -> anyhow::Result<Session> {
         check_exposure(args)?;
         let ca = Arc::new(load_ca(&args.ca)?);
@@ -240,6 +252,7 @@ impl Session {
             addr,
             private,
             rules,
+            go_version,
         )?);
         tokio::spawn(watch_rules(ctx.rules.clone()));
         let log = start_log(args, &store, lines, log_filter)?;
@@ -316,6 +329,7 @@ fn build_ctx(
     listen_addr: std::net::SocketAddr,
     private: PrivatePatterns,
     rules: Arc<LiveRules>,
+    go_version: Option<GoVersion>,
 ) -> anyhow::Result<Ctx> {
     let mut extra_roots = Vec::new();
     for path in &args.extra_roots {
@@ -352,6 +366,7 @@ fn build_ctx(
                     .then(|| Duration::from_secs(args.header_read_timeout)),
                 max_conns_per_client: args.max_conns_per_client,
             },
+            go_version,
         },
         listen_addr,
         auth: args.proxy_auth.clone(),

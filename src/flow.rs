@@ -69,6 +69,26 @@ pub struct GoRequest {
     /// login page); `None` until the response is read, or when it could not be judged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub go_import: Option<Vec<GoImport>>,
+    /// For `.zip` and `.mod` answers: the `h1:` hash go would compute, or why there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<BodyHash>,
+}
+
+/// The `h1:` hash of a module zip or go.mod, computed as the body streamed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BodyHash {
+    /// `h1:…`, over the whole body; `None` when it could not be computed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub h1: Option<String>,
+    /// Why there is no hash (the body was cut short, the zip could not be read…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_verified: Option<String>,
+    /// The first zip entry not under `module@version/`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside_prefix: Option<String>,
+    /// Files in the zip.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
 }
 
 /// One `<meta name="go-import" content="prefix vcs repo">` tag of a discovery page.
@@ -77,6 +97,9 @@ pub struct GoImport {
     pub prefix: String,
     pub vcs: String,
     pub repo: String,
+    /// The 4th field (Go 1.25+): the module's subdirectory in the repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdir: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -8,13 +8,28 @@
 
 pub use super::module_report::{Attempt, ModuleReport};
 
-use super::diagnose::{diagnose, suggest_glob, DiagnoseContext, Diagnosis, Severity};
-use super::module_report::{discovery_probes, is_path_prefix, is_probe, module_reports, ok};
+use super::diagnose::{diagnose, suggest_glob, Code, DiagnoseContext, Diagnosis, Severity};
+use super::evidence::GoMessage;
+use super::integrity_check::GoSum;
+use super::module_report::{
+    discovery_probes, is_path_prefix, is_probe, module_reports, ok, Judged,
+};
 use super::private::PrivatePatterns;
+use super::verdict::{verdict, CommandOutcome, Verdict};
 use crate::flow::{Flow, FlowKind, GoKind};
+
+/// What `gomitm run` adds to the flows: the command's outcome and the go.sum it started with.
+/// Both `None` for a capture alone (`gomitm report`), which says only what the flows prove.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunEvidence<'a> {
+    pub outcome: Option<&'a CommandOutcome>,
+    pub go_sum: Option<&'a GoSum>,
+}
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Summary {
+    /// The command's outcome, tied to the flows (only under `gomitm run`).
+    pub verdict: Option<Verdict>,
     pub modules: Vec<ModuleReport>,
     pub failures: Vec<FailureReport>,
     pub leaks: Vec<Leak>,
@@ -61,28 +76,45 @@ pub struct Totals {
     pub modules: usize,
 }
 
-pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext) -> Summary {
+pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext, run: RunEvidence) -> Summary {
     let mut ordered: Vec<&Flow> = flows.iter().collect();
     ordered.sort_by_key(|f| (f.started_at_us, f.id));
     let probes = discovery_probes(&ordered);
-    let reports = module_reports(&ordered, &probes);
+    let (checks, integrity) = super::integrity_check::check(&ordered, run.go_sum);
+    let judged = judge(&ordered, ctx, checks, &integrity);
+    let reports = module_reports(&ordered, &probes, &judged);
     let all: Vec<&str> = reports.iter().map(|r| r.module.as_str()).collect();
     let served: Vec<&str> = reports
         .iter()
         .filter(|r| r.served_by.is_some())
         .map(|r| r.module.as_str())
         .collect();
-    let failures = failure_reports(&ordered, &probes, &all, &served, ctx);
+    let mut failures = failure_reports(&ordered, &probes, &all, &served, ctx);
+    for (id, d) in integrity {
+        if let Some(f) = ordered.iter().find(|f| f.id == id) {
+            failures.push(FailureReport {
+                flow_id: id,
+                url: f.request.url.clone(),
+                diagnosis: d,
+                repeats: 0,
+            });
+        }
+    }
+    let verdict = run.outcome.map(|o| verdict(o, &ordered, &failures));
     // Unserved paths that only probed around a real module are noise, not modules.
-    let modules: Vec<ModuleReport> = reports
+    let mut modules: Vec<ModuleReport> = reports
         .iter()
         .filter(|r| {
             r.served_by.is_some() || !(is_probe(&r.module, &all) || near(&r.module, &served))
         })
         .cloned()
         .collect();
+    if let Some(v) = &verdict {
+        mark_rejected_by_go(&mut modules, v);
+    }
     let failed = failures.iter().map(|f| 1 + f.repeats).sum();
     Summary {
+        verdict,
         totals: totals(&ordered, modules.len(), failed),
         modules,
         failures,
@@ -111,7 +143,7 @@ fn failure_reports(
             continue;
         };
         if d.severity == Severity::Info
-            || d.code == "private_leak"
+            || d.code == Code::PrivateLeak
             || expected_not_found(f, &d, all, served)
             || flows[i + 1..].iter().any(|g| same_request(f, g) && ok(g))
         {
@@ -133,12 +165,84 @@ fn failure_reports(
     out
 }
 
+/// Flows whose 2xx answer go cannot have accepted (content or integrity), with a few words.
+fn judge(
+    flows: &[&Flow],
+    ctx: &DiagnoseContext,
+    checks: std::collections::HashMap<u64, super::integrity_check::Check>,
+    integrity: &[(u64, Diagnosis)],
+) -> Judged {
+    let mut rejected = std::collections::HashMap::new();
+    for f in flows {
+        if !ok(f) {
+            continue;
+        }
+        if let Some(d) = diagnose(f, ctx).filter(|d| d.severity == Severity::Error) {
+            if let Some(words) = rejected_words(d.code) {
+                rejected.insert(f.id, words.to_string());
+            }
+        }
+    }
+    for (id, d) in integrity {
+        rejected.insert(
+            *id,
+            rejected_words(d.code).unwrap_or("rejected").to_string(),
+        );
+    }
+    Judged { rejected, checks }
+}
+
+/// The few words a module's chain shows for a 2xx answer that delivered nothing usable.
+fn rejected_words(code: Code) -> Option<&'static str> {
+    Some(match code {
+        Code::HtmlInsteadOfData => "an HTML page",
+        Code::InvalidInfo => "not version info",
+        Code::InfoVersionMismatch => "the info of another version",
+        Code::InvalidMod => "not a go.mod",
+        Code::ModPathMismatch => "the go.mod of another module",
+        Code::InvalidZip => "not a zip",
+        Code::ZipWrongModule => "the zip of another module",
+        Code::InvalidVersionList => "not a version list",
+        Code::ChecksumMismatchSumdb | Code::ChecksumMismatchGoSum => "a checksum mismatch",
+        _ => return None,
+    })
+}
+
+/// A module go rejected for what its bytes were (a checksum mismatch, the wrong zip) was not
+/// served, whatever answered 200: its chain ends in go's rejection.
+fn mark_rejected_by_go(reports: &mut [ModuleReport], v: &Verdict) {
+    for e in &v.explanations {
+        let words = match e.error.kind {
+            GoMessage::MismatchGoSum | GoMessage::MismatchSumdb => "checksum mismatch",
+            GoMessage::ZipUnexpectedFile => "zip of another module",
+            GoMessage::NotAZip => "not a zip",
+            GoMessage::InvalidResponse => "invalid response",
+            GoMessage::InfoVersion => "info of another version",
+            GoMessage::ModulePath => "go.mod of another module",
+            _ => continue,
+        };
+        let Some(module) = e.error.module.as_deref() else {
+            continue;
+        };
+        for r in reports.iter_mut().filter(|r| {
+            r.module == module && (e.error.version.is_none() || r.version == e.error.version)
+        }) {
+            r.served_by = None;
+            r.attempts.push(Attempt {
+                source: "go".into(),
+                outcome: format!("rejected: {words}"),
+                flow_id: 0,
+            });
+        }
+    }
+}
+
 fn same_request(a: &Flow, b: &Flow) -> bool {
     a.request.method == b.request.method && a.request.url == b.request.url
 }
 
 fn expected_not_found(f: &Flow, d: &Diagnosis, all: &[&str], served: &[&str]) -> bool {
-    if !matches!(d.code, "module_not_found" | "discovery_not_found") {
+    if !matches!(d.code, Code::ModuleNotFound | Code::DiscoveryNotFound) {
         return false;
     }
     let Some(path) = f.go.as_ref().and_then(|g| g.module.as_deref()) else {

@@ -23,6 +23,17 @@ fn f(id: u64, method: &str, url: &str, status: u16, body: &[u8]) -> Flow {
     flow
 }
 
+/// The first `len` bytes of a module zip: a local file header naming `name`, then zeros.
+fn zip_start(name: &str, len: usize) -> Vec<u8> {
+    let mut z = b"PK\x03\x04".to_vec();
+    z.extend_from_slice(&[0; 22]);
+    z.extend_from_slice(&(name.len() as u16).to_le_bytes());
+    z.extend_from_slice(&[0, 0]);
+    z.extend_from_slice(name.as_bytes());
+    z.resize(len.max(z.len()), 0);
+    z
+}
+
 fn get(id: u64, url: &str, status: u16) -> Flow {
     f(id, "GET", url, status, b"")
 }
@@ -35,7 +46,9 @@ fn sum(flows: &[Flow], private: &str) -> Summary {
             private: &private,
             os: Os::Linux,
             bundle: None,
+            go: None,
         },
+        RunEvidence::default(),
     )
 }
 
@@ -52,7 +65,7 @@ fn fallback_chain_names_the_source_that_served() {
             "GET",
             &format!("https://b.test/{m}.zip"),
             200,
-            &[0; 2048],
+            &zip_start("example.org/hello@v1.0.0/go.mod", 2048),
         ),
     ];
     let s = sum(&flows, "");
@@ -86,7 +99,7 @@ fn fallback_chain_names_the_source_that_served() {
         "{text}"
     );
     assert!(
-        text.starts_with("gomitm: 5 requests, 1 modules, 0 failed"),
+        text.starts_with("gomitm: 5 requests, 1 module, 0 failed"),
         "{text}"
     );
 }
@@ -401,7 +414,7 @@ fn a_source_whose_zip_or_mod_was_cut_mid_body_did_not_serve_the_module() {
             "GET",
             &format!("https://{host}/{m}.zip"),
             200,
-            &[0; 100],
+            &zip_start("example.test/broken@v1.0.0/go.mod", 100),
         )
     };
     let flows = [

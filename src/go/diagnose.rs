@@ -10,7 +10,9 @@
 //! HTTP are in `network`, go-import parsing in `discovery`. Run-level judgement (prefix
 //! probing, fallback chains, leaks across a run) belongs to `analysis`, never here.
 
+pub use super::codes::Code;
 pub use super::discovery::{go_imports, GoImport};
+pub use super::goversion::GoVersion;
 use super::private::PrivatePatterns;
 use crate::flow::{Flow, GoKind, GoRequest, Response};
 
@@ -24,7 +26,7 @@ pub enum Severity {
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Diagnosis {
-    pub code: &'static str,
+    pub code: Code,
     pub severity: Severity,
     /// One plain sentence naming what failed (host, module@version where known).
     pub cause: String,
@@ -33,7 +35,7 @@ pub struct Diagnosis {
 }
 
 impl Diagnosis {
-    pub(super) fn new(code: &'static str, severity: Severity, cause: String, fix: String) -> Self {
+    pub(super) fn new(code: Code, severity: Severity, cause: String, fix: String) -> Self {
         Diagnosis {
             code,
             severity,
@@ -69,6 +71,9 @@ pub struct DiagnoseContext<'a> {
     /// The trust bundle (system roots + gomitm CA) the CA-trust fix names; `None` when
     /// unknown (a HAR read back by `gomitm report`).
     pub bundle: Option<&'a std::path::Path>,
+    /// The go release in use (`gomitm run`); `None` when unknown, and the fix then names
+    /// what differs between releases.
+    pub go: Option<GoVersion>,
 }
 
 /// `None` for a healthy flow (and for flows that are nothing the Go toolchain sent).
@@ -78,12 +83,27 @@ pub fn diagnose(flow: &Flow, ctx: &DiagnoseContext) -> Option<Diagnosis> {
     }
     let resp = flow.response.as_ref()?;
     let go = flow.go.as_ref()?;
+    if let Some(d) = super::qualifiers::redirect(flow, go, resp)
+        .or_else(|| super::qualifiers::rate_limit(flow, go, resp))
+    {
+        return Some(d);
+    }
+    by_status(flow, go, resp, ctx).or_else(|| super::content::judge(flow, go, resp))
+}
+
+/// What the status says, per protocol (a private path's 2xx is a leak first of all).
+fn by_status(
+    flow: &Flow,
+    go: &GoRequest,
+    resp: &Response,
+    ctx: &DiagnoseContext,
+) -> Option<Diagnosis> {
     if go.kind.is_module_proxy() {
         module_proxy(flow, go, resp, ctx)
     } else if go.kind.is_sumdb() {
         sumdb(flow, go, resp, ctx)
     } else if go.kind == GoKind::Discovery {
-        discovery(flow, go, resp)
+        discovery(flow, go, resp, ctx)
     } else {
         git(flow, go, resp)
     }
@@ -102,38 +122,47 @@ fn module_proxy(
     let glob = suggest_glob(module, ctx.private);
     let d = match resp.status {
         0..=399 if private => Diagnosis::new(
-            "private_leak",
+            Code::PrivateLeak,
             Severity::Warning,
             format!("the private module {what} was sent to the module proxy {host}, which answered {st}"),
             format!("GOPRIVATE={glob} (or GONOPROXY={glob}) so the go command fetches it directly and never sends the path to a proxy"),
         ),
         0..=399 => return None,
+        404 | 410 if go.toolchain && toolchain_without_patch(go).is_some() => {
+            let release = toolchain_without_patch(go).unwrap_or_default();
+            Diagnosis::new(
+                Code::ToolchainWithoutPatch,
+                Severity::Error,
+                format!("go asked {host} for the toolchain {release}, which does not exist ({st}): since Go 1.21 releases are named go1.N.P, and a go or toolchain line without the patch number names no release"),
+                format!("write the full release in go.mod: 'go {}.0' (or 'toolchain {release}.0'); golang/go#66175", release.trim_start_matches("go")),
+            )
+        }
         404 | 410 if go.toolchain => Diagnosis::new(
-            "toolchain_not_found",
+            Code::ToolchainNotFound,
             Severity::Warning,
             format!("{host} has no Go toolchain {} ({st})", go.version.as_deref().unwrap_or("")),
             "check the go and toolchain lines in go.mod, or use the installed Go with GOTOOLCHAIN=local".into(),
         ),
         404 | 410 if private => Diagnosis::new(
-            "module_not_found",
+            Code::ModuleNotFound,
             Severity::Warning,
             format!("the private module {what} was asked of the module proxy {host}, which answered {st}"),
             format!("GOPRIVATE={glob} (or GONOPROXY={glob}) so the go command fetches it directly from its repository"),
         ),
         404 | 410 => Diagnosis::new(
-            "module_not_found",
+            Code::ModuleNotFound,
             Severity::Warning,
             format!("the module proxy {host} answered {st} for {what}: the module or version is missing there"),
             format!("check the module path and version; with ',' in GOPROXY a 404/410 falls through to the next entry, so end the list with ',direct'; for a private module set GOPRIVATE={glob}"),
         ),
         401 | 403 => Diagnosis::new(
-            "proxy_auth",
+            Code::ProxyAuth,
             Severity::Error,
-            format!("the module proxy {host} refused {what} with {st}{}", credentials_note(flow)),
-            format!("give credentials for {host}: a .netrc line 'machine {host} login … password …' (or GOAUTH on Go 1.24+); a 401/403 after ',' in GOPROXY does not fall back ('|' falls back on any error); GONOPROXY for paths this proxy must not serve"),
+            format!("the module proxy {host} refused {what} with {st}{}{}", credentials_note(flow), super::qualifiers::challenge_note(resp)),
+            format!("{}; a 401/403 after ',' in GOPROXY does not fall back ('|' falls back on any error); GONOPROXY for paths this proxy must not serve", super::qualifiers::credentials_fix(flow, resp, ctx.go)),
         ),
         _ => Diagnosis::new(
-            if resp.status >= 500 { "proxy_server_error" } else { "proxy_http_error" },
+            if resp.status >= 500 { Code::ProxyServerError } else { Code::ProxyHttpError },
             Severity::Error,
             format!("the module proxy {host} failed with {st} for {what}"),
             "retry or check the proxy; after ',' in GOPROXY only 404/410 fall through to the next entry, so this stops the go command; '|' instead of ',' falls back on any error".into(),
@@ -153,32 +182,32 @@ fn sumdb(flow: &Flow, go: &GoRequest, resp: &Response, ctx: &DiagnoseContext) ->
     let not_found = matches!(resp.status, 404 | 410);
     let d = match go.kind {
         _ if private && (resp.status < 400 || not_found) => Diagnosis::new(
-            if not_found { "sumdb_private_leak" } else { "private_leak" },
+            if not_found { Code::SumdbPrivateLeak } else { Code::PrivateLeak },
             if not_found { Severity::Error } else { Severity::Warning },
             format!("the private module {what} was looked up in the checksum database at {host}, which answered {st}"),
             format!("GOPRIVATE={glob} (or GONOSUMDB={glob}) so the go command skips the checksum database for it; GOSUMDB=off only as a last resort"),
         ),
         _ if resp.status < 400 => return None,
         GoKind::SumdbLookup if not_found => Diagnosis::new(
-            "sumdb_not_found",
+            Code::SumdbNotFound,
             Severity::Error,
             format!("the checksum database at {host} does not know {what} ({st})"),
             format!("if the module is private, GOPRIVATE={glob} (or GONOSUMDB={glob}); if it is public, check that the version really exists upstream"),
         ),
         GoKind::SumdbSupported if not_found => Diagnosis::new(
-            "sumdb_not_proxied",
+            Code::SumdbNotProxied,
             Severity::Info,
             format!("the module proxy {host} does not proxy the checksum database ({st}); the go command asks sum.golang.org directly"),
             "nothing, unless sum.golang.org is unreachable from here: then make the proxy serve /sumdb/sum.golang.org/ or set GONOSUMDB for private paths".into(),
         ),
         GoKind::SumdbSupported => Diagnosis::new(
-            "sumdb_unavailable",
+            Code::SumdbUnavailable,
             Severity::Error,
             format!("the module proxy {host} refused to proxy the checksum database with {st}; after ',' in GOPROXY this stops the go command"),
             "make the proxy answer /sumdb/sum.golang.org/supported with 200 (or 404 to send go to sum.golang.org directly); GONOSUMDB/GOPRIVATE for private paths; GOSUMDB=off only as a last resort".into(),
         ),
         _ => Diagnosis::new(
-            "sumdb_unavailable",
+            Code::SumdbUnavailable,
             Severity::Error,
             format!("the checksum database request to {host} failed with {st}"),
             "retry, and let the checksum database through (sum.golang.org or the proxy's /sumdb/); GONOSUMDB/GOPRIVATE for private paths; GOSUMDB=off only as a last resort".into(),
@@ -188,36 +217,41 @@ fn sumdb(flow: &Flow, go: &GoRequest, resp: &Response, ctx: &DiagnoseContext) ->
 }
 
 /// `?go-get=1`: the go command accepts any status when the body has a go-import tag.
-fn discovery(flow: &Flow, go: &GoRequest, resp: &Response) -> Option<Diagnosis> {
+fn discovery(
+    flow: &Flow,
+    go: &GoRequest,
+    resp: &Response,
+    ctx: &DiagnoseContext,
+) -> Option<Diagnosis> {
     let tags = go_imports(resp);
-    if tags.as_ref().is_some_and(|t| !t.is_empty()) {
-        return None;
+    if let Some(tags) = tags.as_ref().filter(|t| !t.is_empty()) {
+        return super::qualifiers::go_import_support(flow, tags, ctx.go);
     }
     let (host, st) = (flow.host(), status_text(resp));
     let path = go.module.as_deref().unwrap_or(host);
     let url = &flow.request.url;
     let d = match resp.status {
         200..=299 if tags.is_some() => Diagnosis::new(
-            "discovery_no_meta",
+            Code::DiscoveryNoMeta,
             Severity::Error,
             format!("{url} answered {st} without a <meta name=\"go-import\"> tag, most likely an SSO or login page"),
             format!("give credentials for {host} (.netrc 'machine {host}' or GOAUTH), or serve the go-import meta tag, or import the path with a VCS suffix such as {path}.git"),
         ),
         0..=399 => return None,
         401 | 403 => Diagnosis::new(
-            "discovery_auth",
+            Code::DiscoveryAuth,
             Severity::Error,
-            format!("{host} refused the import path lookup {url} with {st}{}", credentials_note(flow)),
-            format!("credentials for {host}: a .netrc line 'machine {host} login … password …' (or GOAUTH on Go 1.24+); the go command sends them with ?go-get=1 requests"),
+            format!("{host} refused the import path lookup {url} with {st}{}{}", credentials_note(flow), super::qualifiers::challenge_note(resp)),
+            format!("{}; the go command sends them with ?go-get=1 requests", super::qualifiers::credentials_fix(flow, resp, ctx.go)),
         ),
         404 | 410 => Diagnosis::new(
-            "discovery_not_found",
+            Code::DiscoveryNotFound,
             Severity::Error,
             format!("{host} does not know the import path {path} ({st}, no go-import tag)"),
             format!("check the import path; the server must answer https://{path}?go-get=1 with a go-import meta tag (also on 404), or use a VCS suffix such as {path}.git"),
         ),
         _ => Diagnosis::new(
-            "discovery_error",
+            Code::DiscoveryError,
             Severity::Error,
             format!("the import path lookup {url} failed with {st}"),
             format!("check the server for {host}; the go command needs a go-import meta tag from https://{path}?go-get=1"),
@@ -235,25 +269,42 @@ fn git(flow: &Flow, go: &GoRequest, resp: &Response) -> Option<Diagnosis> {
     let repo = go.base.as_deref().unwrap_or(&flow.request.url);
     let d = match resp.status {
         401 | 403 => Diagnosis::new(
-            "git_auth",
+            Code::GitAuth,
             Severity::Error,
             format!("the git server {host} refused {repo} with {st}{}", credentials_note(flow)),
             format!("git credentials for {host}: a ~/.netrc 'machine {host}' entry, a git credential helper, or ssh with git config url.\"git@{host}:\".insteadOf https://{host}/; GIT_TERMINAL_PROMPT=1 to be asked interactively"),
         ),
         404 | 410 => Diagnosis::new(
-            "git_not_found",
+            Code::GitNotFound,
             Severity::Error,
             format!("the git server {host} has no repository {repo} ({st})"),
             "check the import path, and that your account can see the repository (some servers answer 404 instead of 403)".into(),
         ),
         _ => Diagnosis::new(
-            "git_server_error",
+            Code::GitServerError,
             Severity::Error,
             format!("the git server {host} failed with {st} for {repo}"),
             "retry, or check the git server".into(),
         ),
     };
     Some(d)
+}
+
+/// `go1.22` from `v0.0.1-go1.22.linux-amd64`: a release from 1.21 on named without its patch
+/// number (release candidates, `go1.21rc2`, are real).
+fn toolchain_without_patch(go: &GoRequest) -> Option<String> {
+    let v = go.version.as_deref()?;
+    let release = v
+        .strip_prefix("v0.0.1-")?
+        .split('.')
+        .take(2)
+        .collect::<Vec<_>>()
+        .join(".");
+    let minor: u32 = release.strip_prefix("go1.")?.parse().ok()?;
+    let after = v.strip_prefix("v0.0.1-")?.strip_prefix(&release)?;
+    // `go1.22.linux-amd64`: the next element is the OS, not a number.
+    let next = after.strip_prefix('.')?.split(['.', '-']).next()?;
+    (minor >= 21 && !next.bytes().all(|b| b.is_ascii_digit())).then_some(release)
 }
 
 pub(super) fn subject(flow: &Flow, go: &GoRequest) -> String {
@@ -278,7 +329,7 @@ pub fn status_text(resp: &Response) -> String {
     format!("{} {reason}", resp.status).trim_end().to_string()
 }
 
-fn credentials_note(flow: &Flow) -> &'static str {
+pub(super) fn credentials_note(flow: &Flow) -> &'static str {
     if flow.request_header("authorization").is_some() {
         " although credentials were sent"
     } else {

@@ -28,7 +28,7 @@ pub fn go_imports(resp: &Response) -> Option<Vec<GoImport>> {
 
 /// The captured body decoded, and whether decoding stopped early (a capture cut mid-stream
 /// still yields what was decoded up to there). `None` for encodings gomitm cannot read.
-fn decoded_body(encoding: &str, data: &[u8]) -> Option<(Vec<u8>, bool)> {
+pub(super) fn decoded_body(encoding: &str, data: &[u8]) -> Option<(Vec<u8>, bool)> {
     use std::io::Read;
     const LIMIT: u64 = 1 << 20;
     let mut out = Vec::new();
@@ -71,12 +71,17 @@ fn parse_go_imports(html: &str) -> (Vec<GoImport>, bool) {
         if !attr("name").is_some_and(|n| n.eq_ignore_ascii_case("go-import")) {
             continue;
         }
+        // Go reads 3 fields (4 from Go 1.25, the last a subdirectory) and skips other tags.
         let fields: Vec<&str> = attr("content").unwrap_or("").split_whitespace().collect();
-        if let [prefix, vcs, repo, ..] = fields[..] {
+        if let [prefix, vcs, repo, ref rest @ ..] = fields[..] {
+            if rest.len() > 1 {
+                continue;
+            }
             tags.push(GoImport {
                 prefix: prefix.into(),
                 vcs: vcs.into(),
                 repo: repo.into(),
+                subdir: rest.first().map(|s| s.to_string()),
             });
         }
     }
@@ -145,6 +150,7 @@ mod tests {
                 prefix: "a.test/x".into(),
                 vcs: "git".into(),
                 repo: "https://g.test/x?a=1&b=2".into(),
+                subdir: None,
             }])
         );
         let after_body = b"<head></head><body><meta name=go-import content=\"a git b\"></body>";

@@ -9,12 +9,20 @@
 use crate::flow::{header_value, GoKind, GoRequest, Headers};
 
 pub mod analysis;
+pub mod codes;
+mod content;
 pub mod diagnose;
 pub mod discovery;
+pub mod evidence;
+pub mod goversion;
+pub mod integrity_check;
 mod module_report;
 mod network;
+pub mod policy;
 pub mod private;
+pub mod qualifiers;
 mod summary_text;
+pub mod verdict;
 
 /// Module path of Go toolchain downloads (`GOTOOLCHAIN=auto`).
 pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";

@@ -5,8 +5,11 @@
 //! Pure. Must not diagnose single flows (`diagnose`) or decide what counts as a failure or a
 //! leak (`analysis`).
 
+use std::collections::HashMap;
+
 use super::diagnose::status_text;
 use super::discovery::{go_imports, GoImport};
+use super::integrity_check::Check;
 use crate::flow::{url_host, Flow, GoKind};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -18,6 +21,9 @@ pub struct ModuleReport {
     pub served_by: Option<String>,
     /// Body bytes of the successful responses that fetched it.
     pub bytes: u64,
+    /// How the `h1:` hash of its zip (else its go.mod) compared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<Check>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -31,8 +37,24 @@ pub struct Attempt {
 
 /// One report per module (and version) the flows fetched or tried, with its source chain;
 /// `probes` (from [`discovery_probes`]) are left out.
-pub(super) fn module_reports(flows: &[&Flow], probes: &[u64]) -> Vec<ModuleReport> {
-    module_groups(flows, probes).iter().map(report).collect()
+/// `judged` holds what gomitm found wrong with a flow's answer (a rejected body: HTML, the wrong
+/// zip, a hash mismatch) and each hashed flow's check.
+pub(super) fn module_reports(
+    flows: &[&Flow],
+    probes: &[u64],
+    judged: &Judged,
+) -> Vec<ModuleReport> {
+    module_groups(flows, probes)
+        .iter()
+        .map(|g| report(g, judged))
+        .collect()
+}
+
+/// Per flow: why its 2xx answer cannot have been accepted, and how its hash compared.
+#[derive(Debug, Default)]
+pub(super) struct Judged {
+    pub rejected: HashMap<u64, String>,
+    pub checks: HashMap<u64, Check>,
 }
 
 /// The ids of the `?go-get=1` flows that only probed a prefix (`go get a.b/c` also asks for
@@ -227,7 +249,7 @@ fn normalize_repo(url: &str) -> String {
     }
 }
 
-fn report(g: &Group) -> ModuleReport {
+fn report(g: &Group, judged: &Judged) -> ModuleReport {
     let mut keyed: Vec<(String, Attempt)> = Vec::new();
     let mut upsert = |key: String, source: &str, outcome: String, flow_id: u64| {
         let attempt = Attempt {
@@ -245,7 +267,7 @@ fn report(g: &Group) -> ModuleReport {
             f.go.as_ref()
                 .and_then(|go| go.base.clone())
                 .unwrap_or_default();
-        upsert(base.clone(), &base, outcome(f), f.id);
+        upsert(base.clone(), &base, outcome(f, judged), f.id);
     }
     for f in &g.direct {
         let via = if kind(f) == Some(GoKind::Discovery) {
@@ -256,7 +278,7 @@ fn report(g: &Group) -> ModuleReport {
         upsert(
             format!("direct {via}"),
             "direct",
-            format!("{via} {}", outcome(f)),
+            format!("{via} {}", outcome(f, judged)),
             f.id,
         );
     }
@@ -264,21 +286,32 @@ fn report(g: &Group) -> ModuleReport {
         .proxy
         .iter()
         .chain(&g.direct)
-        .filter(|f| ok(f))
+        .filter(|f| ok(f) && !judged.rejected.contains_key(&f.id))
         .map(|f| f.response.as_ref().map_or(0, |r| r.body.total))
         .sum();
+    let check = [GoKind::Zip, GoKind::Mod].into_iter().find_map(|k| {
+        g.proxy
+            .iter()
+            .rev()
+            .find(|f| kind(f) == Some(k) && judged.checks.contains_key(&f.id))
+            .and_then(|f| judged.checks.get(&f.id).cloned())
+    });
     ModuleReport {
         module: g.module.clone(),
         version: g.version.clone(),
         attempts: keyed.into_iter().map(|(_, a)| a).collect(),
-        served_by: served_by(g),
+        served_by: served_by(g, judged),
         bytes,
+        check,
     }
 }
 
-fn outcome(f: &Flow) -> String {
+fn outcome(f: &Flow, judged: &Judged) -> String {
     if let Some(e) = &f.error {
         return format!("{} error", e.class.as_str().replace('_', " "));
+    }
+    if let Some(why) = judged.rejected.get(&f.id) {
+        return format!("{} but {why}", f.response.as_ref().map_or(0, |r| r.status));
     }
     match &f.response {
         Some(r) if r.status < 400 => r.status.to_string(),
@@ -289,8 +322,9 @@ fn outcome(f: &Flow) -> String {
 
 /// Who delivered the module: the `.zip`, else the `.mod`, else a git fetch, else whatever
 /// answered `.info` or the version list. A source whose last `.zip`, `.mod` or git pack was
-/// cut mid-body (a 2xx head, then an error) delivered nothing, whatever else it answered.
-fn served_by(g: &Group) -> Option<String> {
+/// cut mid-body (a 2xx head, then an error) or rejected (the wrong bytes) delivered nothing,
+/// whatever else it answered.
+fn served_by(g: &Group, judged: &Judged) -> Option<String> {
     let flows: Vec<&Flow> = g.proxy.iter().chain(&g.direct).copied().collect();
     let cut_off = |s: &str| {
         [GoKind::Zip, GoKind::Mod, GoKind::GitUploadPack]
@@ -300,14 +334,14 @@ fn served_by(g: &Group) -> Option<String> {
                     .iter()
                     .rev()
                     .find(|f| kind(f) == Some(k) && source(f).as_deref() == Some(s))
-                    .is_some_and(|f| cut(f))
+                    .is_some_and(|f| cut(f) || judged.rejected.contains_key(&f.id))
             })
     };
     let by = |k: GoKind| {
         flows
             .iter()
             .rev()
-            .filter(|f| ok(f) && kind(f) == Some(k))
+            .filter(|f| ok(f) && kind(f) == Some(k) && !judged.rejected.contains_key(&f.id))
             .filter_map(|f| source(f))
             .find(|s| !cut_off(s))
     };

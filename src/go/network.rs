@@ -5,7 +5,7 @@
 //! only for flows that carry an error. Must not judge HTTP answers or relate flows to each
 //! other.
 
-use super::diagnose::{subject, DiagnoseContext, Diagnosis, Os, Severity};
+use super::diagnose::{subject, Code, DiagnoseContext, Diagnosis, Os, Severity};
 use crate::flow::{ErrorClass, Flow, FlowError};
 
 /// Failures below HTTP (and cut bodies): the error class decides, the Go kind sharpens the fix.
@@ -18,26 +18,26 @@ pub(super) fn diagnose(flow: &Flow, err: &FlowError, ctx: &DiagnoseContext) -> D
         ErrorClass::Connect | ErrorClass::ConnectTimeout => connect(flow, err),
         ErrorClass::UpstreamReset | ErrorClass::UpstreamTimeout => broken_answer(flow, err),
         ErrorClass::Dns => Diagnosis::new(
-            "dns",
+            Code::Dns,
             Severity::Error,
             format!("the host {host} does not resolve ({msg})"),
             format!("check {} and your DNS or VPN; gomitm --resolve {host}=IP:PORT tests against a chosen address", where_named(flow)),
         ),
         ErrorClass::UpstreamProxy => Diagnosis::new(
-            "upstream_proxy",
+            Code::UpstreamProxy,
             Severity::Error,
             format!("the upstream proxy refused the tunnel to {host}: {msg}"),
             format!("check --upstream-proxy (address, and credentials as http://user:pass@host:port) and that the proxy allows {host}"),
         ),
         ErrorClass::ClientAbort => Diagnosis::new(
-            "client_abort",
+            Code::ClientAbort,
             Severity::Info,
             format!("the client went away before {} finished (go interrupted, or it gave up)", what(flow)),
             "nothing to fix unless the client was not meant to stop".into(),
         ),
-        ErrorClass::Protocol => Diagnosis::new("protocol", Severity::Warning, msg.clone(), protocol_fix(msg)),
+        ErrorClass::Protocol => Diagnosis::new(Code::Protocol, Severity::Warning, msg.clone(), protocol_fix(msg)),
         ErrorClass::Refused => Diagnosis::new(
-            "refused",
+            Code::Refused,
             Severity::Warning,
             format!("gomitm refused the request itself: {msg}"),
             refused_fix(msg),
@@ -72,7 +72,7 @@ fn broken_answer(flow: &Flow, err: &FlowError) -> Diagnosis {
     let (host, what) = (flow.host(), what(flow));
     if err.class == ErrorClass::UpstreamTimeout {
         return Diagnosis::new(
-            "upstream_timeout",
+            Code::UpstreamTimeout,
             Severity::Error,
             format!("{host} stalled on {what}: {}", err.message),
             "check the upstream server; gomitm's limit is --upstream-timeout SECS, and without gomitm the go command would hang: it has no timeout of its own".into(),
@@ -80,13 +80,13 @@ fn broken_answer(flow: &Flow, err: &FlowError) -> Diagnosis {
     }
     match &flow.response {
         Some(r) => Diagnosis::new(
-            "truncated",
+            Code::Truncated,
             Severity::Error,
             format!("the response from {host} for {what} was cut short after {} bytes", r.body.total),
             "retry; if it repeats, check the upstream server (go prints 'unexpected EOF' or 'stream error … INTERNAL_ERROR')".into(),
         ),
         None => Diagnosis::new(
-            "upstream_reset",
+            Code::UpstreamReset,
             Severity::Error,
             format!("{host} closed the connection before answering {what}"),
             "retry; check the server and anything in between (load balancer, corporate proxy)".into(),
@@ -109,7 +109,7 @@ fn client_untrusted(flow: &Flow, ctx: &DiagnoseContext) -> Diagnosis {
         (_, Os::Windows) => "import the gomitm CA (gomitm ca path) into the Trusted Root store: certutil -addstore -f ROOT gomitm-ca.pem".to_string(),
     };
     Diagnosis::new(
-        "client_untrusted_ca",
+        Code::ClientUntrustedCa,
         Severity::Error,
         format!("{tool} rejected gomitm's certificate for {host}: it does not trust the gomitm CA"),
         fix,
@@ -121,20 +121,20 @@ fn upstream_tls(host: &str, msg: &str) -> Diagnosis {
     let inspect = "if a corporate TLS inspection proxy sits in between, pass its CA with --extra-root FILE.pem (--insecure-upstream skips the check; debugging only)";
     let (code, cause, fix) = if m.contains("not valid for") || m.contains("name mismatch") {
         (
-            "upstream_untrusted",
+            Code::UpstreamUntrusted,
             format!("the certificate of {host} is not valid for that name"),
             format!("check the host name in GOPROXY or the import path; {inspect}"),
         )
     } else if m.contains("expired") || m.contains("not valid yet") {
         (
-            "upstream_untrusted",
+            Code::UpstreamUntrusted,
             format!("the certificate of {host} has expired or is not valid yet"),
             format!("check the server's certificate and this machine's clock; {inspect}"),
         )
     } else if m.contains("certificate") || m.contains("issuer") || m.contains("authority") {
-        ("upstream_untrusted", format!("gomitm does not trust the certificate of {host} (typically a corporate TLS inspection proxy re-signing traffic)"), "pass that CA with --extra-root FILE.pem (--insecure-upstream skips the check; debugging only)".into())
+        (Code::UpstreamUntrusted, format!("gomitm does not trust the certificate of {host} (typically a corporate TLS inspection proxy re-signing traffic)"), "pass that CA with --extra-root FILE.pem (--insecure-upstream skips the check; debugging only)".into())
     } else {
-        ("upstream_tls", format!("the TLS handshake with {host} failed: {msg}"), format!("check that the URL's scheme and port are right (does the server speak TLS there?); {inspect}"))
+        (Code::UpstreamTls, format!("the TLS handshake with {host} failed: {msg}"), format!("check that the URL's scheme and port are right (does the server speak TLS there?); {inspect}"))
     };
     Diagnosis::new(code, Severity::Error, cause, fix)
 }
@@ -147,7 +147,7 @@ fn connect(flow: &Flow, err: &FlowError) -> Diagnosis {
         .unwrap_or_else(|| flow.host().to_string());
     let (code, cause) = if err.class == ErrorClass::Connect {
         (
-            "connect_refused",
+            Code::ConnectRefused,
             format!(
                 "nothing accepted the connection to {addr} ({})",
                 err.message
@@ -155,7 +155,7 @@ fn connect(flow: &Flow, err: &FlowError) -> Diagnosis {
         )
     } else {
         (
-            "connect_timeout",
+            Code::ConnectTimeout,
             format!(
                 "connecting to {addr} timed out: the host is down or a firewall drops the traffic"
             ),

@@ -4,25 +4,39 @@
 //! Pure formatting of data `analysis` already computed; must not compute or filter anything.
 
 use super::analysis::{FailureReport, ModuleReport, Summary};
-use super::diagnose::Severity;
+use super::diagnose::{Diagnosis, Severity};
+use super::integrity_check::Check;
+use super::verdict::{Cause, Verdict};
+use crate::har::redact_url;
+use crate::inspect::terminal_safe;
 use crate::log::{format_bytes, format_ms};
+
+/// `1 request`, `2 requests`.
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A URL as the summary prints it: redacted like the HAR, safe for a terminal.
+fn url(u: &str) -> String {
+    terminal_safe(&redact_url(u))
+}
 
 impl Summary {
     /// Plain text for a terminal (stderr): header, leaks first, then modules, failures and
     /// the slowest requests. No colours: it may be piped or pasted into an issue.
     pub fn render(&self) -> String {
         let t = &self.totals;
-        let mut lines = vec![
-            format!(
-                "gomitm: {} requests, {} modules, {} failed, {} in {}",
-                t.requests,
-                t.modules,
-                t.failed,
-                format_bytes(t.bytes),
-                format_ms(t.wall_ms)
-            ),
-            format!("private module patterns: {}", self.private),
-        ];
+        let mut lines = self.verdict.as_ref().map(verdict_lines).unwrap_or_default();
+        let recovered = self.verdict.as_ref().is_some_and(|v| !v.failed());
+        lines.push(format!(
+            "gomitm: {}, {}, {} failed, {} in {}",
+            count(t.requests, "request", "requests"),
+            count(t.modules, "module", "modules"),
+            t.failed,
+            format_bytes(t.bytes),
+            format_ms(t.wall_ms)
+        ));
+        lines.push(format!("private module patterns: {}", self.private));
         if !self.leaks.is_empty() {
             lines.push(String::new());
             lines.extend(self.leak_lines());
@@ -34,7 +48,14 @@ impl Summary {
         }
         if !self.failures.is_empty() {
             lines.push(String::new());
-            lines.push(format!("Failures ({}):", self.failures.len()));
+            if recovered {
+                lines.push(format!(
+                    "Failed requests go recovered from ({}):",
+                    self.failures.len()
+                ));
+            } else {
+                lines.push(format!("Failures ({}):", self.failures.len()));
+            }
             lines.extend(self.failures.iter().flat_map(failure_lines));
         }
         if !self.slowest.is_empty() {
@@ -43,7 +64,7 @@ impl Summary {
             lines.extend(
                 self.slowest
                     .iter()
-                    .map(|s| format!("  {:>7}  #{} {}", format_ms(s.ms), s.flow_id, s.url)),
+                    .map(|s| format!("  {:>7}  #{} {}", format_ms(s.ms), s.flow_id, url(&s.url))),
             );
         }
         lines.join("\n") + "\n"
@@ -88,7 +109,7 @@ fn module_line(m: &ModuleReport) -> String {
         Some(s) => format!("served by {}", short_source(s)),
         None => "NOT SERVED".into(),
     };
-    let mut line = format!("  {name}  {served}");
+    let mut line = format!("  {}  {served}", terminal_safe(&name));
     if m.attempts.len() > 1 || m.served_by.is_none() {
         let chain: Vec<String> = m
             .attempts
@@ -100,7 +121,81 @@ fn module_line(m: &ModuleReport) -> String {
     if m.bytes > 0 {
         line.push_str(&format!("  {}", format_bytes(m.bytes)));
     }
+    match &m.check {
+        Some(Check::Matches { against }) => line.push_str(&format!("  h1 ok ({against})")),
+        Some(Check::Mismatch { against, .. }) => {
+            line.push_str(&format!("  h1 MISMATCH ({against})"))
+        }
+        Some(Check::NotVerified(why)) => line.push_str(&format!("  h1 not verified: {why}")),
+        Some(Check::Unchecked) | None => {}
+    }
     line
+}
+
+/// The verdict first: did the command fail, what go said, and what explains it.
+fn verdict_lines(v: &Verdict) -> Vec<String> {
+    if !v.failed() {
+        return vec![format!("gomitm: ok: `{}` exited with status 0", v.command)];
+    }
+    let n = v.failed_requests.len();
+    let explained = if n == 0 {
+        "no request explains it (0 failed requests)".to_string()
+    } else {
+        format!(
+            "{} explain{} it",
+            count(n, "failed request", "failed requests"),
+            if n == 1 { "s" } else { "" }
+        )
+    };
+    let mut lines = vec![format!(
+        "gomitm: FAILED: `{}` exited with status {}; {explained}",
+        v.command, v.exit_code
+    )];
+    if v.explanations.is_empty() {
+        lines.push("  go printed no error line gomitm could read; look at its output above".into());
+    }
+    for e in &v.explanations {
+        let times = if e.count > 1 {
+            format!(" (×{})", e.count)
+        } else {
+            String::new()
+        };
+        lines.push(format!("  go said: {}{times}", redact_url(&e.error.line)));
+        for d in e.error.detail.iter().take(3) {
+            lines.push(format!("           {}", redact_url(d)));
+        }
+        match &e.cause {
+            Cause::Flows {
+                flow_ids,
+                diagnosis,
+            } => {
+                let ids: Vec<String> = flow_ids.iter().take(8).map(|i| format!("#{i}")).collect();
+                lines.push(format!(
+                    "  because: {} {}",
+                    ids.join(" "),
+                    diagnosis_words(diagnosis)
+                ));
+                lines.push(format!("      fix: {}", diagnosis.fix));
+            }
+            Cause::Setting { diagnosis } => {
+                lines.push(format!(
+                    "  because of a setting: {}",
+                    diagnosis_words(diagnosis)
+                ));
+                lines.push(format!("      fix: {}", diagnosis.fix));
+            }
+            Cause::Unexplained { meaning } => {
+                lines.push("  no request explains it.".into());
+                lines.push(format!("  what go's message means: {meaning}"));
+            }
+        }
+    }
+    lines.push(String::new());
+    lines
+}
+
+fn diagnosis_words(d: &Diagnosis) -> String {
+    format!("{}: {} (see {})", d.code, d.cause, d.code.doc_link())
 }
 
 fn failure_lines(f: &FailureReport) -> [String; 3] {
@@ -116,7 +211,12 @@ fn failure_lines(f: &FailureReport) -> [String; 3] {
         Severity::Info => "info",
     };
     [
-        format!("  #{} {severity} {}: {}{repeats}", f.flow_id, d.code, f.url),
+        format!(
+            "  #{} {severity} {}: {}{repeats}",
+            f.flow_id,
+            d.code,
+            url(&f.url)
+        ),
         format!("      {}", d.cause),
         format!("      fix: {}", d.fix),
     ]

@@ -478,6 +478,7 @@ fn diagnose_ctx(ctx: &Ctx) -> DiagnoseContext<'_> {
         private: &ctx.opts.private,
         os: Os::current(),
         bundle: Some(&ctx.bundle),
+        go: ctx.opts.go_version,
     }
 }
 

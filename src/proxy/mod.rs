@@ -66,6 +66,8 @@ pub struct ProxyOptions {
     pub annotate: bool,
     /// Header read timeout and connections per client.
     pub limits: ClientLimits,
+    /// The go release of `gomitm run`'s command, for fixes that depend on it.
+    pub go_version: Option<crate::go::goversion::GoVersion>,
 }
 
 /// Everything a connection task needs, shared.

@@ -447,6 +447,7 @@ fn diagnosis_lines(flow: &Flow, cfg: &Config, width: usize) -> Vec<Line<'static>
         private: &cfg.private,
         os: Os::current(),
         bundle: cfg.bundle.as_deref(),
+        go: cfg.go_version,
     };
     let mut out = vec![Line::default(), heading("Diagnosis")];
     if !flow.is_done() {

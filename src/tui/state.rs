@@ -57,6 +57,8 @@ pub struct Config {
     pub utc_offset_s: i64,
     /// The view's filter at start (`--filter`); one that does not parse is ignored.
     pub filter: Option<String>,
+    /// The go release of `gomitm run`'s command, for fixes that depend on it.
+    pub go_version: Option<crate::go::goversion::GoVersion>,
 }
 
 impl Config {

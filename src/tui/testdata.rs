@@ -19,6 +19,7 @@ pub fn cfg(source: Source) -> Config {
         bundle: None,
         utc_offset_s: 0,
         filter: None,
+        go_version: None,
     }
 }
 

@@ -1,0 +1,175 @@
+//! What a 2xx answer contains, as a table: each protocol's good answer raises nothing, each
+//! wrong one gets its code; a capture that cannot tell raises nothing.
+
+use super::*;
+use crate::flow::testing::FlowBuilder;
+
+fn judged(url: &str, ctype: &str, body: &[u8]) -> Option<Code> {
+    let mut f = FlowBuilder::get(url)
+        .status(200, body)
+        .resp_header("Content-Type", ctype)
+        .build();
+    f.go = crate::go::classify("GET", url, &vec![]);
+    let go = f.go.clone()?;
+    let resp = f.response.clone()?;
+    judge(&f, &go, &resp).map(|d| d.code)
+}
+
+const P: &str = "https://p.test/m.test/x/@v/";
+const PORTAL: &[u8] =
+    b"<!DOCTYPE html><html><head><title>Wi-Fi login</title></head><body>accept</body></html>";
+
+fn zip_of(name: &str) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    let Ok(()) = w.start_file(name, opts) else {
+        return Vec::new();
+    };
+    let _ = w.write_all(b"module m.test/x\n");
+    w.finish().map(|c| c.into_inner()).unwrap_or_default()
+}
+
+#[test]
+fn good_answers_raise_nothing() {
+    let info = format!("{P}v1.0.0.info");
+    assert_eq!(
+        judged(
+            &info,
+            "application/json",
+            br#"{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}"#
+        ),
+        None
+    );
+    assert_eq!(judged(&format!("{P}v1.0.0.mod"), "text/plain", b"module m.test/x\n\ngo 1.21\n\nrequire (\n\tgolang.org/x/text v0.14.0 // indirect\n)\n"), None);
+    assert_eq!(
+        judged(
+            &format!("{P}v1.0.0.mod"),
+            "text/plain",
+            b"module \"m.test/x\"\n"
+        ),
+        None
+    );
+    assert_eq!(
+        judged(
+            &format!("{P}v1.0.0.zip"),
+            "application/zip",
+            &zip_of("m.test/x@v1.0.0/go.mod")
+        ),
+        None
+    );
+    assert_eq!(
+        judged(
+            &format!("{P}list"),
+            "text/plain",
+            b"v1.0.0\nv1.1.0 2024-01-01T00:00:00Z\n"
+        ),
+        None
+    );
+    assert_eq!(judged(&format!("{P}list"), "text/plain", b""), None);
+    let record = "5\nm.test/x v1.0.0 h1:AAA=\nm.test/x v1.0.0/go.mod h1:BBB=\n\ngo.sum database tree\n9\nabc=\n\n\u{2014} sum.test xyz=\n";
+    assert_eq!(
+        judged(
+            "https://sum.test/lookup/m.test/x@v1.0.0",
+            "text/plain",
+            record.as_bytes()
+        ),
+        None
+    );
+    assert_eq!(
+        judged(
+            "https://sum.test/tile/8/0/000.p/2",
+            "application/octet-stream",
+            &[0u8; 64]
+        ),
+        None
+    );
+    assert_eq!(
+        judged(
+            "https://sum.test/tile/8/0/001",
+            "application/octet-stream",
+            &[0u8; 8192]
+        ),
+        None
+    );
+}
+
+#[test]
+fn wrong_contents_get_their_code() {
+    use Code as C;
+    let info = format!("{P}v1.0.0.info");
+    #[rustfmt::skip]
+    let rows: Vec<(String, &str, Vec<u8>, Code)> = vec![
+        (info.clone(), "text/html; charset=utf-8", PORTAL.to_vec(), C::HtmlInsteadOfData),
+        (info.clone(), "text/plain", b"  <html><body>x</body></html>".to_vec(), C::HtmlInsteadOfData),
+        (format!("{P}v1.0.0.zip"), "text/html", PORTAL.to_vec(), C::HtmlInsteadOfData),
+        ("https://sum.test/lookup/m.test/x@v1.0.0".into(), "text/html", PORTAL.to_vec(), C::HtmlInsteadOfData),
+        (info.clone(), "application/json", br#"{"Version":"v1.0.1"}"#.to_vec(), C::InfoVersionMismatch),
+        (info.clone(), "application/json", br#"not json"#.to_vec(), C::InvalidInfo),
+        (format!("{P}v1.0.0.mod"), "text/plain", b"module other.test/y\n".to_vec(), C::ModPathMismatch),
+        (format!("{P}v1.0.0.mod"), "text/plain", b"\x00\x01binary junk here\n".to_vec(), C::InvalidMod),
+        (format!("{P}v1.0.0.zip"), "application/zip", b"GIF89a.....".to_vec(), C::InvalidZip),
+        (format!("{P}v1.0.0.zip"), "application/zip", zip_of("other.test/y@v1.0.0/go.mod"), C::ZipWrongModule),
+        (format!("{P}v1.0.0.zip"), "application/zip", zip_of("m.test/x@v1.0.1/go.mod"), C::ZipWrongModule),
+        (format!("{P}list"), "text/plain", b"latest\nmain\n".to_vec(), C::InvalidVersionList),
+        ("https://sum.test/lookup/m.test/x@v1.0.0".into(), "text/plain", b"not found\n".to_vec(), C::InvalidSumdbAnswer),
+        ("https://sum.test/tile/8/0/000.p/2".into(), "application/octet-stream", vec![0u8; 63], C::InvalidSumdbAnswer),
+        ("https://git.test/r.git/info/refs?service=git-upload-pack".into(), "text/html", PORTAL.to_vec(), C::GitNotGit),
+    ];
+    for (url, ctype, body, code) in rows {
+        assert_eq!(
+            judged(&url, ctype, &body),
+            Some(code),
+            "{url} {ctype} {:?}",
+            String::from_utf8_lossy(&body[..body.len().min(30)])
+        );
+    }
+}
+
+#[test]
+fn a_capture_that_cannot_tell_raises_nothing() {
+    // The body was not captured (cap 0): nothing to judge.
+    let mut f = FlowBuilder::get(&format!("{P}v1.0.0.info"))
+        .status(200, b"")
+        .build();
+    f.go = crate::go::classify("GET", &f.request.url, &vec![]);
+    if let Some(r) = f.response.as_mut() {
+        r.body.total = 40;
+    }
+    let (go, resp) = (
+        f.go.clone().unwrap_or_default(),
+        f.response.clone().unwrap_or_default(),
+    );
+    assert_eq!(judge(&f, &go, &resp), None);
+    // A non-2xx is the status's business, not the content's.
+    let mut g = FlowBuilder::get(&format!("{P}v1.0.0.info"))
+        .status(404, PORTAL)
+        .build();
+    g.go = crate::go::classify("GET", &g.request.url, &vec![]);
+    let (go, resp) = (
+        g.go.clone().unwrap_or_default(),
+        g.response.clone().unwrap_or_default(),
+    );
+    assert_eq!(judge(&g, &go, &resp), None);
+}
+
+#[test]
+fn the_html_cause_names_the_page_title_and_the_fix_keeps_verification() {
+    let url = format!("{P}v1.0.0.info");
+    let mut f = FlowBuilder::get(&url)
+        .status(200, PORTAL)
+        .resp_header("Content-Type", "text/html")
+        .build();
+    f.go = crate::go::classify("GET", &url, &vec![]);
+    let (go, resp) = (
+        f.go.clone().unwrap_or_default(),
+        f.response.clone().unwrap_or_default(),
+    );
+    let d = judge(&f, &go, &resp).unwrap_or_else(|| panic!("no diagnosis"));
+    assert!(
+        d.cause.contains("Wi-Fi login") && d.cause.contains("captive portal"),
+        "{}",
+        d.cause
+    );
+    assert!(d.fix.contains("never switch verification off"), "{}", d.fix);
+}

@@ -1,0 +1,182 @@
+//! The run's verdict, which never contradicts the command: its exit status and go's own error
+//! lines, each tied to the flows that explain it (with their diagnosis), to a setting, or said
+//! plainly to be unexplained by any request, with what go's words mean.
+//!
+//! Pure: evidence, failure reports and settings in, a [`Verdict`] out. Per-flow judgement is
+//! `diagnose`'s; settings are `policy`'s.
+
+use super::analysis::FailureReport;
+use super::diagnose::Diagnosis;
+use super::evidence::{GoError, GoMessage};
+use super::policy::{self, Settings};
+use crate::flow::Flow;
+
+/// What `gomitm run` knows about the command it watched.
+#[derive(Debug, Clone, Default)]
+pub struct CommandOutcome {
+    /// The command line, redacted, for the first line of the summary.
+    pub command: String,
+    pub exit_code: i32,
+    /// go's error lines (stderr and `-json` stdout).
+    pub errors: Vec<GoError>,
+    pub settings: Settings,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Verdict {
+    pub command: String,
+    pub exit_code: i32,
+    /// go's failures, collapsed, each with what explains it; empty when the command succeeded.
+    pub explanations: Vec<Explanation>,
+    /// Flows (ids) tied to go's failures.
+    pub failed_requests: Vec<u64>,
+}
+
+impl Verdict {
+    pub fn failed(&self) -> bool {
+        self.exit_code != 0
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Explanation {
+    pub error: GoError,
+    /// How many times go printed the same failure.
+    pub count: usize,
+    pub cause: Cause,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case", tag = "by")]
+pub enum Cause {
+    /// These flows failed, and this is why.
+    Flows {
+        flow_ids: Vec<u64>,
+        diagnosis: Diagnosis,
+    },
+    /// A setting explains it.
+    Setting { diagnosis: Diagnosis },
+    /// No request and no setting: what go's message means.
+    Unexplained { meaning: String },
+}
+
+pub fn verdict(outcome: &CommandOutcome, flows: &[&Flow], failures: &[FailureReport]) -> Verdict {
+    let mut explanations: Vec<Explanation> = Vec::new();
+    if outcome.exit_code != 0 {
+        for err in &outcome.errors {
+            if let Some(e) = explanations
+                .iter_mut()
+                .find(|e| same_failure(&e.error, err))
+            {
+                e.count += 1;
+                continue;
+            }
+            explanations.push(Explanation {
+                error: err.clone(),
+                count: 1,
+                cause: explain(err, outcome, flows, failures),
+            });
+        }
+    }
+    let mut failed_requests: Vec<u64> = explanations
+        .iter()
+        .filter_map(|e| match &e.cause {
+            Cause::Flows { flow_ids, .. } => Some(flow_ids.clone()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    failed_requests.sort_unstable();
+    failed_requests.dedup();
+    Verdict {
+        command: outcome.command.clone(),
+        exit_code: outcome.exit_code,
+        explanations,
+        failed_requests,
+    }
+}
+
+/// Go prints the same failure once per package that needs the module: one entry, counted.
+fn same_failure(a: &GoError, b: &GoError) -> bool {
+    a.line == b.line
+        || (a.kind == b.kind
+            && a.kind != GoMessage::Other
+            && a.module == b.module
+            && a.version == b.version
+            && a.url == b.url)
+}
+
+fn explain(
+    err: &GoError,
+    outcome: &CommandOutcome,
+    flows: &[&Flow],
+    failures: &[FailureReport],
+) -> Cause {
+    if let Some((ids, d)) = tied_failures(err, flows, failures) {
+        return Cause::Flows {
+            flow_ids: ids,
+            diagnosis: d,
+        };
+    }
+    if let Some(d) = policy::explain(err, &outcome.settings) {
+        return Cause::Setting { diagnosis: d };
+    }
+    let mut meaning = policy::meaning(err.kind).to_string();
+    if meaning.is_empty() {
+        meaning =
+            "gomitm recorded no request that explains it; go's own message is all there is".into();
+    }
+    Cause::Unexplained { meaning }
+}
+
+/// The failure reports about the URL go names, else about its module@version (or the GOPROXY
+/// entry go names for an invalid response). The first diagnosis speaks for all.
+fn tied_failures(
+    err: &GoError,
+    flows: &[&Flow],
+    failures: &[FailureReport],
+) -> Option<(Vec<u64>, Diagnosis)> {
+    let by_url: Vec<&FailureReport> = err.url.as_deref().map_or_else(Vec::new, |u| {
+        failures
+            .iter()
+            .filter(|f| {
+                same_url(&f.url, u)
+                    || (err.kind == GoMessage::InvalidResponse
+                        && f.url.starts_with(u.trim_end_matches('/')))
+            })
+            .collect()
+    });
+    let by_module: Vec<&FailureReport> = match (&err.module, by_url.is_empty()) {
+        (Some(m), true) => failures
+            .iter()
+            .filter(|f| {
+                flows.iter().any(|fl| {
+                    fl.id == f.flow_id
+                        && fl.go.as_deref().is_some_and(|g| {
+                            g.module.as_deref() == Some(m.as_str())
+                                && (err.version.is_none()
+                                    || g.version.is_none()
+                                    || g.version == err.version)
+                        })
+                })
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let tied = if by_url.is_empty() { by_module } else { by_url };
+    let first = tied.first()?;
+    let mut ids: Vec<u64> = tied.iter().map(|f| f.flow_id).collect();
+    ids.sort_unstable();
+    Some((ids, first.diagnosis.clone()))
+}
+
+/// URLs equal up to go 1.19's mangled `https:/host` and a trailing slash.
+fn same_url(a: &str, b: &str) -> bool {
+    let norm = |s: &str| {
+        s.replacen("https:/", "https://", 1)
+            .replacen("https:///", "https://", 1)
+            .trim_end_matches('/')
+            .to_string()
+    };
+    norm(a) == norm(b)
+}

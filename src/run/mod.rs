@@ -1,0 +1,347 @@
+//! `gomitm run -- COMMAND`: a proxy on a free loopback port, the command run through it with
+//! the right environment, warnings about settings that would bypass interception, and the
+//! Go-aware summary when the command exits, whose verdict agrees with the command's exit
+//! status and go's own error lines. Also `gomitm report FILE.har`.
+//!
+//! `child` runs the command between it and the terminal; `settings` reads what the command
+//! will see (go env, git config); the judgement is all in `go::`.
+
+mod child;
+mod settings;
+
+use std::path::Path;
+use std::process::ExitStatus;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::app::{Banner, Session};
+use crate::cli::{ReportArgs, RunArgs};
+use crate::flow::Flow;
+use crate::go::analysis::{self, RunEvidence};
+use crate::go::diagnose::{DiagnoseContext, Os};
+use crate::go::goversion::GoVersion;
+use crate::go::integrity_check::GoSum;
+use crate::go::policy::{preflight_warnings, Settings};
+use crate::go::private::PrivatePatterns;
+use crate::go::verdict::CommandOutcome;
+
+pub use settings::gather as gather_settings;
+
+pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
+    let mut proxy_args = args.proxy.clone();
+    proxy_args.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    let settings = settings::gather(&args.command);
+    let go_version = GoVersion::parse(settings.get("GOVERSION"));
+    let go_sum = settings::read_go_sum(&settings);
+    let private = private_patterns(args.proxy.private.as_deref(), &settings);
+    let tui = args.tui && crate::app::wants_tui(&args.proxy);
+    let session = Session::start(
+        &proxy_args,
+        Banner::FirstLineOnly,
+        args.log_flows,
+        private.clone(),
+        go_version,
+    )
+    .await?;
+    // After the listening line, which scripts read first.
+    let warnings = preflight_warnings(&settings);
+    for warning in &warnings {
+        eprintln!(
+            "gomitm: warning: {}",
+            crate::inspect::terminal_safe(warning)
+        );
+    }
+    let ctx = RunCtx {
+        settings,
+        go_version,
+        go_sum,
+        private,
+    };
+    if tui {
+        return run_in_tui(&args, &proxy_args, session, ctx, &warnings).await;
+    }
+    let program = args.command.first().map_or("", String::as_str).to_string();
+    let cmd = child_command(&args.command, &session)?;
+    let ran = child::run_teed(cmd)
+        .await
+        .with_context(|| format!("cannot run {program}"));
+    let bundle = session.bundle_path();
+    let flows = session.finish(&proxy_args).await?;
+    let (status, captured) = ran?;
+    let outcome = ctx.outcome(&args.command, status, &captured.stderr, &captured.stdout);
+    let summary = summarize(&flows, &ctx, &bundle, Some(&outcome));
+    eprint!("{}", summary.render());
+    Ok(exit_code(status))
+}
+
+/// What `run` knows before the child starts, and needs again for the summary.
+struct RunCtx {
+    settings: Settings,
+    go_version: Option<GoVersion>,
+    go_sum: Option<GoSum>,
+    private: PrivatePatterns,
+}
+
+impl RunCtx {
+    fn outcome(
+        &self,
+        command: &[String],
+        status: ExitStatus,
+        stderr: &str,
+        stdout: &str,
+    ) -> CommandOutcome {
+        CommandOutcome {
+            command: display_command(command),
+            exit_code: exit_code(status),
+            errors: crate::go::evidence::parse(stderr, stdout),
+            settings: self.settings.clone(),
+        }
+    }
+}
+
+/// `go mod download` from `/usr/lib/go-1.19/bin/go mod download …`, short and printable.
+fn display_command(command: &[String]) -> String {
+    let mut words: Vec<String> = command.iter().take(6).cloned().collect();
+    if let Some(first) = words.first_mut() {
+        if let Some(name) = Path::new(first.as_str()).file_name() {
+            *first = name.to_string_lossy().into_owned();
+        }
+    }
+    let mut text = crate::har::redact_url(&words.join(" "));
+    if command.len() > 6 {
+        text.push_str(" …");
+    }
+    crate::inspect::terminal_safe(&text)
+}
+
+/// `--private` wins; otherwise the child's own GOPRIVATE/GONOPROXY/GONOSUMDB.
+fn private_patterns(flag: Option<&str>, settings: &Settings) -> PrivatePatterns {
+    if let Some(globs) = flag {
+        return PrivatePatterns::from_globs(globs);
+    }
+    PrivatePatterns::from_go_env(
+        settings.get("GOPRIVATE"),
+        settings.get("GONOPROXY"),
+        settings.get("GONOSUMDB"),
+    )
+}
+
+fn summarize(
+    flows: &[Arc<Flow>],
+    ctx: &RunCtx,
+    bundle: &Path,
+    outcome: Option<&CommandOutcome>,
+) -> analysis::Summary {
+    let flows: Vec<Flow> = flows.iter().map(|f| (**f).clone()).collect();
+    let dctx = DiagnoseContext {
+        private: &ctx.private,
+        os: Os::current(),
+        bundle: Some(bundle),
+        go: ctx.go_version,
+    };
+    let run = RunEvidence {
+        outcome,
+        go_sum: ctx.go_sum.as_ref(),
+    };
+    analysis::summarize(&flows, &dctx, run)
+}
+
+/// The command with the environment that sends it through `session`.
+fn child_command(command: &[String], session: &Session) -> anyhow::Result<tokio::process::Command> {
+    let (program, rest) = command
+        .split_first()
+        .context("gomitm run needs a command after --")?;
+    let proxy = session.proxy_url();
+    let bundle = session.bundle_path();
+    let mut cmd = tokio::process::Command::new(program);
+    cmd.args(rest);
+    // Both spellings: Go reads the upper-case name first, curl (git) the lower-case one.
+    for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
+        cmd.env(name, &proxy);
+    }
+    cmd.env("SSL_CERT_FILE", &bundle)
+        .env("GIT_SSL_CAINFO", &bundle);
+    Ok(cmd)
+}
+
+/// `gomitm run --tui`: the TUI shows the traffic while the child runs, its output in a pane
+/// (never painted over the screen), and the summary once it exits, until the user quits.
+/// Quitting early stops the child. The summary is printed again after the terminal is back.
+async fn run_in_tui(
+    args: &RunArgs,
+    proxy_args: &crate::cli::ProxyArgs,
+    session: Session,
+    ctx: RunCtx,
+    warnings: &[String],
+) -> anyhow::Result<i32> {
+    use crate::tui::{Action, Feeds, Source};
+    let feeds = Feeds::new(
+        Some(session.store.clone()),
+        Vec::new(),
+        crate::app::shutdown_signal(),
+    );
+    let tx = feeds.sender();
+    for w in warnings {
+        let _ = tx.send(Action::Message(format!("gomitm: warning: {w}")));
+    }
+    let program = args.command.first().map_or("", String::as_str);
+    let mut child = child_command(&args.command, &session)?
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("cannot start {program}"))?;
+    let (out_tail, err_tail) = (child::SharedTail::default(), child::SharedTail::default());
+    forward_lines(child.stdout.take(), tx.clone(), out_tail.clone());
+    forward_lines(child.stderr.take(), tx.clone(), err_tail.clone());
+    let source = Source::Run {
+        addr: session.addr.to_string(),
+        command: args.command.join(" "),
+    };
+    let bundle = session.bundle_path();
+    let cfg = crate::app::tui_config(
+        proxy_args,
+        source,
+        ctx.private.clone(),
+        Some(bundle.clone()),
+        ctx.go_version,
+    );
+    let mut ui = tokio::spawn(crate::tui::run(cfg, feeds));
+    let (status, ui_result) = tokio::select! {
+        status = child.wait() => (status, None),
+        shown = &mut ui => (stop_child(&mut child).await, Some(shown)),
+    };
+    let status = status.with_context(|| format!("waiting for {program}"))?;
+    let flows = session.finish(proxy_args).await?;
+    let outcome = ctx.outcome(
+        &args.command,
+        status,
+        &child::text_of(&err_tail),
+        &child::text_of(&out_tail),
+    );
+    let summary = summarize(&flows, &ctx, &bundle, Some(&outcome)).render();
+    let shown = match ui_result {
+        Some(shown) => shown,
+        None => {
+            let _ = tx.send(Action::ChildExited {
+                code: exit_code(status),
+                summary: summary.clone(),
+            });
+            ui.await
+        }
+    };
+    eprint!("{summary}");
+    shown
+        .context("the terminal UI stopped")?
+        .context("terminal UI")?;
+    Ok(exit_code(status))
+}
+
+/// Each line of a child's pipe becomes an output line in the TUI.
+fn forward_lines(
+    pipe: Option<impl tokio::io::AsyncRead + Unpin + Send + 'static>,
+    tx: tokio::sync::mpsc::UnboundedSender<crate::tui::Action>,
+    tail: child::SharedTail,
+) {
+    use tokio::io::AsyncBufReadExt;
+    let Some(pipe) = pipe else {
+        return;
+    };
+    tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(pipe).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            tail.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(format!("{line}\n").as_bytes());
+            // The TUI may be gone (quit early); the evidence is still kept.
+            let _ = tx.send(crate::tui::Action::ChildOutput(line));
+        }
+    });
+}
+
+/// SIGTERM to the child (this process started it), then SIGKILL after a grace period.
+async fn stop_child(child: &mut tokio::process::Child) -> std::io::Result<ExitStatus> {
+    #[cfg(unix)]
+    if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+        // SAFETY: kill(2) on the PID of the child spawned above, which has not been reaped.
+        unsafe {
+            libc::kill(pid, libc::SIGTERM);
+        }
+        if let Ok(status) =
+            tokio::time::timeout(std::time::Duration::from_secs(3), child.wait()).await
+        {
+            return status;
+        }
+    }
+    let _ = child.start_kill();
+    child.wait().await
+}
+
+fn exit_code(status: ExitStatus) -> i32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        if let Some(sig) = status.signal() {
+            return 128 + sig;
+        }
+    }
+    status.code().unwrap_or(1)
+}
+
+/// `gomitm report FILE.har`: classify (gomitm's own HARs and other tools' alike, from their
+/// URLs) and print the summary.
+pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
+    let text = std::fs::read_to_string(&args.har)
+        .with_context(|| format!("cannot read {}", args.har.display()))?;
+    let filter = args
+        .filter
+        .as_deref()
+        .map(crate::filter::Filter::parse)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--filter: {e}"))?;
+    let mut flows = crate::har::from_json(&text)
+        .with_context(|| format!("{} is not a HAR file gomitm can read", args.har.display()))?;
+    classify_imported(&mut flows);
+    if let Some(f) = &filter {
+        flows.retain(|flow| f.matches(flow));
+    }
+    let private = args
+        .private
+        .as_deref()
+        .map_or_else(PrivatePatterns::none, PrivatePatterns::from_globs);
+    let ctx = DiagnoseContext {
+        private: &private,
+        os: Os::current(),
+        bundle: None,
+        go: None,
+    };
+    print!(
+        "{}",
+        analysis::summarize(&flows, &ctx, RunEvidence::default()).render()
+    );
+    Ok(0)
+}
+
+/// Flows read from a HAR: classify those another tool wrote (gomitm's own carry `_go` and
+/// `_tool`), and give them distinct increasing ids when the file's ids are not.
+pub(crate) fn classify_imported(flows: &mut [Flow]) {
+    for flow in flows.iter_mut() {
+        if flow.go.is_none() {
+            flow.go = crate::go::classify(
+                &flow.request.method,
+                &flow.request.url,
+                &flow.request.headers,
+            );
+        }
+        if flow.tool.is_none() {
+            flow.tool = crate::go::client_tool(&flow.request.headers);
+        }
+    }
+    if !flows.windows(2).all(|w| w[0].id < w[1].id) {
+        for (i, flow) in flows.iter_mut().enumerate() {
+            flow.id = i as u64 + 1;
+        }
+    }
+}
