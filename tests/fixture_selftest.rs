@@ -580,7 +580,8 @@ fn go_verifies_modules_with_the_fixture_checksum_database() {
         assert!(out.status.success(), "{version}: go mod download failed");
         assert_eq!(download_sums(&out), want, "{version}: go's h1 lines");
         assert!(
-            saw(&fx, SUMDB_NAME, |p| p == "/lookup/example.test/mod01@v1.0.0"),
+            saw(&fx, SUMDB_NAME, |p| p
+                == "/lookup/example.test/mod01@v1.0.0"),
             "{version}: no lookup on {SUMDB_NAME}: {:#?}",
             fx.requests()
         );
@@ -643,18 +644,46 @@ fn go_reports_a_lying_checksum_database_as_a_security_error() {
             ],
         );
         assert!(!out.status.success(), "{version}: the lie went unnoticed");
+        // With -json the error is the "Error" field on stdout; plain go prints it on stderr.
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let error = json["Error"].as_str().unwrap_or_default();
+        let (zip_h1, _) = Fixture::module_hashes("example.test/mod01").unwrap();
+        for needle in [
+            "checksum mismatch",
+            "SECURITY ERROR",
+            &format!("downloaded: {zip_h1}"),
+        ] {
+            assert!(
+                error.contains(needle),
+                "{version}: no {needle:?} in {error}"
+            );
+        }
+        // And without -json, on stderr.
+        let tmp = go_workspace("module selftest\n\ngo 1.19\n");
+        let env = [
+            ("GOPROXY", "https://goproxy.test"),
+            ("GOSUMDB", gosumdb.as_str()),
+        ];
+        let args = ["mod", "download", SUMDB_TARGET];
+        let out = go_through(&go, &proxy, &proxy.ca_pem(), tmp.path(), &env, &args);
+        show(&format!("{version} liar, plain"), &out);
+        assert!(!out.status.success(), "{version}: the lie went unnoticed");
         let stderr = String::from_utf8_lossy(&out.stderr);
         for needle in ["checksum mismatch", "SECURITY ERROR"] {
-            assert!(stderr.contains(needle), "{version}: no {needle:?} in {stderr}");
+            assert!(
+                stderr.contains(needle),
+                "{version}: no {needle:?} in {stderr}"
+            );
         }
         assert!(saw(&fx, LIAR_HOST, |p| p.starts_with("/lookup/")));
     }
 }
 
-/// Hashes written by the real go (1.19 and newer agree) into go.sum for the fixture's
-/// `example.test/mod01@v1.0.0` (GOSUMDB=off).
-const MOD01_ZIP_H1: &str = "TODO";
-const MOD01_MOD_H1: &str = "TODO";
+/// What the real go (1.19, 1.26 and 1.27 agree) computes for the fixture's
+/// `example.test/mod01@v1.0.0`: `go mod download -json` Sum and GoModSum (also reported as
+/// "downloaded:" when the liar's hash differs).
+const MOD01_ZIP_H1: &str = "h1:FLetq+fNXBT2ny7Ub2ImiZ0diO54gR5/VS0rFx8/uBs=";
+const MOD01_MOD_H1: &str = "h1:9yXda7lindJjlrc39B2MPvrjoVQAOwrU66nJU4kivRw=";
 
 #[test]
 fn h1_hashes_match_what_go_writes() {
@@ -732,7 +761,10 @@ fn sumdb_serves_lookups_and_only_the_tiles_the_tree_has() {
     let body = String::from_utf8(body).unwrap();
     let latest = String::from_utf8(get("/latest").unwrap().1).unwrap();
     assert_eq!(body, format!("7\n{}\n{latest}", records[7].text()));
-    assert!(latest.starts_with("go.sum database tree\n300\n"), "{latest}");
+    assert!(
+        latest.starts_with("go.sum database tree\n300\n"),
+        "{latest}"
+    );
     assert!(latest.contains("\n\n\u{2014} big.test "), "{latest}");
     assert_eq!(get("/lookup/example.test/%21m7@v1.0.0").unwrap().0, 200);
     assert_eq!(get("/lookup/example.test/M7@v1.0.0").unwrap().0, 400);

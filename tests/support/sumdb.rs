@@ -261,7 +261,12 @@ impl SumDb {
     pub fn verifier_key(&self) -> String {
         let mut alg_key = vec![0x01];
         alg_key.extend_from_slice(self.key.public_key().as_ref());
-        format!("{}+{:08x}+{}", self.name, self.key_hash, B64.encode(alg_key))
+        format!(
+            "{}+{:08x}+{}",
+            self.name,
+            self.key_hash,
+            B64.encode(alg_key)
+        )
     }
 
     /// note `Sign` with this database's key: `text` (ending in a newline), a blank line, and
@@ -372,7 +377,12 @@ fn unescape_case(s: &str) -> Option<String> {
     let mut chars = s.chars();
     while let Some(c) = chars.next() {
         if c == '!' {
-            out.push(chars.next().filter(char::is_ascii_lowercase)?.to_ascii_uppercase());
+            out.push(
+                chars
+                    .next()
+                    .filter(char::is_ascii_lowercase)?
+                    .to_ascii_uppercase(),
+            );
         } else if c.is_ascii_uppercase() {
             return None;
         } else {
