@@ -789,6 +789,7 @@ fn sumdb_serves_lookups_and_only_the_tiles_the_tree_has() {
     assert_eq!(get("/tile/8/1/000").unwrap().0, 404);
     assert_eq!(get("/tile/8/0/1").unwrap().0, 400);
     assert_eq!(get("/tile/8/0/000.p/256").unwrap().0, 400);
+    assert_eq!(get("/tile/8/0/+01.p/44").unwrap().0, 400);
 
     // Data tiles: records without their ID line.
     let data = get("/tile/8/data/001.p/2").unwrap().1;

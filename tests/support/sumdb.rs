@@ -171,7 +171,8 @@ impl Tile {
         let mut n: u64 = 0;
         for s in &f[3..] {
             let nn: u64 = s.strip_prefix('x').unwrap_or(s).parse().ok()?;
-            if nn >= 1000 || s.starts_with('+') {
+            // (A `+5` parses, as with Go's Atoi; the round trip below rejects it.)
+            if nn >= 1000 {
                 return None;
             }
             n = n.checked_mul(1000)?.checked_add(nn)?;
