@@ -1,5 +1,6 @@
 //! Checks the upstream fixture itself, with real go/git clients and a small
-//! Rust client, without any proxy in between.
+//! Rust client, without any proxy in between — except for the checksum-database
+//! tests, where go reaches the fixture's made-up host names through gomitm's `--resolve`.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod support;
@@ -16,7 +17,11 @@ use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName};
-use support::fixture::{pattern_byte, Fixture, FixtureOptions, BROKEN_MODULE};
+use support::fixture::{
+    pattern_byte, Fixture, FixtureOptions, BROKEN_MODULE, LIAR_HOST, SUMDB_NAME, SUMPROXY_HOST,
+};
+use support::gomitm::{go_through, path_arg, resolve_args, Gomitm};
+use support::sumdb::{h1_mod, hash1, node_hash, record_hash, Record, SumDb, Tile};
 use support::tools::{clean_go_env, git_binary, go_binaries, go_version, run_with_timeout};
 
 const GO_TIMEOUT: Duration = Duration::from_secs(120);
@@ -505,4 +510,324 @@ fn h1_only_and_untrusted_options() {
         eprintln!("untrusted: {err}");
         assert!(err.to_string().contains("certificate"), "{err}");
     });
+}
+
+// ---------------------------------------------------------------- checksum database
+
+/// The go command resolves the fixture's made-up names only through gomitm's `--resolve`.
+fn gomitm_for_sumdb(fx: &Fixture) -> Gomitm {
+    let hosts = [GOPROXY_HOST, SUMDB_NAME, SUMPROXY_HOST, LIAR_HOST];
+    let mut args = resolve_args(&hosts, fx.addr);
+    args.extend(path_arg("--extra-root", &fx.ca_pem));
+    Gomitm::start(&args)
+}
+
+const GOPROXY_HOST: &str = "goproxy.test";
+const SUMDB_TARGET: &str = "example.test/mod01@v1.0.0";
+
+/// `go mod download -json <SUMDB_TARGET>` through gomitm with a fresh module cache.
+fn sumdb_download(go: &Path, proxy: &Gomitm, env: &[(&str, &str)]) -> Output {
+    let tmp = go_workspace("module selftest\n\ngo 1.19\n");
+    let out = go_through(
+        go,
+        proxy,
+        &proxy.ca_pem(),
+        tmp.path(),
+        env,
+        &["mod", "download", "-json", SUMDB_TARGET],
+    );
+    show(&format!("{} {env:?}", go_version(go)), &out);
+    out
+}
+
+/// Sum and GoModSum of `go mod download -json`.
+fn download_sums(out: &Output) -> (String, String) {
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("download JSON");
+    (
+        json["Sum"].as_str().expect("Sum").to_string(),
+        json["GoModSum"].as_str().expect("GoModSum").to_string(),
+    )
+}
+
+fn saw(fx: &Fixture, host: &str, pred: impl Fn(&str) -> bool) -> bool {
+    fx.requests()
+        .iter()
+        .any(|r| strip_port(&r.authority) == host && pred(r.path()))
+}
+
+fn strip_port(authority: &str) -> &str {
+    authority.split(':').next().unwrap_or(authority)
+}
+
+#[test]
+fn go_verifies_modules_with_the_fixture_checksum_database() {
+    let fx = Fixture::start();
+    let proxy = gomitm_for_sumdb(&fx);
+    let key = Fixture::sumdb_key();
+    let gosumdb = format!("{key} https://{SUMDB_NAME}");
+    let want = Fixture::module_hashes("example.test/mod01").expect("mod01 hashes");
+    for go in go_binaries() {
+        let version = go_version(&go);
+        fx.clear_requests();
+        let out = sumdb_download(
+            &go,
+            &proxy,
+            &[
+                ("GOPROXY", "https://goproxy.test"),
+                ("GOSUMDB", gosumdb.as_str()),
+            ],
+        );
+        assert!(out.status.success(), "{version}: go mod download failed");
+        assert_eq!(download_sums(&out), want, "{version}: go's h1 lines");
+        assert!(
+            saw(&fx, SUMDB_NAME, |p| p
+                == "/lookup/example.test/mod01@v1.0.0"),
+            "{version}: no lookup on {SUMDB_NAME}: {:#?}",
+            fx.requests()
+        );
+        assert!(
+            saw(&fx, SUMDB_NAME, |p| p.starts_with("/tile/8/0/")),
+            "{version}: no tile request on {SUMDB_NAME}"
+        );
+    }
+}
+
+#[test]
+fn go_verifies_through_a_module_proxy_that_proxies_the_checksum_database() {
+    let fx = Fixture::start();
+    let proxy = gomitm_for_sumdb(&fx);
+    let key = Fixture::sumdb_key();
+    let want = Fixture::module_hashes("example.test/mod01").expect("mod01 hashes");
+    for go in go_binaries() {
+        let version = go_version(&go);
+        fx.clear_requests();
+        let out = sumdb_download(
+            &go,
+            &proxy,
+            &[
+                ("GOPROXY", "https://sumproxy.test"),
+                ("GOSUMDB", key.as_str()),
+            ],
+        );
+        assert!(out.status.success(), "{version}: go mod download failed");
+        assert_eq!(download_sums(&out), want, "{version}: go's h1 lines");
+        let prefix = format!("/sumdb/{SUMDB_NAME}/");
+        assert!(
+            saw(&fx, SUMPROXY_HOST, |p| p
+                == format!("{prefix}lookup/example.test/mod01@v1.0.0")),
+            "{version}: no proxied lookup: {:#?}",
+            fx.requests()
+        );
+        assert!(saw(&fx, SUMPROXY_HOST, |p| p
+            .starts_with(&format!("{prefix}tile/8/0/"))));
+        assert!(
+            !saw(&fx, SUMDB_NAME, |_| true),
+            "{version}: go asked {SUMDB_NAME} directly"
+        );
+    }
+}
+
+#[test]
+fn go_reports_a_lying_checksum_database_as_a_security_error() {
+    let fx = Fixture::start();
+    let proxy = gomitm_for_sumdb(&fx);
+    let gosumdb = format!("{} https://{LIAR_HOST}", Fixture::liar_key());
+    for go in go_binaries() {
+        let version = go_version(&go);
+        fx.clear_requests();
+        let out = sumdb_download(
+            &go,
+            &proxy,
+            &[
+                ("GOPROXY", "https://goproxy.test"),
+                ("GOSUMDB", gosumdb.as_str()),
+            ],
+        );
+        assert!(!out.status.success(), "{version}: the lie went unnoticed");
+        // With -json the error is the "Error" field on stdout; plain go prints it on stderr.
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        let error = json["Error"].as_str().unwrap_or_default();
+        let (zip_h1, _) = Fixture::module_hashes("example.test/mod01").unwrap();
+        for needle in [
+            "checksum mismatch",
+            "SECURITY ERROR",
+            &format!("downloaded: {zip_h1}"),
+        ] {
+            assert!(
+                error.contains(needle),
+                "{version}: no {needle:?} in {error}"
+            );
+        }
+        // And without -json, on stderr.
+        let tmp = go_workspace("module selftest\n\ngo 1.19\n");
+        let env = [
+            ("GOPROXY", "https://goproxy.test"),
+            ("GOSUMDB", gosumdb.as_str()),
+        ];
+        let args = ["mod", "download", SUMDB_TARGET];
+        let out = go_through(&go, &proxy, &proxy.ca_pem(), tmp.path(), &env, &args);
+        show(&format!("{version} liar, plain"), &out);
+        assert!(!out.status.success(), "{version}: the lie went unnoticed");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for needle in ["checksum mismatch", "SECURITY ERROR"] {
+            assert!(
+                stderr.contains(needle),
+                "{version}: no {needle:?} in {stderr}"
+            );
+        }
+        assert!(saw(&fx, LIAR_HOST, |p| p.starts_with("/lookup/")));
+    }
+}
+
+/// What the real go (1.19, 1.26 and 1.27 agree) computes for the fixture's
+/// `example.test/mod01@v1.0.0`: `go mod download -json` Sum and GoModSum (also reported as
+/// "downloaded:" when the liar's hash differs).
+const MOD01_ZIP_H1: &str = "h1:FLetq+fNXBT2ny7Ub2ImiZ0diO54gR5/VS0rFx8/uBs=";
+const MOD01_MOD_H1: &str = "h1:9yXda7lindJjlrc39B2MPvrjoVQAOwrU66nJU4kivRw=";
+
+#[test]
+fn h1_hashes_match_what_go_writes() {
+    assert_eq!(
+        h1_mod(b"module example.test/mod01\n\ngo 1.16\n"),
+        MOD01_MOD_H1
+    );
+    assert_eq!(
+        Fixture::module_hashes("example.test/mod01"),
+        Some((MOD01_ZIP_H1.to_string(), MOD01_MOD_H1.to_string()))
+    );
+    // dirhash's own test: Hash1 sorts the names and hashes "<sha256 hex>  <name>\n" lines.
+    let files = [
+        ("xyz".to_string(), b"data for xyz".to_vec()),
+        ("abc".to_string(), b"data for abc".to_vec()),
+    ];
+    let hex = |s: &str| -> String {
+        ring::digest::digest(&ring::digest::SHA256, s.as_bytes())
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    };
+    let summary = format!(
+        "{}  abc\n{}  xyz\n",
+        hex("data for abc"),
+        hex("data for xyz")
+    );
+    let top = ring::digest::digest(&ring::digest::SHA256, summary.as_bytes());
+    use base64::Engine as _;
+    let want = format!(
+        "h1:{}",
+        base64::engine::general_purpose::STANDARD.encode(top.as_ref())
+    );
+    assert_eq!(hash1(&files), want);
+}
+
+#[test]
+fn sumdb_note_key_and_signature_match_golang_org_x_mod() {
+    // sumdb/note's test vectors: PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALV...
+    use base64::Engine as _;
+    let skey = base64::engine::general_purpose::STANDARD
+        .decode("AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz")
+        .unwrap();
+    assert_eq!(skey[0], 1);
+    let db = SumDb::new_with_records("PeterNeumann", skey[1..].try_into().unwrap(), Vec::new());
+    assert_eq!(
+        db.verifier_key(),
+        "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
+    );
+    let text = "If you think cryptography is the answer to your problem,\n\
+                then you don't know what your problem is.\n";
+    assert_eq!(
+        db.sign_note(text),
+        format!(
+            "{text}\n\u{2014} PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n"
+        )
+    );
+}
+
+#[test]
+fn sumdb_serves_lookups_and_only_the_tiles_the_tree_has() {
+    let records: Vec<Record> = (0..300)
+        .map(|i| {
+            let m = format!("example.test/M{i}");
+            Record::new(&m, "v1.0.0", &h1_mod(m.as_bytes()), &h1_mod(b"x"))
+        })
+        .collect();
+    let db = SumDb::new("big.test", records.clone());
+    let get = |p: &str| db.respond(p).map(|(s, _, b)| (s, b));
+
+    // Lookup: "<id>\n<record>\n" then the signed tree head; case-escaped paths.
+    let (status, body) = get("/lookup/example.test/!m7@v1.0.0").unwrap();
+    assert_eq!(status, 200);
+    let body = String::from_utf8(body).unwrap();
+    let latest = String::from_utf8(get("/latest").unwrap().1).unwrap();
+    assert_eq!(body, format!("7\n{}\n{latest}", records[7].text()));
+    assert!(
+        latest.starts_with("go.sum database tree\n300\n"),
+        "{latest}"
+    );
+    assert!(latest.contains("\n\n\u{2014} big.test "), "{latest}");
+    assert_eq!(get("/lookup/example.test/%21m7@v1.0.0").unwrap().0, 200);
+    assert_eq!(get("/lookup/example.test/M7@v1.0.0").unwrap().0, 400);
+    assert_eq!(get("/lookup/example.test/!m7@v9.9.9").unwrap().0, 404);
+    assert_eq!(db.respond("/example.test/m/@v/list"), None);
+
+    // Level 0: one full tile and a partial one of 44; level 1: one hash so far.
+    let t0 = get("/tile/8/0/000").unwrap();
+    assert_eq!((t0.0, t0.1.len()), (200, 256 * 32));
+    let leaf = record_hash(records[5].text().as_bytes());
+    assert_eq!(&t0.1[5 * 32..6 * 32], &leaf[..]);
+    assert_eq!(get("/tile/8/0/001.p/44").unwrap().1.len(), 44 * 32);
+    assert_eq!(get("/tile/8/0/000.p/10").unwrap().1, t0.1[..320].to_vec());
+    assert_eq!(get("/tile/8/0/001").unwrap().0, 404);
+    assert_eq!(get("/tile/8/0/001.p/45").unwrap().0, 404);
+    let l1 = get("/tile/8/1/000.p/1").unwrap().1;
+    let mut level: Vec<[u8; 32]> = t0.1.chunks(32).map(|c| c.try_into().unwrap()).collect();
+    while level.len() > 1 {
+        level = level.chunks(2).map(|p| node_hash(&p[0], &p[1])).collect();
+    }
+    assert_eq!(l1, level[0].to_vec());
+    assert_eq!(get("/tile/8/1/000").unwrap().0, 404);
+    assert_eq!(get("/tile/8/0/1").unwrap().0, 400);
+    assert_eq!(get("/tile/8/0/000.p/256").unwrap().0, 400);
+    assert_eq!(get("/tile/8/0/+01.p/44").unwrap().0, 400);
+
+    // Data tiles: records without their ID line.
+    let data = get("/tile/8/data/001.p/2").unwrap().1;
+    assert_eq!(
+        String::from_utf8(data).unwrap(),
+        format!("{}\n{}\n", records[256].text(), records[257].text())
+    );
+
+    // The tree hash: the 256-record subtree and the 44 after it, RFC 6962 style.
+    let rest: Vec<[u8; 32]> = records[256..]
+        .iter()
+        .map(|r| record_hash(r.text().as_bytes()))
+        .collect();
+    let right = mth(&rest);
+    assert_eq!(db.tree_hash(), node_hash(&level[0], &right));
+    use base64::Engine as _;
+    let root = base64::engine::general_purpose::STANDARD.encode(db.tree_hash());
+    assert!(latest.starts_with(&format!("go.sum database tree\n300\n{root}\n\n")));
+
+    assert_eq!(
+        Tile::parse("tile/8/0/x001/x234/067.p/8"),
+        Some(Tile {
+            h: 8,
+            l: 0,
+            n: 1_234_067,
+            w: 8
+        })
+    );
+}
+
+/// RFC 6962 Merkle tree hash, recursively.
+fn mth(leaves: &[[u8; 32]]) -> [u8; 32] {
+    if leaves.len() == 1 {
+        return leaves[0];
+    }
+    let mut k = 1;
+    while k * 2 < leaves.len() {
+        k *= 2;
+    }
+    node_hash(&mth(&leaves[..k]), &mth(&leaves[k..]))
 }

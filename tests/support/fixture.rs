@@ -13,7 +13,15 @@
 //! - Every other host serves the modules, including the private [`PRIVATE_MODULE`] (a public
 //!   proxy that happily serves a private path: the leak scenario).
 //!
-//! On every host `/sumdb/<name>/supported` answers 404, so the go command asks the
+//! - `sumdb.test` ([`SUMDB_NAME`]) is a real, signed checksum database (see `sumdb.rs`) at the
+//!   root (`/lookup/...`, `/tile/...`, `/latest`) holding the true hashes of every module with a
+//!   zip (the private one included); its key is [`Fixture::sumdb_key`].
+//! - `sumproxy.test` ([`SUMPROXY_HOST`]) is a module proxy that also proxies that database:
+//!   `/sumdb/sumdb.test/supported` answers 200 and `/sumdb/sumdb.test/<rest>` serves it.
+//! - `liar.test` ([`LIAR_HOST`]) is a signed checksum database named `liar.test` whose records
+//!   carry a wrong zip hash for every module (right go.mod hashes); key [`Fixture::liar_key`].
+//!
+//! On every other host `/sumdb/<name>/supported` answers 404, so the go command asks the
 //! checksum database directly.
 //!
 //! It deliberately depends only on external crates, never on `gomitm`, so it
@@ -51,6 +59,8 @@ use tokio::io::AsyncWriteExt as _;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
+use super::sumdb::{h1_mod, h1_zip, Record, SumDb};
+
 /// Version served for every generated module.
 pub const VERSION: &str = "v1.0.0";
 /// `.info` timestamp of every module.
@@ -70,6 +80,12 @@ pub const PRIVATE_MODULE: &str = "corp.test/secret";
 pub const MISSING_PROXY_HOST: &str = "a.test";
 /// Host that acts as a checksum database answering 410 Gone to every lookup.
 pub const SUMDB_HOST: &str = "sum.test";
+/// Name and host of the real checksum database (the name in its GOSUMDB key).
+pub const SUMDB_NAME: &str = "sumdb.test";
+/// Module proxy host that proxies the [`SUMDB_NAME`] database under `/sumdb/sumdb.test/`.
+pub const SUMPROXY_HOST: &str = "sumproxy.test";
+/// Name and host of the checksum database that vouches for wrong zip hashes.
+pub const LIAR_HOST: &str = "liar.test";
 
 /// SANs on the TLS leaf certificate.
 const LEAF_SANS: &[&str] = &[
@@ -78,6 +94,10 @@ const LEAF_SANS: &[&str] = &[
     "a.test",
     "b.test",
     "sum.test",
+    // webpki never matches `*.test` (a wildcard right under a TLD): name them.
+    SUMDB_NAME,
+    SUMPROXY_HOST,
+    LIAR_HOST,
     "*.test",
     "localhost",
     "127.0.0.1",
@@ -169,6 +189,7 @@ impl Fixture {
             modules: build_modules(),
             log: Mutex::new(Vec::new()),
             git: setup_git(&dir),
+            sums: sums(),
         });
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -235,6 +256,25 @@ impl Fixture {
             .map(|p| (p, VERSION.to_string()))
             .collect()
     }
+
+    /// The GOSUMDB key (without URL) of the honest checksum database [`SUMDB_NAME`].
+    pub fn sumdb_key() -> String {
+        sums().honest.verifier_key()
+    }
+
+    /// The GOSUMDB key (without URL) of the lying checksum database on [`LIAR_HOST`].
+    pub fn liar_key() -> String {
+        sums().liar.verifier_key()
+    }
+
+    /// (zip `h1:`, go.mod `h1:`) of `module` at [`VERSION`], computed from the bytes the
+    /// fixture serves: what the honest database records and go writes into go.sum.
+    pub fn module_hashes(module: &str) -> Option<(String, String)> {
+        let db = &sums().honest;
+        let id = db.lookup(module, VERSION)?;
+        let r = &db.records()[id as usize];
+        Some((r.zip_h1.clone(), r.mod_h1.clone()))
+    }
 }
 
 impl Drop for Fixture {
@@ -250,6 +290,7 @@ struct State {
     modules: HashMap<String, ModuleData>,
     log: Mutex<Vec<RecordedRequest>>,
     git: Option<GitBackend>,
+    sums: &'static Sums,
 }
 
 impl State {
@@ -805,6 +846,61 @@ fn is_go_get(query: &str) -> bool {
 
 // ---------------------------------------------------------------- checksum database
 
+/// The fixture's two signed checksum databases (deterministic keys, so built once).
+struct Sums {
+    honest: SumDb,
+    liar: SumDb,
+}
+
+fn sums() -> &'static Sums {
+    static SUMS: OnceLock<Sums> = OnceLock::new();
+    SUMS.get_or_init(|| {
+        let mods = build_modules();
+        let mut paths: Vec<&String> = mods.keys().collect();
+        paths.sort();
+        let honest: Vec<Record> = paths
+            .iter()
+            .filter_map(|p| {
+                let data = &mods[*p];
+                let zip = data.zip.as_ref()?;
+                let (zip_h1, mod_h1) = (h1_zip(zip), h1_mod(data.go_mod.as_bytes()));
+                Some(Record::new(p, VERSION, &zip_h1, &mod_h1))
+            })
+            .collect();
+        let liar = honest
+            .iter()
+            .map(|r| Record {
+                zip_h1: h1_mod(format!("not the zip of {}", r.module).as_bytes()),
+                ..r.clone()
+            })
+            .collect();
+        Sums {
+            honest: SumDb::new(SUMDB_NAME, honest),
+            liar: SumDb::new(LIAR_HOST, liar),
+        }
+    })
+}
+
+/// The real checksum databases: [`SUMDB_NAME`] and [`LIAR_HOST`] at their root, and
+/// [`SUMDB_NAME`] proxied by [`SUMPROXY_HOST`]. `None` for anything else.
+fn sumdb_route(host: &str, path: &str, sums: &Sums) -> Option<Response<Body>> {
+    let (db, rest) = match host {
+        SUMDB_NAME => (&sums.honest, path),
+        LIAR_HOST => (&sums.liar, path),
+        SUMPROXY_HOST => {
+            let rest = path.strip_prefix("/sumdb/")?.strip_prefix(SUMDB_NAME)?;
+            if rest == "/supported" {
+                return Some(text(StatusCode::OK, String::new()));
+            }
+            (&sums.honest, rest)
+        }
+        _ => return None,
+    };
+    let (status, content_type, body) = db.respond(rest)?;
+    let status = StatusCode::from_u16(status).expect("valid status");
+    Some(respond(status, content_type, Full::new(Bytes::from(body))))
+}
+
 /// `/sumdb/<name>/supported`: the go command's probe for a proxied checksum database.
 fn is_sumdb_supported(path: &str) -> bool {
     path.strip_prefix("/sumdb/")
@@ -959,6 +1055,8 @@ async fn route(
         unauthorized()
     } else if is_go_get(&query) {
         discovery(&path)
+    } else if let Some(resp) = sumdb_route(&host, &path, state.sums) {
+        resp
     } else if is_sumdb_supported(&path) {
         text(StatusCode::NOT_FOUND, format!("not found: {path}"))
     } else if host == SUMDB_HOST && is_sumdb_path(&path) {
