@@ -98,6 +98,17 @@ const LEAF_SANS: &[&str] = &[
     SUMDB_NAME,
     SUMPROXY_HOST,
     LIAR_HOST,
+    scenario::PORTAL,
+    scenario::BAD_INFO,
+    scenario::WRONG_ZIP,
+    scenario::TAMPER,
+    scenario::REDIRECT,
+    scenario::CDN,
+    scenario::DOWNGRADE,
+    scenario::SORRY,
+    scenario::GOOGLE,
+    scenario::RATE_LIMIT,
+    scenario::BAD_LIST,
     "*.test",
     "localhost",
     "127.0.0.1",
@@ -1055,6 +1066,8 @@ async fn route(
         unauthorized()
     } else if is_go_get(&query) {
         discovery(&path)
+    } else if let Some(resp) = scenario::route(&host, &path, &query, &state) {
+        resp
     } else if let Some(resp) = sumdb_route(&host, &path, state.sums) {
         resp
     } else if is_sumdb_supported(&path) {
@@ -1239,5 +1252,105 @@ impl HttpBody for PatternBody {
 
     fn size_hint(&self) -> SizeHint {
         SizeHint::with_exact(self.announced - self.pos)
+    }
+}
+
+// ---------------------------------------------------------------- failure scenarios
+
+/// Module proxies that answer 200 (or a redirect) with what go cannot use: the failures no
+/// status code explains. Each host serves the fixture's modules otherwise.
+pub mod scenario {
+    use super::*;
+
+    /// Every request: 200 and a Wi-Fi login page (a captive portal).
+    pub const PORTAL: &str = "portal.test";
+    /// `.info` names another version.
+    pub const BAD_INFO: &str = "badinfo.test";
+    /// `.zip` is the zip of `example.test/mod02` whatever was asked.
+    pub const WRONG_ZIP: &str = "wrongzip.test";
+    /// `.zip` has the right file names but other contents (a tampered module).
+    pub const TAMPER: &str = "tamper.test";
+    /// `.zip` answers 302 to the same path on [`CDN`] (healthy, as real proxies do).
+    pub const REDIRECT: &str = "redirect.test";
+    pub const CDN: &str = "cdn.test";
+    /// `.zip` answers 302 to an `http://` URL (go refuses).
+    pub const DOWNGRADE: &str = "downgrade.test";
+    /// `.info` answers 302 to a rate-limit ("sorry") page on [`GOOGLE`] that answers 429.
+    pub const SORRY: &str = "sorry.test";
+    pub const GOOGLE: &str = "www.google.test";
+    /// Everything: 429 with `Retry-After: 30`.
+    pub const RATE_LIMIT: &str = "ratelimit.test";
+    /// `@v/list` and `@latest`: a 200 HTML page and a 404.
+    pub const BAD_LIST: &str = "badlist.test";
+
+    const LOGIN: &str = "<!DOCTYPE html>\n<html><head><title>Guest Wi-Fi: please sign in</title></head><body><form action=\"/accept\">Accept the terms</form></body></html>\n";
+
+    pub(super) fn route(
+        host: &str,
+        path: &str,
+        _query: &str,
+        state: &State,
+    ) -> Option<Response<Body>> {
+        let html = || {
+            respond(
+                StatusCode::OK,
+                "text/html; charset=utf-8",
+                Full::new(Bytes::from_static(LOGIN.as_bytes())),
+            )
+        };
+        let req = parse_goproxy(path);
+        let file = |want: &str| match &req {
+            Some(ProxyReq::File { module, ext, .. }) if ext == want => Some(module.clone()),
+            _ => None,
+        };
+        match host {
+            PORTAL | GOOGLE if host == PORTAL || path.starts_with("/sorry") => {
+                if host == GOOGLE {
+                    let mut r = html();
+                    *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                    return Some(r);
+                }
+                Some(html())
+            }
+            BAD_INFO => file("info").map(|_| {
+                let body = format!("{{\"Version\":\"v1.0.1\",\"Time\":\"{MODULE_TIME}\"}}");
+                respond(StatusCode::OK, "application/json", Full::new(Bytes::from(body)))
+            }),
+            WRONG_ZIP => file("zip").and_then(|_| {
+                let other = state.modules.get("example.test/mod02")?.zip.clone()?;
+                Some(respond(StatusCode::OK, "application/zip", Full::new(other)))
+            }),
+            TAMPER => file("zip").and_then(|m| {
+                let data = state.modules.get(&m)?;
+                let go_file = format!("{}.go", last_elem(&m).to_lowercase());
+                let evil = "package x\n\n// Tampered: not the bytes the author published.\nfunc Evil() {}\n";
+                let zip = module_zip(&m, &[("go.mod", &data.go_mod), (&go_file, evil)]);
+                Some(respond(StatusCode::OK, "application/zip", Full::new(zip)))
+            }),
+            REDIRECT => file("zip").map(|_| redirect(&format!("https://{CDN}{path}"))),
+            DOWNGRADE => file("zip").map(|_| redirect(&format!("http://{CDN}{path}"))),
+            SORRY => file("info").map(|_| {
+                redirect(&format!("https://{GOOGLE}/sorry/index?continue=https://{SORRY}{path}"))
+            }),
+            RATE_LIMIT => {
+                let mut r = text(StatusCode::TOO_MANY_REQUESTS, "rate limited: slow down\n".to_string());
+                r.headers_mut().insert("retry-after", HeaderValue::from_static("30"));
+                Some(r)
+            }
+            BAD_LIST => match &req {
+                Some(ProxyReq::List(_)) => Some(html()),
+                Some(ProxyReq::Latest(m)) => Some(not_found(m, None)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    fn redirect(location: &str) -> Response<Body> {
+        let mut r = text(StatusCode::FOUND, String::new());
+        if let Ok(v) = HeaderValue::from_str(location) {
+            r.headers_mut().insert("location", v);
+        }
+        r
     }
 }

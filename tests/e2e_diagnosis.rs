@@ -1,0 +1,363 @@
+//! Failure scenarios that no status code explains, and healthy runs that must raise nothing:
+//! the real go (every version from `go_binaries()`) through `gomitm run` against the fixture's
+//! scenario hosts. Each asserts what go did (its exit status), that gomitm's verdict agrees,
+//! and the cause and fix the summary gives.
+//!
+//! The property every scenario checks (`verdict_agrees`): when go exits non-zero the summary
+//! opens by saying the command failed, with the count of failed requests (0 only with "no
+//! request explains it"); when go exits 0 it says ok and no module is reported as failed.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod support;
+
+use std::path::Path;
+
+use support::fixture::{scenario, Fixture, SUMDB_NAME, SUMPROXY_HOST, VERSION};
+use support::run::{go_cmd, gomitm_run_with, has, Run, Spec, EMPTY_GO_MOD};
+use support::tools::{go_binaries, go_version};
+
+const MODULE: &str = "example.test/mod01";
+
+/// One scenario: where GOPROXY points, what else is set, and what the summary must say.
+struct Case {
+    name: &'static str,
+    goproxy: String,
+    env: Vec<(&'static str, String)>,
+    /// The go.sum the main module starts with.
+    go_sum: Option<String>,
+    /// `Some(true)`: go must fail; `Some(false)`: go must succeed.
+    fails: bool,
+    /// Words the summary must hold (the code, the cause, the fix).
+    words: Vec<&'static str>,
+}
+
+fn case(name: &'static str, host: &str, fails: bool, words: &[&'static str]) -> Case {
+    Case {
+        name,
+        goproxy: format!("https://{host}"),
+        env: vec![("GOSUMDB", "off".into())],
+        go_sum: None,
+        fails,
+        words: words.to_vec(),
+    }
+}
+
+fn hosts() -> Vec<&'static str> {
+    vec![
+        "goproxy.test",
+        scenario::PORTAL,
+        scenario::BAD_INFO,
+        scenario::WRONG_ZIP,
+        scenario::TAMPER,
+        scenario::REDIRECT,
+        scenario::CDN,
+        scenario::DOWNGRADE,
+        scenario::SORRY,
+        scenario::GOOGLE,
+        scenario::RATE_LIMIT,
+        scenario::BAD_LIST,
+        SUMDB_NAME,
+        SUMPROXY_HOST,
+    ]
+}
+
+fn run_case(fx: &Fixture, go: &Path, c: &Case, args: &[&str]) -> Run {
+    let mut env = vec![("GOPROXY", c.goproxy.clone())];
+    env.extend(c.env.iter().cloned());
+    let resolve: Vec<&str> = hosts();
+    let go_sum = c.go_sum.clone();
+    gomitm_run_with(
+        fx,
+        Spec {
+            hosts: &resolve,
+            args: &[],
+            env: &env,
+            go_mod: EMPTY_GO_MOD,
+            command: go_cmd(go, args),
+        },
+        move |work| {
+            if let Some(sum) = go_sum {
+                std::fs::write(work.join("go.sum"), sum).expect("go.sum");
+            }
+        },
+    )
+}
+
+/// The summary's verdict agrees with go's exit status (the property every scenario checks).
+fn verdict_agrees(run: &Run, version: &str, name: &str) {
+    let summary = run.summary();
+    let first = summary.lines().next().unwrap_or("");
+    let code = run.code().unwrap_or(-1);
+    if code != 0 {
+        assert!(
+            first.starts_with("gomitm: FAILED: ") && first.contains(&format!("status {code}")),
+            "{version} {name}: go failed but the summary opens with {first:?}\n{summary}"
+        );
+        assert!(
+            first.contains("failed request")
+                || first.contains("no request explains it (0 failed requests)"),
+            "{version} {name}: no count of failed requests: {first:?}"
+        );
+        assert!(
+            summary.contains("go said: "),
+            "{version} {name}: go's own line is not quoted\n{summary}"
+        );
+    } else {
+        assert!(
+            first.starts_with("gomitm: ok: "),
+            "{version} {name}: go succeeded but the summary opens with {first:?}\n{summary}"
+        );
+        assert!(
+            !summary.contains("NOT SERVED") && !summary.contains("FAILED"),
+            "{version} {name}: go succeeded, yet a module is reported failed\n{summary}"
+        );
+    }
+}
+
+fn check(run: &Run, c: &Case, version: &str) {
+    assert_eq!(
+        run.code() != Some(0),
+        c.fails,
+        "{version} {}: go's exit status is not what the scenario expects\n{}",
+        c.name,
+        run.dump()
+    );
+    verdict_agrees(run, version, c.name);
+    let summary = run.summary();
+    for w in &c.words {
+        assert!(
+            has(&summary, w),
+            "{version} {}: the summary lacks {w:?}\n{summary}",
+            c.name
+        );
+    }
+}
+
+fn go_sum_line(module: &str) -> String {
+    let (zip, gomod) = Fixture::module_hashes(module).expect("fixture hashes");
+    format!("{module} {VERSION} {zip}\n{module} {VERSION}/go.mod {gomod}\n")
+}
+
+#[test]
+fn content_failures_are_explained_and_the_verdict_agrees_with_go() {
+    let fx = Fixture::start();
+    let target = format!("{MODULE}@{VERSION}");
+    let cases = vec![
+        case(
+            "captive portal",
+            scenario::PORTAL,
+            true,
+            &[
+                "html_instead_of_data",
+                "captive portal",
+                "Guest Wi-Fi",
+                "fix:",
+                "invalid response from proxy",
+            ],
+        ),
+        case(
+            "info for another version",
+            scenario::BAD_INFO,
+            true,
+            &["info_version_mismatch", "v1.0.1", "fix:"],
+        ),
+        case(
+            "zip of another module",
+            scenario::WRONG_ZIP,
+            true,
+            &[
+                "zip_wrong_module",
+                "example.test/mod02@v1.0.0",
+                "unexpected file",
+            ],
+        ),
+        case(
+            "https to http redirect",
+            scenario::DOWNGRADE,
+            true,
+            &["insecure_redirect", "http://cdn.test", "fix:"],
+        ),
+        case(
+            "rate-limit page",
+            scenario::SORRY,
+            true,
+            &["rate_limited", "sorry", "GOMAXPROCS"],
+        ),
+        case(
+            "429 with Retry-After",
+            scenario::RATE_LIMIT,
+            true,
+            &["rate_limited", "30 s", "Retry-After: 30"],
+        ),
+        case(
+            "healthy redirect to a CDN",
+            scenario::REDIRECT,
+            false,
+            &["served by"],
+        ),
+    ];
+    for go in go_binaries() {
+        let version = go_version(&go);
+        for c in &cases {
+            let run = run_case(&fx, &go, c, &["mod", "download", &target]);
+            check(&run, c, &version);
+        }
+    }
+}
+
+#[test]
+fn a_malformed_version_list_is_named_when_go_finds_no_version() {
+    let fx = Fixture::start();
+    let c = case(
+        "HTML version list",
+        scenario::BAD_LIST,
+        true,
+        &["no matching versions", "badlist.test", "fix:"],
+    );
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let run = run_case(
+            &fx,
+            &go,
+            &c,
+            &["mod", "download", &format!("{MODULE}@latest")],
+        );
+        check(&run, &c, &version);
+        let summary = run.summary();
+        assert!(
+            has(&summary, "html_instead_of_data") || has(&summary, "invalid_version_list"),
+            "{version}: the HTML list is not named\n{summary}"
+        );
+    }
+}
+
+#[test]
+fn tampered_zips_are_security_errors_against_go_sum_and_the_checksum_database() {
+    let fx = Fixture::start();
+    let target = format!("{MODULE}@{VERSION}");
+    let mut against_go_sum = case(
+        "tampered zip vs go.sum",
+        scenario::TAMPER,
+        true,
+        &["checksum mismatch", "go.sum"],
+    );
+    against_go_sum.go_sum = Some(go_sum_line(MODULE));
+    let mut against_sumdb = case(
+        "tampered zip vs checksum database",
+        scenario::TAMPER,
+        true,
+        &["checksum mismatch", "SECURITY"],
+    );
+    against_sumdb.env = vec![(
+        "GOSUMDB",
+        format!("{} https://{SUMDB_NAME}", Fixture::sumdb_key()),
+    )];
+    for go in go_binaries() {
+        let version = go_version(&go);
+        for c in [&against_go_sum, &against_sumdb] {
+            let run = run_case(&fx, &go, c, &["mod", "download", &target]);
+            check(&run, c, &version);
+            let summary = run.summary();
+            assert!(
+                !summary.contains("GOSUMDB=off to") && !summary.contains("set GONOSUMDB"),
+                "{version} {}: a security error's fix must not switch verification off\n{summary}",
+                c.name
+            );
+            let line = summary
+                .lines()
+                .find(|l| l.contains(&target) && !l.contains("go said"))
+                .unwrap_or("");
+            assert!(
+                !line.contains("served by"),
+                "{version} {}: the tampered module is reported served: {line:?}\n{summary}",
+                c.name
+            );
+        }
+    }
+}
+
+#[test]
+fn healthy_checksum_database_runs_raise_nothing() {
+    let fx = Fixture::start();
+    let target = format!("{MODULE}@{VERSION}");
+    let mut direct = case(
+        "checksum database direct",
+        "goproxy.test",
+        false,
+        &["served by goproxy.test"],
+    );
+    direct.env = vec![(
+        "GOSUMDB",
+        format!("{} https://{SUMDB_NAME}", Fixture::sumdb_key()),
+    )];
+    let mut proxied = case(
+        "checksum database through the proxy",
+        SUMPROXY_HOST,
+        false,
+        &["served by sumproxy.test"],
+    );
+    proxied.env = vec![("GOSUMDB", Fixture::sumdb_key())];
+    for go in go_binaries() {
+        let version = go_version(&go);
+        for c in [&direct, &proxied] {
+            let run = run_case(&fx, &go, c, &["mod", "download", &target]);
+            check(&run, c, &version);
+            let summary = run.summary();
+            assert!(
+                summary.contains(" 0 failed"),
+                "{version} {}: a healthy run reports failures\n{summary}",
+                c.name
+            );
+            assert!(
+                !summary
+                    .lines()
+                    .any(|l| l.contains(" warning ") || l.contains(" error ")),
+                "{version} {}: a healthy run raises warnings\n{summary}",
+                c.name
+            );
+        }
+    }
+}
+
+#[test]
+fn failures_no_request_explains_say_so_and_settings_are_named() {
+    let fx = Fixture::start();
+    let target = format!("{MODULE}@{VERSION}");
+    let mut off = case(
+        "GOPROXY=off",
+        "goproxy.test",
+        true,
+        &["because of a setting", "goproxy_off", "GOPROXY=off"],
+    );
+    off.goproxy = "off".into();
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let run = run_case(&fx, &go, &off, &["mod", "download", &target]);
+        check(&run, &off, &version);
+        // A go.mod go cannot parse: go fails before any request, and gomitm says no request
+        // explains it.
+        let broken = Case {
+            name: "broken go.mod",
+            goproxy: "https://goproxy.test".into(),
+            env: vec![("GOSUMDB", "off".into())],
+            go_sum: None,
+            fails: true,
+            words: vec!["no request explains it (0 failed requests)", "go said"],
+        };
+        let run = gomitm_run_with(
+            &fx,
+            Spec {
+                hosts: &hosts(),
+                args: &[],
+                env: &[
+                    ("GOPROXY", broken.goproxy.clone()),
+                    ("GOSUMDB", "off".into()),
+                ],
+                go_mod: "module e2e\n\ngo 1.19\n\nrequire (\n",
+                command: go_cmd(&go, &["mod", "download"]),
+            },
+            |_| {},
+        );
+        check(&run, &broken, &version);
+    }
+}
