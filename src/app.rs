@@ -589,8 +589,9 @@ pub fn env_script(shell: Shell, proxy: &str, bundle: &Path) -> String {
         ("GIT_SSL_CAINFO", bundle.as_str()),
     ];
     let mut out = String::from(
-        "# gomitm: go and git through the proxy. Go never proxies localhost/127.0.0.1 URLs,\n\
-         # and on macOS Go ignores SSL_CERT_FILE (trust the CA in the Keychain instead).\n",
+        "# gomitm: go and git through the proxy. Go never proxies localhost/127.0.0.1 URLs.\n\
+         # SSL_CERT_FILE: Go reads it on Linux and the BSDs, and on macOS and Windows from Go 1.27;\n\
+         # Go 1.18-1.26 on macOS use the Keychain, and Go before 1.27 on Windows the Root store.\n",
     );
     for (k, v) in vars {
         let line = match shell {
@@ -634,11 +635,14 @@ fn describe_ca(ca: &CertAuthority) -> String {
         .unwrap_or_else(|_| ca.not_after().to_string());
     let how = if cfg!(target_os = "macos") {
         format!(
-            "macOS: Go uses the Keychain (SSL_CERT_FILE is ignored since Go 1.18):\n  \
+            "macOS: Go 1.18-1.26 use the Keychain and ignore SSL_CERT_FILE (Go 1.27+ reads it):\n  \
              sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain {p}\n"
         )
     } else if cfg!(windows) {
-        format!("Windows: import into the Trusted Root store:\n  certutil -addstore -f ROOT {p}\n")
+        format!(
+            "Windows: Go before 1.27 uses the Trusted Root store only (Go 1.27+ also reads\n\
+             SSL_CERT_FILE); import the CA:\n  certutil -addstore -f ROOT {p}\n"
+        )
     } else {
         format!(
             "Linux: for one shell, SSL_CERT_FILE replaces Go's bundle, so use the bundle of system\n\

@@ -157,12 +157,7 @@ fn untrusted_ca_fix_depends_on_os_and_tool() {
             "security add-trusted-cert",
             "GIT_SSL_CAINFO",
         ),
-        (
-            "go",
-            Os::Windows,
-            "certutil -addstore -f ROOT",
-            "SSL_CERT_FILE",
-        ),
+        ("go", Os::Windows, "certutil -addstore -f ROOT", "Keychain"),
         ("git", Os::MacOs, "GIT_SSL_CAINFO=", "Keychain"),
         ("git", Os::Linux, "GIT_SSL_CAINFO=", "eval"),
     ] {
@@ -175,6 +170,57 @@ fn untrusted_ca_fix_depends_on_os_and_tool() {
         );
         assert!(d.fix.contains(want), "{tool} {os:?}: {}", d.fix);
         assert!(!d.fix.contains(not), "{tool} {os:?}: {}", d.fix);
+    }
+}
+
+#[test]
+fn untrusted_ca_fix_follows_the_go_release_on_macos_and_windows() {
+    let private = PrivatePatterns::none();
+    let f = flow(
+        FlowBuilder::get("proxy.golang.org:443").tunnel(0, 0).error(
+            ErrorClass::ClientTls,
+            "the client aborted the TLS handshake",
+        ),
+        "go",
+    );
+    for (os, go, want, not) in [
+        (
+            Os::MacOs,
+            GoVersion::new(27, 0),
+            "SSL_CERT_FILE=",
+            "security add-trusted-cert",
+        ),
+        (
+            Os::Windows,
+            GoVersion::new(27, 3),
+            "SSL_CERT_FILE=",
+            "certutil",
+        ),
+        (
+            Os::MacOs,
+            GoVersion::new(26, 8),
+            "security add-trusted-cert",
+            "SSL_CERT_FILE=/",
+        ),
+        (
+            Os::Windows,
+            GoVersion::new(19, 8),
+            "certutil",
+            "SSL_CERT_FILE=/",
+        ),
+    ] {
+        let ctx = DiagnoseContext {
+            private: &private,
+            os,
+            bundle: Some(std::path::Path::new("/b.pem")),
+            go: Some(go),
+        };
+        let d = diagnose(&f, &ctx).unwrap_or_else(|| panic!("{os:?} {go}"));
+        assert!(
+            d.fix.contains(want) && !d.fix.contains(not),
+            "{os:?} {go}: {}",
+            d.fix
+        );
     }
 }
 

@@ -248,7 +248,7 @@ fn url(line: &str) -> Option<String> {
         .min()?;
     let rest = &line[start..];
     let end = rest
-        .find(|c: char| c == '"' || c == ' ' || c == '\'')
+        .find(['"', ' ', '\''])
         .unwrap_or(rest.len());
     Some(rest[..end].trim_end_matches(':').to_string())
 }

@@ -105,8 +105,9 @@ fn client_untrusted(flow: &Flow, ctx: &DiagnoseContext) -> Diagnosis {
     let fix = match (flow.tool.as_deref(), ctx.os) {
         (Some("git"), _) => format!("GIT_SSL_CAINFO={bundle} (or git config http.sslCAInfo); git does not read SSL_CERT_FILE"),
         (_, Os::Linux) => format!("SSL_CERT_FILE={bundle}; eval \"$(gomitm env)\" sets it"),
-        (_, Os::MacOs) => "trust the gomitm CA in the Keychain: sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain \"$(gomitm ca path)\"; Go ignores SSL_CERT_FILE on macOS since 1.18".to_string(),
-        (_, Os::Windows) => "import the gomitm CA (gomitm ca path) into the Trusted Root store: certutil -addstore -f ROOT gomitm-ca.pem".to_string(),
+        (_, Os::MacOs | Os::Windows) if ctx.go.is_some_and(|v| v.cert_file_everywhere()) => format!("SSL_CERT_FILE={bundle} (Go 1.27+ reads it on macOS and Windows too); eval \"$(gomitm env)\" sets it"),
+        (_, Os::MacOs) => "trust the gomitm CA in the Keychain: sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain \"$(gomitm ca path)\"; Go 1.18–1.26 ignore SSL_CERT_FILE on macOS (Go 1.27+ reads it)".to_string(),
+        (_, Os::Windows) => "import the gomitm CA (gomitm ca path) into the Trusted Root store: certutil -addstore -f ROOT gomitm-ca.pem; Go before 1.27 ignores SSL_CERT_FILE on Windows (Go 1.27+ reads it)".to_string(),
     };
     Diagnosis::new(
         Code::ClientUntrustedCa,

@@ -86,7 +86,8 @@ fn sumdb_host_from_gosumdb_forms() {
 fn go_messages_that_a_setting_explains_name_it() {
     let err = |line: &str| super::super::evidence::parse(line, "").remove(0);
     #[rustfmt::skip]
-    let rows: &[(&str, &[(&str, &str)], Code, &str)] = &[
+    type Row<'a> = (&'a str, &'a [(&'a str, &'a str)], Code, &'a str);
+    let rows: &[Row] = &[
         ("go: m.test/x@v1.0.0: module lookup disabled by GOPROXY=off", &[("GOPROXY", "off")], Code::GoproxyOff, "GOPROXY=off"),
         ("go: m.test/x@v1.0.0: GOPROXY list is not the empty string, but contains no entries", &[("GOPROXY", ",")], Code::GoproxyNoEntries, "GOPROXY"),
         ("go: inconsistent vendoring in /w:", &[("GOFLAGS", "-mod=vendor")], Code::ModVendor, "-mod=vendor"),
