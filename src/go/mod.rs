@@ -11,6 +11,7 @@ use crate::flow::{header_value, GoKind, GoRequest, Headers};
 pub mod analysis;
 pub mod diagnose;
 pub mod discovery;
+pub mod integrity;
 mod module_report;
 mod network;
 pub mod private;
