@@ -69,6 +69,28 @@ pub struct GoRequest {
     /// login page); `None` until the response is read, or when it could not be judged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub go_import: Option<Vec<GoImport>>,
+    /// For a 2xx `.zip` or `.mod` answer: go's `h1:` hash of the body as it streamed past
+    /// (what go.sum and the checksum database hold), or why there is none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash: Option<BodyHash>,
+}
+
+/// The `h1:` hash gomitm computed over a module zip or go.mod body (see `go::integrity`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BodyHash {
+    /// go's hash of the body (`h1:` + base64), when it could be computed exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub h1: Option<String>,
+    /// Why there is no hash: the body was cut short, is no zip go could read, hashing fell
+    /// behind the download…
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_verified: Option<String>,
+    /// Zips: the first file name outside `module@version/` (a zip of another module).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outside_prefix: Option<String>,
+    /// Zips: how many files the zip held (`None` for go.mod).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<u64>,
 }
 
 /// One `<meta name="go-import" content="prefix vcs repo">` tag of a discovery page.

@@ -2,6 +2,10 @@
 //! (response body complete or cut, upstream failure, client gone). Records the response head,
 //! wraps both bodies in `CapturingBody`, and computes send/wait/receive when the body ends.
 //!
+//! A module zip or go.mod answer is also hashed (`hashing`): the flow is finished only once
+//! the hash is in it (waiting asynchronously, at most `WAIT_FOR_HASH`), so every observer sees
+//! the hash on the finished flow.
+//!
 //! Owns the per-exchange flow state; it does not decide anything about routing or rules.
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,8 +18,11 @@ use super::body::{BodyEnd, BodyOutcome, CapturingBody, ProxyBody};
 use super::dial::ms_since;
 use super::error::ProxyError;
 use super::exchange::{headers_of, version_name};
+use super::hashing::{self, HashResult, HashTap};
 use super::upstream::ConnMeta;
-use crate::flow::{ErrorClass, Flow, FlowError, FlowState, GoKind, Response as FlowResponse};
+use crate::flow::{
+    BodyHash, ErrorClass, Flow, FlowError, FlowState, GoKind, Response as FlowResponse,
+};
 use crate::store::Store;
 
 pub struct FlowCell {
@@ -27,6 +34,8 @@ pub struct FlowCell {
     flow: Mutex<Arc<Flow>>,
     pub started: Instant,
     marks: Mutex<Marks>,
+    /// The integrity hash on its way, for a 2xx module zip or go.mod answer.
+    hash: Mutex<Option<HashResult>>,
 }
 
 #[derive(Default)]
@@ -58,6 +67,7 @@ impl FlowCell {
             flow: Mutex::new(flow),
             started: Instant::now(),
             marks: Mutex::new(Marks::default()),
+            hash: Mutex::new(None),
         })
     }
 
@@ -177,19 +187,31 @@ impl FlowCell {
         self.edit(|f| f.timings.blocked_ms = Some(ms));
     }
 
+    /// Start hashing the response body if `flow` (as recorded, head included) is a 2xx module
+    /// zip or go.mod; the tap goes to [`wrap_response_body`](Self::wrap_response_body).
+    pub fn start_hash(&self, flow: &Flow) -> Option<HashTap> {
+        let (tap, result) = hashing::start(flow)?;
+        *self.hash.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+        tap
+    }
+
     /// Capture the response body on its way to the client; the flow finishes when it ends.
     pub fn wrap_response_body(
         self: Arc<Self>,
         body: ProxyBody,
         cap: usize,
         idle: Option<std::time::Duration>,
+        tap: Option<HashTap>,
     ) -> ProxyBody {
         CapturingBody::new(body, cap, move |o| self.response_done(o))
             .with_idle_timeout(idle)
+            .with_tap(tap)
             .boxed_unsync()
     }
 
-    fn response_done(&self, outcome: BodyOutcome) {
+    fn response_done(self: &Arc<Self>, outcome: BodyOutcome) {
+        let complete = outcome.end == BodyEnd::Complete;
+        let pending = self.hash.lock().unwrap_or_else(|p| p.into_inner()).take();
         let (sent_at, head_at, request_end) = {
             let m = self.marks();
             (m.sent_at, m.head_at, m.request_end)
@@ -213,9 +235,62 @@ impl FlowCell {
             resp.body = outcome.capture;
         }
         record_go_import(flow);
-        flow.state = FlowState::Done;
         flow.timings.total_ms = Some(ms_since(self.started));
+        let rx = match pending {
+            None => None,
+            Some(_) if !complete => {
+                set_hash(flow, hashing::not_verified(hashing::CUT_SHORT));
+                None
+            }
+            Some(HashResult::Ready(h)) => {
+                set_hash(flow, h);
+                None
+            }
+            Some(HashResult::Pending(rx)) => Some(rx),
+        };
+        let Some(rx) = rx else {
+            flow.state = FlowState::Done;
+            self.publish(&guard);
+            return;
+        };
+        drop(guard);
+        // Not on the body's poll: the hasher may still be working through its last chunks.
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                let cell = self.clone();
+                rt.spawn(async move {
+                    let hash = match tokio::time::timeout(hashing::WAIT_FOR_HASH, rx).await {
+                        Ok(Ok(h)) => h,
+                        Ok(Err(_)) => hashing::not_verified("the hasher stopped without a result"),
+                        Err(_) => hashing::not_verified(
+                            "hashing did not finish within 5 s of the body's end",
+                        ),
+                    };
+                    cell.finish_with_hash(hash);
+                });
+            }
+            Err(_) => self.finish_with_hash(hashing::not_verified(
+                "the body ended outside gomitm's runtime",
+            )),
+        }
+    }
+
+    /// The body has ended and its hash is known: store it and finish the flow.
+    fn finish_with_hash(&self, hash: BodyHash) {
+        let mut guard = self.lock();
+        if guard.is_done() {
+            return;
+        }
+        let flow = Arc::make_mut(&mut guard);
+        set_hash(flow, hash);
+        flow.state = FlowState::Done;
         self.publish(&guard);
+    }
+}
+
+fn set_hash(flow: &mut Flow, hash: BodyHash) {
+    if let Some(go) = flow.go.as_mut() {
+        go.hash = Some(hash);
     }
 }
 
