@@ -407,6 +407,102 @@ mod tests {
         assert_eq!(failed.timings.blocked_ms, Some(1.0));
     }
 
+    const QUOTE_ZIP: &[u8] = include_bytes!("../go/testdata/rsc.io_quote@v1.5.2.zip");
+
+    /// A recorded 200 answer to a module zip request, its body wrapped for hashing.
+    fn hashed_zip(store: &Arc<Store>, body: ProxyBody) -> ProxyBody {
+        let flow = Flow {
+            go: crate::go::classify("GET", "https://p.test/rsc.io/quote/@v/v1.5.2.zip", &vec![]),
+            ..Flow::default()
+        };
+        let cell = FlowCell::start(store.clone(), flow, true);
+        let (parts, ()) = http::Response::new(()).into_parts();
+        let recorded = cell.record_local_head(&parts);
+        let tap = cell.start_hash(&recorded);
+        assert!(tap.is_some(), "a 200 zip is hashed");
+        cell.wrap_response_body(body, 16, None, tap)
+    }
+
+    /// The flow's first `Done` event: it must already carry the hash.
+    async fn done_flow(
+        rx: &mut tokio::sync::broadcast::Receiver<crate::store::Event>,
+    ) -> Arc<Flow> {
+        loop {
+            let event = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
+            if let Ok(Ok(crate::store::Event::Done(f))) = event {
+                return f;
+            }
+            assert!(event.is_ok(), "no Done event within 10 s");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_streamed_zip_finishes_its_flow_with_gos_hash() {
+        let store = Arc::new(Store::new(crate::store::StoreLimits::default()));
+        let mut rx = store.subscribe();
+        let chunks: Vec<Item> = QUOTE_ZIP
+            .chunks(333)
+            .map(|c| Ok(http_body::Frame::data(bytes::Bytes::copy_from_slice(c))))
+            .collect();
+        let body = script(chunks);
+        let out = hashed_zip(&store, body).collect().await.unwrap().to_bytes();
+        assert_eq!(&out[..], QUOTE_ZIP);
+        let flow = done_flow(&mut rx).await;
+        let hash = flow
+            .go
+            .as_ref()
+            .and_then(|g| g.hash.clone())
+            .unwrap_or_default();
+        assert_eq!(
+            hash.h1.as_deref(),
+            Some("h1:w5fcysjrx7yqtD/aO+QwRjYZOKnaM9Uh2b40tElTs3Y="),
+            "{hash:?}"
+        );
+        assert_eq!(hash.files, Some(6));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_zip_cut_short_is_not_verified() {
+        let store = Arc::new(Store::new(crate::store::StoreLimits::default()));
+        let mut rx = store.subscribe();
+        let items: Vec<Item> = vec![
+            Ok(http_body::Frame::data(bytes::Bytes::from_static(
+                &QUOTE_ZIP[..1000],
+            ))),
+            Err("connection reset by peer".into()),
+        ];
+        let body = script(items);
+        assert!(hashed_zip(&store, body).collect().await.is_err());
+        let flow = done_flow(&mut rx).await;
+        let hash = flow
+            .go
+            .as_ref()
+            .and_then(|g| g.hash.clone())
+            .unwrap_or_default();
+        assert_eq!(hash.not_verified.as_deref(), Some(hashing::CUT_SHORT));
+        assert_eq!(hash.h1, None);
+    }
+
+    type Item = Result<http_body::Frame<bytes::Bytes>, super::super::body::BoxError>;
+
+    /// A body that yields `items` one by one, then ends.
+    struct Script(std::collections::VecDeque<Item>);
+
+    impl http_body::Body for Script {
+        type Data = bytes::Bytes;
+        type Error = super::super::body::BoxError;
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Item>> {
+            std::task::Poll::Ready(self.0.pop_front())
+        }
+    }
+
+    fn script(items: Vec<Item>) -> ProxyBody {
+        Script(items.into()).boxed_unsync()
+    }
+
     #[test]
     fn an_ignored_flow_never_reaches_the_store() {
         let store = Arc::new(Store::new(crate::store::StoreLimits::default()));
