@@ -2,6 +2,7 @@
 //! every chunking, and against zips built here. A child module of `integrity` (`#[path]`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use super::zip::{sorted_h1, Entry};
 use super::*;
 use std::io::Write;
 
