@@ -411,10 +411,11 @@ mod tests {
 
     /// A recorded 200 answer to a module zip request, its body wrapped for hashing.
     fn hashed_zip(store: &Arc<Store>, body: ProxyBody) -> ProxyBody {
-        let flow = Flow {
+        let mut flow = Flow {
             go: crate::go::classify("GET", "https://p.test/rsc.io/quote/@v/v1.5.2.zip", &vec![]),
             ..Flow::default()
         };
+        flow.request.method = "GET".into();
         let cell = FlowCell::start(store.clone(), flow, true);
         let (parts, ()) = http::Response::new(()).into_parts();
         let recorded = cell.record_local_head(&parts);

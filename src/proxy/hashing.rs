@@ -70,7 +70,8 @@ pub fn not_verified(reason: &str) -> BodyHash {
 pub fn start(flow: &Flow) -> Option<(Option<HashTap>, HashResult)> {
     let go = flow.go.as_deref()?;
     let resp = flow.response.as_ref()?;
-    if !(200..300).contains(&resp.status) {
+    // A HEAD has no body and a 206 only part of one: neither is the file go hashes.
+    if !(200..300).contains(&resp.status) || resp.status == 206 || flow.request.method != "GET" {
         return None;
     }
     let sink = match go.kind {
@@ -273,6 +274,10 @@ mod tests {
     #[tokio::test]
     async fn errors_and_other_encodings_are_not_hashed() {
         assert!(start(&zip_flow(404)).is_none());
+        assert!(
+            start(&zip_flow(206)).is_none(),
+            "a range is not the whole file"
+        );
         let mut flow = zip_flow(200);
         if let Some(r) = flow.response.as_mut() {
             r.headers.push(("content-encoding".into(), "br".into()));
