@@ -69,24 +69,26 @@ pub struct GoRequest {
     /// login page); `None` until the response is read, or when it could not be judged.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub go_import: Option<Vec<GoImport>>,
-    /// For `.zip` and `.mod` answers: the `h1:` hash go would compute, or why there is none.
+    /// For a 2xx `.zip` or `.mod` answer: go's `h1:` hash of the body as it streamed past
+    /// (what go.sum and the checksum database hold), or why there is none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hash: Option<BodyHash>,
 }
 
-/// The `h1:` hash of a module zip or go.mod, computed as the body streamed.
+/// The `h1:` hash gomitm computed over a module zip or go.mod body (see `go::integrity`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BodyHash {
-    /// `h1:…`, over the whole body; `None` when it could not be computed.
+    /// go's hash of the body (`h1:` + base64), when it could be computed exactly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub h1: Option<String>,
-    /// Why there is no hash (the body was cut short, the zip could not be read…).
+    /// Why there is no hash: the body was cut short, is no zip go could read, hashing fell
+    /// behind the download…
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub not_verified: Option<String>,
-    /// The first zip entry not under `module@version/`.
+    /// Zips: the first file name outside `module@version/` (a zip of another module).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outside_prefix: Option<String>,
-    /// Files in the zip.
+    /// Zips: how many files the zip held (`None` for go.mod).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub files: Option<u64>,
 }

@@ -247,9 +247,7 @@ fn url(line: &str) -> Option<String> {
         .flatten()
         .min()?;
     let rest = &line[start..];
-    let end = rest
-        .find(['"', ' ', '\''])
-        .unwrap_or(rest.len());
+    let end = rest.find(['"', ' ', '\'']).unwrap_or(rest.len());
     Some(rest[..end].trim_end_matches(':').to_string())
 }
 

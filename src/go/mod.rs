@@ -15,6 +15,7 @@ pub mod diagnose;
 pub mod discovery;
 pub mod evidence;
 pub mod goversion;
+pub mod integrity;
 pub mod integrity_check;
 mod module_report;
 mod network;

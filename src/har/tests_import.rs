@@ -20,6 +20,14 @@ fn detailed_flows() -> Vec<Flow> {
         "https://proxy.golang.org/golang.org/x/text/@v/v0.14.0.zip",
         &vec![],
     );
+    if let Some(go) = truncated.go.as_mut() {
+        go.hash = Some(crate::flow::BodyHash {
+            h1: None,
+            not_verified: Some("the body was cut short".into()),
+            outside_prefix: Some("golang.org/x/tools@v0.1.0/go.mod".into()),
+            files: Some(2),
+        });
+    }
     truncated.tool = Some("go".into());
     if let Some(r) = truncated.response.as_mut() {
         r.body.total = 1_000_000;

@@ -13,6 +13,7 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use tokio::time::Sleep;
 
+use super::hashing::HashTap;
 use crate::flow::BodyCapture;
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -53,6 +54,9 @@ pub struct CapturingBody<B> {
     total: u64,
     first_frame_at: Option<Instant>,
     idle: Option<(Duration, Pin<Box<Sleep>>)>,
+    /// Copies of the data frames for the integrity hasher; dropped when the body ends, which
+    /// tells the hasher the stream is over.
+    tap: Option<HashTap>,
     on_done: Option<OnDone>,
 }
 
@@ -66,6 +70,7 @@ impl<B: Body> CapturingBody<B> {
             total: 0,
             first_frame_at: None,
             idle: None,
+            tap: None,
             on_done: Some(Box::new(on_done)),
         };
         // An empty body (a GET, a 204) may never be polled: it is complete as it stands.
@@ -83,7 +88,17 @@ impl<B> CapturingBody<B> {
         self
     }
 
+    /// Hand every data frame to an integrity hasher as well (a body already at its end
+    /// drops the tap at once: there is nothing more to feed).
+    pub fn with_tap(mut self, tap: Option<HashTap>) -> Self {
+        if self.on_done.is_some() {
+            self.tap = tap;
+        }
+        self
+    }
+
     fn finish(&mut self, end: BodyEnd) {
+        self.tap = None;
         if let Some(done) = self.on_done.take() {
             let capture = BodyCapture {
                 truncated: (self.data.len() as u64) < self.total,
@@ -100,7 +115,10 @@ impl<B> CapturingBody<B> {
         }
     }
 
-    fn record(&mut self, chunk: &[u8]) {
+    fn record(&mut self, chunk: &Bytes) {
+        if let Some(tap) = self.tap.as_mut() {
+            tap.feed(chunk);
+        }
         if self.first_frame_at.is_none() {
             self.first_frame_at = Some(Instant::now());
         }

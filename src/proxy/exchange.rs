@@ -229,7 +229,7 @@ async fn answer_locally(ctx: &Ctx, cell: &Arc<FlowCell>, answer: Answer) -> Resp
     cell.record_local_head(&parts);
     let body = cell
         .clone()
-        .wrap_response_body(body, ctx.opts.max_body_capture, None);
+        .wrap_response_body(body, ctx.opts.max_body_capture, None, None);
     Response::from_parts(parts, body)
 }
 
@@ -269,9 +269,13 @@ fn respond(
     if let Some((rule, after)) = plan.reset {
         body = Truncated::new(body, rule, after).boxed_unsync();
     }
-    let mut body =
-        cell.clone()
-            .wrap_response_body(body, ctx.opts.max_body_capture, ctx.opts.upstream_timeout);
+    let tap = cell.start_hash(&flow);
+    let mut body = cell.clone().wrap_response_body(
+        body,
+        ctx.opts.max_body_capture,
+        ctx.opts.upstream_timeout,
+        tap,
+    );
     if let Some(rate) = plan.throttle {
         body = Throttled::new(body, rate).boxed_unsync();
     }

@@ -2,6 +2,10 @@
 //! (response body complete or cut, upstream failure, client gone). Records the response head,
 //! wraps both bodies in `CapturingBody`, and computes send/wait/receive when the body ends.
 //!
+//! A module zip or go.mod answer is also hashed (`hashing`): the flow is finished only once
+//! the hash is in it (waiting asynchronously, at most `WAIT_FOR_HASH`), so every observer sees
+//! the hash on the finished flow.
+//!
 //! Owns the per-exchange flow state; it does not decide anything about routing or rules.
 
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -14,8 +18,11 @@ use super::body::{BodyEnd, BodyOutcome, CapturingBody, ProxyBody};
 use super::dial::ms_since;
 use super::error::ProxyError;
 use super::exchange::{headers_of, version_name};
+use super::hashing::{self, HashResult, HashTap};
 use super::upstream::ConnMeta;
-use crate::flow::{ErrorClass, Flow, FlowError, FlowState, GoKind, Response as FlowResponse};
+use crate::flow::{
+    BodyHash, ErrorClass, Flow, FlowError, FlowState, GoKind, Response as FlowResponse,
+};
 use crate::store::Store;
 
 pub struct FlowCell {
@@ -27,6 +34,8 @@ pub struct FlowCell {
     flow: Mutex<Arc<Flow>>,
     pub started: Instant,
     marks: Mutex<Marks>,
+    /// The integrity hash on its way, for a 2xx module zip or go.mod answer.
+    hash: Mutex<Option<HashResult>>,
 }
 
 #[derive(Default)]
@@ -58,6 +67,7 @@ impl FlowCell {
             flow: Mutex::new(flow),
             started: Instant::now(),
             marks: Mutex::new(Marks::default()),
+            hash: Mutex::new(None),
         })
     }
 
@@ -177,19 +187,31 @@ impl FlowCell {
         self.edit(|f| f.timings.blocked_ms = Some(ms));
     }
 
+    /// Start hashing the response body if `flow` (as recorded, head included) is a 2xx module
+    /// zip or go.mod; the tap goes to [`wrap_response_body`](Self::wrap_response_body).
+    pub fn start_hash(&self, flow: &Flow) -> Option<HashTap> {
+        let (tap, result) = hashing::start(flow)?;
+        *self.hash.lock().unwrap_or_else(|p| p.into_inner()) = Some(result);
+        tap
+    }
+
     /// Capture the response body on its way to the client; the flow finishes when it ends.
     pub fn wrap_response_body(
         self: Arc<Self>,
         body: ProxyBody,
         cap: usize,
         idle: Option<std::time::Duration>,
+        tap: Option<HashTap>,
     ) -> ProxyBody {
         CapturingBody::new(body, cap, move |o| self.response_done(o))
             .with_idle_timeout(idle)
+            .with_tap(tap)
             .boxed_unsync()
     }
 
-    fn response_done(&self, outcome: BodyOutcome) {
+    fn response_done(self: &Arc<Self>, outcome: BodyOutcome) {
+        let complete = outcome.end == BodyEnd::Complete;
+        let pending = self.hash.lock().unwrap_or_else(|p| p.into_inner()).take();
         let (sent_at, head_at, request_end) = {
             let m = self.marks();
             (m.sent_at, m.head_at, m.request_end)
@@ -213,9 +235,62 @@ impl FlowCell {
             resp.body = outcome.capture;
         }
         record_go_import(flow);
-        flow.state = FlowState::Done;
         flow.timings.total_ms = Some(ms_since(self.started));
+        let rx = match pending {
+            None => None,
+            Some(_) if !complete => {
+                set_hash(flow, hashing::not_verified(hashing::CUT_SHORT));
+                None
+            }
+            Some(HashResult::Ready(h)) => {
+                set_hash(flow, h);
+                None
+            }
+            Some(HashResult::Pending(rx)) => Some(rx),
+        };
+        let Some(rx) = rx else {
+            flow.state = FlowState::Done;
+            self.publish(&guard);
+            return;
+        };
+        drop(guard);
+        // Not on the body's poll: the hasher may still be working through its last chunks.
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                let cell = self.clone();
+                rt.spawn(async move {
+                    let hash = match tokio::time::timeout(hashing::WAIT_FOR_HASH, rx).await {
+                        Ok(Ok(h)) => h,
+                        Ok(Err(_)) => hashing::not_verified("the hasher stopped without a result"),
+                        Err(_) => hashing::not_verified(
+                            "hashing did not finish within 5 s of the body's end",
+                        ),
+                    };
+                    cell.finish_with_hash(hash);
+                });
+            }
+            Err(_) => self.finish_with_hash(hashing::not_verified(
+                "the body ended outside gomitm's runtime",
+            )),
+        }
+    }
+
+    /// The body has ended and its hash is known: store it and finish the flow.
+    fn finish_with_hash(&self, hash: BodyHash) {
+        let mut guard = self.lock();
+        if guard.is_done() {
+            return;
+        }
+        let flow = Arc::make_mut(&mut guard);
+        set_hash(flow, hash);
+        flow.state = FlowState::Done;
         self.publish(&guard);
+    }
+}
+
+fn set_hash(flow: &mut Flow, hash: BodyHash) {
+    if let Some(go) = flow.go.as_mut() {
+        go.hash = Some(hash);
     }
 }
 
@@ -330,6 +405,103 @@ mod tests {
         let failed = cell.fail(&ProxyError::Refused("x".into()));
         assert!(Arc::ptr_eq(&failed, &store.snapshot()[0]));
         assert_eq!(failed.timings.blocked_ms, Some(1.0));
+    }
+
+    const QUOTE_ZIP: &[u8] = include_bytes!("../go/testdata/rsc.io_quote@v1.5.2.zip");
+
+    /// A recorded 200 answer to a module zip request, its body wrapped for hashing.
+    fn hashed_zip(store: &Arc<Store>, body: ProxyBody) -> ProxyBody {
+        let mut flow = Flow {
+            go: crate::go::classify("GET", "https://p.test/rsc.io/quote/@v/v1.5.2.zip", &vec![]),
+            ..Flow::default()
+        };
+        flow.request.method = "GET".into();
+        let cell = FlowCell::start(store.clone(), flow, true);
+        let (parts, ()) = http::Response::new(()).into_parts();
+        let recorded = cell.record_local_head(&parts);
+        let tap = cell.start_hash(&recorded);
+        assert!(tap.is_some(), "a 200 zip is hashed");
+        cell.wrap_response_body(body, 16, None, tap)
+    }
+
+    /// The flow's first `Done` event: it must already carry the hash.
+    async fn done_flow(
+        rx: &mut tokio::sync::broadcast::Receiver<crate::store::Event>,
+    ) -> Arc<Flow> {
+        loop {
+            let event = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
+            if let Ok(Ok(crate::store::Event::Done(f))) = event {
+                return f;
+            }
+            assert!(event.is_ok(), "no Done event within 10 s");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_streamed_zip_finishes_its_flow_with_gos_hash() {
+        let store = Arc::new(Store::new(crate::store::StoreLimits::default()));
+        let mut rx = store.subscribe();
+        let chunks: Vec<Item> = QUOTE_ZIP
+            .chunks(333)
+            .map(|c| Ok(http_body::Frame::data(bytes::Bytes::copy_from_slice(c))))
+            .collect();
+        let body = script(chunks);
+        let out = hashed_zip(&store, body).collect().await.unwrap().to_bytes();
+        assert_eq!(&out[..], QUOTE_ZIP);
+        let flow = done_flow(&mut rx).await;
+        let hash = flow
+            .go
+            .as_ref()
+            .and_then(|g| g.hash.clone())
+            .unwrap_or_default();
+        assert_eq!(
+            hash.h1.as_deref(),
+            Some("h1:w5fcysjrx7yqtD/aO+QwRjYZOKnaM9Uh2b40tElTs3Y="),
+            "{hash:?}"
+        );
+        assert_eq!(hash.files, Some(6));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_zip_cut_short_is_not_verified() {
+        let store = Arc::new(Store::new(crate::store::StoreLimits::default()));
+        let mut rx = store.subscribe();
+        let items: Vec<Item> = vec![
+            Ok(http_body::Frame::data(bytes::Bytes::from_static(
+                &QUOTE_ZIP[..1000],
+            ))),
+            Err("connection reset by peer".into()),
+        ];
+        let body = script(items);
+        assert!(hashed_zip(&store, body).collect().await.is_err());
+        let flow = done_flow(&mut rx).await;
+        let hash = flow
+            .go
+            .as_ref()
+            .and_then(|g| g.hash.clone())
+            .unwrap_or_default();
+        assert_eq!(hash.not_verified.as_deref(), Some(hashing::CUT_SHORT));
+        assert_eq!(hash.h1, None);
+    }
+
+    type Item = Result<http_body::Frame<bytes::Bytes>, super::super::body::BoxError>;
+
+    /// A body that yields `items` one by one, then ends.
+    struct Script(std::collections::VecDeque<Item>);
+
+    impl http_body::Body for Script {
+        type Data = bytes::Bytes;
+        type Error = super::super::body::BoxError;
+        fn poll_frame(
+            mut self: std::pin::Pin<&mut Self>,
+            _: &mut std::task::Context<'_>,
+        ) -> std::task::Poll<Option<Item>> {
+            std::task::Poll::Ready(self.0.pop_front())
+        }
+    }
+
+    fn script(items: Vec<Item>) -> ProxyBody {
+        Script(items.into()).boxed_unsync()
     }
 
     #[test]

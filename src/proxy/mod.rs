@@ -11,6 +11,7 @@ pub mod dial;
 pub mod error;
 mod exchange;
 mod flow_cell;
+mod hashing;
 mod hooks;
 pub mod limits;
 pub mod live_rules;

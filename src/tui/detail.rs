@@ -9,7 +9,7 @@ use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
 use super::state::{Config, Detail};
-use crate::flow::{BodyCapture, Flow, GoKind, Headers, Timings};
+use crate::flow::{BodyCapture, Flow, GoKind, GoRequest, Headers, Timings};
 use crate::go::diagnose::{diagnose, DiagnoseContext, Os, Severity};
 
 /// Rows above the content: title, result line, tab bar.
@@ -438,7 +438,35 @@ fn go_tab(flow: &Flow, cfg: &Config, width: usize) -> Vec<Line<'static>> {
             ));
         }
     }
+    out.extend(hash_lines(go, width));
     out.extend(diagnosis_lines(flow, cfg, width));
+    out
+}
+
+/// go's `h1:` hash of a module zip or go.mod as it streamed past, or why there is none.
+fn hash_lines(go: &GoRequest, width: usize) -> Vec<Line<'static>> {
+    let Some(hash) = &go.hash else {
+        return Vec::new();
+    };
+    let mut out = match (&hash.h1, &hash.not_verified) {
+        (Some(h1), _) => field("h1", h1, width),
+        (None, Some(reason)) => field("h1", &format!("not verified: {reason}"), width),
+        (None, None) => field("h1", "not verified", width),
+    };
+    if let Some(files) = hash.files {
+        out.extend(field("files", &files.to_string(), width));
+    }
+    if let Some(name) = &hash.outside_prefix {
+        let expected = match (&go.module, &go.version) {
+            (Some(m), Some(v)) => format!("{m}@{v}/"),
+            _ => "module@version/".into(),
+        };
+        out.extend(field(
+            "outside",
+            &format!("{name} (not under {expected}: a zip of another module)"),
+            width,
+        ));
+    }
     out
 }
 

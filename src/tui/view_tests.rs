@@ -90,6 +90,49 @@ fn detail_go_tab_with_diagnosis() {
 }
 
 #[test]
+fn detail_go_tab_shows_the_integrity_hash() {
+    let mut flows = mixed();
+    let hash = |f: &mut crate::flow::Flow, h: crate::flow::BodyHash| {
+        if let Some(go) = f.go.as_mut() {
+            go.hash = Some(h);
+        }
+    };
+    hash(
+        &mut flows[2],
+        crate::flow::BodyHash {
+            h1: Some("h1:LzX7hefJvL54yjefDEDHNONDjII0t9xZLPXsUe+TKr0=".into()),
+            ..Default::default()
+        },
+    );
+    hash(
+        &mut flows[3],
+        crate::flow::BodyHash {
+            not_verified: Some("the body was cut short".into()),
+            outside_prefix: Some("example.test/other@v1.0.0/go.mod".into()),
+            files: Some(3),
+            ..Default::default()
+        },
+    );
+    let mut s = state_with(testdata::live(), flows, 110, 30);
+    keys(&mut s, &[KeyCode::Char('g'), KeyCode::Down, KeyCode::Down]);
+    keys(&mut s, &[KeyCode::Enter, KeyCode::Char('5')]);
+    let out = render(&s).to_string();
+    assert!(
+        out.contains("h1:LzX7hefJvL54yjefDEDHNONDjII0t9xZLPXsUe+TKr0="),
+        "{out}"
+    );
+    keys(&mut s, &[KeyCode::Esc]);
+    keys(&mut s, &[KeyCode::Down, KeyCode::Enter, KeyCode::Char('5')]);
+    let out = render(&s).to_string();
+    assert!(
+        out.contains("not verified: the body was cut short"),
+        "{out}"
+    );
+    assert!(out.contains("example.test/other@v1.0.0/go.mod"), "{out}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
 fn detail_rules_and_error_tab() {
     let mut flows = mixed();
     flows[8].rules = vec!["block-tls".into(), "delay 200ms".into()];
