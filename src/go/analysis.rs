@@ -227,7 +227,11 @@ fn mark_rejected_by_go(reports: &mut [ModuleReport], v: &Verdict) {
         for r in reports.iter_mut().filter(|r| {
             r.module == module && (e.error.version.is_none() || r.version == e.error.version)
         }) {
+            let already = r.attempts.iter().any(|a| a.outcome.contains(" but "));
             r.served_by = None;
+            if already {
+                continue;
+            }
             r.attempts.push(Attempt {
                 source: "go".into(),
                 outcome: format!("rejected: {words}"),

@@ -78,7 +78,13 @@ pub struct DiagnoseContext<'a> {
 
 /// `None` for a healthy flow (and for flows that are nothing the Go toolchain sent).
 pub fn diagnose(flow: &Flow, ctx: &DiagnoseContext) -> Option<Diagnosis> {
-    if let Some(err) = &flow.error {
+    // Go 1.24+ sends every 4xx twice and may cancel the first attempt once the head is read:
+    // the status is the news, whether or not go read the body, so both runs read the same.
+    let cancelled_4xx = flow.error.as_ref().is_some_and(|e| {
+        e.class == crate::flow::ErrorClass::ClientAbort
+            && flow.response.as_ref().is_some_and(|r| r.status >= 400)
+    });
+    if let Some(err) = flow.error.as_ref().filter(|_| !cancelled_4xx) {
         return Some(super::network::diagnose(flow, err, ctx));
     }
     let resp = flow.response.as_ref()?;

@@ -318,3 +318,18 @@ fn suggested_glob_prefers_the_users_pattern() {
     let p = PrivatePatterns::from_globs("*.corp.example");
     assert_eq!(suggest_glob("git.corp.example/a", &p), "*.corp.example");
 }
+
+#[test]
+fn a_4xx_go_cancelled_reads_like_one_it_read() {
+    let url = "https://p.test/m.test/x/@v/v1.0.0.info";
+    let read = got(url, 404, b"not found: m.test/x@v1.0.0");
+    let mut cancelled = read.clone();
+    cancelled.error = Some(crate::flow::FlowError {
+        class: ErrorClass::ClientAbort,
+        message: "the client went away".into(),
+    });
+    let a = run(&read, "", Os::Linux).map(|d| d.code);
+    let b = run(&cancelled, "", Os::Linux).map(|d| d.code);
+    assert_eq!(a, Some(Code::ModuleNotFound));
+    assert_eq!(a, b);
+}

@@ -11,6 +11,12 @@ use super::evidence::{GoError, GoMessage};
 use super::policy::{self, Settings};
 use crate::flow::Flow;
 
+/// `a/b` is a path prefix of `a/b` and `a/b/c`, not of `a/bc`.
+fn is_path_prefix(prefix: &str, path: &str) -> bool {
+    path.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 /// What `gomitm run` knows about the command it watched.
 #[derive(Debug, Clone, Default)]
 pub struct CommandOutcome {
@@ -153,7 +159,8 @@ fn tied_failures(
                 flows.iter().any(|fl| {
                     fl.id == f.flow_id
                         && fl.go.as_deref().is_some_and(|g| {
-                            g.module.as_deref() == Some(m.as_str())
+                            // go may name a package: it belongs to the module it is under.
+                            g.module.as_deref().is_some_and(|gm| is_path_prefix(gm, m))
                                 && (err.version.is_none()
                                     || g.version.is_none()
                                     || g.version == err.version)
