@@ -251,7 +251,27 @@ fn zip(flow: &Flow, go: &GoRequest, body: &Body) -> Option<Diagnosis> {
     let host = flow.host();
     let what = subject(flow, go);
     let data = &body.data;
-    if data.len() >= 4 && !data.starts_with(b"PK\x03\x04") && !data.starts_with(b"PK\x05\x06") {
+    let (module, version) = (go.module.as_deref()?, go.version.as_deref()?);
+    let prefix = format!("{module}@{version}/");
+    // The hash was computed over the whole stream: what it found outranks the captured prefix.
+    let hashed = go.hash.as_ref();
+    let outside = hashed
+        .and_then(|h| h.outside_prefix.clone())
+        .or_else(|| first_entry_name(data).filter(|n| !n.starts_with(&prefix)));
+    if let Some(name) = outside {
+        return Some(Diagnosis::new(
+            Code::ZipWrongModule,
+            Severity::Error,
+            format!("{host} served a zip for {what} whose files are not under {prefix} (first: {}): it is the zip of another module or version, and go rejects it", clip(&name, 120)),
+            format!("the module proxy {host} serves the wrong file: report it to its owner, or put a healthy proxy first in GOPROXY; do not edit go.sum or turn off verification to get past it"),
+        ));
+    }
+    let read_as_zip = hashed.is_some_and(|h| h.h1.is_some());
+    if !read_as_zip
+        && data.len() >= 4
+        && !data.starts_with(b"PK\x03\x04")
+        && !data.starts_with(b"PK\x05\x06")
+    {
         return Some(Diagnosis::new(
             Code::InvalidZip,
             Severity::Error,
@@ -259,21 +279,7 @@ fn zip(flow: &Flow, go: &GoRequest, body: &Body) -> Option<Diagnosis> {
             format!("check that GOPROXY names a module proxy; if a mirror or gateway sits in front of {host}, fix or bypass it"),
         ));
     }
-    let (module, version) = (go.module.as_deref()?, go.version.as_deref()?);
-    let prefix = format!("{module}@{version}/");
-    let outside = go
-        .hash
-        .as_ref()
-        .and_then(|h| h.outside_prefix.clone())
-        .or_else(|| first_entry_name(data).filter(|n| !n.starts_with(&prefix)));
-    outside.map(|name| {
-        Diagnosis::new(
-            Code::ZipWrongModule,
-            Severity::Error,
-            format!("{host} served a zip for {what} whose files are not under {prefix} (first: {}): it is the zip of another module or version, and go rejects it", clip(&name, 120)),
-            format!("the module proxy {host} serves the wrong file: report it to its owner, or put a healthy proxy first in GOPROXY; do not edit go.sum or turn off verification to get past it"),
-        )
-    })
+    None
 }
 
 /// The file name of a zip's first local header (offset 30, length at 26).
