@@ -81,6 +81,8 @@ pub struct DialInfo {
     pub tls_version: Option<String>,
     pub alpn: Option<String>,
     pub via_proxy: Option<String>,
+    /// The upstream's certificate chain, summarised (https only).
+    pub server_cert: Option<Box<crate::flow::CertSummary>>,
 }
 
 /// What to offer the upstream by ALPN.
@@ -311,6 +313,10 @@ impl Dialer {
         info.alpn = conn
             .alpn_protocol()
             .map(|p| String::from_utf8_lossy(p).into_owned());
+        info.server_cert = conn
+            .peer_certificates()
+            .and_then(crate::certinfo::summarize_chain)
+            .map(Box::new);
         Ok(Box::new(stream))
     }
 }
