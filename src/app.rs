@@ -12,6 +12,7 @@ use anyhow::Context;
 use crate::ca::{self, CertAuthority};
 use crate::cli::{
     CaAction, CaDirArg, Cli, Command, EnvArgs, OpenArgs, ProxyArgs, RulesAction, RulesArgs, Shell,
+    UpstreamChoice,
 };
 use crate::filter::Filter;
 use crate::go::private::PrivatePatterns;
@@ -20,6 +21,7 @@ use crate::log::{self, LogOutputs};
 use crate::proxy::auth::ProxyAuth;
 use crate::proxy::dial::{DialConfig, Dialer};
 use crate::proxy::live_rules::LiveRules;
+use crate::proxy::route::{self, EnvProxies, ProxyRoute};
 use crate::proxy::upstream::Upstream;
 use crate::proxy::{self, Ctx, HostGlob, ProxyOptions};
 use crate::rules::{QuickForms, RuleSet};
@@ -209,15 +211,19 @@ impl Session {
         let har_filter = parse_filter("--har-filter", args.har_filter.as_deref())?;
         let log_filter = parse_filter("--filter", args.filter.as_deref())?;
         let rules = Arc::new(load_rules(args)?);
+        let (route, route_lines) = upstream_route(args);
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener
             .local_addr()
             .context("cannot read the listening address")?;
-        check_upstream_is_not_self(args, addr)?;
+        check_upstream_is_not_self(args, &route, addr)?;
         // Scripts read the port from this exact first line.
         eprintln!("gomitm: listening on http://{addr}");
+        for line in &route_lines {
+            eprintln!("{line}");
+        }
         if !addr.ip().is_loopback() && args.proxy_auth.is_none() {
             eprintln!(
                 "gomitm: warning: listening on {addr} without --proxy-auth                  (--allow-unauthenticated-remote): anyone who can reach this port can use                  gomitm as an open proxy and read the decrypted traffic of whoever uses it"
@@ -235,6 +241,7 @@ impl Session {
         }));
         let ctx = Arc::new(build_ctx(
             args,
+            route,
             ca.clone(),
             store.clone(),
             addr,
@@ -311,6 +318,7 @@ fn print_banner(ca: &CertAuthority, addr: std::net::SocketAddr, auth: Option<&Pr
 
 fn build_ctx(
     args: &ProxyArgs,
+    route: ProxyRoute,
     ca: Arc<CertAuthority>,
     store: Arc<Store>,
     listen_addr: std::net::SocketAddr,
@@ -328,7 +336,7 @@ fn build_ctx(
         resolve: args.resolve.clone(),
         extra_roots,
         insecure: args.insecure_upstream,
-        proxy: args.upstream_proxy.clone(),
+        proxy: route,
         connect_timeout,
     })
     .context("cannot set up upstream TLS")?;
@@ -456,26 +464,65 @@ fn check_exposure(args: &ProxyArgs) -> anyhow::Result<()> {
     )
 }
 
-/// `--upstream-proxy` naming gomitm itself would send every request round in a circle, each
+/// Where upstream connections go, from `--upstream-proxy` (`gomitm run` makes `env` the
+/// default), and the start-up lines that say so.
+fn upstream_route(args: &ProxyArgs) -> (ProxyRoute, Vec<String>) {
+    let env = || EnvProxies::from_vars(|k| std::env::var(k).ok());
+    match &args.upstream_proxy {
+        Some(UpstreamChoice::Url(p)) => (
+            ProxyRoute::all(p.clone()),
+            vec![format!(
+                "gomitm: upstream proxy {} (--upstream-proxy)",
+                p.display_masked()
+            )],
+        ),
+        Some(UpstreamChoice::Env) => {
+            route::route_from_env(&env(), crate::cli::parse_upstream_proxy)
+        }
+        Some(UpstreamChoice::Direct) => (
+            ProxyRoute::default(),
+            vec!["gomitm: no upstream proxy (--upstream-proxy none)".to_string()],
+        ),
+        None => {
+            let inherited = env();
+            let note = inherited
+                .https
+                .as_ref()
+                .or(inherited.http.as_ref())
+                .map(|(name, _)| {
+                    format!(
+                        "gomitm: {name} is set but gomitm connects directly; \
+                     --upstream-proxy env chains through it"
+                    )
+                });
+            (ProxyRoute::default(), note.into_iter().collect())
+        }
+    }
+}
+
+/// An upstream proxy naming gomitm itself would send every request round in a circle, each
 /// lap a new connection. Caught by IP literal, `localhost` or a `--resolve` rule (no DNS).
-fn check_upstream_is_not_self(args: &ProxyArgs, addr: std::net::SocketAddr) -> anyhow::Result<()> {
-    let Some(up) = &args.upstream_proxy else {
-        return Ok(());
-    };
-    let rule = args
-        .resolve
-        .iter()
-        .find(|r| r.host.eq_ignore_ascii_case(&up.host) && r.port.is_none_or(|p| p == up.port));
-    let looped = match rule {
-        Some(r) => proxy::is_own_address(addr, &r.addr.ip().to_string(), r.addr.port()),
-        None => proxy::is_own_address(addr, &up.host, up.port),
-    };
-    if looped {
-        anyhow::bail!(
-            "--upstream-proxy {} is gomitm's own address {addr}: every request would loop \
-             through gomitm forever",
-            up.display()
-        );
+fn check_upstream_is_not_self(
+    args: &ProxyArgs,
+    route: &ProxyRoute,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    for up in route.proxies() {
+        let rule = args
+            .resolve
+            .iter()
+            .find(|r| r.host.eq_ignore_ascii_case(&up.host) && r.port.is_none_or(|p| p == up.port));
+        let looped = match rule {
+            Some(r) => proxy::is_own_address(addr, &r.addr.ip().to_string(), r.addr.port()),
+            None => proxy::is_own_address(addr, &up.host, up.port),
+        };
+        if looped {
+            anyhow::bail!(
+                "the upstream proxy {} is gomitm's own address {addr}: every request would \
+                 loop through gomitm forever",
+                up.display()
+            );
+        }
     }
     Ok(())
 }
@@ -700,7 +747,9 @@ mod tests {
                 "corp=127.0.0.1:8080",
             ],
         ] {
-            let err = check_upstream_is_not_self(&proxy_args(looped), addr).unwrap_err();
+            let args = proxy_args(looped);
+            let route = upstream_route(&args).0;
+            let err = check_upstream_is_not_self(&args, &route, addr).unwrap_err();
             assert!(format!("{err:#}").contains("loop"), "{looped:?}");
         }
         for fine in [
@@ -708,7 +757,9 @@ mod tests {
             &["--upstream-proxy", "http://corp:8080"],
             &[],
         ] {
-            assert!(check_upstream_is_not_self(&proxy_args(fine), addr).is_ok());
+            let args = proxy_args(fine);
+            let route = upstream_route(&args).0;
+            assert!(check_upstream_is_not_self(&args, &route, addr).is_ok());
         }
     }
 

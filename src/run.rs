@@ -33,6 +33,10 @@ pub struct Preflight {
 pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     let mut proxy_args = args.proxy.clone();
     proxy_args.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    // The child's proxy variables are replaced by gomitm's: gomitm goes where it would have.
+    if proxy_args.upstream_proxy.is_none() {
+        proxy_args.upstream_proxy = Some(crate::cli::UpstreamChoice::Env);
+    }
     let preflight = gather_preflight(&args.command);
     let private = private_patterns(args.proxy.private.as_deref(), &preflight.go_env);
     let tui = args.tui && crate::app::wants_tui(&args.proxy);
@@ -341,30 +345,7 @@ fn is_loopback_host(host: &str) -> bool {
     host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
-/// Go's NO_PROXY rules (golang.org/x/net/http/httpproxy): `*` matches all; `foo.com` matches
-/// it and its subdomains; `.foo.com` and `*.foo.com` subdomains only; IPs match exactly.
-pub fn no_proxy_matches(no_proxy: &str, host: &str) -> bool {
-    let host = host.to_ascii_lowercase();
-    no_proxy
-        .split(',')
-        .map(|e| e.trim().to_ascii_lowercase())
-        .any(|entry| {
-            let entry = entry
-                .split_once(':')
-                .map_or(entry.as_str(), |(h, _)| h)
-                .to_string();
-            if entry.is_empty() {
-                return false;
-            }
-            if entry == "*" {
-                return true;
-            }
-            if let Some(suffix) = entry.strip_prefix("*.").or_else(|| entry.strip_prefix('.')) {
-                return host.ends_with(&format!(".{suffix}"));
-            }
-            host == entry || host.ends_with(&format!(".{entry}"))
-        })
-}
+pub use crate::proxy::route::no_proxy_matches;
 
 /// `gomitm report FILE.har`: classify (gomitm's own HARs and other tools' alike, from their
 /// URLs) and print the summary.
@@ -429,24 +410,6 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             ..Preflight::default()
-        }
-    }
-
-    #[test]
-    fn no_proxy_follows_gos_rules() {
-        for (list, host, hit) in [
-            ("*", "proxy.golang.org", true),
-            ("golang.org", "proxy.golang.org", true),
-            ("golang.org", "golang.org", true),
-            (".golang.org", "golang.org", false),
-            (".golang.org", "proxy.golang.org", true),
-            ("*.golang.org", "proxy.golang.org", true),
-            ("corp.example, golang.org:443", "proxy.golang.org", true),
-            ("notgolang.org", "proxy.golang.org", false),
-            ("olang.org", "proxy.golang.org", false),
-            ("", "proxy.golang.org", false),
-        ] {
-            assert_eq!(no_proxy_matches(list, host), hit, "{list} vs {host}");
         }
     }
 
