@@ -2,8 +2,9 @@
 //! the right environment, warnings about settings that would bypass interception, and the
 //! Go-aware summary when the command exits. Also `gomitm report FILE.har`.
 //!
-//! The checks (`preflight_warnings`, `no_proxy_matches`) are pure; running the child and
-//! reading `go env` / `git config` is the I/O shell around them.
+//! The checks (`preflight_warnings`) are pure; running the child and reading `go env` /
+//! `git config` is the I/O shell around them. The inherited proxy variables are applied to
+//! gomitm's own upstream connections (`proxy::route`) and removed from the child's.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -25,7 +26,6 @@ use crate::go::private::PrivatePatterns;
 pub struct Preflight {
     /// `go env` of the child: GOPROXY, GOFLAGS, GOPRIVATE, GONOPROXY, GONOSUMDB, GOSUMDB…
     pub go_env: HashMap<String, String>,
-    pub no_proxy: Option<String>,
     /// `git config --get http.proxy`.
     pub git_http_proxy: Option<String>,
 }
@@ -97,6 +97,11 @@ fn child_command(command: &[String], session: &Session) -> anyhow::Result<tokio:
     // Both spellings: Go reads the upper-case name first, curl (git) the lower-case one.
     for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
         cmd.env(name, &proxy);
+    }
+    // gomitm honours the inherited NO_PROXY and ALL_PROXY for its own upstream connections
+    // (`--upstream-proxy env`); in the child they would only let traffic bypass gomitm.
+    for name in ["NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"] {
+        cmd.env_remove(name);
     }
     cmd.env("SSL_CERT_FILE", &bundle)
         .env("GIT_SSL_CAINFO", &bundle);
@@ -227,8 +232,8 @@ fn exit_code(status: ExitStatus) -> i32 {
     status.code().unwrap_or(1)
 }
 
-/// The child's `go env` (when the command is go, that go; else `go` on PATH), NO_PROXY, and
-/// git's `http.proxy`. Missing tools just leave fields empty.
+/// The child's `go env` (when the command is go, that go; else `go` on PATH) and git's
+/// `http.proxy`. (NO_PROXY is not the child's: gomitm removes it and applies it upstream.) Missing tools just leave fields empty.
 fn gather_preflight(command: &[String]) -> Preflight {
     let go = command
         .first()
@@ -258,12 +263,8 @@ fn gather_preflight(command: &[String]) -> Preflight {
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .filter(|s| !s.is_empty());
-    let no_proxy = ["NO_PROXY", "no_proxy"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
     Preflight {
         go_env,
-        no_proxy,
         git_http_proxy,
     }
 }
@@ -278,25 +279,12 @@ pub fn preflight_warnings(p: &Preflight) -> Vec<String> {
     if goproxy.trim() == "off" {
         out.push("GOPROXY=off: the go command will not download any module".to_string());
     }
-    let mut hosts: Vec<String> = goproxy_hosts(goproxy);
-    hosts.push(sumdb_host(
-        p.go_env.get("GOSUMDB").map_or("", String::as_str),
-    ));
     for host in goproxy_hosts(goproxy) {
         if is_loopback_host(&host) {
             out.push(format!(
                 "GOPROXY names {host}: the go command never sends localhost/loopback requests \
                  through a proxy, so gomitm will not see them; use a host name and gomitm --resolve"
             ));
-        }
-    }
-    if let Some(no_proxy) = &p.no_proxy {
-        for host in hosts.iter().filter(|h| !h.is_empty()) {
-            if no_proxy_matches(no_proxy, host) {
-                out.push(format!(
-                    "NO_PROXY={no_proxy} matches {host}: the go command will bypass gomitm for it"
-                ));
-            }
         }
     }
     if p.go_env
@@ -328,24 +316,9 @@ fn goproxy_hosts(goproxy: &str) -> Vec<String> {
         .collect()
 }
 
-/// GOSUMDB is `name`, `name+key` or `name+key URL`; `off` means none.
-fn sumdb_host(gosumdb: &str) -> String {
-    let gosumdb = gosumdb.trim();
-    if gosumdb == "off" {
-        return String::new();
-    }
-    match gosumdb.split_whitespace().nth(1) {
-        Some(url) => crate::flow::url_host(url).to_ascii_lowercase(),
-        None if gosumdb.is_empty() => "sum.golang.org".to_string(),
-        None => gosumdb.split('+').next().unwrap_or("").to_ascii_lowercase(),
-    }
-}
-
 fn is_loopback_host(host: &str) -> bool {
     host == "localhost" || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
-
-pub use crate::proxy::route::no_proxy_matches;
 
 /// `gomitm report FILE.har`: classify (gomitm's own HARs and other tools' alike, from their
 /// URLs) and print the summary.
@@ -436,35 +409,11 @@ mod tests {
         );
         let w = preflight_warnings(&pre(&[("GOFLAGS", "-mod=mod -insecure")]));
         assert!(w.iter().any(|w| w.contains("GOINSECURE")), "{w:?}");
-        let mut p = pre(&[("GOPROXY", "https://goproxy.corp.example")]);
-        p.no_proxy = Some(".corp.example".into());
-        let w = preflight_warnings(&p);
-        assert!(
-            w.iter()
-                .any(|w| w.contains("NO_PROXY") && w.contains("goproxy.corp.example")),
-            "{w:?}"
-        );
         let mut p = pre(&[]);
-        p.no_proxy = Some("sum.golang.org".into());
-        assert!(preflight_warnings(&p)
-            .iter()
-            .any(|w| w.contains("sum.golang.org")));
-        p.no_proxy = None;
         p.git_http_proxy = Some("http://127.0.0.1:1".into());
         assert!(preflight_warnings(&p)
             .iter()
             .any(|w| w.contains("http.proxy")));
-    }
-
-    #[test]
-    fn sumdb_host_from_gosumdb_forms() {
-        assert_eq!(sumdb_host(""), "sum.golang.org");
-        assert_eq!(sumdb_host("off"), "");
-        assert_eq!(
-            sumdb_host("sum.golang.org+033de0ae+Ac4z https://sum.test"),
-            "sum.test"
-        );
-        assert_eq!(sumdb_host("sum.example+key"), "sum.example");
     }
 
     #[test]
