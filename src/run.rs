@@ -248,6 +248,10 @@ fn gather_preflight(command: &[String]) -> Preflight {
         "GOSUMDB",
     ];
     let go_env = std::process::Command::new(go)
+        // Else a GOTOOLCHAIN naming another release makes this `go env` download that
+        // toolchain itself, straight from the module proxy, before the child runs through
+        // gomitm (seen on real traffic: `GOTOOLCHAIN=go1.27.3 go version` showed 0 requests).
+        .env("GOTOOLCHAIN", "local")
         .arg("env")
         .arg("-json")
         .args(vars)
