@@ -147,3 +147,46 @@ fn the_inherited_no_proxy_sends_gomitm_direct_and_is_not_left_to_the_child() {
         );
     }
 }
+
+#[test]
+fn gomitm_proxy_chains_through_the_environments_proxy_only_when_told_to() {
+    use support::gomitm::{go_through, path_arg, Gomitm};
+    let Some(go) = go_binaries().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::start();
+    for (flag, through) in [(Some("env"), true), (None, false)] {
+        let corp = RecordingProxy::start(fx.addr, false);
+        let url = format!("http://u:p@127.0.0.1:{}", corp.addr.port());
+        let mut args = path_arg("--extra-root", &fx.ca_pem);
+        args.extend(["--resolve".into(), format!("goproxy.test:443={}", fx.addr)]);
+        if let Some(flag) = flag {
+            args.extend(["--upstream-proxy".into(), flag.into()]);
+        }
+        let mut proxy = Gomitm::start_with_env(&args, &[("HTTPS_PROXY", url.as_str())], None);
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir(tmp.path().join("work")).unwrap();
+        std::fs::write(tmp.path().join("work/go.mod"), "module e2e\n\ngo 1.19\n").unwrap();
+        let out = go_through(
+            &go,
+            &proxy,
+            &proxy.ca_pem(),
+            tmp.path(),
+            &[("GOPROXY", "https://goproxy.test")],
+            &["mod", "download", "example.test/mod01@v1.0.0"],
+        );
+        assert!(out.status.success(), "{flag:?}: {}", dump(&out));
+        let stderr = proxy.stderr().join("\n");
+        proxy.stop();
+        if through {
+            assert!(!corp.heads().is_empty(), "{stderr}");
+            assert!(stderr.contains("(from HTTPS_PROXY)"), "{stderr}");
+        } else {
+            assert!(corp.heads().is_empty(), "{:#?}", corp.heads());
+            assert!(
+                stderr.contains("HTTPS_PROXY is set but gomitm connects directly"),
+                "{stderr}"
+            );
+        }
+    }
+}

@@ -445,7 +445,7 @@ fn a_toolchain_download_arrives_intact_with_gomitms_memory_bounded() {
     for go in go_binaries() {
         let version = go_version(&go);
         // GOTOOLCHAIN switching exists from go1.21; a go at or past the target never switches.
-        let fits = go_release(&go).is_some_and(|r| r >= (1, 21, 0) && r < (1, 27, 3));
+        let fits = go_release(&go).is_some_and(|r| ((1, 21, 0)..(1, 27, 3)).contains(&r));
         if !fits {
             eprintln!(
                 "{version}: skipped: the toolchain test needs a go from 1.21 up that is older \
