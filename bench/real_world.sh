@@ -60,14 +60,14 @@ run_one() {
     dir=$(mktemp -d "$WORK/run-XXXXXX")
     mkdir "$dir/work"
     local -a cmd=("$GO")
+    local toolchain=local
     if [ "$test" = graph ]; then
         cp "$ROOT/tests/data/realworld/go.mod" "$dir/work/go.mod"
         cmd+=(mod download)
-        export GOTOOLCHAIN=local
     else
         printf 'module example.test/toolchain\n\ngo 1.19\n' > "$dir/work/go.mod"
         cmd+=(version)
-        export GOTOOLCHAIN=go1.27.3
+        toolchain=go1.27.3
     fi
     if [ "$row" = gomitm ]; then
         cmd=("$GOMITM" run --ca-dir "$dir/ca" -- "${cmd[@]}")
@@ -76,7 +76,7 @@ run_one() {
     start=$(date +%s.%N)
     (cd "$dir/work" && env -u HTTPS_PROXY -u HTTP_PROXY -u https_proxy -u http_proxy \
         HOME="$dir" GOMODCACHE="$dir/modcache" GOCACHE="$dir/gocache" GOPATH="$dir/gopath" \
-        GOENV=off GOFLAGS=-mod=mod GOPROXY="$GOPROXY_REAL" GOSUMDB="$GOSUMDB_REAL" \
+        GOENV=off GOFLAGS=-mod=mod GOTOOLCHAIN="$toolchain" GOPROXY="$GOPROXY_REAL" GOSUMDB="$GOSUMDB_REAL" \
         "${cmd[@]}" >"$dir/out.txt" 2>"$dir/err.txt") || {
         echo "real_world.sh: $row $test failed:" >&2
         tail -20 "$dir/err.txt" >&2
@@ -98,7 +98,7 @@ for rep in $(seq 1 "$REPS"); do
     done
 done
 
-python3 - "$RAW" "$REPS" "$("$GO" version)" <<'EOF'
+python3 - "$RAW" "$REPS" "$(GOTOOLCHAIN=local "$GO" version)" <<'EOF'
 import statistics, sys
 raw, reps, go = sys.argv[1], sys.argv[2], sys.argv[3]
 runs = {}
