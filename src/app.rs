@@ -12,6 +12,7 @@ use anyhow::Context;
 use crate::ca::{self, CertAuthority};
 use crate::cli::{
     CaAction, CaDirArg, Cli, Command, EnvArgs, OpenArgs, ProxyArgs, RulesAction, RulesArgs, Shell,
+    UpstreamChoice,
 };
 use crate::filter::Filter;
 use crate::go::goversion::GoVersion;
@@ -21,6 +22,7 @@ use crate::log::{self, LogOutputs};
 use crate::proxy::auth::ProxyAuth;
 use crate::proxy::dial::{DialConfig, Dialer};
 use crate::proxy::live_rules::LiveRules;
+use crate::proxy::route::{self, EnvProxies, ProxyRoute};
 use crate::proxy::upstream::Upstream;
 use crate::proxy::{self, Ctx, HostGlob, ProxyOptions};
 use crate::rules::{QuickForms, RuleSet};
@@ -99,8 +101,10 @@ async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
         &args,
         Banner::Full,
         !args.quiet && !tui,
-        private.clone(),
-        None,
+        GoFacts {
+            private: private.clone(),
+            version: None,
+        },
     )
     .await?;
     if tui {
@@ -207,13 +211,20 @@ pub(crate) struct Session {
     auth: Option<ProxyAuth>,
 }
 
+/// What the session knows of the Go world it serves: the private paths, and the go release
+/// of `gomitm run`'s command (for fixes that depend on it).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct GoFacts {
+    pub private: PrivatePatterns,
+    pub version: Option<GoVersion>,
+}
+
 impl Session {
     pub(crate) async fn start(
         args: &ProxyArgs,
         banner: Banner,
         lines: bool,
-        private: PrivatePatterns,
-        go_version: Option<GoVersion>,
+        go: GoFacts,
     ) -> anyhow::Result<Session> {
         check_exposure(args)?;
         let ca = Arc::new(load_ca(&args.ca)?);
@@ -221,15 +232,19 @@ impl Session {
         let har_filter = parse_filter("--har-filter", args.har_filter.as_deref())?;
         let log_filter = parse_filter("--filter", args.filter.as_deref())?;
         let rules = Arc::new(load_rules(args)?);
+        let (route, route_lines) = upstream_route(args);
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         let addr = listener
             .local_addr()
             .context("cannot read the listening address")?;
-        check_upstream_is_not_self(args, addr)?;
+        check_upstream_is_not_self(args, &route, addr)?;
         // Scripts read the port from this exact first line.
         eprintln!("gomitm: listening on http://{addr}");
+        for line in &route_lines {
+            eprintln!("{line}");
+        }
         if !addr.ip().is_loopback() && args.proxy_auth.is_none() {
             eprintln!(
                 "gomitm: warning: listening on {addr} without --proxy-auth                  (--allow-unauthenticated-remote): anyone who can reach this port can use                  gomitm as an open proxy and read the decrypted traffic of whoever uses it"
@@ -247,12 +262,12 @@ impl Session {
         }));
         let ctx = Arc::new(build_ctx(
             args,
+            route,
             ca.clone(),
             store.clone(),
             addr,
-            private,
+            go,
             rules,
-            go_version,
         )?);
         tokio::spawn(watch_rules(ctx.rules.clone()));
         let log = start_log(args, &store, lines, log_filter)?;
@@ -324,12 +339,12 @@ fn print_banner(ca: &CertAuthority, addr: std::net::SocketAddr, auth: Option<&Pr
 
 fn build_ctx(
     args: &ProxyArgs,
+    route: ProxyRoute,
     ca: Arc<CertAuthority>,
     store: Arc<Store>,
     listen_addr: std::net::SocketAddr,
-    private: PrivatePatterns,
+    go: GoFacts,
     rules: Arc<LiveRules>,
-    go_version: Option<GoVersion>,
 ) -> anyhow::Result<Ctx> {
     let mut extra_roots = Vec::new();
     for path in &args.extra_roots {
@@ -342,7 +357,7 @@ fn build_ctx(
         resolve: args.resolve.clone(),
         extra_roots,
         insecure: args.insecure_upstream,
-        proxy: args.upstream_proxy.clone(),
+        proxy: route,
         connect_timeout,
     })
     .context("cannot set up upstream TLS")?;
@@ -359,14 +374,14 @@ fn build_ctx(
             max_body_capture,
             no_intercept: args.no_intercept.iter().map(|g| HostGlob::new(g)).collect(),
             upstream_timeout,
-            private,
+            private: go.private,
             annotate: args.annotate,
             limits: proxy::limits::ClientLimits {
                 header_read_timeout: (args.header_read_timeout > 0)
                     .then(|| Duration::from_secs(args.header_read_timeout)),
                 max_conns_per_client: args.max_conns_per_client,
             },
-            go_version,
+            go_version: go.version,
         },
         listen_addr,
         auth: args.proxy_auth.clone(),
@@ -471,26 +486,65 @@ fn check_exposure(args: &ProxyArgs) -> anyhow::Result<()> {
     )
 }
 
-/// `--upstream-proxy` naming gomitm itself would send every request round in a circle, each
+/// Where upstream connections go, from `--upstream-proxy` (`gomitm run` makes `env` the
+/// default), and the start-up lines that say so.
+fn upstream_route(args: &ProxyArgs) -> (ProxyRoute, Vec<String>) {
+    let env = || EnvProxies::from_vars(|k| std::env::var(k).ok());
+    match &args.upstream_proxy {
+        Some(UpstreamChoice::Url(p)) => (
+            ProxyRoute::all(p.clone()),
+            vec![format!(
+                "gomitm: upstream proxy {} (--upstream-proxy)",
+                p.display_masked()
+            )],
+        ),
+        Some(UpstreamChoice::Env) => {
+            route::route_from_env(&env(), crate::cli::parse_upstream_proxy)
+        }
+        Some(UpstreamChoice::Direct) => (
+            ProxyRoute::default(),
+            vec!["gomitm: no upstream proxy (--upstream-proxy none)".to_string()],
+        ),
+        None => {
+            let inherited = env();
+            let note = inherited
+                .https
+                .as_ref()
+                .or(inherited.http.as_ref())
+                .map(|(name, _)| {
+                    format!(
+                        "gomitm: {name} is set but gomitm connects directly; \
+                     --upstream-proxy env chains through it"
+                    )
+                });
+            (ProxyRoute::default(), note.into_iter().collect())
+        }
+    }
+}
+
+/// An upstream proxy naming gomitm itself would send every request round in a circle, each
 /// lap a new connection. Caught by IP literal, `localhost` or a `--resolve` rule (no DNS).
-fn check_upstream_is_not_self(args: &ProxyArgs, addr: std::net::SocketAddr) -> anyhow::Result<()> {
-    let Some(up) = &args.upstream_proxy else {
-        return Ok(());
-    };
-    let rule = args
-        .resolve
-        .iter()
-        .find(|r| r.host.eq_ignore_ascii_case(&up.host) && r.port.is_none_or(|p| p == up.port));
-    let looped = match rule {
-        Some(r) => proxy::is_own_address(addr, &r.addr.ip().to_string(), r.addr.port()),
-        None => proxy::is_own_address(addr, &up.host, up.port),
-    };
-    if looped {
-        anyhow::bail!(
-            "--upstream-proxy {} is gomitm's own address {addr}: every request would loop \
-             through gomitm forever",
-            up.display()
-        );
+fn check_upstream_is_not_self(
+    args: &ProxyArgs,
+    route: &ProxyRoute,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<()> {
+    for up in route.proxies() {
+        let rule = args
+            .resolve
+            .iter()
+            .find(|r| r.host.eq_ignore_ascii_case(&up.host) && r.port.is_none_or(|p| p == up.port));
+        let looped = match rule {
+            Some(r) => proxy::is_own_address(addr, &r.addr.ip().to_string(), r.addr.port()),
+            None => proxy::is_own_address(addr, &up.host, up.port),
+        };
+        if looped {
+            anyhow::bail!(
+                "the upstream proxy {} is gomitm's own address {addr}: every request would \
+                 loop through gomitm forever",
+                up.display()
+            );
+        }
     }
     Ok(())
 }
@@ -719,7 +773,9 @@ mod tests {
                 "corp=127.0.0.1:8080",
             ],
         ] {
-            let err = check_upstream_is_not_self(&proxy_args(looped), addr).unwrap_err();
+            let args = proxy_args(looped);
+            let route = upstream_route(&args).0;
+            let err = check_upstream_is_not_self(&args, &route, addr).unwrap_err();
             assert!(format!("{err:#}").contains("loop"), "{looped:?}");
         }
         for fine in [
@@ -727,7 +783,9 @@ mod tests {
             &["--upstream-proxy", "http://corp:8080"],
             &[],
         ] {
-            assert!(check_upstream_is_not_self(&proxy_args(fine), addr).is_ok());
+            let args = proxy_args(fine);
+            let route = upstream_route(&args).0;
+            assert!(check_upstream_is_not_self(&args, &route, addr).is_ok());
         }
     }
 

@@ -140,9 +140,11 @@ pub struct ProxyArgs {
     /// Do not verify upstream certificates (every flow that used this is marked).
     #[arg(long)]
     pub insecure_upstream: bool,
-    /// Chain through an HTTP proxy: http://[user:pass@]host:port.
-    #[arg(long, value_name = "URL", value_parser = parse_upstream_proxy)]
-    pub upstream_proxy: Option<UpstreamProxy>,
+    /// Chain through an HTTP proxy: http://[user:pass@]host:port; `env` for the proxy of
+    /// the environment (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY; the default of
+    /// `gomitm run`); `none` to connect directly.
+    #[arg(long, value_name = "URL|env|none", value_parser = parse_upstream_choice)]
+    pub upstream_proxy: Option<UpstreamChoice>,
     /// Tunnel these hosts without decrypting (glob, e.g. '*.corp.example'); repeatable.
     #[arg(long = "no-intercept", value_name = "HOSTGLOB")]
     pub no_intercept: Vec<String>,
@@ -313,6 +315,25 @@ fn parse_port(p: &str) -> Result<u16, String> {
         .map_err(|_| format!("{p:?} is not a port number"))
 }
 
+/// What `--upstream-proxy` says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamChoice {
+    Url(UpstreamProxy),
+    /// The inherited HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY.
+    Env,
+    /// Straight to the servers.
+    Direct,
+}
+
+/// `env`, `none` (or `direct`), or a proxy URL.
+pub fn parse_upstream_choice(s: &str) -> Result<UpstreamChoice, String> {
+    match s.trim() {
+        "env" => Ok(UpstreamChoice::Env),
+        "none" | "direct" => Ok(UpstreamChoice::Direct),
+        url => parse_upstream_proxy(url).map(UpstreamChoice::Url),
+    }
+}
+
 /// `http://[user:pass@]host:port` → the proxy and a ready Proxy-Authorization value.
 pub fn parse_upstream_proxy(s: &str) -> Result<UpstreamProxy, String> {
     let rest = match s.split_once("://") {
@@ -333,6 +354,10 @@ pub fn parse_upstream_proxy(s: &str) -> Result<UpstreamProxy, String> {
     if host.is_empty() {
         return Err(format!("missing host in {s:?}"));
     }
+    let user = userinfo.map(|u| {
+        let name = u.split_once(':').map_or(u, |(name, _)| name);
+        crate::go::percent_decode(name)
+    });
     let authorization = userinfo.map(|u| {
         let decoded = crate::go::percent_decode_bytes(u);
         format!(
@@ -344,6 +369,7 @@ pub fn parse_upstream_proxy(s: &str) -> Result<UpstreamProxy, String> {
         host,
         port: port.unwrap_or(8080),
         authorization,
+        user,
     })
 }
 
@@ -396,7 +422,10 @@ mod tests {
         assert_eq!(p.resolve[0].port, Some(443));
         assert_eq!(p.resolve[1].port, None);
         assert_eq!(p.max_body_capture, 65536);
-        let up = p.upstream_proxy.unwrap();
+        let Some(UpstreamChoice::Url(up)) = p.upstream_proxy else {
+            panic!("expected a proxy URL")
+        };
+        assert_eq!(up.display_masked(), "http://u:***@corp:3128");
         assert_eq!((up.host.as_str(), up.port), ("corp", 3128));
         // "u:p@ss" in base64
         assert_eq!(up.authorization.as_deref(), Some("Basic dTpwQHNz"));
@@ -408,6 +437,8 @@ mod tests {
         for bad in ["nohost", "h=1.2.3.4", "h:x=127.0.0.1:1", "=127.0.0.1:1"] {
             assert!(parse_resolve(bad).is_err(), "{bad}");
         }
+        assert_eq!(parse_upstream_choice("env"), Ok(UpstreamChoice::Env));
+        assert_eq!(parse_upstream_choice("none"), Ok(UpstreamChoice::Direct));
         assert!(parse_upstream_proxy("socks5://h:1")
             .unwrap_err()
             .contains("http://"));

@@ -254,6 +254,64 @@ pub struct ConnectionInfo {
     pub insecure_upstream: bool,
     /// Went through `--upstream-proxy`.
     pub via_upstream_proxy: Option<String>,
+    /// The certificate chain the upstream presented, summarised. Boxed: most flows share a
+    /// handful of servers and `Flow` must stay small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server_cert: Option<Box<CertSummary>>,
+}
+
+/// Who the upstream's certificate says it is and who vouches for it: enough to see a
+/// TLS-inspection CA (a corporate proxy re-signing traffic) at a glance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CertSummary {
+    /// The leaf's subject common name (else its whole subject).
+    pub subject: String,
+    /// The leaf's issuer common name (else its whole issuer).
+    pub issuer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_org: Option<String>,
+    /// The leaf's expiry, RFC 3339.
+    pub not_after: String,
+    /// Certificates the server sent.
+    pub chain_len: usize,
+    /// The CA the sent chain ends at: the issuer of its last certificate.
+    pub root: String,
+    /// Whether that CA is one of Mozilla's public roots; `Some(false)` with a verified
+    /// handshake means a locally installed CA, typically a TLS-inspection proxy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_root: Option<bool>,
+}
+
+impl CertSummary {
+    /// The chain ends at a CA that is not public yet was trusted (or checks were skipped):
+    /// someone between gomitm and the server re-signs TLS. Pure, for the diagnosis.
+    pub fn is_local_ca(&self) -> bool {
+        self.public_root == Some(false)
+    }
+
+    /// One line for people: `proxy.golang.org, issued by X (O) until 2027-01-01T00:00:00Z`.
+    pub fn describe(&self) -> String {
+        let org = self
+            .issuer_org
+            .as_deref()
+            .filter(|o| *o != self.issuer)
+            .map(|o| format!(" ({o})"))
+            .unwrap_or_default();
+        let mut out = format!(
+            "{}, issued by {}{org} until {}",
+            self.subject, self.issuer, self.not_after
+        );
+        match self.public_root {
+            Some(true) => {}
+            Some(false) => out.push_str(&format!(
+                "; chain ends at {}, which is not a public root CA: a locally installed CA, \
+                 typically a TLS-inspection proxy",
+                self.root
+            )),
+            None => {}
+        }
+        out
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]

@@ -7,6 +7,7 @@
 //! - `store`  — bounded flow store + event broadcast (notify, then pull).
 //! - `proxy`  — the I/O shell: accept loop, CONNECT/TLS interception, exchange, upstream pool.
 //! - `ca`     — the local CA on disk and per-host leaf certificates.
+//! - `certinfo` — an upstream's certificate chain summarised (issuer, expiry, public root?); pure.
 //! - `go`     — Go-awareness: classify module proxy / sumdb / discovery / git requests; pure.
 //! - `har`    — HAR 1.2 to and from flows, redaction; pure.
 //! - `inspect` — bodies made readable (decompress, pretty-print, hex, zip listing); pure.
@@ -21,6 +22,7 @@
 
 pub mod app;
 pub mod ca;
+pub mod certinfo;
 pub mod cli;
 pub mod filter;
 pub mod flow;

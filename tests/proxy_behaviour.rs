@@ -7,9 +7,9 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
@@ -21,6 +21,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use rustls::pki_types::ServerName;
 use serde_json::Value;
 use support::client::{self, Reply};
+use support::connect_proxy::RecordingProxy;
 use support::fixture::{pattern_byte, Fixture, FixtureOptions};
 use support::gomitm::{error_class, path_arg, url_of, Gomitm};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -611,80 +612,6 @@ fn invalid_connect_authority_and_proxy_loops_are_refused() {
 }
 
 // ---------------------------------------------------------------- 7. upstream proxy
-
-/// A tiny forward proxy: records each request head, then tunnels to `target` (or answers 407).
-struct RecordingProxy {
-    addr: SocketAddr,
-    heads: Arc<Mutex<Vec<String>>>,
-}
-
-impl RecordingProxy {
-    fn start(target: SocketAddr, refuse: bool) -> RecordingProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind recording proxy");
-        let addr = listener.local_addr().unwrap();
-        let heads = Arc::new(Mutex::new(Vec::new()));
-        let sink = heads.clone();
-        std::thread::spawn(move || {
-            for conn in listener.incoming().map_while(Result::ok) {
-                let sink = sink.clone();
-                std::thread::spawn(move || serve_proxy_conn(conn, target, refuse, &sink));
-            }
-        });
-        RecordingProxy { addr, heads }
-    }
-
-    fn heads(&self) -> Vec<String> {
-        self.heads.lock().unwrap().clone()
-    }
-}
-
-fn serve_proxy_conn(
-    mut client: TcpStream,
-    target: SocketAddr,
-    refuse: bool,
-    heads: &Mutex<Vec<String>>,
-) {
-    let _ = client.set_read_timeout(Some(IO_TIMEOUT));
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match client.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return,
-        }
-    }
-    heads
-        .lock()
-        .unwrap()
-        .push(String::from_utf8_lossy(&head).into_owned());
-    if refuse {
-        let _ = client.write_all(
-            b"HTTP/1.1 407 Proxy Authentication Required\r\n\
-              Proxy-Authenticate: Basic realm=\"corp\"\r\nContent-Length: 0\r\n\r\n",
-        );
-        return;
-    }
-    let Ok(upstream) = TcpStream::connect(target) else {
-        let _ = client.write_all(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n");
-        return;
-    };
-    let _ = client.set_read_timeout(None);
-    if client
-        .write_all(b"HTTP/1.1 200 Connection established\r\n\r\n")
-        .is_err()
-    {
-        return;
-    }
-    let (mut c2, mut u2) = (client.try_clone().unwrap(), upstream.try_clone().unwrap());
-    let up = std::thread::spawn(move || {
-        let _ = std::io::copy(&mut c2, &mut u2);
-        let _ = u2.shutdown(Shutdown::Write);
-    });
-    let (mut client, mut upstream) = (client, upstream);
-    let _ = std::io::copy(&mut upstream, &mut client);
-    let _ = client.shutdown(Shutdown::Write);
-    let _ = up.join();
-}
 
 #[test]
 fn upstream_proxy_gets_connect_with_credentials_and_is_recorded_without_them() {

@@ -37,6 +37,9 @@ pub struct Summary {
     pub totals: Totals,
     /// The private patterns in force, described for the header.
     pub private: String,
+    /// Hosts whose certificate chain ends at a locally installed CA, and that CA (one entry
+    /// per pair): TLS inspection between gomitm and the servers.
+    pub inspected: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -121,6 +124,7 @@ pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext, run: RunEvidence) -> Sum
         leaks: leaks(&ordered, ctx.private),
         slowest: slowest(&ordered, 5),
         private: ctx.private.describe(),
+        inspected: inspected(&ordered),
     }
 }
 
@@ -239,6 +243,24 @@ fn mark_rejected_by_go(reports: &mut [ModuleReport], v: &Verdict) {
             });
         }
     }
+}
+
+fn inspected(flows: &[&Flow]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for f in flows {
+        if let Some(c) = f
+            .connection
+            .server_cert
+            .as_deref()
+            .filter(|c| c.is_local_ca())
+        {
+            let pair = (f.host().to_string(), c.root.clone());
+            if !out.contains(&pair) {
+                out.push(pair);
+            }
+        }
+    }
+    out
 }
 
 fn same_request(a: &Flow, b: &Flow) -> bool {

@@ -94,7 +94,24 @@ pub fn diagnose(flow: &Flow, ctx: &DiagnoseContext) -> Option<Diagnosis> {
     {
         return Some(d);
     }
-    by_status(flow, go, resp, ctx).or_else(|| super::content::judge(flow, go, resp))
+    by_status(flow, go, resp, ctx)
+        .or_else(|| super::content::judge(flow, go, resp))
+        .or_else(|| tls_inspection(flow))
+}
+
+/// A healthy answer whose certificate chain ends at a locally installed CA.
+fn tls_inspection(flow: &Flow) -> Option<Diagnosis> {
+    let cert = flow
+        .connection
+        .server_cert
+        .as_deref()
+        .filter(|c| c.is_local_ca())?;
+    Some(Diagnosis::new(
+        Code::TlsInspection,
+        Severity::Info,
+        format!("the certificate of {} ends at {}, a CA installed on this machine rather than a public root: a TLS-inspection proxy re-signs this traffic", flow.host(), cert.root),
+        "nothing to fix for gomitm (it trusts what the system trusts, plus --extra-root); ask your network team if you did not expect inspection".into(),
+    ))
 }
 
 /// What the status says, per protocol (a private path's 2xx is a leak first of all).

@@ -21,7 +21,7 @@ pub(super) fn diagnose(flow: &Flow, err: &FlowError, ctx: &DiagnoseContext) -> D
             Code::Dns,
             Severity::Error,
             format!("the host {host} does not resolve ({msg})"),
-            format!("check {} and your DNS or VPN; gomitm --resolve {host}=IP:PORT tests against a chosen address", where_named(flow)),
+            format!("check {} and your DNS or VPN{}; gomitm --resolve {host}=IP:PORT tests against a chosen address", where_named(flow), direct_note(flow)),
         ),
         ErrorClass::UpstreamProxy => Diagnosis::new(
             Code::UpstreamProxy,
@@ -180,6 +180,16 @@ fn protocol_fix(msg: &str) -> String {
     } else {
         "check the client's proxy settings; GODEBUG=http2client=0 makes go fall back to HTTP/1.1"
             .into()
+    }
+}
+
+/// A direct fetch (discovery, git) that a module proxy could have made instead.
+fn direct_note(flow: &Flow) -> &'static str {
+    match flow.go.as_ref().map(|g| g.kind) {
+        Some(k) if !k.is_module_proxy() && !k.is_sumdb() => {
+            "; go fetched this module directly (GOPROXY=direct, a direct fallback, or GOPRIVATE/GONOPROXY): a GOPROXY entry that can reach it (https://proxy.golang.org, or your company's proxy) avoids the lookup"
+        }
+        _ => "",
     }
 }
 

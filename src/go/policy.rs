@@ -16,7 +16,6 @@ use super::private::PrivatePatterns;
 pub struct Settings {
     /// `go env -json` of the child: every variable go reports.
     pub go_env: HashMap<String, String>,
-    pub no_proxy: Option<String>,
     /// `git config --get http.proxy`.
     pub git_http_proxy: Option<String>,
     /// `url.<base>.insteadOf` rules that turn an https URL into ssh (which bypasses gomitm).
@@ -68,8 +67,6 @@ pub fn preflight_warnings(s: &Settings) -> Vec<String> {
     if s.goflags_has("-mod=vendor") {
         out.push("GOFLAGS has -mod=vendor: go reads modules from vendor/ and downloads nothing (module lookup disabled by -mod=vendor)".into());
     }
-    let mut hosts: Vec<String> = goproxy_hosts(goproxy);
-    hosts.push(sumdb_host(s.get("GOSUMDB")));
     for host in goproxy_hosts(goproxy) {
         if is_loopback_host(&host) {
             out.push(format!(
@@ -85,15 +82,6 @@ pub fn preflight_warnings(s: &Settings) -> Vec<String> {
         out.push(
             "GOPROXY has a file:// entry: go reads it from disk, gomitm sees none of it".into(),
         );
-    }
-    if let Some(no_proxy) = &s.no_proxy {
-        for host in hosts.iter().filter(|h| !h.is_empty()) {
-            if no_proxy_matches(no_proxy, host) {
-                out.push(format!(
-                    "NO_PROXY={no_proxy} matches {host}: the go command will bypass gomitm for it"
-                ));
-            }
-        }
     }
     if s.goflags_has("-insecure") {
         out.push(
@@ -246,31 +234,6 @@ fn is_loopback_host(host: &str) -> bool {
         || host
             .parse::<std::net::IpAddr>()
             .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// Go's NO_PROXY rules (golang.org/x/net/http/httpproxy): `*` matches all; `foo.com` matches
-/// it and its subdomains; `.foo.com` and `*.foo.com` subdomains only; IPs match exactly.
-pub fn no_proxy_matches(no_proxy: &str, host: &str) -> bool {
-    let host = host.to_ascii_lowercase();
-    no_proxy
-        .split(',')
-        .map(|e| e.trim().to_ascii_lowercase())
-        .any(|entry| {
-            let entry = entry
-                .split_once(':')
-                .map_or(entry.as_str(), |(h, _)| h)
-                .to_string();
-            if entry.is_empty() {
-                return false;
-            }
-            if entry == "*" {
-                return true;
-            }
-            if let Some(suffix) = entry.strip_prefix("*.").or_else(|| entry.strip_prefix('.')) {
-                return host.ends_with(&format!(".{suffix}"));
-            }
-            host == entry || host.ends_with(&format!(".{entry}"))
-        })
 }
 
 #[cfg(test)]

@@ -13,24 +13,6 @@ fn pre(pairs: &[(&str, &str)]) -> Settings {
 }
 
 #[test]
-fn no_proxy_follows_gos_rules() {
-    for (list, host, hit) in [
-        ("*", "proxy.golang.org", true),
-        ("golang.org", "proxy.golang.org", true),
-        ("golang.org", "golang.org", true),
-        (".golang.org", "golang.org", false),
-        (".golang.org", "proxy.golang.org", true),
-        ("*.golang.org", "proxy.golang.org", true),
-        ("corp.example, golang.org:443", "proxy.golang.org", true),
-        ("notgolang.org", "proxy.golang.org", false),
-        ("olang.org", "proxy.golang.org", false),
-        ("", "proxy.golang.org", false),
-    ] {
-        assert_eq!(no_proxy_matches(list, host), hit, "{list} vs {host}");
-    }
-}
-
-#[test]
 fn healthy_defaults_give_no_warning() {
     assert!(preflight_warnings(&pre(&[("GOPROXY", "https://proxy.golang.org,direct")])).is_empty());
     assert!(preflight_warnings(&Settings::default()).is_empty());
@@ -57,13 +39,7 @@ fn each_bypass_or_stop_is_named() {
         &pre(&[("GOFLAGS", "-mod=mod -insecure")]),
         "GOINSECURE"
     ));
-    let mut p = pre(&[("GOPROXY", "https://goproxy.corp.example")]);
-    p.no_proxy = Some(".corp.example".into());
-    assert!(has(&p, "goproxy.corp.example"));
     let mut p = pre(&[]);
-    p.no_proxy = Some("sum.golang.org".into());
-    assert!(has(&p, "sum.golang.org"));
-    p.no_proxy = None;
     p.git_http_proxy = Some("http://127.0.0.1:1".into());
     assert!(has(&p, "http.proxy"));
     let mut p = pre(&[]);

@@ -37,6 +37,20 @@ impl Summary {
             format_ms(t.wall_ms)
         ));
         lines.push(format!("private module patterns: {}", self.private));
+        if !self.inspected.is_empty() {
+            let cas: Vec<&str> = self.inspected.iter().map(|(_, ca)| ca.as_str()).collect();
+            let mut cas_unique: Vec<&str> = Vec::new();
+            for ca in cas {
+                if !cas_unique.contains(&ca) {
+                    cas_unique.push(ca);
+                }
+            }
+            lines.push(format!(
+                "TLS inspection (info): {} reached through a locally installed CA ({}), not a public root",
+                count(self.inspected.len(), "host", "hosts"),
+                terminal_safe(&cas_unique.join(", "))
+            ));
+        }
         if !self.leaks.is_empty() {
             lines.push(String::new());
             lines.extend(self.leak_lines());

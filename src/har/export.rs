@@ -290,6 +290,7 @@ fn gomitm_ext(flow: &Flow, opts: &HarOptions) -> GomitmExt {
         insecure_upstream: c.insecure_upstream,
         // An upstream proxy URL may carry its own credentials.
         via_upstream_proxy: c.via_upstream_proxy.as_deref().map(url),
+        server_cert: c.server_cert.as_deref().cloned(),
         request_body: BodyFlags::from(&flow.request.body),
         response_body: flow.response.as_ref().map(|r| BodyFlags::from(&r.body)),
     }

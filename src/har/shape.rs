@@ -281,6 +281,9 @@ pub struct GomitmExt {
     pub insecure_upstream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via_upstream_proxy: Option<String>,
+    /// The upstream's certificate chain, summarised (issuer, expiry, public root or not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub server_cert: Option<crate::flow::CertSummary>,
     pub request_body: BodyFlags,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_body: Option<BodyFlags>,

@@ -60,6 +60,15 @@ pub(super) fn success_flow() -> Flow {
         client_sni: Some("proxy.golang.org".into()),
         insecure_upstream: true,
         via_upstream_proxy: Some("http://corp-proxy.test:3128".into()),
+        server_cert: Some(Box::new(crate::flow::CertSummary {
+            subject: "proxy.golang.org".into(),
+            issuer: "Corp Inspection CA".into(),
+            issuer_org: Some("Corp".into()),
+            not_after: "2027-01-01T00:00:00Z".into(),
+            chain_len: 1,
+            root: "Corp Inspection CA".into(),
+            public_root: Some(false),
+        })),
     };
     if let Some(r) = f.response.as_mut() {
         r.reason = "OK".into();

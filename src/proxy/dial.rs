@@ -53,12 +53,23 @@ pub struct UpstreamProxy {
     pub port: u16,
     /// Ready-made `Proxy-Authorization` value.
     pub authorization: Option<String>,
+    /// The user name of the credentials, for start-up lines (the password is never shown).
+    pub user: Option<String>,
 }
 
 impl UpstreamProxy {
     /// The proxy as shown to users: never with its credentials.
     pub fn display(&self) -> String {
         format!("http://{}:{}", self.host, self.port)
+    }
+
+    /// As `display`, naming the user with the password masked: `http://u:***@host:port`.
+    pub fn display_masked(&self) -> String {
+        match (&self.user, &self.authorization) {
+            (Some(u), _) => format!("http://{u}:***@{}:{}", self.host, self.port),
+            (None, Some(_)) => format!("http://***@{}:{}", self.host, self.port),
+            (None, None) => self.display(),
+        }
     }
 }
 
@@ -67,7 +78,8 @@ pub struct DialConfig {
     pub resolve: Vec<ResolveRule>,
     pub extra_roots: Vec<CertificateDer<'static>>,
     pub insecure: bool,
-    pub proxy: Option<UpstreamProxy>,
+    /// Which connections go through an upstream proxy (none by default).
+    pub proxy: super::route::ProxyRoute,
     pub connect_timeout: Duration,
 }
 
@@ -81,6 +93,8 @@ pub struct DialInfo {
     pub tls_version: Option<String>,
     pub alpn: Option<String>,
     pub via_proxy: Option<String>,
+    /// The upstream's certificate chain, summarised (https only).
+    pub server_cert: Option<Box<crate::flow::CertSummary>>,
 }
 
 /// What to offer the upstream by ALPN.
@@ -154,7 +168,8 @@ impl Dialer {
         refused_alpn: &mut bool,
     ) -> Result<(BoxIo, DialInfo), ProxyError> {
         let mut info = DialInfo::default();
-        let (tcp_host, tcp_port) = match &self.cfg.proxy {
+        let via = self.cfg.proxy.for_target(target, !tls);
+        let (tcp_host, tcp_port) = match via {
             Some(p) => (p.host.clone(), p.port),
             None => (target.host.clone(), target.port),
         };
@@ -163,7 +178,7 @@ impl Dialer {
             Err(e) => Err(e),
         };
         // A dead upstream proxy is the proxy's failure, not the target's.
-        let mut tcp = match (reached, &self.cfg.proxy) {
+        let mut tcp = match (reached, via) {
             (Ok(tcp), _) => tcp,
             (Err(e), Some(proxy)) => {
                 return Err(ProxyError::UpstreamProxy {
@@ -174,7 +189,7 @@ impl Dialer {
             }
             (Err(e), None) => return Err(e),
         };
-        if let Some(proxy) = &self.cfg.proxy {
+        if let Some(proxy) = via {
             info.via_proxy = Some(proxy.display());
             // Plain http goes to the proxy in absolute form; everything else is tunnelled.
             if target.https || !tls {
@@ -311,6 +326,10 @@ impl Dialer {
         info.alpn = conn
             .alpn_protocol()
             .map(|p| String::from_utf8_lossy(p).into_owned());
+        info.server_cert = conn
+            .peer_certificates()
+            .and_then(crate::certinfo::summarize_chain)
+            .map(Box::new);
         Ok(Box::new(stream))
     }
 }
@@ -498,7 +517,7 @@ mod tests {
             resolve,
             extra_roots: vec![],
             insecure: false,
-            proxy: None,
+            proxy: Default::default(),
             connect_timeout: Duration::from_secs(2),
         })
         .unwrap()

@@ -147,6 +147,7 @@ impl FlowCell {
         c.alpn = dial.alpn.clone();
         c.insecure_upstream = src.insecure;
         c.via_upstream_proxy = dial.via_proxy.clone();
+        c.server_cert = dial.server_cert.clone();
         if !src.reused {
             flow.timings.dns_ms = dial.dns_ms;
             flow.timings.connect_ms = dial.connect_ms;

@@ -16,6 +16,7 @@ mod hooks;
 pub mod limits;
 pub mod live_rules;
 mod prefixed;
+pub mod route;
 mod shaping;
 pub mod upstream;
 mod watched;
@@ -93,7 +94,7 @@ impl Ctx {
     fn is_own_address(&self, target: &Target) -> bool {
         let cfg = self.upstream.dialer().config();
         // Through an upstream proxy the name is the proxy's business, not a dial of ours.
-        if cfg.proxy.is_none() {
+        if cfg.proxy.for_target(target, false).is_none() {
             let rule = cfg.resolve.iter().find(|r| {
                 r.host.eq_ignore_ascii_case(&target.host) && r.port.is_none_or(|p| p == target.port)
             });

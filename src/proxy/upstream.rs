@@ -206,7 +206,7 @@ impl Upstream {
                 .dialer
                 .config()
                 .proxy
-                .as_ref()
+                .for_target(target, false)
                 .and_then(|p| p.authorization.as_deref());
             if let Some(v) = auth.and_then(|a| http::HeaderValue::from_str(a).ok()) {
                 req.headers_mut()

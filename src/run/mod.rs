@@ -31,6 +31,10 @@ pub use settings::gather as gather_settings;
 pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     let mut proxy_args = args.proxy.clone();
     proxy_args.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+    // The child's proxy variables are replaced by gomitm's: gomitm goes where it would have.
+    if proxy_args.upstream_proxy.is_none() {
+        proxy_args.upstream_proxy = Some(crate::cli::UpstreamChoice::Env);
+    }
     let settings = settings::gather(&args.command);
     let go_version = GoVersion::parse(settings.get("GOVERSION"));
     let go_sum = settings::read_go_sum(&settings);
@@ -40,8 +44,10 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         &proxy_args,
         Banner::FirstLineOnly,
         args.log_flows,
-        private.clone(),
-        go_version,
+        crate::app::GoFacts {
+            private: private.clone(),
+            version: go_version,
+        },
     )
     .await?;
     // After the listening line, which scripts read first.
@@ -159,6 +165,11 @@ fn child_command(command: &[String], session: &Session) -> anyhow::Result<tokio:
     // Both spellings: Go reads the upper-case name first, curl (git) the lower-case one.
     for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"] {
         cmd.env(name, &proxy);
+    }
+    // gomitm honours the inherited NO_PROXY and ALL_PROXY for its own upstream connections
+    // (`--upstream-proxy env`); in the child they would only let traffic bypass gomitm.
+    for name in ["NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"] {
+        cmd.env_remove(name);
     }
     cmd.env("SSL_CERT_FILE", &bundle)
         .env("GIT_SSL_CAINFO", &bundle);

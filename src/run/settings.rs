@@ -18,18 +18,18 @@ pub fn gather(command: &[String]) -> Settings {
         .filter(|c| Path::new(c.as_str()).file_name().is_some_and(|n| n == "go"))
         .map_or("go", String::as_str);
     let go_env = std::process::Command::new(go)
+        // Else a GOTOOLCHAIN naming another release makes this `go env` download that
+        // toolchain itself, straight from the module proxy, before the child runs through
+        // gomitm (seen on real traffic: `GOTOOLCHAIN=go1.27.3 go version` showed 0 requests).
+        .env("GOTOOLCHAIN", "local")
         .args(["env", "-json"])
         .output()
         .ok()
         .filter(|o| o.status.success())
         .and_then(|o| serde_json::from_slice(&o.stdout).ok())
         .unwrap_or_default();
-    let no_proxy = ["NO_PROXY", "no_proxy"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
     Settings {
         go_env,
-        no_proxy,
         git_http_proxy: git(&["config", "--get", "http.proxy"]),
         git_ssh_rewrites: ssh_rewrites(),
         git_ssl_verify_off: git(&["config", "--bool", "--get", "http.sslVerify"])

@@ -347,6 +347,9 @@ fn connection_tab(flow: &Flow) -> Vec<Line<'static>> {
     if let Some(p) = &c.via_upstream_proxy {
         rows.push(("via proxy", p.clone()));
     }
+    if let Some(cert) = &c.server_cert {
+        rows.push(("cert", cert.describe()));
+    }
     if let Some(m) = &flow.mapped_to {
         rows.push(("mapped to", m.clone()));
     }
