@@ -141,7 +141,7 @@ impl Run {
         let lines: Vec<&str> = self.stderr.lines().collect();
         let start = lines
             .iter()
-            .rposition(|l| l.starts_with("gomitm: ") && l.contains(" requests"))
+            .rposition(|l| l.starts_with("gomitm: ") && l.contains(" request"))
             .unwrap_or_else(|| panic!("no summary\n{}", self.dump()));
         lines[start..].join("\n")
     }
@@ -345,12 +345,14 @@ fn a_real_module_graph_downloads_through_gomitm_and_is_fully_accounted_for() {
         assert!(downloaded.len() >= 20, "{version}: {}", run.dump());
         for m in &downloaded {
             assert!(m["Error"].is_null(), "{version}: {m}");
-            // The h1: hashes: what go computed (gomitm's own check lands separately).
-            assert!(
-                m["Sum"].as_str().is_some_and(|s| s.starts_with("h1:")),
-                "{m}"
-            );
+            check_hashes(&version, &run, m);
         }
+        assert!(
+            run.stderr
+                .contains("gomitm: ok: `go mod download -json` exited with status 0"),
+            "{version}: the verdict does not say the command succeeded\n{}",
+            run.dump()
+        );
         check_flows(&version, net, &run);
         check_summary(&version, net, &run, &downloaded);
         eprintln!(
@@ -359,6 +361,46 @@ fn a_real_module_graph_downloads_through_gomitm_and_is_fully_accounted_for() {
             run.flows.len(),
             run.summary().lines().next().unwrap_or_default(),
             run.wall
+        );
+    }
+}
+
+/// The h1: hashes gomitm computed as the bodies streamed agree with what go wrote (`Sum` and
+/// `GoModSum` of `go mod download -json`, which are go.sum's lines), and the summary says the
+/// module's hash matched the checksum database records it saw.
+fn check_hashes(version: &str, run: &Run, m: &Value) {
+    let at = format!(
+        "{}@{}",
+        m["Path"].as_str().unwrap_or(""),
+        m["Version"].as_str().unwrap_or("")
+    );
+    for (kind, field) in [("zip", "Sum"), ("mod", "GoModSum")] {
+        let Some(want) = m[field].as_str() else {
+            continue;
+        };
+        let Some(f) = run
+            .flows
+            .iter()
+            .find(|f| f["go"]["kind"] == kind && module_at(f) == at)
+        else {
+            continue; // go had it from the cache of an earlier step of the same run
+        };
+        assert_eq!(
+            f["go"]["hash"]["h1"].as_str(),
+            Some(want),
+            "{version}: gomitm's h1 of {at} {kind} differs from go's {field}: {}",
+            f["go"]["hash"]
+        );
+    }
+    if m["Sum"].is_string() {
+        let summary = run.summary();
+        let line = summary
+            .lines()
+            .find(|l| l.split_whitespace().any(|w| w == at))
+            .unwrap_or_default();
+        assert!(
+            line.contains("h1 ok (checksum database"),
+            "{version}: {at}: {line:?}"
         );
     }
 }

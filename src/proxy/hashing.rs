@@ -17,8 +17,13 @@ use tokio::sync::oneshot;
 use crate::flow::{header_value, BodyHash, Flow, GoKind};
 use crate::go::integrity::{ModHasher, ZipHasher};
 
-/// Bytes handed to the hasher and not yet hashed, at most.
-pub const MAX_IN_FLIGHT: usize = 8 << 20;
+/// Bytes handed to the hashers and not yet hashed, at most, across all downloads at once: the
+/// memory hashing may cost is bounded whatever the number of parallel downloads, and one large
+/// zip arriving faster than it hashes (a fast mirror, a slow debug build) still gets its hash.
+pub const MAX_IN_FLIGHT: usize = 32 << 20;
+
+/// The bytes in flight to every hasher of the process.
+static IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
 /// How long a finished body's flow waits for its hash.
 pub const WAIT_FOR_HASH: Duration = Duration::from_secs(5);
 
@@ -28,7 +33,7 @@ pub const CUT_SHORT: &str = "the body was cut short";
 /// The feeding end, held by the response body.
 pub struct HashTap {
     tx: Option<mpsc::Sender<Bytes>>,
-    in_flight: Arc<AtomicUsize>,
+    in_flight: &'static AtomicUsize,
     fell_behind: Arc<AtomicBool>,
 }
 
@@ -68,6 +73,13 @@ pub fn not_verified(reason: &str) -> BodyHash {
 /// Start hashing `flow`'s response body if it is a 2xx module zip or go.mod; must run inside
 /// the tokio runtime (it spawns on the blocking pool).
 pub fn start(flow: &Flow) -> Option<(Option<HashTap>, HashResult)> {
+    start_with_budget(flow, &IN_FLIGHT)
+}
+
+fn start_with_budget(
+    flow: &Flow,
+    in_flight: &'static AtomicUsize,
+) -> Option<(Option<HashTap>, HashResult)> {
     let go = flow.go.as_deref()?;
     let resp = flow.response.as_ref()?;
     // A HEAD has no body and a 206 only part of one: neither is the file go hashes.
@@ -96,11 +108,10 @@ pub fn start(flow: &Flow) -> Option<(Option<HashTap>, HashResult)> {
     };
     let (tx, rx) = mpsc::channel();
     let (done_tx, done_rx) = oneshot::channel();
-    let in_flight = Arc::new(AtomicUsize::new(0));
     let fell_behind = Arc::new(AtomicBool::new(false));
     let worker = Worker {
         rx,
-        in_flight: in_flight.clone(),
+        in_flight,
         fell_behind: fell_behind.clone(),
     };
     tokio::task::spawn_blocking(move || {
@@ -117,7 +128,7 @@ pub fn start(flow: &Flow) -> Option<(Option<HashTap>, HashResult)> {
 
 struct Worker {
     rx: mpsc::Receiver<Bytes>,
-    in_flight: Arc<AtomicUsize>,
+    in_flight: &'static AtomicUsize,
     fell_behind: Arc<AtomicBool>,
 }
 
@@ -290,7 +301,8 @@ mod tests {
 
     #[tokio::test]
     async fn past_the_budget_the_tap_gives_up() {
-        let Some((Some(mut tap), res)) = start(&zip_flow(200)) else {
+        static BUDGET: AtomicUsize = AtomicUsize::new(0);
+        let Some((Some(mut tap), res)) = start_with_budget(&zip_flow(200), &BUDGET) else {
             panic!("hashed");
         };
         // Pretend the hasher is behind by the whole budget.
