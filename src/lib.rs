@@ -8,13 +8,15 @@
 //! - `proxy`  — the I/O shell: accept loop, CONNECT/TLS interception, exchange, upstream pool.
 //! - `ca`     — the local CA on disk and per-host leaf certificates.
 //! - `certinfo` — an upstream's certificate chain summarised (issuer, expiry, public root?); pure.
-//! - `go`     — Go-awareness: classify module proxy / sumdb / discovery / git requests; pure.
+//! - `go`     — Go-awareness: classify requests, judge answers (status, content, h1: hashes),
+//!   read go's own error lines and settings, and give the run's verdict; pure.
 //! - `har`    — HAR 1.2 to and from flows, redaction; pure.
 //! - `inspect` — bodies made readable (decompress, pretty-print, hex, zip listing); pure.
 //! - `log`    — headless observer: a line (or JSON object) per finished flow.
 //! - `tui`    — terminal UI observer: live flow table, detail view, filter, HAR export/open.
 //! - `cli`    — command-line types; `app` — composition root used by `main`.
-//! - `run`    — `gomitm run -- CMD` (pre-flight warnings, child, summary) and `gomitm report`.
+//! - `run`    — `gomitm run -- CMD` (settings, the child teed through a pipe or pty, the
+//!   summary with its verdict) and `gomitm report`.
 //!
 //! Dependencies run one way: app → everything; proxy → {ca, store, go, flow};
 //! log → {store, flow, har}; tui → {store, flow, filter, go, har, inspect};

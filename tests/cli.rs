@@ -439,7 +439,7 @@ fn report_summarises_a_foreign_har_and_honours_filter() {
     let out = run(home.path(), &["report", &path, "--filter", "status:404"]);
     assert_ok(&out, "report --filter");
     let text = stdout(&out);
-    assert!(text.starts_with("gomitm: 1 requests"), "{text}");
+    assert!(text.starts_with("gomitm: 1 request,"), "{text}");
     assert!(!text.contains("golang.org/x/text"), "{text}");
     let out = run(home.path(), &["report", &path, "--filter", "stauts:404"]);
     assert!(!out.status.success());

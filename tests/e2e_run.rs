@@ -314,9 +314,10 @@ fn private_path_sent_to_proxy_and_sumdb_is_reported_as_a_leak() {
                 .any(|l| has(l, "fix") && l.contains("GOPRIVATE")),
             "{version}: the fix should name GOPRIVATE\n{summary}"
         );
-        // The leak section comes before the rest of the summary: it is a security finding.
+        // The leak section comes before the rest of the summary (after the verdict, which
+        // always opens it): it is a security finding.
         let leak_at = summary.find("LEAK").or_else(|| summary.find("leak"));
-        let modules_at = summary.find(&format!("{target} "));
+        let modules_at = summary.find("Modules (");
         if let (Some(l), Some(m)) = (leak_at, modules_at) {
             assert!(l < m, "{version}: leaks should be shown first\n{summary}");
         }

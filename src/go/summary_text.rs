@@ -37,6 +37,10 @@ impl Summary {
             format_ms(t.wall_ms)
         ));
         lines.push(format!("private module patterns: {}", self.private));
+        if !self.leaks.is_empty() {
+            lines.push(String::new());
+            lines.extend(self.leak_lines());
+        }
         if !self.inspected.is_empty() {
             let cas: Vec<&str> = self.inspected.iter().map(|(_, ca)| ca.as_str()).collect();
             let mut cas_unique: Vec<&str> = Vec::new();
@@ -50,10 +54,6 @@ impl Summary {
                 count(self.inspected.len(), "host", "hosts"),
                 terminal_safe(&cas_unique.join(", "))
             ));
-        }
-        if !self.leaks.is_empty() {
-            lines.push(String::new());
-            lines.extend(self.leak_lines());
         }
         if !self.modules.is_empty() {
             lines.push(String::new());
