@@ -56,6 +56,7 @@ fn hosts() -> Vec<&'static str> {
         scenario::GOOGLE,
         scenario::RATE_LIMIT,
         scenario::BAD_LIST,
+        scenario::LOOP,
         SUMDB_NAME,
         SUMPROXY_HOST,
     ]
@@ -182,6 +183,12 @@ fn content_failures_are_explained_and_the_verdict_agrees_with_go() {
             scenario::SORRY,
             true,
             &["rate_limited", "sorry", "GOMAXPROCS"],
+        ),
+        case(
+            "redirect loop",
+            scenario::LOOP,
+            true,
+            &["redirect_loop", "loop.test", "stopped after 10 redirects"],
         ),
         case(
             "429 with Retry-After",
@@ -342,7 +349,11 @@ fn failures_no_request_explains_say_so_and_settings_are_named() {
             env: vec![("GOSUMDB", "off".into())],
             go_sum: None,
             fails: true,
-            words: vec!["no request explains it (0 failed requests)", "go said"],
+            words: vec![
+                "no request explains it (0 failed requests)",
+                "go said",
+                "no_request",
+            ],
         };
         let run = gomitm_run_with(
             &fx,

@@ -198,8 +198,11 @@ fn verdict_lines(v: &Verdict) -> Vec<String> {
                 ));
                 lines.push(format!("      fix: {}", diagnosis.fix));
             }
-            Cause::Unexplained { meaning } => {
-                lines.push("  no request explains it.".into());
+            Cause::Unexplained { code, meaning } => {
+                lines.push(format!(
+                    "  no request explains it ({code}; see {}).",
+                    code.doc_link()
+                ));
                 lines.push(format!("  what go's message means: {meaning}"));
             }
         }

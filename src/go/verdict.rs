@@ -6,7 +6,8 @@
 //! `diagnose`'s; settings are `policy`'s.
 
 use super::analysis::FailureReport;
-use super::diagnose::Diagnosis;
+use super::codes::Code;
+use super::diagnose::{Diagnosis, Severity};
 use super::evidence::{GoError, GoMessage};
 use super::policy::{self, Settings};
 use crate::flow::Flow;
@@ -62,8 +63,9 @@ pub enum Cause {
     },
     /// A setting explains it.
     Setting { diagnosis: Diagnosis },
-    /// No request and no setting: what go's message means.
-    Unexplained { meaning: String },
+    /// No request and no setting: what go's message means (`unexplained`, or `no_request`
+    /// when gomitm saw no request at all).
+    Unexplained { code: Code, meaning: String },
 }
 
 pub fn verdict(outcome: &CommandOutcome, flows: &[&Flow], failures: &[FailureReport]) -> Verdict {
@@ -118,7 +120,9 @@ fn explain(
     flows: &[&Flow],
     failures: &[FailureReport],
 ) -> Cause {
-    if let Some((ids, d)) = tied_failures(err, flows, failures) {
+    if let Some((ids, d)) =
+        tied_failures(err, flows, failures).or_else(|| redirect_loop(err, flows))
+    {
         return Cause::Flows {
             flow_ids: ids,
             diagnosis: d,
@@ -127,12 +131,46 @@ fn explain(
     if let Some(d) = policy::explain(err, &outcome.settings) {
         return Cause::Setting { diagnosis: d };
     }
+    if flows.is_empty() {
+        return Cause::Unexplained {
+            code: Code::NoRequest,
+            meaning: "gomitm saw no request at all: go failed before any download, or did not use gomitm (NO_PROXY, a loopback GOPROXY, GOPROXY=off, GOFLAGS=-mod=vendor), or had everything in its module cache already".into(),
+        };
+    }
     let mut meaning = policy::meaning(err.kind).to_string();
     if meaning.is_empty() {
         meaning =
             "gomitm recorded no request that explains it; go's own message is all there is".into();
     }
-    Cause::Unexplained { meaning }
+    Cause::Unexplained {
+        code: Code::Unexplained,
+        meaning,
+    }
+}
+
+/// `stopped after 10 redirects`: the 3xx answers of the loop (each flow is one hop).
+fn redirect_loop(err: &GoError, flows: &[&Flow]) -> Option<(Vec<u64>, Diagnosis)> {
+    if err.kind != GoMessage::TooManyRedirects {
+        return None;
+    }
+    let hops: Vec<&&Flow> = flows
+        .iter()
+        .filter(|f| {
+            f.response
+                .as_ref()
+                .is_some_and(|r| (300..400).contains(&r.status))
+        })
+        .collect();
+    let host = hops.first()?.host().to_string();
+    Some((
+        hops.iter().map(|f| f.id).collect(),
+        Diagnosis::new(
+            Code::RedirectLoop,
+            Severity::Error,
+            format!("{host} kept redirecting ({} redirects seen; go stops after 10)", hops.len()),
+            format!("the server behind {host} redirects in a circle: report it to its owner, or put a healthy proxy first in GOPROXY"),
+        ),
+    ))
 }
 
 /// The failure reports about the URL go names, else about its module@version (or the GOPROXY

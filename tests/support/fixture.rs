@@ -109,6 +109,7 @@ const LEAF_SANS: &[&str] = &[
     scenario::GOOGLE,
     scenario::RATE_LIMIT,
     scenario::BAD_LIST,
+    scenario::LOOP,
     "*.test",
     "localhost",
     "127.0.0.1",
@@ -1282,13 +1283,15 @@ pub mod scenario {
     pub const RATE_LIMIT: &str = "ratelimit.test";
     /// `@v/list` and `@latest`: a 200 HTML page and a 404.
     pub const BAD_LIST: &str = "badlist.test";
+    /// `.info` answers 302 to itself with `?n=N+1`, forever (go stops after 10).
+    pub const LOOP: &str = "loop.test";
 
     const LOGIN: &str = "<!DOCTYPE html>\n<html><head><title>Guest Wi-Fi: please sign in</title></head><body><form action=\"/accept\">Accept the terms</form></body></html>\n";
 
     pub(super) fn route(
         host: &str,
         path: &str,
-        _query: &str,
+        query: &str,
         state: &State,
     ) -> Option<Response<Body>> {
         let html = || {
@@ -1331,6 +1334,13 @@ pub mod scenario {
             DOWNGRADE => file("zip").map(|_| redirect(&format!("http://{CDN}{path}"))),
             SORRY => file("info").map(|_| {
                 redirect(&format!("https://{GOOGLE}/sorry/index?continue=https://{SORRY}{path}"))
+            }),
+            LOOP => file("info").map(|_| {
+                let n: u32 = query
+                    .strip_prefix("n=")
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                redirect(&format!("https://{LOOP}{path}?n={}", n + 1))
             }),
             RATE_LIMIT => {
                 let mut r = text(StatusCode::TOO_MANY_REQUESTS, "rate limited: slow down\n".to_string());
