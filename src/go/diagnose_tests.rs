@@ -333,3 +333,82 @@ fn a_4xx_go_cancelled_reads_like_one_it_read() {
     assert_eq!(a, Some(Code::ModuleNotFound));
     assert_eq!(a, b);
 }
+
+fn with_go(f: &Flow, go: Option<GoVersion>) -> Option<Diagnosis> {
+    let private = PrivatePatterns::none();
+    diagnose(
+        f,
+        &DiagnoseContext {
+            private: &private,
+            os: Os::Linux,
+            bundle: None,
+            go,
+        },
+    )
+}
+
+#[test]
+fn a_toolchain_named_without_its_patch_release_is_named_as_such() {
+    let tc = |v: &str| {
+        got(
+            &format!("https://proxy.golang.org/golang.org/toolchain/@v/v0.0.1-{v}.linux-amd64.zip"),
+            404,
+            b"not found",
+        )
+    };
+    let d = run(&tc("go1.30"), "", Os::Linux).map(|d| (d.code, d.fix));
+    assert!(
+        matches!(&d, Some((Code::ToolchainWithoutPatch, fix)) if fix.contains("1.30.0")),
+        "{d:?}"
+    );
+    for v in ["go1.30.1", "go1.21rc2", "go1.20"] {
+        let d = run(&tc(v), "", Os::Linux).map(|d| d.code);
+        assert_eq!(d, Some(Code::ToolchainNotFound), "{v}");
+    }
+}
+
+#[test]
+fn go_import_tags_this_go_cannot_read_are_named_with_the_release() {
+    let page = |content: &str| {
+        format!("<html><head><meta name=\"go-import\" content=\"{content}\"></head></html>")
+    };
+    let f = got(
+        "https://vanity.test/lib?go-get=1",
+        200,
+        page("vanity.test/lib mod https://proxy.test sub").as_bytes(),
+    );
+    let d = with_go(&f, Some(GoVersion::new(19, 8))).map(|d| d.code);
+    assert_eq!(d, Some(Code::GoImportSubdir));
+    assert_eq!(with_go(&f, Some(GoVersion::new(25, 0))), None);
+    let bzr = got(
+        "https://vanity.test/lib?go-get=1",
+        200,
+        page("vanity.test/lib bzr https://bzr.test/lib").as_bytes(),
+    );
+    let d = with_go(&bzr, Some(GoVersion::new(27, 3))).map(|d| d.code);
+    assert_eq!(d, Some(Code::VcsUnsupported));
+    assert_eq!(with_go(&bzr, Some(GoVersion::new(26, 8))), None);
+}
+
+#[test]
+fn a_healthy_answer_through_a_local_ca_is_tls_inspection_info() {
+    let mut f = got(
+        "https://proxy.golang.org/golang.org/x/text/@v/list",
+        200,
+        b"v0.14.0\n",
+    );
+    f.connection.server_cert = Some(Box::new(crate::flow::CertSummary {
+        subject: "proxy.golang.org".into(),
+        issuer: "corp-inspection-ca".into(),
+        root: "corp-inspection-ca".into(),
+        public_root: Some(false),
+        ..crate::flow::CertSummary::default()
+    }));
+    let d = run(&f, "", Os::Linux).unwrap_or_else(|| panic!("no diagnosis"));
+    assert_eq!((d.code, d.severity), (Code::TlsInspection, Severity::Info));
+    assert!(d.cause.contains("corp-inspection-ca"), "{}", d.cause);
+    if let Some(c) = f.connection.server_cert.as_mut() {
+        c.public_root = Some(true);
+    }
+    assert_eq!(run(&f, "", Os::Linux), None);
+}

@@ -225,3 +225,63 @@ fn same_url(a: &str, b: &str) -> bool {
     };
     norm(a) == norm(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flow::testing::FlowBuilder;
+
+    fn outcome(stderr: &str) -> CommandOutcome {
+        CommandOutcome {
+            command: "go mod download".into(),
+            exit_code: 1,
+            errors: crate::go::evidence::parse(stderr, ""),
+            settings: Settings::default(),
+        }
+    }
+
+    #[test]
+    fn a_failure_no_flow_or_setting_explains_is_said_to_be_unexplained() {
+        let ok = FlowBuilder::get("https://p.test/other.test/y/@v/v1.0.0.info")
+            .status(200, b"{}")
+            .build();
+        let o = outcome("go: m.test/x@v1.0.0: reading https://elsewhere.test/m.test/x/@v/v1.0.0.info: 404 Not Found\n");
+        let v = verdict(&o, &[&ok], &[]);
+        assert!(v.failed() && v.failed_requests.is_empty());
+        assert!(
+            matches!(&v.explanations[0].cause, Cause::Unexplained { code: Code::Unexplained, meaning } if meaning.contains("did not go through gomitm")),
+            "{v:?}"
+        );
+        let v = verdict(&o, &[], &[]);
+        assert!(matches!(
+            &v.explanations[0].cause,
+            Cause::Unexplained {
+                code: Code::NoRequest,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn the_same_failure_printed_twice_is_one_entry_with_a_count() {
+        let line =
+            "go: m.test/x@v1.0.0: reading https://p.test/m.test/x/@v/v1.0.0.info: 404 Not Found\n";
+        let o = outcome(&format!("{line}go: downloading a v1\n{line}"));
+        // evidence already drops a line repeated word for word; a second package's copy differs
+        let o2 = CommandOutcome {
+            errors: [o.errors.clone(), o.errors.clone()].concat(),
+            ..o
+        };
+        let v = verdict(&o2, &[], &[]);
+        assert_eq!(v.explanations.len(), 1);
+        assert_eq!(v.explanations[0].count, 2);
+    }
+
+    #[test]
+    fn a_succeeding_command_has_nothing_to_explain() {
+        let mut o = outcome("go: m.test/x@v1.0.0: reading https://p.test/x: 404 Not Found\n");
+        o.exit_code = 0;
+        let v = verdict(&o, &[], &[]);
+        assert!(!v.failed() && v.explanations.is_empty());
+    }
+}
