@@ -180,7 +180,7 @@ fn go_mod(flow: &Flow, go: &GoRequest, body: &Body) -> Option<Diagnosis> {
     let what = subject(flow, go);
     let text = std::str::from_utf8(&body.data).ok();
     let declared = text.and_then(module_line);
-    let plausible = text.is_some_and(|t| t.lines().all(plausible_mod_line));
+    let plausible = text.is_some_and(plausible_go_mod);
     if !plausible && body.whole {
         return Some(Diagnosis::new(
             Code::InvalidMod,
@@ -218,9 +218,11 @@ fn strip_comment(line: &str) -> &str {
     line.find("//").map_or(line, |i| &line[..i])
 }
 
-/// A go.mod line: blank, a directive, a block's closing paren, or a line inside a block
-/// (`path version`, `path => path version`).
-fn plausible_mod_line(line: &str) -> bool {
+/// Every line of a go.mod is blank, a directive (with its arguments or opening a block), a
+/// block's closing paren, or a line inside a block (`path version`, a retracted version, a
+/// tool path, a `godebug` setting…): whatever stands inside a block is go's to parse, as long
+/// as it is not markup.
+fn plausible_go_mod(text: &str) -> bool {
     const DIRECTIVES: [&str; 10] = [
         "module",
         "go",
@@ -233,18 +235,29 @@ fn plausible_mod_line(line: &str) -> bool {
         "tool",
         "ignore",
     ];
-    let l = strip_comment(line).trim();
-    if l.is_empty() || l == ")" {
-        return true;
+    let mut in_block = false;
+    for line in text.lines() {
+        let l = strip_comment(line).trim();
+        if l.is_empty() {
+            continue;
+        }
+        if l.contains('<') || l.chars().any(|c| c.is_control() && c != '\t') {
+            return false;
+        }
+        if in_block {
+            in_block = l != ")";
+            continue;
+        }
+        let first = l
+            .split(|c: char| c.is_whitespace() || c == '(')
+            .next()
+            .unwrap_or("");
+        if !DIRECTIVES.contains(&first) {
+            return false;
+        }
+        in_block = l.ends_with('(');
     }
-    let first = l.split_whitespace().next().unwrap_or("");
-    if DIRECTIVES.contains(&first.trim_end_matches('(')) {
-        return true;
-    }
-    // Inside a block: a module path (or a quoted one) then a version, or `=>`.
-    !l.contains('<')
-        && l.split_whitespace().count() >= 2
-        && (l.contains(" v") || l.contains("=>") || l.starts_with('['))
+    true
 }
 
 fn zip(flow: &Flow, go: &GoRequest, body: &Body) -> Option<Diagnosis> {

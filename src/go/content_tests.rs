@@ -108,6 +108,7 @@ fn wrong_contents_get_their_code() {
         (info.clone(), "application/json", br#"not json"#.to_vec(), C::InvalidInfo),
         (format!("{P}v1.0.0.mod"), "text/plain", b"module other.test/y\n".to_vec(), C::ModPathMismatch),
         (format!("{P}v1.0.0.mod"), "text/plain", b"\x00\x01binary junk here\n".to_vec(), C::InvalidMod),
+        (format!("{P}v1.0.0.mod"), "text/plain", b"Service temporarily unavailable\nplease retry\n".to_vec(), C::InvalidMod),
         (format!("{P}v1.0.0.zip"), "application/zip", b"GIF89a.....".to_vec(), C::InvalidZip),
         (format!("{P}v1.0.0.zip"), "application/zip", zip_of("other.test/y@v1.0.0/go.mod"), C::ZipWrongModule),
         (format!("{P}v1.0.0.zip"), "application/zip", zip_of("m.test/x@v1.0.1/go.mod"), C::ZipWrongModule),

@@ -58,7 +58,7 @@ impl Summary {
         if !self.modules.is_empty() {
             lines.push(String::new());
             lines.push(format!("Modules ({}):", self.modules.len()));
-            lines.extend(self.modules.iter().map(module_line));
+            lines.extend(self.modules.iter().map(|m| module_line(m, recovered)));
         }
         if !self.failures.is_empty() {
             lines.push(String::new());
@@ -114,13 +114,16 @@ fn short_source(source: &str) -> &str {
     source.split_once("://").map_or(source, |(_, r)| r)
 }
 
-fn module_line(m: &ModuleReport) -> String {
+/// `succeeded`: the command exited 0, so a module without an intact answer in the capture was
+/// not a failure (go had it, or did not need it).
+fn module_line(m: &ModuleReport, succeeded: bool) -> String {
     let name = match &m.version {
         Some(v) => format!("{}@{v}", m.module),
         None => m.module.clone(),
     };
     let served = match &m.served_by {
         Some(s) => format!("served by {}", short_source(s)),
+        None if succeeded => "no intact answer seen (go did not need one to succeed)".into(),
         None => "NOT SERVED".into(),
     };
     let mut line = format!("  {}  {served}", terminal_safe(&name));
