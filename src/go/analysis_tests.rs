@@ -449,3 +449,45 @@ fn a_source_whose_zip_or_mod_was_cut_mid_body_did_not_serve_the_module() {
     flows[pack] = cut(flows[pack].clone());
     assert_eq!(sum(&flows, "").modules[0].served_by, None);
 }
+
+#[test]
+fn secrets_in_urls_are_redacted_in_the_summary_and_module_at_versions_are_not_mangled() {
+    use crate::go::evidence;
+    use crate::go::verdict::CommandOutcome;
+    let url = "https://cdn.test/m.test/x/@v/v1.0.0.zip?X-Amz-Signature=s3cr3t&token=t0k3n";
+    let flows = [f(1, "GET", url, 500, b"")];
+    let outcome = CommandOutcome {
+        command: "go mod download m.test/x@v1.0.0".into(),
+        exit_code: 1,
+        errors: evidence::parse(
+            &format!("go: m.test/x@v1.0.0: reading {url}: 500 Internal Server Error\n"),
+            "",
+        ),
+        ..CommandOutcome::default()
+    };
+    let private = PrivatePatterns::none();
+    let ctx = DiagnoseContext {
+        private: &private,
+        os: Os::Linux,
+        bundle: None,
+        go: None,
+    };
+    let text = summarize(
+        &flows,
+        &ctx,
+        RunEvidence {
+            outcome: Some(&outcome),
+            go_sum: None,
+        },
+    )
+    .render();
+    assert!(
+        !text.contains("s3cr3t") && !text.contains("t0k3n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("go said: go: m.test/x@v1.0.0: reading https://cdn.test/"),
+        "{text}"
+    );
+    assert!(text.starts_with("gomitm: FAILED: `go mod download m.test/x@v1.0.0` exited with status 1; 1 failed request explains it"), "{text}");
+}

@@ -7,7 +7,7 @@ use super::analysis::{FailureReport, ModuleReport, Summary};
 use super::diagnose::{Diagnosis, Severity};
 use super::integrity_check::Check;
 use super::verdict::{Cause, Verdict};
-use crate::har::redact_url;
+use crate::har::{redact_text, redact_url};
 use crate::inspect::terminal_safe;
 use crate::log::{format_bytes, format_ms};
 
@@ -177,9 +177,9 @@ fn verdict_lines(v: &Verdict) -> Vec<String> {
         } else {
             String::new()
         };
-        lines.push(format!("  go said: {}{times}", redact_url(&e.error.line)));
+        lines.push(format!("  go said: {}{times}", prose(&e.error.line)));
         for d in e.error.detail.iter().take(3) {
-            lines.push(format!("           {}", redact_url(d)));
+            lines.push(format!("           {}", prose(d)));
         }
         match &e.cause {
             Cause::Flows {
@@ -192,21 +192,21 @@ fn verdict_lines(v: &Verdict) -> Vec<String> {
                     ids.join(" "),
                     diagnosis_words(diagnosis)
                 ));
-                lines.push(format!("      fix: {}", diagnosis.fix));
+                lines.push(format!("      fix: {}", prose(&diagnosis.fix)));
             }
             Cause::Setting { diagnosis } => {
                 lines.push(format!(
                     "  because of a setting: {}",
                     diagnosis_words(diagnosis)
                 ));
-                lines.push(format!("      fix: {}", diagnosis.fix));
+                lines.push(format!("      fix: {}", prose(&diagnosis.fix)));
             }
             Cause::Unexplained { code, meaning } => {
                 lines.push(format!(
                     "  no request explains it ({code}; see {}).",
                     code.doc_link()
                 ));
-                lines.push(format!("  what go's message means: {meaning}"));
+                lines.push(format!("  what go's message means: {}", prose(meaning)));
             }
         }
     }
@@ -215,7 +215,18 @@ fn verdict_lines(v: &Verdict) -> Vec<String> {
 }
 
 fn diagnosis_words(d: &Diagnosis) -> String {
-    format!("{}: {} (see {})", d.code, d.cause, d.code.doc_link())
+    format!(
+        "{}: {} (see {})",
+        d.code,
+        prose(&d.cause),
+        d.code.doc_link()
+    )
+}
+
+/// Text that may hold URLs (go's lines, causes, fixes): the URLs in it redacted like the
+/// HAR's, the whole made safe for a terminal.
+fn prose(text: &str) -> String {
+    terminal_safe(&redact_text(text))
 }
 
 fn failure_lines(f: &FailureReport) -> [String; 3] {
@@ -237,7 +248,7 @@ fn failure_lines(f: &FailureReport) -> [String; 3] {
             d.code,
             url(&f.url)
         ),
-        format!("      {}", d.cause),
-        format!("      fix: {}", d.fix),
+        format!("      {}", prose(&d.cause)),
+        format!("      fix: {}", prose(&d.fix)),
     ]
 }

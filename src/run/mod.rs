@@ -114,7 +114,7 @@ fn display_command(command: &[String]) -> String {
             *first = name.to_string_lossy().into_owned();
         }
     }
-    let mut text = crate::har::redact_url(&words.join(" "));
+    let mut text = crate::har::redact_text(&words.join(" "));
     if command.len() > 6 {
         text.push_str(" …");
     }
