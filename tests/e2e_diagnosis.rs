@@ -43,23 +43,9 @@ fn case(name: &'static str, host: &str, fails: bool, words: &[&'static str]) -> 
 }
 
 fn hosts() -> Vec<&'static str> {
-    vec![
-        "goproxy.test",
-        scenario::PORTAL,
-        scenario::BAD_INFO,
-        scenario::WRONG_ZIP,
-        scenario::TAMPER,
-        scenario::REDIRECT,
-        scenario::CDN,
-        scenario::DOWNGRADE,
-        scenario::SORRY,
-        scenario::GOOGLE,
-        scenario::RATE_LIMIT,
-        scenario::BAD_LIST,
-        scenario::LOOP,
-        SUMDB_NAME,
-        SUMPROXY_HOST,
-    ]
+    let mut hosts = vec!["goproxy.test", SUMDB_NAME, SUMPROXY_HOST];
+    hosts.extend(scenario::HOSTS);
+    hosts
 }
 
 fn run_case(fx: &Fixture, go: &Path, c: &Case, args: &[&str]) -> Run {

@@ -87,7 +87,7 @@ pub const SUMPROXY_HOST: &str = "sumproxy.test";
 /// Name and host of the checksum database that vouches for wrong zip hashes.
 pub const LIAR_HOST: &str = "liar.test";
 
-/// SANs on the TLS leaf certificate.
+/// SANs on the TLS leaf certificate, with every [`scenario::HOSTS`] name.
 const LEAF_SANS: &[&str] = &[
     "goproxy.test",
     "git.test",
@@ -98,18 +98,6 @@ const LEAF_SANS: &[&str] = &[
     SUMDB_NAME,
     SUMPROXY_HOST,
     LIAR_HOST,
-    scenario::PORTAL,
-    scenario::BAD_INFO,
-    scenario::WRONG_ZIP,
-    scenario::TAMPER,
-    scenario::REDIRECT,
-    scenario::CDN,
-    scenario::DOWNGRADE,
-    scenario::SORRY,
-    scenario::GOOGLE,
-    scenario::RATE_LIMIT,
-    scenario::BAD_LIST,
-    scenario::LOOP,
     "*.test",
     "localhost",
     "127.0.0.1",
@@ -364,9 +352,14 @@ impl Pki {
             (ca_pem.clone(), ca)
         };
         let key = new_key();
-        let mut params =
-            CertificateParams::new(LEAF_SANS.iter().map(|s| s.to_string()).collect::<Vec<_>>())
-                .expect("leaf SANs");
+        let mut params = CertificateParams::new(
+            LEAF_SANS
+                .iter()
+                .chain(scenario::HOSTS.iter())
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        )
+        .expect("leaf SANs");
         params
             .distinguished_name
             .push(DnType::CommonName, "gomitm fixture upstream");
@@ -563,22 +556,7 @@ fn unescape_case(s: &str) -> Option<String> {
 }
 
 /// Decodes `%XX` escapes (Go sometimes sends `!` as `%21`).
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
+use super::sumdb::percent_decode;
 
 fn goproxy(path: &str, host: &str, state: &State) -> Response<Body> {
     let Some(req) = parse_goproxy(path) else {
@@ -1285,6 +1263,12 @@ pub mod scenario {
     pub const BAD_LIST: &str = "badlist.test";
     /// `.info` answers 302 to itself with `?n=N+1`, forever (go stops after 10).
     pub const LOOP: &str = "loop.test";
+
+    /// Every scenario host (the leaf certificate names them, tests `--resolve` them).
+    pub const HOSTS: [&str; 12] = [
+        PORTAL, BAD_INFO, WRONG_ZIP, TAMPER, REDIRECT, CDN, DOWNGRADE, SORRY, GOOGLE, RATE_LIMIT,
+        BAD_LIST, LOOP,
+    ];
 
     const LOGIN: &str = "<!DOCTYPE html>\n<html><head><title>Guest Wi-Fi: please sign in</title></head><body><form action=\"/accept\">Accept the terms</form></body></html>\n";
 
