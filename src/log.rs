@@ -3,14 +3,11 @@
 //! Secrets: the stderr line always hides URL credentials and secret query values; the JSON
 //! lines are redacted like the HAR unless `--no-redact` (the rules live in `har::redact`).
 
-use std::collections::HashSet;
 use std::io::Write;
-
-use tokio::sync::{broadcast, oneshot};
 
 use crate::flow::{Flow, FlowKind};
 use crate::har::{redact_flow, redact_url_cow};
-use crate::store::Event;
+use crate::store::{Event, EventKind, Observer, Store};
 
 pub struct LogOutputs {
     /// Human-readable lines on stderr.
@@ -26,96 +23,77 @@ pub struct LogOutputs {
 
 /// Past this many pending bytes of log lines, they are written even while events keep coming.
 const LINES_FLUSH_AT: usize = 64 * 1024;
-/// How long the log waits after writing before it looks at the events again. Lines are at
-/// most this late; the event channel holds far more than arrive in this time.
-const BATCH_WINDOW: std::time::Duration = std::time::Duration::from_millis(10);
 
-/// Follow `events` until `stop` fires, then drain what is queued and return.
-///
-/// Lines are gathered and written (and the JSON lines sink flushed) once no event is waiting,
-/// then the task rests for `BATCH_WINDOW`: under load that is one wake-up and one write for
-/// many flows instead of three wake-ups and a write per flow.
-pub async fn run(
-    mut events: broadcast::Receiver<Event>,
-    mut out: LogOutputs,
-    mut stop: oneshot::Receiver<()>,
-) {
-    let mut seen = HashSet::new();
-    let mut lines = String::new();
-    loop {
-        tokio::select! {
-            biased;
-            ev = events.recv() => match ev {
-                Ok(ev) => write_event(&ev, &mut out, &mut seen, &mut lines),
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    lines.push_str(&format!(
-                        "gomitm: log fell behind; {n} flow events were not logged\n"
-                    ));
-                }
-                Err(broadcast::error::RecvError::Closed) => break,
-            },
-            _ = &mut stop => {
-                while let Ok(ev) = events.try_recv() {
-                    write_event(&ev, &mut out, &mut seen, &mut lines);
-                }
-                break;
-            }
-        }
-        if events.is_empty() {
-            flush(&mut out, &mut lines);
-            // Events sent while this task sleeps queue up without waking it; waking it for
-            // each of a flow's three events costs the proxying threads more than the log.
-            tokio::time::sleep(BATCH_WINDOW).await;
-        } else if lines.len() >= LINES_FLUSH_AT {
-            flush(&mut out, &mut lines);
-        }
-    }
-    flush(&mut out, &mut lines);
+/// The log as an observer: a finished flow becomes a line (and a JSON object). Lines are
+/// gathered and written when no event is waiting: under load one write for many flows.
+pub struct Log {
+    out: LogOutputs,
+    lines: String,
 }
 
-fn flush(out: &mut LogOutputs, lines: &mut String) {
-    if !lines.is_empty() {
-        // One write for the whole batch; stderr going away is not worth stopping for.
-        let _ = std::io::stderr().lock().write_all(lines.as_bytes());
-        lines.clear();
-    }
-    if let Some(sink) = out.jsonl.as_mut() {
-        if sink.flush().is_err() {
-            out.jsonl = None;
-            eprintln!("gomitm: cannot write the JSON lines output; stopped writing it");
+impl Log {
+    pub fn new(out: LogOutputs) -> Log {
+        Log {
+            out,
+            lines: String::new(),
         }
     }
-}
 
-fn write_event(ev: &Event, out: &mut LogOutputs, seen: &mut HashSet<u64>, lines: &mut String) {
-    let Event::Done(flow) = ev else {
-        return;
-    };
-    // A flow can finish twice (its request body may end after its response): log it once.
-    if seen.len() > 100_000 {
-        seen.clear();
-    }
-    if out.filter.as_ref().is_some_and(|f| !f.matches(flow)) {
-        return;
-    }
-    if !seen.insert(flow.id) {
-        return;
-    }
-    if out.lines {
-        write_line(lines, flow);
-        lines.push('\n');
-    }
-    if let Some(sink) = out.jsonl.as_mut() {
-        let json = match &out.redact {
-            Some(extra) => serde_json::to_string(&redact_flow(flow, extra)),
-            None => serde_json::to_string(&**flow),
-        };
-        if let Ok(json) = json {
-            if writeln!(sink, "{json}").is_err() {
-                out.jsonl = None;
+    fn flush(&mut self) {
+        if !self.lines.is_empty() {
+            // One write for the whole batch; stderr going away is not worth stopping for.
+            let _ = std::io::stderr().lock().write_all(self.lines.as_bytes());
+            self.lines.clear();
+        }
+        if let Some(sink) = self.out.jsonl.as_mut() {
+            if sink.flush().is_err() {
+                self.out.jsonl = None;
                 eprintln!("gomitm: cannot write the JSON lines output; stopped writing it");
             }
         }
+    }
+}
+
+impl Observer for Log {
+    fn on_event(&mut self, ev: &Event) {
+        // A flow is logged when it finishes; the contract says that happens once.
+        if ev.kind != EventKind::Finished {
+            return;
+        }
+        let flow = &ev.flow;
+        let out = &mut self.out;
+        if out.filter.as_ref().is_some_and(|f| !f.matches(flow)) {
+            return;
+        }
+        if out.lines {
+            write_line(&mut self.lines, flow);
+            self.lines.push('\n');
+        }
+        if let Some(sink) = out.jsonl.as_mut() {
+            let json = match &out.redact {
+                Some(extra) => serde_json::to_string(&redact_flow(flow, extra)),
+                None => serde_json::to_string(&**flow),
+            };
+            if let Ok(json) = json {
+                if writeln!(sink, "{json}").is_err() {
+                    out.jsonl = None;
+                    eprintln!("gomitm: cannot write the JSON lines output; stopped writing it");
+                }
+            }
+        }
+        if self.lines.len() >= LINES_FLUSH_AT {
+            self.flush();
+        }
+    }
+
+    fn on_lagged(&mut self, missed: u64, _store: &Store) {
+        self.lines.push_str(&format!(
+            "gomitm: log fell behind; {missed} flow events were not logged\n"
+        ));
+    }
+
+    fn on_idle(&mut self) {
+        self.flush();
     }
 }
 
@@ -315,29 +293,40 @@ mod tests {
         assert_eq!(format_ms(1250.0), "1.2s");
     }
 
-    #[tokio::test]
-    async fn run_logs_each_done_flow_once_to_jsonl_and_drains_on_stop() {
-        let (tx, rx) = broadcast::channel(16);
-        let (stop_tx, stop_rx) = oneshot::channel();
-        let buf = SharedBuf::default();
-        let out = LogOutputs {
+    /// Run a log observer over `feed`'s store changes and return what it wrote, and how many
+    /// times it flushed.
+    async fn logged(out: LogOutputs, buf: &SharedBuf, feed: impl FnOnce(&Store)) -> String {
+        let store = std::sync::Arc::new(Store::new(crate::store::StoreLimits::default()));
+        let mut observers = crate::store::Observers::default();
+        observers.attach(&store, Box::new(Log::new(out)));
+        feed(&store);
+        observers.close().await;
+        String::from_utf8(buf.0.lock().unwrap().clone()).unwrap()
+    }
+
+    fn jsonl_to(buf: &SharedBuf, redact: Option<Vec<String>>) -> LogOutputs {
+        LogOutputs {
             lines: false,
             jsonl: Some(Box::new(buf.clone())),
             filter: None,
-            redact: None,
-        };
-        let flow = std::sync::Arc::new(
-            FlowBuilder::get("https://a.test/")
-                .id(1)
-                .status(200, b"")
-                .build(),
-        );
-        tx.send(Event::Added(flow.clone())).unwrap();
-        tx.send(Event::Done(flow.clone())).unwrap();
-        tx.send(Event::Done(flow)).unwrap();
-        stop_tx.send(()).unwrap();
-        run(rx, out, stop_rx).await;
-        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+            redact,
+        }
+    }
+
+    #[tokio::test]
+    async fn each_finished_flow_is_logged_once_to_jsonl_and_drained_on_close() {
+        let buf = SharedBuf::default();
+        let text = logged(jsonl_to(&buf, None), &buf, |store| {
+            let mut flow = FlowBuilder::get("https://a.test/").status(200, b"").build();
+            flow.state = crate::flow::FlowState::InFlight;
+            let added = store.add(flow);
+            let mut done = (*added).clone();
+            done.state = crate::flow::FlowState::Done;
+            store.update(done.clone());
+            // A late request body: amended, not logged again.
+            store.update(done);
+        })
+        .await;
         assert_eq!(text.lines().count(), 1, "{text}");
         let back: Flow = serde_json::from_str(text.trim()).unwrap();
         assert_eq!(back.id, 1);
@@ -345,34 +334,16 @@ mod tests {
 
     #[tokio::test]
     async fn jsonl_is_redacted_unless_told_otherwise() {
-        let flow = std::sync::Arc::new(
-            FlowBuilder::get("https://u:pw1@a.test/?token=q2")
-                .id(7)
-                .req_header("X-Auth-Token", "h3")
-                .req_header("X-Custom", "c4")
-                .status(200, b"")
-                .build(),
-        );
-        let logged = |redact: Option<Vec<String>>| {
-            let flow = flow.clone();
-            async move {
-                let (tx, rx) = broadcast::channel(4);
-                let (stop_tx, stop_rx) = oneshot::channel();
-                let buf = SharedBuf::default();
-                let out = LogOutputs {
-                    lines: false,
-                    jsonl: Some(Box::new(buf.clone())),
-                    filter: None,
-                    redact,
-                };
-                tx.send(Event::Done(flow)).unwrap();
-                stop_tx.send(()).unwrap();
-                run(rx, out, stop_rx).await;
-                let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
-                text
-            }
-        };
-        let text = logged(Some(vec!["x-custom".into()])).await;
+        let flow = FlowBuilder::get("https://u:pw1@a.test/?token=q2")
+            .req_header("X-Auth-Token", "h3")
+            .req_header("X-Custom", "c4")
+            .status(200, b"")
+            .build();
+        let buf = SharedBuf::default();
+        let text = logged(jsonl_to(&buf, Some(vec!["x-custom".into()])), &buf, |s| {
+            s.add(flow.clone());
+        })
+        .await;
         for secret in ["pw1", "q2", "h3", "c4"] {
             assert!(!text.contains(secret), "{secret} leaked: {text}");
         }
@@ -380,7 +351,11 @@ mod tests {
             text.contains("X-Auth-Token") && text.contains("REDACTED"),
             "{text}"
         );
-        let text = logged(None).await;
+        let buf = SharedBuf::default();
+        let text = logged(jsonl_to(&buf, None), &buf, |s| {
+            s.add(flow.clone());
+        })
+        .await;
         for secret in ["pw1", "q2", "h3", "c4"] {
             assert!(text.contains(secret), "{secret} missing: {text}");
         }
@@ -388,25 +363,13 @@ mod tests {
 
     #[tokio::test]
     async fn queued_flows_are_written_in_one_batch() {
-        let (tx, rx) = broadcast::channel(16);
-        let (stop_tx, stop_rx) = oneshot::channel();
         let buf = SharedBuf::default();
-        let out = LogOutputs {
-            lines: false,
-            jsonl: Some(Box::new(buf.clone())),
-            filter: None,
-            redact: None,
-        };
-        for id in 1..=5 {
-            let flow = FlowBuilder::get("https://a.test/")
-                .id(id)
-                .status(200, b"")
-                .build();
-            tx.send(Event::Done(std::sync::Arc::new(flow))).unwrap();
-        }
-        stop_tx.send(()).unwrap();
-        run(rx, out, stop_rx).await;
-        let text = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+        let text = logged(jsonl_to(&buf, None), &buf, |store| {
+            for _ in 1..=5 {
+                store.add(FlowBuilder::get("https://a.test/").status(200, b"").build());
+            }
+        })
+        .await;
         assert_eq!(text.lines().count(), 5, "{text}");
         let flushes = *buf.1.lock().unwrap();
         assert!(flushes <= 2, "{flushes} flushes for 5 queued flows");

@@ -425,16 +425,21 @@ mod tests {
         cell.wrap_response_body(body, 16, None, tap)
     }
 
-    /// The flow's first `Done` event: it must already carry the hash.
+    /// The flow's `Finished` event: it must already carry the hash.
     async fn done_flow(
         rx: &mut tokio::sync::broadcast::Receiver<crate::store::Event>,
     ) -> Arc<Flow> {
         loop {
             let event = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
-            if let Ok(Ok(crate::store::Event::Done(f))) = event {
-                return f;
+            if let Ok(Ok(crate::store::Event {
+                kind: crate::store::EventKind::Finished,
+                flow,
+                ..
+            })) = event
+            {
+                return flow;
             }
-            assert!(event.is_ok(), "no Done event within 10 s");
+            assert!(event.is_ok(), "no Finished event within 10 s");
         }
     }
 

@@ -15,7 +15,6 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::app::{Banner, Session};
 use crate::cli::{ReportArgs, RunArgs};
 use crate::flow::Flow;
 use crate::go::analysis::{self, RunEvidence};
@@ -25,6 +24,7 @@ use crate::go::integrity_check::GoSum;
 use crate::go::policy::{preflight_warnings, Settings};
 use crate::go::private::PrivatePatterns;
 use crate::go::verdict::CommandOutcome;
+use crate::session::{shutdown_signal, Banner, GoFacts, Session};
 
 pub use settings::gather as gather_settings;
 
@@ -39,12 +39,12 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     let go_version = GoVersion::parse(settings.get("GOVERSION"));
     let go_sum = settings::read_go_sum(&settings);
     let private = private_patterns(args.proxy.private.as_deref(), &settings);
-    let tui = args.tui && crate::app::wants_tui(&args.proxy);
+    let tui = args.tui && crate::session::wants_tui(&args.proxy);
     let session = Session::start(
         &proxy_args,
         Banner::FirstLineOnly,
         args.log_flows,
-        crate::app::GoFacts {
+        GoFacts {
             private: private.clone(),
             version: go_version,
         },
@@ -182,16 +182,13 @@ fn child_command(command: &[String], session: &Session) -> anyhow::Result<tokio:
 async fn run_in_tui(
     args: &RunArgs,
     proxy_args: &crate::cli::ProxyArgs,
-    session: Session,
+    mut session: Session,
     ctx: RunCtx,
     warnings: &[String],
 ) -> anyhow::Result<i32> {
     use crate::tui::{Action, Feeds, Source};
-    let feeds = Feeds::new(
-        Some(session.store.clone()),
-        Vec::new(),
-        crate::app::shutdown_signal(),
-    );
+    let mut feeds = Feeds::new(Some(session.store.clone()), Vec::new(), shutdown_signal());
+    session.observe(feeds.observer());
     let tx = feeds.sender();
     for w in warnings {
         let _ = tx.send(Action::Message(format!("gomitm: warning: {w}")));
@@ -212,7 +209,7 @@ async fn run_in_tui(
         command: args.command.join(" "),
     };
     let bundle = session.bundle_path();
-    let cfg = crate::app::tui_config(
+    let cfg = crate::session::tui_config(
         proxy_args,
         source,
         ctx.private.clone(),

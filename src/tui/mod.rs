@@ -9,6 +9,7 @@
 //! about 30 times a second, only when something changed.
 
 mod detail;
+mod feed;
 mod flows;
 mod keymap;
 mod state;
@@ -26,7 +27,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 pub use state::{Action, Config, Source};
@@ -34,15 +34,14 @@ pub use terminal::local_utc_offset;
 
 use crate::flow::Flow;
 use crate::har;
-use crate::store::{Event, Store};
+use crate::store::Store;
+use feed::{FeedItem, FeedReceiver};
 use state::{Effect, Exported, State};
 
 /// How often the screen may be redrawn (when something changed): about 30 times a second.
 const FRAME: Duration = Duration::from_millis(33);
 /// How often the clock (durations of flows in flight, requests per second) moves.
 const CLOCK: Duration = Duration::from_millis(250);
-/// Store events taken in one go before the loop looks at keys again.
-const EVENT_BATCH: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TuiError {
@@ -57,6 +56,7 @@ pub struct Feeds {
     pub flows: Vec<Arc<Flow>>,
     tx: UnboundedSender<Action>,
     rx: UnboundedReceiver<Action>,
+    feed: Option<FeedReceiver>,
     shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
 }
 
@@ -72,8 +72,17 @@ impl Feeds {
             flows,
             tx,
             rx,
+            feed: None,
             shutdown: Box::pin(shutdown),
         }
+    }
+
+    /// The TUI's observer, to attach to the store before `run` (whose first look at the store
+    /// comes after it, so no flow falls between the two).
+    pub fn observer(&mut self) -> Box<dyn crate::store::Observer> {
+        let (observer, receiver) = feed::channel();
+        self.feed = Some(receiver);
+        Box::new(observer)
     }
 
     /// Where child output (`Action::ChildOutput`, `Action::ChildExited`) and messages go.
@@ -89,7 +98,7 @@ pub async fn run(cfg: Config, mut feeds: Feeds) -> Result<(), TuiError> {
     let size = term.terminal.size().map_err(TuiError::Terminal)?;
     let mut state = State::new(cfg, (size.width, size.height));
     let _input = terminal::InputThread::spawn(feeds.tx.clone());
-    let mut events = feeds.store.as_ref().map(|s| s.subscribe());
+    let mut events = feeds.feed.take();
     let initial = match &feeds.store {
         Some(store) => store.snapshot(),
         None => std::mem::take(&mut feeds.flows),
@@ -132,10 +141,15 @@ pub async fn run(cfg: Config, mut feeds: Feeds) -> Result<(), TuiError> {
                 }
             }
             // After the frame tick: a flood of events cannot starve the screen.
-            ev = next_event(&mut events) => {
+            item = next_item(&mut events) => {
                 dirty = true;
-                if shell.on_event(&mut state, ev, &mut events) {
-                    break;
+                match item {
+                    Some(item) => {
+                        if shell.on_feed(&mut state, item) {
+                            break;
+                        }
+                    }
+                    None => events = None,
                 }
             }
         }
@@ -143,7 +157,7 @@ pub async fn run(cfg: Config, mut feeds: Feeds) -> Result<(), TuiError> {
     Ok(())
 }
 
-async fn next_event(events: &mut Option<broadcast::Receiver<Event>>) -> Result<Event, RecvError> {
+async fn next_item(events: &mut Option<FeedReceiver>) -> Option<FeedItem> {
     match events {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
@@ -175,49 +189,30 @@ impl Shell {
                 false
             }
             Effect::Resync => {
-                if let Some(store) = &self.store {
-                    state.update(Action::Resync(store.snapshot()));
-                }
+                self.resync(state);
                 false
             }
         }
     }
 
-    /// One store event plus whatever else is already queued (bursts are applied together and
-    /// drawn once). A lag means events were lost: re-read the store.
-    fn on_event(
-        &mut self,
-        state: &mut State,
-        first: Result<Event, RecvError>,
-        events: &mut Option<broadcast::Receiver<Event>>,
-    ) -> bool {
-        let mut next = first;
-        for _ in 0..EVENT_BATCH {
-            match next {
-                Ok(ev) => {
-                    if self.apply(state, Action::Flow(ev.flow().clone())) {
+    fn resync(&self, state: &mut State) {
+        if let Some(store) = &self.store {
+            state.update(Action::Resync(store.snapshot()));
+        }
+    }
+
+    /// A batch of flows from the observer (applied together, drawn once), or a re-read after
+    /// events were lost. True means quit.
+    fn on_feed(&mut self, state: &mut State, item: FeedItem) -> bool {
+        match item {
+            FeedItem::Flows(flows) => {
+                for flow in flows {
+                    if self.apply(state, Action::Flow(flow)) {
                         return true;
                     }
                 }
-                Err(RecvError::Lagged(_)) => {
-                    if let Some(store) = &self.store {
-                        state.update(Action::Resync(store.snapshot()));
-                    }
-                }
-                Err(RecvError::Closed) => {
-                    *events = None;
-                    return false;
-                }
             }
-            let Some(rx) = events.as_mut() else {
-                return false;
-            };
-            next = match rx.try_recv() {
-                Ok(ev) => Ok(ev),
-                Err(broadcast::error::TryRecvError::Lagged(n)) => Err(RecvError::Lagged(n)),
-                Err(broadcast::error::TryRecvError::Closed) => Err(RecvError::Closed),
-                Err(broadcast::error::TryRecvError::Empty) => return false,
-            };
+            FeedItem::Resync => self.resync(state),
         }
         false
     }

@@ -1,10 +1,12 @@
-//! The flow store: the bounded source of truth, and the event broadcast observers follow.
+//! The flow store: the bounded source of truth, and the ordered events observers follow.
 //!
 //! Bounded by flow count and by captured body bytes; the oldest flows are evicted first.
-//! Events carry `Arc<Flow>` snapshots; an observer that lags can re-read the store. Knows
-//! nothing about sockets; only the proxy writes.
+//! The store alone decides what an event is (see [`EventKind`]), so the contract in
+//! `store::observer` holds whatever the proxy's tasks do: every flow is announced once when
+//! added and finished exactly once, in order per flow. Knows nothing about sockets; only the
+//! proxy writes.
 
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::broadcast;
@@ -14,22 +16,27 @@ use crate::flow::Flow;
 /// How many events a slow observer may fall behind before it is told it lagged.
 const EVENT_CAPACITY: usize = 16_384;
 
-#[derive(Debug, Clone)]
-pub enum Event {
-    /// A flow was created (request head seen, nothing sent upstream yet).
-    Added(Arc<Flow>),
-    /// A flow changed while in flight (response head arrived…).
-    Updated(Arc<Flow>),
-    /// A flow finished (or a finished flow learned something late, e.g. its request body).
-    Done(Arc<Flow>),
+/// What happened to a flow. Per flow the order is always
+/// `Added, Updated*, Finished, Amended*`; `Finished` comes exactly once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// The flow was created (request head seen, nothing sent upstream yet).
+    Added,
+    /// The flow changed while in flight (response head arrived, a rule matched…).
+    Updated,
+    /// The flow finished: complete, failed, aborted or refused. Exactly once per flow.
+    Finished,
+    /// A finished flow learned something late (its request body ended after the response).
+    Amended,
 }
 
-impl Event {
-    pub fn flow(&self) -> &Arc<Flow> {
-        match self {
-            Event::Added(f) | Event::Updated(f) | Event::Done(f) => f,
-        }
-    }
+/// One change to one flow. `seq` numbers the store's events in the order observers receive
+/// them (1, 2, …), so that a gap is visible and a reader can later pull from a position.
+#[derive(Debug, Clone)]
+pub struct Event {
+    pub seq: u64,
+    pub kind: EventKind,
+    pub flow: Arc<Flow>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -55,6 +62,10 @@ struct Inner {
     captured_bytes: usize,
     next_id: u64,
     evicted: u64,
+    /// Flows evicted before they finished: their finish is still announced, once.
+    evicted_unfinished: HashSet<u64>,
+    /// The last event's sequence number.
+    seq: u64,
 }
 
 #[derive(Debug)]
@@ -66,7 +77,12 @@ pub struct Store {
 
 impl Store {
     pub fn new(limits: StoreLimits) -> Store {
-        let (events, _) = broadcast::channel(EVENT_CAPACITY);
+        Store::with_event_capacity(limits, EVENT_CAPACITY)
+    }
+
+    /// A store whose observers lag after `capacity` unread events (tests use a small one).
+    pub fn with_event_capacity(limits: StoreLimits, capacity: usize) -> Store {
+        let (events, _) = broadcast::channel(capacity.max(1));
         Store {
             inner: Mutex::new(Inner {
                 next_id: 1,
@@ -77,6 +93,7 @@ impl Store {
         }
     }
 
+    /// The raw event stream; observers use `store::observer` instead, which handles lag.
     pub fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
     }
@@ -86,24 +103,33 @@ impl Store {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Sent under the lock, so that sequence numbers and the channel's order agree.
+    fn announce(&self, inner: &mut Inner, kind: EventKind, flow: &Arc<Flow>) {
+        inner.seq += 1;
+        let _ = self.events.send(Event {
+            seq: inner.seq,
+            kind,
+            flow: flow.clone(),
+        });
+    }
+
     /// Insert a new flow, assigning its id. Returns the stored snapshot.
     pub fn add(&self, mut flow: Flow) -> Arc<Flow> {
-        let snapshot = {
-            let mut inner = self.lock();
-            flow.id = inner.next_id;
-            inner.next_id += 1;
-            inner.captured_bytes += flow.captured_bytes();
-            let snapshot = Arc::new(flow);
-            inner.flows.push_back(snapshot.clone());
-            self.evict(&mut inner);
-            snapshot
-        };
-        let _ = self.events.send(Event::Added(snapshot.clone()));
+        let mut inner = self.lock();
+        flow.id = inner.next_id;
+        inner.next_id += 1;
+        inner.captured_bytes += flow.captured_bytes();
+        let snapshot = Arc::new(flow);
+        inner.flows.push_back(snapshot.clone());
+        self.announce(&mut inner, EventKind::Added, &snapshot);
         // Failures recorded in one step (a refused CONNECT, a client TLS abort) are born
         // finished; observers that follow finished flows must see them too.
         if snapshot.is_done() {
-            let _ = self.events.send(Event::Done(snapshot.clone()));
+            self.announce(&mut inner, EventKind::Finished, &snapshot);
         }
+        let evicted = self.evict(&mut inner);
+        drop(inner);
+        drop(evicted);
         snapshot
     }
 
@@ -112,34 +138,46 @@ impl Store {
         self.update_shared(Arc::new(flow))
     }
 
-    /// `update` with a snapshot the caller keeps a handle on.
+    /// `update` with a snapshot the caller keeps a handle on. What is announced depends on
+    /// what the store held: the first finished snapshot is `Finished`, later ones `Amended`;
+    /// an evicted flow's finish is still announced, anything after it is not.
     pub fn update_shared(&self, snapshot: Arc<Flow>) -> Arc<Flow> {
         let done = snapshot.is_done();
-        // The replaced snapshot is dropped after the lock is released: freeing a flow is not
-        // free, and every connection's task takes this lock.
-        let _replaced = {
-            let mut inner = self.lock();
-            match inner.flows.binary_search_by_key(&snapshot.id, |f| f.id) {
-                Ok(pos) => {
-                    let old = std::mem::replace(&mut inner.flows[pos], snapshot.clone());
-                    inner.captured_bytes -= old.captured_bytes();
-                    inner.captured_bytes += snapshot.captured_bytes();
-                    self.evict(&mut inner);
-                    Some(old)
-                }
-                Err(_) => None,
+        let mut inner = self.lock();
+        let (kind, replaced) = match inner.flows.binary_search_by_key(&snapshot.id, |f| f.id) {
+            Ok(pos) => {
+                let old = std::mem::replace(&mut inner.flows[pos], snapshot.clone());
+                inner.captured_bytes -= old.captured_bytes();
+                inner.captured_bytes += snapshot.captured_bytes();
+                let kind = match (old.is_done(), done) {
+                    (true, _) => EventKind::Amended,
+                    (false, true) => EventKind::Finished,
+                    (false, false) => EventKind::Updated,
+                };
+                (Some(kind), Some(old))
             }
+            Err(_) if !inner.evicted_unfinished.contains(&snapshot.id) => (None, None),
+            Err(_) if done => {
+                inner.evicted_unfinished.remove(&snapshot.id);
+                (Some(EventKind::Finished), None)
+            }
+            Err(_) => (Some(EventKind::Updated), None),
         };
-        let event = if done {
-            Event::Done(snapshot.clone())
-        } else {
-            Event::Updated(snapshot.clone())
-        };
-        let _ = self.events.send(event);
+        if let Some(kind) = kind {
+            self.announce(&mut inner, kind, &snapshot);
+        }
+        let evicted = self.evict(&mut inner);
+        // Freeing flows is not free, and every connection's task takes this lock: the
+        // replaced and evicted snapshots are dropped after it is released.
+        drop(inner);
+        drop((replaced, evicted));
         snapshot
     }
 
-    fn evict(&self, inner: &mut Inner) {
+    /// Drop the oldest flows beyond the limits; returns them so the caller frees them
+    /// outside the lock.
+    fn evict(&self, inner: &mut Inner) -> Vec<Arc<Flow>> {
+        let mut gone = Vec::new();
         while inner.flows.len() > self.limits.max_flows
             || (inner.captured_bytes > self.limits.max_captured_bytes && inner.flows.len() > 1)
         {
@@ -148,7 +186,12 @@ impl Store {
             };
             inner.captured_bytes -= old.captured_bytes();
             inner.evicted += 1;
+            if !old.is_done() {
+                inner.evicted_unfinished.insert(old.id);
+            }
+            gone.push(old);
         }
+        gone
     }
 
     pub fn get(&self, id: u64) -> Option<Arc<Flow>> {
@@ -205,8 +248,12 @@ mod tests {
         let a = s.add(in_flight.clone());
         let b = s.add(in_flight);
         assert_eq!((a.id, b.id), (1, 2));
-        assert!(matches!(rx.try_recv(), Ok(Event::Added(f)) if f.id == 1));
-        assert!(matches!(rx.try_recv(), Ok(Event::Added(f)) if f.id == 2));
+        assert!(
+            matches!(rx.try_recv(), Ok(Event { kind: EventKind::Added, seq: 1, flow }) if flow.id == 1)
+        );
+        assert!(
+            matches!(rx.try_recv(), Ok(Event { kind: EventKind::Added, seq: 2, flow }) if flow.id == 2)
+        );
         assert!(rx.try_recv().is_err());
     }
 
@@ -215,8 +262,16 @@ mod tests {
         let s = store(10, 1 << 20);
         let mut rx = s.subscribe();
         s.add(FlowBuilder::get("https://a.test/").build());
-        assert!(matches!(rx.try_recv(), Ok(Event::Added(_))));
-        assert!(matches!(rx.try_recv(), Ok(Event::Done(f)) if f.id == 1));
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(Event {
+                kind: EventKind::Added,
+                ..
+            })
+        ));
+        assert!(
+            matches!(rx.try_recv(), Ok(Event { kind: EventKind::Finished, flow, .. }) if flow.id == 1)
+        );
     }
 
     #[test]
@@ -230,7 +285,13 @@ mod tests {
         changed.state = FlowState::Done;
         s.update(changed);
         assert!(s.get(added.id).is_some_and(|f| f.is_done()));
-        assert!(matches!(rx.try_recv(), Ok(Event::Done(_))));
+        assert!(matches!(
+            rx.try_recv(),
+            Ok(Event {
+                kind: EventKind::Finished,
+                ..
+            })
+        ));
         assert_eq!(s.in_flight(), 0);
     }
 

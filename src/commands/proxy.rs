@@ -1,0 +1,87 @@
+//! `gomitm proxy` (the default command) and `gomitm open FILE.har`: the session with the log
+//! or the TUI in front of it, and the TUI over a file.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::cli::{OpenArgs, ProxyArgs};
+use crate::go::private::PrivatePatterns;
+use crate::har;
+use crate::session::{shutdown_signal, tui_config, wants_tui, Banner, GoFacts, Session};
+
+pub(crate) async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
+    let private = args
+        .private
+        .as_deref()
+        .map_or_else(PrivatePatterns::none, PrivatePatterns::from_globs);
+    let shutdown = shutdown_signal();
+    let tui = wants_tui(&args);
+    let mut session = Session::start(
+        &args,
+        Banner::Full,
+        !args.quiet && !tui,
+        GoFacts {
+            private: private.clone(),
+            version: None,
+        },
+    )
+    .await?;
+    if tui {
+        let source = crate::tui::Source::Live {
+            addr: session.addr.to_string(),
+        };
+        let cfg = tui_config(&args, source, private, Some(session.bundle_path()), None);
+        let mut feeds = crate::tui::Feeds::new(Some(session.store.clone()), Vec::new(), shutdown);
+        session.observe(feeds.observer());
+        // A task of its own, so that even a panic in the TUI leaves the capture intact: the
+        // HAR is written whatever happened to the terminal.
+        let shown = tokio::spawn(crate::tui::run(cfg, feeds)).await;
+        session.finish(&args).await?;
+        shown
+            .context("the terminal UI stopped")?
+            .context("terminal UI")?;
+        return Ok(());
+    }
+    shutdown.await;
+    eprintln!("gomitm: shutting down");
+    session.finish(&args).await?;
+    Ok(())
+}
+
+/// `gomitm open FILE.har`: the TUI over a HAR file, read-only.
+pub(crate) async fn open_har(args: &OpenArgs) -> anyhow::Result<i32> {
+    if !std::io::stdout().is_terminal() {
+        anyhow::bail!(
+            "gomitm open needs a terminal; for a text summary use: gomitm report {}",
+            args.har.display()
+        );
+    }
+    let text = std::fs::read_to_string(&args.har)
+        .with_context(|| format!("cannot read {}", args.har.display()))?;
+    let mut flows = har::from_json(&text)
+        .with_context(|| format!("{} is not a HAR file gomitm can read", args.har.display()))?;
+    crate::run::classify_imported(&mut flows);
+    let private = args
+        .private
+        .as_deref()
+        .map_or_else(PrivatePatterns::none, PrivatePatterns::from_globs);
+    let cfg = crate::tui::Config {
+        source: crate::tui::Source::File {
+            path: args.har.display().to_string(),
+        },
+        har_out: None,
+        redact: true,
+        redact_headers: Vec::new(),
+        private,
+        bundle: None,
+        utc_offset_s: crate::tui::local_utc_offset(),
+        filter: None,
+        go_version: None,
+    };
+    let flows = flows.into_iter().map(Arc::new).collect();
+    let feeds = crate::tui::Feeds::new(None, flows, shutdown_signal());
+    crate::tui::run(cfg, feeds).await?;
+    Ok(0)
+}

@@ -1,0 +1,183 @@
+//! A running proxy with its store and observers: what `gomitm proxy` and `gomitm run` share.
+//! Starts in a fixed order (everything the user wrote is validated before a port is
+//! announced), and finishes in one: stop accepting, let in-flight flows end, close the
+//! observers, write the HAR.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use super::setup::{
+    build_ctx, check_exposure, check_upstream_is_not_self, load_ca, load_rules, log_observer,
+    parse_filter, upstream_route, watch_rules, GoFacts,
+};
+use super::shutdown::wait_for_in_flight;
+use crate::ca::{self, CertAuthority};
+use crate::cli::ProxyArgs;
+use crate::filter::Filter;
+use crate::flow::Flow;
+use crate::har;
+use crate::proxy::{self, auth::ProxyAuth};
+use crate::store::{Observer, Observers, Store, StoreLimits};
+
+/// How much gomitm says on start: the first line always (scripts read the port from it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Banner {
+    Full,
+    FirstLineOnly,
+}
+
+/// A running proxy with its store and observers: what `gomitm proxy` and `gomitm run` share.
+pub(crate) struct Session {
+    pub addr: std::net::SocketAddr,
+    pub store: Arc<Store>,
+    pub ca: Arc<CertAuthority>,
+    stop: tokio::sync::oneshot::Sender<()>,
+    serve: tokio::task::JoinHandle<()>,
+    observers: Observers,
+    har_filter: Option<Filter>,
+    auth: Option<ProxyAuth>,
+}
+
+impl Session {
+    pub(crate) async fn start(
+        args: &ProxyArgs,
+        banner: Banner,
+        lines: bool,
+        go: GoFacts,
+    ) -> anyhow::Result<Session> {
+        check_exposure(args)?;
+        let ca = Arc::new(load_ca(&args.ca)?);
+        // Everything the user wrote is validated before a port is announced.
+        let har_filter = parse_filter("--har-filter", args.har_filter.as_deref())?;
+        let log_filter = parse_filter("--filter", args.filter.as_deref())?;
+        let rules = Arc::new(load_rules(args)?);
+        let (route, route_lines) = upstream_route(args);
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", args.listen))?;
+        let addr = listener
+            .local_addr()
+            .context("cannot read the listening address")?;
+        check_upstream_is_not_self(args, &route, addr)?;
+        // Scripts read the port from this exact first line.
+        eprintln!("gomitm: listening on http://{addr}");
+        for line in &route_lines {
+            eprintln!("{line}");
+        }
+        if !addr.ip().is_loopback() && args.proxy_auth.is_none() {
+            eprintln!(
+                "gomitm: warning: listening on {addr} without --proxy-auth                  (--allow-unauthenticated-remote): anyone who can reach this port can use                  gomitm as an open proxy and read the decrypted traffic of whoever uses it"
+            );
+        }
+        if let Err(e) = ca::write_bundle(&ca, &ca.dir().join(ca::BUNDLE_FILE)) {
+            eprintln!("gomitm: warning: {e}");
+        }
+        if banner == Banner::Full {
+            print_banner(&ca, addr, args.proxy_auth.as_ref());
+        }
+        let store = Arc::new(Store::new(StoreLimits {
+            max_flows: args.max_flows.max(1),
+            max_captured_bytes: usize::try_from(args.max_capture_total).unwrap_or(usize::MAX),
+        }));
+        let ctx = Arc::new(build_ctx(
+            args,
+            route,
+            ca.clone(),
+            store.clone(),
+            addr,
+            go,
+            rules,
+        )?);
+        tokio::spawn(watch_rules(ctx.rules.clone()));
+        let mut observers = Observers::default();
+        observers.attach(&store, log_observer(args, lines, log_filter)?);
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let serve = tokio::spawn(proxy::serve(listener, ctx, async {
+            let _ = stopped.await;
+        }));
+        Ok(Session {
+            addr,
+            store,
+            ca,
+            stop,
+            serve,
+            observers,
+            har_filter,
+            auth: args.proxy_auth.clone(),
+        })
+    }
+
+    /// Attach one more observer (the TUI's); it follows flows from now on.
+    pub(crate) fn observe(&mut self, observer: Box<dyn Observer>) {
+        self.observers.attach(&self.store, observer);
+    }
+
+    pub(crate) fn bundle_path(&self) -> PathBuf {
+        self.ca.dir().join(ca::BUNDLE_FILE)
+    }
+
+    /// The URL clients use: `http://ADDR`, with the `--proxy-auth` credentials when set.
+    pub(crate) fn proxy_url(&self) -> String {
+        let url = format!("http://{}", self.addr);
+        match &self.auth {
+            Some(auth) => auth.proxy_url(&url),
+            None => url,
+        }
+    }
+
+    /// Stop accepting, let in-flight flows finish briefly, flush observers, write the HAR.
+    pub(crate) async fn finish(self, args: &ProxyArgs) -> anyhow::Result<Vec<Arc<Flow>>> {
+        let _ = self.stop.send(());
+        let _ = self.serve.await;
+        wait_for_in_flight(&self.store).await;
+        self.observers.close().await;
+        if let Some(path) = &args.har_out {
+            write_har(&self.store, path, args, self.har_filter.as_ref())?;
+        }
+        Ok(self.store.snapshot())
+    }
+}
+
+fn print_banner(ca: &CertAuthority, addr: std::net::SocketAddr, auth: Option<&ProxyAuth>) {
+    eprintln!(
+        "gomitm: CA certificate {} (SHA-256 {})",
+        ca.cert_path().display(),
+        ca.fingerprint_sha256()
+    );
+    // The password is never printed: `gomitm env` reads it from GOMITM_PROXY_AUTH or the flag.
+    let creds = match auth {
+        Some(a) => format!(
+            " --proxy-auth '{}:PASSWORD'",
+            a.user().replace('\'', r"'\''")
+        ),
+        None => String::new(),
+    };
+    eprintln!(
+        "gomitm: point go and git at it with: eval \"$(gomitm env --proxy http://{addr}{creds})\""
+    );
+}
+
+fn write_har(
+    store: &Store,
+    path: &Path,
+    args: &ProxyArgs,
+    filter: Option<&Filter>,
+) -> anyhow::Result<()> {
+    let mut flows = store.snapshot();
+    if let Some(f) = filter {
+        flows.retain(|flow| f.matches(flow));
+    }
+    let opts = har::HarOptions {
+        redact: !args.no_redact,
+        extra_redact_headers: args.redact_header.clone(),
+        ..har::HarOptions::default()
+    };
+    let doc = har::to_har(flows.iter().map(|f| &**f), &opts);
+    let json = har::to_json(&doc).context("cannot serialise the HAR")?;
+    std::fs::write(path, json)
+        .with_context(|| format!("cannot write HAR file {}", path.display()))?;
+    eprintln!("gomitm: wrote {} flows to {}", flows.len(), path.display());
+    Ok(())
+}

@@ -1,0 +1,13 @@
+//! The running session `gomitm proxy` and `gomitm run` share: `setup` turns the command line
+//! into its parts, `lifecycle` owns the running proxy, store and observers, `shutdown` the
+//! signals and the drain.
+
+mod lifecycle;
+mod setup;
+mod shutdown;
+
+pub(crate) use lifecycle::{Banner, Session};
+#[cfg(test)]
+pub(crate) use setup::ca_dir;
+pub(crate) use setup::{load_ca, tui_config, wants_tui, GoFacts};
+pub use shutdown::shutdown_signal;

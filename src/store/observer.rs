@@ -1,0 +1,111 @@
+//! The observer seam: how anything that watches flows (log lines, JSON lines, the TUI, and
+//! next an exporter) follows the store, and the guarantee it gets.
+//!
+//! **Contract.** An observer receives the store's [`Event`]s in order. Per flow:
+//! `Added` once, then `Updated` zero or more times, then `Finished` exactly once (complete,
+//! failed, aborted, refused, or evicted while in flight), then `Amended` zero or more times
+//! (late facts about a finished flow). Sequence numbers increase by one per event. An
+//! observer that falls behind loses events: it is told how many (`on_lagged`) and handed the
+//! store to re-read, and the events after the gap follow in order.
+//!
+//! Observers never slow traffic: each runs on a task of its own, woken at most once per
+//! `BATCH_WINDOW` while events keep coming. Adding one is a file with an `impl Observer` and a
+//! line `observers.attach(…)` where the session is assembled.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use super::flows::{Event, Store};
+
+/// How long an observer's task rests after catching up. Events sent meanwhile queue without
+/// waking it: waking it for each of a flow's three events costs the proxying threads more
+/// than the observer's work.
+const BATCH_WINDOW: Duration = Duration::from_millis(10);
+
+/// Something that follows the flows. Called from one task, in event order.
+pub trait Observer: Send + 'static {
+    /// One event, in order (see the module's contract).
+    fn on_event(&mut self, event: &Event);
+    /// `missed` events were lost to lag; `store` holds the flows as they are now.
+    fn on_lagged(&mut self, missed: u64, store: &Store);
+    /// No event is waiting: write out what was batched.
+    fn on_idle(&mut self) {}
+    /// The session is ending; every event sent before it was delivered.
+    fn on_close(&mut self) {}
+}
+
+/// The observers attached to one store, each on its own task.
+#[derive(Default)]
+pub struct Observers {
+    running: Vec<(oneshot::Sender<()>, JoinHandle<()>)>,
+}
+
+impl Observers {
+    /// Start following `store` from now on. Must be called inside a tokio runtime.
+    pub fn attach(&mut self, store: &Arc<Store>, observer: Box<dyn Observer>) {
+        let (stop, stopped) = oneshot::channel();
+        let events = store.subscribe();
+        let task = tokio::spawn(follow(store.clone(), events, observer, stopped));
+        self.running.push((stop, task));
+    }
+
+    /// Deliver what is queued, call `on_close`, and wait for every observer to end.
+    pub async fn close(self) {
+        let mut tasks = Vec::with_capacity(self.running.len());
+        for (stop, task) in self.running {
+            let _ = stop.send(());
+            tasks.push(task);
+        }
+        for task in tasks {
+            // A panicking observer loses its own output only; the capture is in the store.
+            let _ = task.await;
+        }
+    }
+}
+
+async fn follow(
+    store: Arc<Store>,
+    mut events: broadcast::Receiver<Event>,
+    mut observer: Box<dyn Observer>,
+    mut stop: oneshot::Receiver<()>,
+) {
+    loop {
+        tokio::select! {
+            biased;
+            ev = events.recv() => match ev {
+                Ok(ev) => observer.on_event(&ev),
+                Err(RecvError::Lagged(n)) => observer.on_lagged(n, &store),
+                Err(RecvError::Closed) => break,
+            },
+            _ = &mut stop => {
+                drain(&store, &mut events, observer.as_mut());
+                break;
+            }
+        }
+        if events.is_empty() {
+            observer.on_idle();
+            tokio::time::sleep(BATCH_WINDOW).await;
+        }
+    }
+    observer.on_idle();
+    observer.on_close();
+}
+
+/// Everything already sent, without waiting for more.
+fn drain(store: &Store, events: &mut broadcast::Receiver<Event>, observer: &mut dyn Observer) {
+    loop {
+        match events.try_recv() {
+            Ok(ev) => observer.on_event(&ev),
+            Err(TryRecvError::Lagged(n)) => observer.on_lagged(n, store),
+            Err(TryRecvError::Empty | TryRecvError::Closed) => return,
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "observer_tests.rs"]
+mod tests;
