@@ -343,10 +343,13 @@ pub enum ErrorClass {
     UpstreamProxy,
     /// A request gomitm refused itself (for example a loop back to its own address).
     Refused,
+    /// gomitm itself failed (a panic, a rule whose answer could not be built): a bug in
+    /// gomitm or its rules, never the client's or the server's doing.
+    Internal,
 }
 
 impl ErrorClass {
-    pub const ALL: [ErrorClass; 11] = [
+    pub const ALL: [ErrorClass; 12] = [
         ErrorClass::Dns,
         ErrorClass::Connect,
         ErrorClass::ConnectTimeout,
@@ -358,6 +361,7 @@ impl ErrorClass {
         ErrorClass::Protocol,
         ErrorClass::UpstreamProxy,
         ErrorClass::Refused,
+        ErrorClass::Internal,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -373,6 +377,7 @@ impl ErrorClass {
             ErrorClass::Protocol => "protocol",
             ErrorClass::UpstreamProxy => "upstream_proxy",
             ErrorClass::Refused => "refused",
+            ErrorClass::Internal => "internal",
         }
     }
 

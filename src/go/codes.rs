@@ -142,6 +142,8 @@ codes! {
     Protocol => "protocol", "protocol-errors", "a request or answer that broke HTTP";
     Refused => "refused", "gomitm-refused-the-request",
         "gomitm refused the request itself (loop, limit, credentials, rule)";
+    Internal => "internal", "gomitm-failed-itself",
+        "gomitm itself failed (a panic, a rule whose answer could not be built)";
     // ---- settings (under `gomitm run`, from go env and go's own message)
     GoproxyOff => "goproxy_off", "settings-that-stop-a-download",
         "GOPROXY=off, and go said 'module lookup disabled by GOPROXY=off'";

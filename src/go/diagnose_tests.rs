@@ -131,7 +131,8 @@ fn network_failures_table() {
         (failed(&info, ErrorClass::Refused, "request loops back to gomitm"), "refused", Severity::Warning, &["loops back"], &["GOPROXY"]),
         (failed(&info, ErrorClass::Refused, "proxy authentication required: the client sent no Proxy-Authorization header"), "refused", Severity::Warning, &["Proxy-Authorization"], &["--proxy-auth", "HTTPS_PROXY=http://USER:PASS@"]),
         (failed(&info, ErrorClass::Refused, "127.0.0.1 already has 512 connections open to gomitm"), "refused", Severity::Warning, &["512 connections"], &["--max-conns-per-client"]),
-        (failed(&info, ErrorClass::Refused, "gomitm failed while handling this request (a panic, which is a bug in gomitm: its stderr has the message)"), "refused", Severity::Warning, &["a panic"], &["bug in gomitm"]),
+        (failed(&info, ErrorClass::Internal, "gomitm failed while handling this request (a panic, which is a bug in gomitm: its stderr has the message)"), "internal", Severity::Error, &["a panic"], &["bug in gomitm"]),
+        (failed(&info, ErrorClass::Internal, "a rule produced an invalid response head"), "internal", Severity::Error, &["invalid response head"], &["gomitm rules check"]),
     ];
     for (f, code, severity, cause, fix) in rows {
         check(run(&f, "", Os::Linux), code, severity, cause, fix);

@@ -42,6 +42,14 @@ pub(super) fn diagnose(flow: &Flow, err: &FlowError, ctx: &DiagnoseContext) -> D
             format!("gomitm refused the request itself: {msg}"),
             refused_fix(msg),
         ),
+        ErrorClass::Internal => Diagnosis::new(
+            Code::Internal,
+            Severity::Error,
+            format!("gomitm itself failed: {msg}"),
+            "a bug in gomitm or in the rules in force, not in the client or its settings: check \
+             the rules with `gomitm rules check FILE`, else report it with gomitm's stderr"
+                .into(),
+        ),
     }
 }
 
@@ -54,10 +62,6 @@ fn refused_fix(msg: &str) -> String {
     } else if msg.contains("connections open to gomitm") {
         "the client keeps too many connections open; raise --max-conns-per-client, or look for \
          a client that opens connections without closing them"
-            .into()
-    } else if msg.contains("a panic") {
-        "a bug in gomitm, not in the client or its settings: please report it with gomitm's \
-         stderr"
             .into()
     } else if msg.contains("rule") {
         "fix the rule named in the flow (docs/RULES.md)".into()

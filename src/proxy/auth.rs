@@ -10,13 +10,13 @@
 use std::net::SocketAddr;
 
 use base64::Engine;
-use http::{HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
+use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 
 use super::body::ProxyBody;
+use super::context::Ctx;
 use super::error::error_response;
-use super::exchange::{headers_of, now_us, version_name};
-use super::Ctx;
-use crate::flow::{ErrorClass, Flow, FlowError, FlowKind, FlowState, TunnelStats};
+use super::record::{fail_now, request_flow};
+use crate::flow::{ErrorClass, Flow, FlowKind, TunnelStats};
 
 /// The credentials clients must present. `Debug` hides the password: `ProxyArgs` is `Debug`.
 #[derive(Clone, PartialEq, Eq)]
@@ -182,35 +182,11 @@ pub(super) fn admit<B>(
 }
 
 fn refused_flow<B>(peer: SocketAddr, req: &Request<B>, denied: Denied) -> Flow {
-    let connect = req.method() == Method::CONNECT;
-    let mut flow = Flow {
-        kind: if connect {
-            FlowKind::Tunnel
-        } else {
-            FlowKind::Http
-        },
-        state: FlowState::Done,
-        started_at_us: now_us(),
-        client_addr: Some(peer.to_string()),
-        tunnel: connect.then(TunnelStats::default),
-        error: Some(FlowError {
-            class: ErrorClass::Refused,
-            message: denied.reason().to_string(),
-        }),
-        ..Flow::default()
-    };
-    flow.request.method = req.method().to_string();
-    flow.request.url = req.uri().to_string();
-    flow.request.http_version = version_name(req.version());
-    flow.request.headers = headers_of(req.headers());
-    flow.tool = crate::go::client_tool(&flow.request.headers);
-    if !connect {
-        flow.go = crate::go::classify(
-            &flow.request.method,
-            &flow.request.url,
-            &flow.request.headers,
-        );
+    let mut flow = request_flow(req, req.uri().to_string(), Some(peer.to_string()));
+    if flow.kind == FlowKind::Tunnel {
+        flow.tunnel = Some(TunnelStats::default());
     }
+    fail_now(&mut flow, ErrorClass::Refused, denied.reason().to_string());
     flow
 }
 

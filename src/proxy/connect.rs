@@ -17,12 +17,14 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::body::ProxyBody;
-use super::dial::{describe_tls_io_error, ms_since, Target};
+use super::context::{ConnSlot, Ctx};
+use super::dial::{describe_tls_io_error, Target};
 use super::error::{error_response, ProxyError};
-use super::exchange::{self, headers_of, now_us, ClientSide, TunnelSide};
+use super::exchange::{self, ClientSide, TunnelSide};
 use super::prefixed::Prefixed;
+use super::record::ms_since;
+use super::record::{headers_of, now_us};
 use super::watched::Watched;
-use super::{ConnSlot, Ctx};
 use crate::flow::{ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers, TunnelStats};
 
 pub async fn handle(
@@ -281,18 +283,18 @@ where
     let result = if h2 {
         hyper::server::conn::http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
-            .max_header_list_size(super::MAX_HEAD_BYTES as u32)
+            .max_header_list_size(super::context::MAX_HEAD_BYTES as u32)
             .serve_connection(io, service)
             .await
     } else {
-        super::http1_server(&limits)
+        super::client_conn::http1_server(&limits)
             .serve_connection(io, service)
             .await
     };
     if let Err(e) = result {
         let partial = unanswered.load(std::sync::atomic::Ordering::Relaxed);
         let timeout = limits.header_read_timeout;
-        super::record_connection_error(&store, client_addr, &e, partial, timeout);
+        super::client_conn::record_connection_error(&store, client_addr, &e, partial, timeout);
     }
 }
 

@@ -15,63 +15,13 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::net::TcpStream;
 
 use super::error::{describe_tls_error, ProxyError};
+use super::record::ms_since;
+use super::route::ProxyRoute;
+pub use super::target::{ResolveRule, Target, UpstreamProxy};
 
 pub trait AsyncIo: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> AsyncIo for T {}
 pub type BoxIo = Box<dyn AsyncIo>;
-
-/// Where a request goes: scheme, host name (as the client named it) and port.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Target {
-    pub https: bool,
-    pub host: String,
-    pub port: u16,
-}
-
-impl Target {
-    pub fn authority(&self) -> String {
-        if self.host.contains(':') {
-            format!("[{}]:{}", self.host, self.port)
-        } else {
-            format!("{}:{}", self.host, self.port)
-        }
-    }
-}
-
-/// `--resolve HOST[:PORT]=IP:PORT`: connect there instead of resolving HOST.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ResolveRule {
-    pub host: String,
-    pub port: Option<u16>,
-    pub addr: SocketAddr,
-}
-
-/// `--upstream-proxy http://[user:pass@]host:port`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UpstreamProxy {
-    pub host: String,
-    pub port: u16,
-    /// Ready-made `Proxy-Authorization` value.
-    pub authorization: Option<String>,
-    /// The user name of the credentials, for start-up lines (the password is never shown).
-    pub user: Option<String>,
-}
-
-impl UpstreamProxy {
-    /// The proxy as shown to users: never with its credentials.
-    pub fn display(&self) -> String {
-        format!("http://{}:{}", self.host, self.port)
-    }
-
-    /// As `display`, naming the user with the password masked: `http://u:***@host:port`.
-    pub fn display_masked(&self) -> String {
-        match (&self.user, &self.authorization) {
-            (Some(u), _) => format!("http://{u}:***@{}:{}", self.host, self.port),
-            (None, Some(_)) => format!("http://***@{}:{}", self.host, self.port),
-            (None, None) => self.display(),
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct DialConfig {
@@ -79,7 +29,7 @@ pub struct DialConfig {
     pub extra_roots: Vec<CertificateDer<'static>>,
     pub insecure: bool,
     /// Which connections go through an upstream proxy (none by default).
-    pub proxy: super::route::ProxyRoute,
+    pub proxy: ProxyRoute,
     pub connect_timeout: Duration,
 }
 
@@ -112,10 +62,6 @@ pub struct Dialer {
     cfg: DialConfig,
     tls: Arc<ClientConfig>,
     tls_h1: Arc<ClientConfig>,
-}
-
-pub fn ms_since(start: Instant) -> f64 {
-    start.elapsed().as_secs_f64() * 1000.0
 }
 
 impl Dialer {

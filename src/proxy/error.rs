@@ -38,6 +38,9 @@ pub enum ProxyError {
     UpstreamProtocol { host: String, reason: String },
     #[error("{0}")]
     Refused(String),
+    /// gomitm's own failure (a rule's answer it could not build): not the client's fault.
+    #[error("{0}")]
+    Internal(String),
     #[error("{client} already has {limit} connections open to gomitm")]
     TooManyConnections { client: String, limit: usize },
 }
@@ -54,6 +57,7 @@ impl ProxyError {
             ProxyError::UpstreamProxy { .. } => ErrorClass::UpstreamProxy,
             ProxyError::Protocol(_) | ProxyError::UpstreamProtocol { .. } => ErrorClass::Protocol,
             ProxyError::Refused(_) | ProxyError::TooManyConnections { .. } => ErrorClass::Refused,
+            ProxyError::Internal(_) => ErrorClass::Internal,
         }
     }
 
@@ -64,6 +68,7 @@ impl ProxyError {
             }
             ProxyError::Protocol(_) => StatusCode::BAD_REQUEST,
             ProxyError::Refused(_) => StatusCode::FORBIDDEN,
+            ProxyError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ProxyError::TooManyConnections { .. } => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::BAD_GATEWAY,
         }
@@ -105,6 +110,10 @@ impl ProxyError {
                  port are right."
             }
             ProxyError::Refused(_) => "gomitm refused this request.",
+            ProxyError::Internal(_) => {
+                "This is gomitm's own failure, not the server's: check the rules in force \
+                 (gomitm rules check FILE); if they are fine, please report it."
+            }
             ProxyError::TooManyConnections { .. } => {
                 "Close idle connections, or raise the limit with --max-conns-per-client N \
                  (0 = no limit)."

@@ -7,9 +7,9 @@
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use http::{HeaderMap, Request, Response, Version};
+use http::{HeaderMap, Request, Response};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
@@ -17,15 +17,16 @@ use bytes::Bytes;
 use http_body_util::Full;
 
 use super::body::{Appended, BoxError, ProxyBody};
+use super::context::Ctx;
 use super::dial::Target;
 use super::error::{error_response, ProxyError};
 use super::flow_cell::{AbortGuard, FlowCell, HeadSource};
 use super::hooks::{self, Answer, LocalBody, RequestPlan};
+use super::record::{fail_now, request_flow};
 use super::shaping::{Throttled, Truncated};
 use super::upstream::Sent;
-use super::Ctx;
 use crate::flow::header_value;
-use crate::flow::{Flow, FlowError, FlowKind, FlowState, Headers};
+use crate::flow::Flow;
 use crate::go::diagnose::{diagnose, diagnosis_lines, DiagnoseContext, Os};
 use crate::rules::{RemoteTarget, RuleSet};
 use crate::store::Store;
@@ -221,7 +222,7 @@ async fn answer_locally(ctx: &Ctx, cell: &Arc<FlowCell>, answer: Answer) -> Resp
         .map_err(|never| match never {})
         .boxed_unsync();
     let Ok(response) = builder.body(full) else {
-        let e = ProxyError::Refused("a rule produced an invalid response head".into());
+        let e = ProxyError::Internal("a rule produced an invalid response head".into());
         let flow = cell.fail(&e);
         return error_reply(&e, &flow, ctx);
     };
@@ -328,35 +329,14 @@ pub(super) fn reject(
     req: &Request<Incoming>,
     e: ProxyError,
 ) -> Response<ProxyBody> {
-    let mut flow = Flow {
-        started_at_us: now_us(),
-        client_addr: side.client_addr_text.clone(),
-        ..Flow::default()
-    };
-    flow.request.method = req.method().as_str().to_string();
-    flow.request.url = req.uri().to_string();
-    flow.request.http_version = version_name(req.version());
-    flow.request.headers = headers_of(req.headers());
-    flow.error = Some(FlowError {
-        class: e.class(),
-        message: e.to_string(),
-    });
-    flow.state = FlowState::Done;
+    let mut flow = request_flow(req, req.uri().to_string(), side.client_addr_text.clone());
+    fail_now(&mut flow, e.class(), e.to_string());
     store.add(flow);
     e.to_response()
 }
 
 fn new_flow(req: &Request<Incoming>, target: &Target, side: &ClientSide) -> Flow {
-    let mut flow = Flow {
-        kind: FlowKind::Http,
-        started_at_us: now_us(),
-        client_addr: side.client_addr_text.clone(),
-        ..Flow::default()
-    };
-    flow.request.method = req.method().as_str().to_string();
-    flow.request.url = url_of(req, target);
-    flow.request.http_version = version_name(req.version());
-    flow.request.headers = headers_of(req.headers());
+    let mut flow = request_flow(req, url_of(req, target), side.client_addr_text.clone());
     // A bodiless request's capture is complete from the start, so that its end changes
     // nothing and costs no copy of the flow.
     flow.request.body.complete = hyper::body::Body::is_end_stream(req.body());
@@ -413,35 +393,6 @@ fn url_of(req: &Request<Incoming>, target: &Target) -> String {
     }
     url.push_str(path);
     url
-}
-
-pub fn now_us() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64)
-}
-
-pub fn version_name(v: Version) -> String {
-    match v {
-        Version::HTTP_09 => "HTTP/0.9",
-        Version::HTTP_10 => "HTTP/1.0",
-        Version::HTTP_11 => "HTTP/1.1",
-        Version::HTTP_2 => "HTTP/2",
-        Version::HTTP_3 => "HTTP/3",
-        _ => "HTTP/?",
-    }
-    .to_string()
-}
-
-pub fn headers_of(map: &HeaderMap) -> Headers {
-    map.iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
 }
 
 /// Hop-by-hop headers (RFC 9110 §7.6.1); Proxy-Authorization is meant for gomitm. Names
@@ -527,11 +478,5 @@ mod tests {
         let mut names: Vec<&str> = h.keys().map(|k| k.as_str()).collect();
         names.sort();
         assert_eq!(names, vec!["authorization", "user-agent"]);
-    }
-
-    #[test]
-    fn version_names_match_har_conventions() {
-        assert_eq!(version_name(Version::HTTP_11), "HTTP/1.1");
-        assert_eq!(version_name(Version::HTTP_2), "HTTP/2");
     }
 }

@@ -15,14 +15,12 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 
 use super::body::{BodyEnd, BodyOutcome, CapturingBody, ProxyBody};
-use super::dial::ms_since;
 use super::error::ProxyError;
-use super::exchange::{headers_of, version_name};
 use super::hashing::{self, HashResult, HashTap};
+use super::record::ms_since;
+use super::record::response_of;
 use super::upstream::ConnMeta;
-use crate::flow::{
-    BodyHash, ErrorClass, Flow, FlowError, FlowState, GoKind, Response as FlowResponse,
-};
+use crate::flow::{BodyHash, ErrorClass, Flow, FlowError, FlowState, GoKind};
 use crate::store::Store;
 
 pub struct FlowCell {
@@ -308,16 +306,6 @@ fn record_go_import(flow: &mut Flow) {
     }
 }
 
-fn response_of(parts: &http::response::Parts) -> FlowResponse {
-    FlowResponse {
-        status: parts.status.as_u16(),
-        reason: parts.status.canonical_reason().unwrap_or("").to_string(),
-        http_version: version_name(parts.version),
-        headers: headers_of(&parts.headers),
-        body: Default::default(),
-    }
-}
-
 pub fn body_error(end: &BodyEnd, host: &str) -> Option<FlowError> {
     let (class, message) = match end {
         BodyEnd::Complete => return None,
@@ -355,7 +343,7 @@ impl Drop for AbortGuard {
         // Dropped while unwinding: the exchange panicked, the client did nothing wrong.
         flow.error = Some(if std::thread::panicking() {
             FlowError {
-                class: ErrorClass::Refused,
+                class: ErrorClass::Internal,
                 message: "gomitm failed while handling this request (a panic, which is a bug \
                           in gomitm: its stderr has the message) and closed the connection"
                     .into(),
@@ -520,5 +508,65 @@ mod tests {
         cell.fail(&ProxyError::Refused("x".into()));
         assert_eq!(store.len(), 1);
         assert!(store.snapshot()[0].is_done());
+    }
+
+    #[tokio::test]
+    async fn through_the_cell_every_ending_is_finished_once() {
+        use crate::store::testing::{check_contract, Recorder};
+        use crate::store::{EventKind, Observers};
+        let store = Arc::new(Store::new(crate::store::StoreLimits::default()));
+        let (recorder, seen) = Recorder::new();
+        let mut observers = Observers::default();
+        observers.attach(&store, Box::new(recorder));
+        let in_flight = || Flow {
+            state: FlowState::InFlight,
+            ..Flow::default()
+        };
+        // Aborted (the client went away), then a failure arrives too late.
+        let aborted = FlowCell::start(store.clone(), in_flight(), true);
+        drop(AbortGuard(aborted.clone()));
+        aborted.fail(&ProxyError::Refused("late".into()));
+        // Failed twice.
+        let failed = FlowCell::start(store.clone(), in_flight(), true);
+        failed.fail(&ProxyError::Refused("first".into()));
+        failed.fail(&ProxyError::Refused("second".into()));
+        // Answered, its body complete; then its request body ends late; then the client's
+        // handler is dropped.
+        let answered = FlowCell::start(store.clone(), in_flight(), true);
+        let (parts, ()) = http::Response::new(()).into_parts();
+        answered.record_local_head(&parts);
+        let body = answered.clone().wrap_response_body(
+            script(vec![Ok(http_body::Frame::data(bytes::Bytes::from_static(
+                b"ok",
+            )))]),
+            16,
+            None,
+            None,
+        );
+        let _ = body.collect().await;
+        answered.request_body_done(BodyOutcome {
+            capture: crate::flow::BodyCapture {
+                data: b"late".to_vec(),
+                total: 4,
+                truncated: false,
+                complete: true,
+            },
+            end: BodyEnd::Complete,
+            ended_at: Instant::now(),
+            first_frame_at: None,
+        });
+        drop(AbortGuard(answered.clone()));
+        observers.close().await;
+        let r = seen.lock().unwrap_or_else(|p| p.into_inner());
+        check_contract(&r).unwrap_or_else(|e| panic!("{e}\n{:?}", r.events));
+        let kinds = |id: u64| -> Vec<EventKind> {
+            r.events.iter().filter(|e| e.2 == id).map(|e| e.1).collect()
+        };
+        use EventKind::*;
+        assert_eq!(kinds(1), [Added, Finished], "aborted");
+        assert_eq!(kinds(2), [Added, Finished], "failed twice");
+        assert_eq!(kinds(3), [Added, Updated, Finished, Amended], "answered");
+        let aborted = store.get(1).and_then(|f| f.error.clone()).map(|e| e.class);
+        assert_eq!(aborted, Some(ErrorClass::ClientAbort));
     }
 }

@@ -1,0 +1,135 @@
+//! What hyper parsed, as the flow record: request and response heads, HTTP versions and
+//! header lists, and the clocks (wall time in µs, elapsed ms). The one place a request head
+//! becomes a flow, whichever path (exchange, refusal, failure) records it.
+
+use std::net::SocketAddr;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use http::{HeaderMap, Method, Request, Version};
+
+use crate::flow::{ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers, Response};
+
+pub fn now_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+pub fn version_name(v: Version) -> String {
+    match v {
+        Version::HTTP_09 => "HTTP/0.9",
+        Version::HTTP_10 => "HTTP/1.0",
+        Version::HTTP_11 => "HTTP/1.1",
+        Version::HTTP_2 => "HTTP/2",
+        Version::HTTP_3 => "HTTP/3",
+        _ => "HTTP/?",
+    }
+    .to_string()
+}
+
+pub fn headers_of(map: &HeaderMap) -> Headers {
+    map.iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+pub fn ms_since(start: Instant) -> f64 {
+    start.elapsed().as_secs_f64() * 1000.0
+}
+
+/// A flow for a request head as the client sent it, with `url` as gomitm spells the target:
+/// its kind (a CONNECT is a tunnel), start time, client, method, version, headers, the tool
+/// that sent it and (for an HTTP request) its Go classification, made before the first
+/// event so that every observer sees them.
+pub fn request_flow<B>(req: &Request<B>, url: String, client_addr: Option<String>) -> Flow {
+    let connect = req.method() == Method::CONNECT;
+    let mut flow = Flow {
+        kind: if connect {
+            FlowKind::Tunnel
+        } else {
+            FlowKind::Http
+        },
+        started_at_us: now_us(),
+        client_addr,
+        ..Flow::default()
+    };
+    flow.request.method = req.method().as_str().to_string();
+    flow.request.url = url;
+    flow.request.http_version = version_name(req.version());
+    flow.request.headers = headers_of(req.headers());
+    flow.tool = crate::go::client_tool(&flow.request.headers);
+    if !connect {
+        flow.go = crate::go::classify(
+            &flow.request.method,
+            &flow.request.url,
+            &flow.request.headers,
+        );
+    }
+    flow
+}
+
+/// A flow finished at once with an error (a refusal, a rejected request).
+pub fn fail_now(flow: &mut Flow, class: ErrorClass, message: String) {
+    flow.error = Some(FlowError { class, message });
+    flow.state = FlowState::Done;
+}
+
+/// A client connection that failed before any request could be read.
+pub fn failure_flow(peer: Option<SocketAddr>, class: ErrorClass, message: String) -> Flow {
+    let mut flow = Flow {
+        started_at_us: now_us(),
+        client_addr: peer.map(|p| p.to_string()),
+        ..Flow::default()
+    };
+    flow.request.method = "-".into();
+    fail_now(&mut flow, class, message);
+    flow
+}
+
+pub fn response_of(parts: &http::response::Parts) -> Response {
+    Response {
+        status: parts.status.as_u16(),
+        reason: parts.status.canonical_reason().unwrap_or("").to_string(),
+        http_version: version_name(parts.version),
+        headers: headers_of(&parts.headers),
+        body: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_names_match_har_conventions() {
+        assert_eq!(version_name(Version::HTTP_11), "HTTP/1.1");
+        assert_eq!(version_name(Version::HTTP_2), "HTTP/2");
+    }
+
+    #[test]
+    fn every_path_records_a_request_head_the_same_way() {
+        let req = Request::get("https://proxy.golang.org/golang.org/x/text/@v/list")
+            .header("user-agent", "Go-http-client/1.1")
+            .body(())
+            .unwrap();
+        let flow = request_flow(
+            &req,
+            "https://proxy.golang.org/golang.org/x/text/@v/list".into(),
+            Some("127.0.0.1:1".into()),
+        );
+        assert_eq!(flow.kind, FlowKind::Http);
+        assert_eq!(flow.request.method, "GET");
+        assert_eq!(flow.request.http_version, "HTTP/1.1");
+        assert!(flow.go.is_some(), "classified as Go traffic");
+        assert!(flow.tool.is_some(), "the client tool is named");
+        let connect = Request::connect("a.test:443").body(()).unwrap();
+        let flow = request_flow(&connect, "a.test:443".into(), None);
+        assert_eq!(flow.kind, FlowKind::Tunnel);
+        assert!(flow.go.is_none());
+    }
+}
