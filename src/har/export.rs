@@ -12,13 +12,15 @@ use base64::Engine;
 use time::macros::format_description;
 use time::OffsetDateTime;
 
+use super::error::HarError;
+use super::options::HarOptions;
 use super::redact::{redact_header_value, redact_text, redact_url, REDACTED};
+use super::shape::round3;
 use super::shape::{
     BodyFlags, GomitmExt, GomitmTimings, Har, HarCache, HarContent, HarCreator, HarEntry,
     HarErrorField, HarLog, HarNameValue, HarPostData, HarRequest, HarResponse, HarTimings,
     HarTunnel,
 };
-use super::{HarError, HarOptions};
 use crate::flow::{
     header_value, url_host, BodyCapture, Flow, FlowError, FlowKind, Headers, Request, Response,
     Timings,
@@ -211,10 +213,6 @@ fn optional(v: Option<f64>) -> f64 {
 
 fn required(v: Option<f64>) -> f64 {
     phase(v).map_or(0.0, round3)
-}
-
-pub(super) fn round3(v: f64) -> f64 {
-    (v * 1000.0).round() / 1000.0
 }
 
 fn size(n: u64) -> i64 {

@@ -15,11 +15,11 @@ use serde_json::Value;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::export::round3;
+use super::error::HarError;
+use super::shape::round3;
 use super::shape::{
     BodyFlags, GomitmTimings, Har, HarEntry, HarErrorField, HarNameValue, HarTimings,
 };
-use super::HarError;
 use crate::flow::{
     BodyCapture, ConnectionInfo, ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers,
     Request, Response, Timings, TunnelStats,

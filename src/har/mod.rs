@@ -7,20 +7,24 @@
 //! Layout: `shape` is the serde definition of a HAR (no logic), `export` turns flows into HARs
 //! (timings, bodies), `redact` owns what counts as a secret (shared with `--jsonl`), `import`
 //! turns HARs from gomitm or other tools back into flows.
-//! This file owns the public API (options, errors, re-exports) and must not grow logic of its
-//! own; callers use `crate::har::X` only, never the submodules' paths. Tests sit next to what
+//! `options` and `error` hold the public options and errors. This file only re-exports and
+//! must not grow logic of its own; callers use `crate::har::X` only, never the submodules' paths. Tests sit next to what
 //! they test (`tests_*.rs` are child modules of `export` and `import`); `testdata` holds the
 //! fixtures they share.
 
+mod error;
 mod export;
 mod import;
+mod options;
 mod redact;
 mod shape;
 #[cfg(test)]
 mod testdata;
 
+pub use error::HarError;
 pub use export::{to_har, to_json};
 pub use import::from_json;
+pub use options::HarOptions;
 pub use redact::{
     is_secret_header, is_secret_name, redact_flow, redact_header_value, redact_text, redact_url,
     redact_url_cow, REDACTED,
@@ -30,41 +34,6 @@ pub use shape::{
     HarErrorField, HarLog, HarNameValue, HarPostData, HarRequest, HarResponse, HarTimings,
     HarTunnel,
 };
-
-#[derive(Debug, thiserror::Error)]
-pub enum HarError {
-    #[error("not a valid har file")]
-    Parse(#[source] serde_json::Error),
-    #[error("cannot serialize har")]
-    Serialize(#[source] serde_json::Error),
-    #[error("har entry {entry} ({url}): {part} is marked base64 but does not decode")]
-    Base64 {
-        entry: usize,
-        url: String,
-        part: &'static str,
-        #[source]
-        source: base64::DecodeError,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HarOptions {
-    /// Replace credentials (secret headers, cookies, URL userinfo) with [`REDACTED`].
-    pub redact: bool,
-    /// More header names to treat as secret, case-insensitive (for example `X-Api-Key`).
-    pub extra_redact_headers: Vec<String>,
-    pub creator_version: String,
-}
-
-impl Default for HarOptions {
-    fn default() -> Self {
-        HarOptions {
-            redact: true,
-            extra_redact_headers: Vec::new(),
-            creator_version: env!("CARGO_PKG_VERSION").to_string(),
-        }
-    }
-}
 
 #[cfg(test)]
 mod tests {

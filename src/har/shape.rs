@@ -341,3 +341,8 @@ fn lenient_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::
         _ => None,
     })
 }
+
+/// HAR times are milliseconds; gomitm writes and reads them to the microsecond.
+pub(super) fn round3(v: f64) -> f64 {
+    (v * 1000.0).round() / 1000.0
+}

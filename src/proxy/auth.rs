@@ -13,10 +13,10 @@ use base64::Engine;
 use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 
 use super::body::ProxyBody;
-use super::context::Ctx;
 use super::error::error_response;
 use super::record::{fail_now, request_flow};
 use crate::flow::{ErrorClass, Flow, FlowKind, TunnelStats};
+use crate::store::Store;
 
 /// The credentials clients must present. `Debug` hides the password: `ProxyArgs` is `Debug`.
 #[derive(Clone, PartialEq, Eq)]
@@ -154,24 +154,31 @@ fn encode_userinfo(s: &str) -> String {
     out
 }
 
+/// Where a refusal is recorded, and the address to name in the 407's advice.
+pub(super) struct Gate<'a> {
+    pub auth: Option<&'a ProxyAuth>,
+    pub store: &'a Store,
+    pub listen_addr: SocketAddr,
+}
+
 /// The hook in `route`: `None` admits the request (its `Proxy-Authorization` removed), `Some`
 /// is the 407 to send, after recording the attempt as a `refused` flow.
 pub(super) fn admit<B>(
-    ctx: &Ctx,
+    gate: Gate<'_>,
     peer: SocketAddr,
     req: &mut Request<B>,
 ) -> Option<Response<ProxyBody>> {
-    let auth = ctx.auth.as_ref()?;
+    let auth = gate.auth?;
     let verdict = auth.check(req.headers());
     // gomitm's credentials are not part of the traffic: never recorded, never forwarded.
     req.headers_mut().remove(http::header::PROXY_AUTHORIZATION);
     let denied = verdict.err()?;
-    ctx.store.add(refused_flow(peer, req, denied));
+    gate.store.add(refused_flow(peer, req, denied));
     let text = format!(
         "gomitm: {}\ngomitm: this gomitm was started with --proxy-auth; put the credentials in \
          the proxy URL: HTTPS_PROXY=http://USER:PASS@{}\n",
         denied.reason(),
-        ctx.listen_addr
+        gate.listen_addr
     );
     let mut resp = error_response(StatusCode::PROXY_AUTHENTICATION_REQUIRED, text);
     resp.headers_mut().insert(

@@ -160,7 +160,12 @@ async fn route(
 ) -> Response<ProxyBody> {
     let proxied = req.method() == Method::CONNECT || req.uri().scheme().is_some();
     if proxied {
-        if let Some(refusal) = auth::admit(&ctx, peer, &mut req) {
+        let gate = auth::Gate {
+            auth: ctx.auth.as_ref(),
+            store: &ctx.store,
+            listen_addr: ctx.listen_addr,
+        };
+        if let Some(refusal) = auth::admit(gate, peer, &mut req) {
             return refusal;
         }
     }
