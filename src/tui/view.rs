@@ -20,7 +20,7 @@ use super::detail::{self, Tab};
 use super::flows::is_error;
 use super::state::{ChildState, Source, State};
 use crate::flow::Flow;
-use crate::log::{format_bytes, format_ms};
+use crate::units::{format_bytes, format_ms};
 
 /// Height of the output pane, border included.
 const OUTPUT_ROWS: u16 = 9;
