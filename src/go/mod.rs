@@ -12,6 +12,7 @@ pub mod analysis;
 pub mod codes;
 mod content;
 pub mod diagnose;
+pub mod diagnosis;
 pub mod discovery;
 pub mod evidence;
 pub mod goversion;

@@ -3,8 +3,8 @@
 //!
 //! Pure formatting of data `analysis` already computed; must not compute or filter anything.
 
-use super::analysis::{FailureReport, ModuleReport, Summary};
-use super::diagnose::{Diagnosis, Severity};
+use super::analysis::{ModuleReport, Summary};
+use super::diagnosis::{Diagnosis, FailureReport, Severity};
 use super::integrity_check::Check;
 use super::verdict::{Cause, Verdict};
 use crate::har::{redact_text, redact_url};

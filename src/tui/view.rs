@@ -401,7 +401,7 @@ fn draw_detail(
         ]),
         (None, Some(r)) => Line::from(vec![
             Span::styled(
-                crate::go::diagnose::status_text(r),
+                crate::go::diagnosis::status_text(r),
                 status_cell(flow)
                     .spans
                     .first()
