@@ -18,6 +18,7 @@ pub mod evidence;
 pub mod goversion;
 pub mod integrity;
 pub mod integrity_check;
+pub mod integrity_zip;
 mod module_report;
 mod network;
 pub mod policy;
