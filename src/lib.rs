@@ -14,13 +14,14 @@
 //! - `inspect` — bodies made readable (decompress, pretty-print, hex, zip listing); pure.
 //! - `log`    — headless observer: a line (or JSON object) per finished flow.
 //! - `tui`    — terminal UI observer: live flow table, detail view, filter, HAR export/open.
+//! - `units`  — sizes and durations as people read them (`3.1MiB`, `412ms`); pure.
 //! - `cli`    — command-line types; `app` — composition root used by `main`.
 //! - `run`    — `gomitm run -- CMD` (settings, the child teed through a pipe or pty, the
 //!   summary with its verdict) and `gomitm report`.
 //!
 //! Dependencies run one way: app → everything; proxy → {ca, store, go, flow};
 //! log → {store, flow, har}; tui → {store, flow, filter, go, har, inspect};
-//! har, go, store → flow; flow → nothing.
+//! log, tui, go, inspect → units; har, go, store → flow; flow and units → nothing.
 
 pub mod app;
 pub mod ca;
@@ -39,3 +40,4 @@ pub mod run;
 pub mod session;
 pub mod store;
 pub mod tui;
+pub mod units;

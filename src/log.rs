@@ -2,12 +2,14 @@
 //! per finished flow (`--jsonl`). An observer: it can never slow or break traffic.
 //! Secrets: the stderr line always hides URL credentials and secret query values; the JSON
 //! lines are redacted like the HAR unless `--no-redact` (the rules live in `har::redact`).
+//! Sizes and durations in the line are spelled by `units`.
 
 use std::io::Write;
 
 use crate::flow::{Flow, FlowKind};
 use crate::har::{redact_flow, redact_url_cow};
 use crate::store::{Event, EventKind, Observer, Store};
+use crate::units::{push_bytes, push_ms};
 
 pub struct LogOutputs {
     /// Human-readable lines on stderr.
@@ -148,60 +150,6 @@ pub fn write_line(out: &mut String, flow: &Flow) {
     }
 }
 
-/// `format_bytes` in integers: the float formatting was a tenth of the log's cost per line.
-fn push_bytes(out: &mut String, n: u64) {
-    use std::fmt::Write as _;
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        let _ = write!(out, "{n}B");
-        return;
-    }
-    let mut unit = 0;
-    let mut divisor: u128 = 1024;
-    while u128::from(n) >= divisor * 1024 && unit < UNITS.len() - 1 {
-        divisor *= 1024;
-        unit += 1;
-    }
-    // Tenths, rounded half to even as `{:.1}` rounds the exact quotient.
-    let scaled = u128::from(n) * 10;
-    let (mut tenths, rest) = (scaled / divisor, scaled % divisor);
-    if rest * 2 > divisor || (rest * 2 == divisor && tenths % 2 == 1) {
-        tenths += 1;
-    }
-    let _ = write!(out, "{}.{}{}", tenths / 10, tenths % 10, UNITS[unit]);
-}
-
-fn push_ms(out: &mut String, ms: f64) {
-    use std::fmt::Write as _;
-    if ms < 1000.0 {
-        let _ = write!(out, "{}ms", ms.round() as u64);
-    } else {
-        out.push_str(&format_ms(ms));
-    }
-}
-
-pub fn format_bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
-    if n < 1024 {
-        return format!("{n}B");
-    }
-    let mut value = n as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1}{}", UNITS[unit])
-}
-
-pub fn format_ms(ms: f64) -> String {
-    if ms < 1000.0 {
-        format!("{}ms", ms.round() as u64)
-    } else {
-        format!("{:.1}s", ms / 1000.0)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -257,40 +205,6 @@ mod tests {
             format_line(&flow),
             "#4 CONNECT git.test:443 tunnel up 1.5KiB down 10B -"
         );
-    }
-
-    #[test]
-    fn integer_byte_sizes_match_the_float_formatting() {
-        let mut samples: Vec<u64> = (0..5000).map(|i| i * 37).collect();
-        for k in 1..5u32 {
-            let unit = 1u64 << (10 * k);
-            for tenth in 0..30u64 {
-                // Exact ties and their neighbours, where rounding can differ.
-                let tie = unit / 20 * (2 * tenth + 1);
-                samples.extend([
-                    tie.saturating_sub(1),
-                    tie,
-                    tie + 1,
-                    unit * 1023,
-                    unit * 1024 - 1,
-                ]);
-            }
-        }
-        samples.extend([u64::MAX / 3, 1 << 60]);
-        for n in samples {
-            let mut s = String::new();
-            push_bytes(&mut s, n);
-            assert_eq!(s, format_bytes(n), "{n}");
-        }
-    }
-
-    #[test]
-    fn sizes_and_durations_are_compact() {
-        assert_eq!(format_bytes(0), "0B");
-        assert_eq!(format_bytes(1024), "1.0KiB");
-        assert_eq!(format_bytes(512 * 1024 * 1024), "512.0MiB");
-        assert_eq!(format_ms(3.4), "3ms");
-        assert_eq!(format_ms(1250.0), "1.2s");
     }
 
     /// Run a log observer over `feed`'s store changes and return what it wrote, and how many

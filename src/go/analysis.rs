@@ -8,7 +8,9 @@
 
 pub use super::module_report::{Attempt, ModuleReport};
 
-use super::diagnose::{diagnose, suggest_glob, Code, DiagnoseContext, Diagnosis, Severity};
+use super::codes::Code;
+use super::diagnose::{diagnose, suggest_glob};
+use super::diagnosis::{DiagnoseContext, Diagnosis, FailureReport, Severity};
 use super::evidence::GoMessage;
 use super::integrity_check::GoSum;
 use super::module_report::{
@@ -50,15 +52,6 @@ pub struct Leak {
     pub to_sumdb: bool,
     pub succeeded: bool,
     pub fix: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct FailureReport {
-    pub flow_id: u64,
-    pub url: String,
-    pub diagnosis: Diagnosis,
-    /// Further flows with the same URL and diagnosis (Go 1.24+ sends every 4xx twice).
-    pub repeats: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]

@@ -7,7 +7,7 @@
 //! read): never a guess. Statuses are `diagnose`'s; hashes are `integrity_check`'s.
 
 use super::codes::Code;
-use super::diagnose::{subject, Diagnosis, Severity};
+use super::diagnosis::{subject, Diagnosis, Severity};
 use crate::flow::{header_value, Flow, GoKind, GoRequest, Response};
 
 /// `None` when the answer is what the protocol requires, or when the capture cannot tell.

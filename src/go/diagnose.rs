@@ -5,76 +5,19 @@
 //! The wording follows the go command's own failure modes (see docs/GO-TROUBLESHOOTING.md):
 //! each diagnosis has a stable `code` that tests, filters and the summary rely on.
 //!
-//! This file owns the types, the dispatch, the diagnoses of HTTP answers (module proxy,
-//! checksum database, `?go-get=1`, git) and the two-line text for error bodies. Failures below
-//! HTTP are in `network`, go-import parsing in `discovery`. Run-level judgement (prefix
+//! This file owns the dispatch, the diagnoses of HTTP answers (module proxy, checksum
+//! database, `?go-get=1`, git) and the two-line text for error bodies. The types are
+//! `diagnosis`'s (re-exported here, as [`diagnose`] speaks them); failures below HTTP are in
+//! `network`, go-import parsing in `discovery`. Run-level judgement (prefix
 //! probing, fallback chains, leaks across a run) belongs to `analysis`, never here.
 
 pub use super::codes::Code;
+use super::diagnosis::{status_text, subject};
+pub use super::diagnosis::{DiagnoseContext, Diagnosis, Os, Severity};
 pub use super::discovery::{go_imports, GoImport};
 pub use super::goversion::GoVersion;
 use super::private::PrivatePatterns;
 use crate::flow::{Flow, GoKind, GoRequest, Response};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    Error,
-    Warning,
-    Info,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Diagnosis {
-    pub code: Code,
-    pub severity: Severity,
-    /// One plain sentence naming what failed (host, module@version where known).
-    pub cause: String,
-    /// The setting or action that fixes it.
-    pub fix: String,
-}
-
-impl Diagnosis {
-    pub(super) fn new(code: Code, severity: Severity, cause: String, fix: String) -> Self {
-        Diagnosis {
-            code,
-            severity,
-            cause,
-            fix,
-        }
-    }
-}
-
-/// The trust fix for the gomitm CA differs per OS (Go ignores SSL_CERT_FILE on macOS).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Os {
-    Linux,
-    MacOs,
-    Windows,
-}
-
-impl Os {
-    pub fn current() -> Os {
-        if cfg!(target_os = "macos") {
-            Os::MacOs
-        } else if cfg!(windows) {
-            Os::Windows
-        } else {
-            Os::Linux
-        }
-    }
-}
-
-pub struct DiagnoseContext<'a> {
-    pub private: &'a PrivatePatterns,
-    pub os: Os,
-    /// The trust bundle (system roots + gomitm CA) the CA-trust fix names; `None` when
-    /// unknown (a HAR read back by `gomitm report`).
-    pub bundle: Option<&'a std::path::Path>,
-    /// The go release in use (`gomitm run`); `None` when unknown, and the fix then names
-    /// what differs between releases.
-    pub go: Option<GoVersion>,
-}
 
 /// `None` for a healthy flow (and for flows that are nothing the Go toolchain sent).
 pub fn diagnose(flow: &Flow, ctx: &DiagnoseContext) -> Option<Diagnosis> {
@@ -328,28 +271,6 @@ fn toolchain_without_patch(go: &GoRequest) -> Option<String> {
     // `go1.22.linux-amd64`: the next element is the OS, not a number.
     let next = after.strip_prefix('.')?.split(['.', '-']).next()?;
     (minor >= 21 && !next.bytes().all(|b| b.is_ascii_digit())).then_some(release)
-}
-
-pub(super) fn subject(flow: &Flow, go: &GoRequest) -> String {
-    match (&go.module, &go.version) {
-        (Some(m), Some(v)) => format!("{m}@{v}"),
-        (Some(m), None) => m.clone(),
-        _ => go.base.clone().unwrap_or_else(|| flow.request.url.clone()),
-    }
-}
-
-/// `404 Not Found`; h2 carries no reason phrase, so fall back to the canonical one.
-pub fn status_text(resp: &Response) -> String {
-    let canonical = http::StatusCode::from_u16(resp.status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("");
-    let reason = if resp.reason.is_empty() {
-        canonical
-    } else {
-        &resp.reason
-    };
-    format!("{} {reason}", resp.status).trim_end().to_string()
 }
 
 pub(super) fn credentials_note(flow: &Flow) -> &'static str {

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use super::codes::Code;
-use super::diagnose::{Diagnosis, Severity};
+use super::diagnosis::{Diagnosis, Severity};
 use crate::flow::{Flow, GoKind};
 
 /// `go.sum`: (module, version or `version/go.mod`) → `h1:…`.

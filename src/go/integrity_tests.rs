@@ -1,9 +1,10 @@
-//! Tests of `integrity`: against hashes the real go command wrote (testdata/README.md), over
-//! every chunking, and against zips built here. A child module of `integrity` (`#[path]`).
+//! Tests of `integrity` and `integrity_zip`: against hashes the real go command wrote
+//! (testdata/README.md), over every chunking, and against zips built here. A child module of
+//! `integrity` (`#[path]`).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use super::zip::{sorted_h1, Entry};
 use super::*;
+use crate::go::integrity_zip::{sorted_h1, Entry, ZipDigest, ZipError, ZipHasher};
 use std::io::Write;
 
 const QUOTE_ZIP: &[u8] = include_bytes!("testdata/rsc.io_quote@v1.5.2.zip");

@@ -1,12 +1,60 @@
-//! The streaming zip reader behind [`ZipHasher`](super::ZipHasher): local headers, stored and
-//! deflated data (inflated through a fixed buffer, never kept), data descriptors (with or
-//! without signature, zip64), then the central directory, checked against what was hashed.
-//! A child module of `integrity` (`#[path]`); it owns the zip format, not the `h1:` lines.
+//! The `h1:` hash of a module zip while it streams past ([`ZipHasher`], go's `HashZip`): local
+//! headers, stored and deflated data (inflated through a fixed buffer, never kept), data
+//! descriptors (with or without signature, zip64), then the central directory, checked
+//! against what was hashed, because go reads names and checksums from there.
+//!
+//! Memory: the names and digests, plus fixed buffers. Whatever this cannot follow exactly is
+//! "not verified" with a reason ([`ZipError`]) — never a guess. Owns the zip format and its
+//! limits; the `h1:` lines are `integrity`'s. Pure.
 
 use flate2::{Crc, Decompress, FlushDecompress, Status};
 use ring::digest::{Context, SHA256};
 
-use super::{digest32, h1, ZipDigest, ZipError, MAX_FILES, MAX_NAME};
+use super::integrity::{digest32, h1};
+
+/// More files than this: not verified (bounds memory; go's own module zips stay far below).
+pub const MAX_FILES: usize = 100_000;
+/// Longer names than this: not verified.
+pub const MAX_NAME: usize = 4096;
+
+/// Why a zip could not be hashed the way go hashes it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ZipError {
+    #[error("the zip ends before its end-of-central-directory record (truncated)")]
+    Truncated,
+    #[error("not a zip go could read: {0}")]
+    Malformed(String),
+    #[error("entry {0} is encrypted")]
+    Encrypted(String),
+    #[error("entry {name} uses compression method {method} (only stored and deflate are handled)")]
+    Method { name: String, method: u16 },
+    #[error("stored entry {0} gives its size only after its data")]
+    UnknownSize(String),
+    // go's own wording (dirhash.Hash1).
+    #[error("dirhash: filenames with newlines are not supported")]
+    Newline,
+    #[error("more than {MAX_FILES} files")]
+    TooManyFiles,
+    #[error("a file name longer than {MAX_NAME} bytes")]
+    NameTooLong,
+    #[error("entry {name} does not inflate: {message}")]
+    Inflate { name: String, message: String },
+    #[error("entry {name}: its {what} does not match its data")]
+    Mismatch { name: String, what: &'static str },
+}
+
+/// What [`ZipHasher`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ZipDigest {
+    /// go's `h1:` hash of the zip, when it could be computed exactly.
+    pub h1: Option<String>,
+    /// Why there is no hash.
+    pub not_verified: Option<String>,
+    /// The first entry name outside the expected `module@version/` prefix.
+    pub outside_prefix: Option<String>,
+    /// Files (entries) seen.
+    pub files: u64,
+}
 
 /// Inflated bytes are hashed through a buffer of this size, never kept.
 const OUT_BUF: usize = 32 * 1024;

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use super::diagnose::status_text;
+use super::diagnosis::status_text;
 use super::discovery::{go_imports, GoImport};
 use super::integrity_check::Check;
 use crate::flow::{url_host, Flow, GoKind};

@@ -1,11 +1,11 @@
 //! Diagnosis of failures below HTTP (DNS, connect, TLS on either side, resets, timeouts,
 //! cut bodies, refusals): the error class decides, the Go kind sharpens the fix.
 //!
-//! Pure, like the rest of `diagnose`, which owns the types and calls `network::diagnose`
-//! only for flows that carry an error. Must not judge HTTP answers or relate flows to each
-//! other.
+//! Pure, like `diagnose`, which calls `network::diagnose` only for flows that carry an error;
+//! the types are `diagnosis`'s. Must not judge HTTP answers or relate flows to each other.
 
-use super::diagnose::{subject, Code, DiagnoseContext, Diagnosis, Os, Severity};
+use super::codes::Code;
+use super::diagnosis::{subject, DiagnoseContext, Diagnosis, Os, Severity};
 use crate::flow::{ErrorClass, Flow, FlowError};
 
 /// Failures below HTTP (and cut bodies): the error class decides, the Go kind sharpens the fix.

@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use super::codes::Code;
-use super::diagnose::{Diagnosis, Severity};
+use super::diagnosis::{Diagnosis, Severity};
 use super::evidence::{GoError, GoMessage};
 use super::private::PrivatePatterns;
 

@@ -6,7 +6,9 @@
 //! Pure, like `diagnose`, which calls in here; must not judge bodies (`content`).
 
 use super::codes::Code;
-use super::diagnose::{subject, Diagnosis, GoImport, GoVersion, Severity};
+use super::diagnosis::{status_text, subject, Diagnosis, Severity};
+use super::discovery::GoImport;
+use super::goversion::GoVersion;
 use crate::flow::{header_value, url_host, Flow, GoRequest, Response};
 
 /// A 3xx go will refuse, or one that sends it to a rate-limit page.
@@ -53,7 +55,7 @@ pub(super) fn rate_limit(flow: &Flow, go: &GoRequest, resp: &Response) -> Option
             "{} throttled {} with {}{after}",
             flow.host(),
             subject(flow, go),
-            super::diagnose::status_text(resp)
+            status_text(resp)
         ),
         rate_limit_fix(flow.host(), retry),
     ))

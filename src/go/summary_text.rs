@@ -3,13 +3,13 @@
 //!
 //! Pure formatting of data `analysis` already computed; must not compute or filter anything.
 
-use super::analysis::{FailureReport, ModuleReport, Summary};
-use super::diagnose::{Diagnosis, Severity};
+use super::analysis::{ModuleReport, Summary};
+use super::diagnosis::{Diagnosis, FailureReport, Severity};
 use super::integrity_check::Check;
 use super::verdict::{Cause, Verdict};
 use crate::har::{redact_text, redact_url};
 use crate::inspect::terminal_safe;
-use crate::log::{format_bytes, format_ms};
+use crate::units::{format_bytes, format_ms};
 
 /// `1 request`, `2 requests`.
 fn count(n: usize, one: &str, many: &str) -> String {

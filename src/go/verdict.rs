@@ -5,9 +5,8 @@
 //! Pure: evidence, failure reports and settings in, a [`Verdict`] out. Per-flow judgement is
 //! `diagnose`'s; settings are `policy`'s.
 
-use super::analysis::FailureReport;
 use super::codes::Code;
-use super::diagnose::{Diagnosis, Severity};
+use super::diagnosis::{Diagnosis, FailureReport, Severity};
 use super::evidence::{GoError, GoMessage};
 use super::policy::{self, Settings};
 use crate::flow::Flow;

@@ -11,7 +11,7 @@ use brotli_decompressor::{BrotliDecompressStream, BrotliResult, BrotliState, Sta
 use flate2::{Decompress, FlushDecompress, Status};
 
 use super::text::looks_like_text;
-use crate::log::format_bytes;
+use crate::units::format_bytes;
 
 /// One step of output at a time; also the granularity of the cap check.
 const CHUNK: usize = 32 * 1024;

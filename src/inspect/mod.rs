@@ -21,7 +21,7 @@ pub fn terminal_safe(s: &str) -> String {
 mod zip;
 
 use crate::flow::{header_value, BodyCapture, Headers};
-use crate::log::format_bytes;
+use crate::units::format_bytes;
 
 /// Decoded output is cut here: a decompression bomb cannot take more memory than this.
 const MAX_DECODED: usize = 4 << 20;

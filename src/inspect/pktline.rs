@@ -49,7 +49,7 @@ pub(super) fn pkt_lines(data: &[u8], max_lines: usize) -> Option<(Vec<String>, u
         if lines.len() < max_lines {
             lines.push(format!(
                 "[{} {what}]",
-                crate::log::format_bytes(rest.len() as u64)
+                crate::units::format_bytes(rest.len() as u64)
             ));
         }
     }

@@ -191,8 +191,8 @@ fn a_truncated_capture_says_how_much_was_kept() {
     assert!(
         v.summary.starts_with(&format!(
             "gzip → JSON, {} captured of {} (truncated) (",
-            crate::log::format_bytes(gz.len() as u64 / 2),
-            crate::log::format_bytes(gz.len() as u64)
+            crate::units::format_bytes(gz.len() as u64 / 2),
+            crate::units::format_bytes(gz.len() as u64)
         )),
         "{}",
         v.summary
@@ -247,7 +247,7 @@ fn a_decompression_bomb_is_cut_at_4_mib() {
     assert!(
         v.summary.starts_with(&format!(
             "gzip → text, {} (4.0MiB decoded); decoded output cut at 4.0MiB",
-            crate::log::format_bytes(bomb.len() as u64)
+            crate::units::format_bytes(bomb.len() as u64)
         )),
         "{}",
         v.summary
@@ -267,7 +267,7 @@ fn a_module_zip_lists_its_files_and_shows_its_go_mod() {
         v.summary,
         format!(
             "zip: 4 files, {}",
-            crate::log::format_bytes(zip.len() as u64)
+            crate::units::format_bytes(zip.len() as u64)
         )
     );
     assert_eq!(v.lines[0], "4 files, 177B uncompressed");

@@ -15,7 +15,8 @@ use bytes::Bytes;
 use tokio::sync::oneshot;
 
 use crate::flow::{header_value, BodyHash, Flow, GoKind};
-use crate::go::integrity::{ModHasher, ZipHasher};
+use crate::go::integrity::ModHasher;
+use crate::go::integrity_zip::ZipHasher;
 
 /// Bytes handed to the hashers and not yet hashed, at most, across all downloads at once: the
 /// memory hashing may cost is bounded whatever the number of parallel downloads, and one large

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 
 use toml::Spanned;
 
-use super::error::{Pos, RulesError};
+use super::error::{filter_message, Pos, RulesError};
+use super::model::{block_reason, match_all, Action, Body, Phase, Rule, RuleSet};
 use super::raw::{Amount, HeaderList, RawBlock, RawFile, RawHeaderOps, RawRespond, RawRule};
 use super::values::{check_status, parse_rate, parse_size, RemoteTarget};
-use super::{Action, Body, Phase, Rule, RuleSet};
 use crate::filter::Filter;
 
 /// Keys that decide where a request goes; a rule may have at most one.
@@ -187,7 +187,7 @@ fn flag(value: &Option<Spanned<bool>>) -> bool {
 /// string has no escapes (so the caret lands on the offending character).
 fn build_matcher(cx: &RuleCx<'_>, text: Option<&Spanned<String>>) -> Result<Filter, RulesError> {
     let Some(text) = text else {
-        return super::quick::match_all().map_err(|e| cx.err(&(0..0), e));
+        return match_all().map_err(|e| cx.err(&(0..0), e));
     };
     Filter::parse(text.get_ref()).map_err(|e| {
         let span = text.span();
@@ -196,10 +196,7 @@ fn build_matcher(cx: &RuleCx<'_>, text: Option<&Spanned<String>>) -> Result<Filt
         let plain = raw == format!("\"{value}\"") || raw == format!("'{value}'");
         let shift = if plain { 1 + e.position } else { 0 };
         let pos = Pos::of(cx.file.text, &span).shifted(shift);
-        cx.err_at(
-            pos,
-            format!("invalid match: {}", super::quick::filter_message(&e)),
-        )
+        cx.err_at(pos, format!("invalid match: {}", filter_message(&e)))
     })
 }
 
@@ -418,12 +415,4 @@ fn build_block(cx: &RuleCx<'_>, block: &Spanned<RawBlock>) -> Result<Action, Rul
         status,
         reason: block_reason(&cx.name, reason),
     })
-}
-
-/// The text/plain body of a block: always names the rule, so `go`'s error says who blocked.
-pub(super) fn block_reason(rule: &str, reason: Option<&str>) -> String {
-    match reason.map(str::trim).filter(|r| !r.is_empty()) {
-        Some(r) => format!("gomitm: blocked by rule {rule:?}: {r}"),
-        None => format!("gomitm: blocked by rule {rule:?}"),
-    }
 }

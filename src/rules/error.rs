@@ -1,11 +1,14 @@
 //! Errors of the rules file and the command-line quick forms, each pointing at a line and column.
 //!
-//! Owns `RulesError` and the small position helpers that turn a byte span of the TOML text into
-//! a 1-based line and column (in characters) plus the source line to draw a caret under. Knows
-//! nothing about what a rule means.
+//! Owns `RulesError`, the small position helpers that turn a byte span of the TOML text into
+//! a 1-based line and column (in characters) plus the source line to draw a caret under, and
+//! how a filter's parse error reads inside one (`filter_message`). Knows nothing about what a
+//! rule means.
 
 use std::ops::Range;
 use std::path::PathBuf;
+
+use crate::filter::FilterError;
 
 /// Why a rules file (or a quick form) was rejected.
 #[derive(Debug, thiserror::Error)]
@@ -135,6 +138,15 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
         i -= 1;
     }
     i
+}
+
+/// `message (expected …)`, without the filter's own caret drawing.
+pub(super) fn filter_message(e: &FilterError) -> String {
+    if e.expected.is_empty() {
+        e.message.clone()
+    } else {
+        format!("{} (expected {})", e.message, e.expected)
+    }
 }
 
 #[cfg(test)]

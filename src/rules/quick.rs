@@ -4,12 +4,11 @@
 //! Pure string parsing; errors are `RulesError::Arg` with a column in the flag's value. The
 //! CLI only collects the strings into a [`QuickForms`].
 
-use crate::filter::{Filter, FilterError};
+use crate::filter::Filter;
 
-use super::build::block_reason;
-use super::error::RulesError;
+use super::error::{filter_message, RulesError};
+use super::model::{block_reason, match_all, Action, Phase, Rule, RuleSet};
 use super::values::{parse_millis, RemoteTarget};
-use super::{Action, Phase, Rule, RuleSet};
 
 /// Quick forms as given on the command line, one entry per occurrence of the flag.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -73,20 +72,6 @@ fn rule(flag: &str, value: &str, matcher: Filter, action: Action) -> Rule {
         matcher,
         actions: vec![action],
         line: 0,
-    }
-}
-
-/// A filter that matches every flow (a rule without `match`).
-pub(super) fn match_all() -> Result<Filter, String> {
-    Filter::parse("url:~^").map_err(|e| filter_message(&e))
-}
-
-/// `message (expected …)`, without the filter's own caret drawing.
-pub(super) fn filter_message(e: &FilterError) -> String {
-    if e.expected.is_empty() {
-        e.message.clone()
-    } else {
-        format!("{} (expected {})", e.message, e.expected)
     }
 }
 

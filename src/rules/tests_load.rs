@@ -42,7 +42,7 @@ fn re(p: &str) -> regex::Regex {
 fn every_action_form_builds_the_expected_actions() {
     let dir = fixture_dir();
     let d = dir.path();
-    let block_reason = |rule: &str, why: Option<&str>| build::block_reason(rule, why);
+    let block_reason = |rule: &str, why: Option<&str>| model::block_reason(rule, why);
     let cases: Vec<(&str, Vec<Action>)> = vec![
         (
             r#"map_remote = "https://goproxy.corp.example/goproxy/""#,

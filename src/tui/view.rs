@@ -20,7 +20,7 @@ use super::detail::{self, Tab};
 use super::flows::is_error;
 use super::state::{ChildState, Source, State};
 use crate::flow::Flow;
-use crate::log::{format_bytes, format_ms};
+use crate::units::{format_bytes, format_ms};
 
 /// Height of the output pane, border included.
 const OUTPUT_ROWS: u16 = 9;
@@ -401,7 +401,7 @@ fn draw_detail(
         ]),
         (None, Some(r)) => Line::from(vec![
             Span::styled(
-                crate::go::diagnose::status_text(r),
+                crate::go::diagnosis::status_text(r),
                 status_cell(flow)
                     .spans
                     .first()
