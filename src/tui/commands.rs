@@ -1,5 +1,5 @@
-//! Keys, mouse and prompts: how user input changes the [`State`]. A child of `state` (it
-//! sees the state's private parts); the table of keys itself is `keymap`.
+//! Keys, mouse and prompts: how user input changes the [`State`] (methods on it, beside
+//! `state`'s own); the table of keys itself is `keymap`.
 //!
 //! Pure like the rest of `update`: effects that need I/O are returned, never performed.
 
@@ -10,10 +10,11 @@ use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
-use super::{default_export_name, flows_n, ChildState, Detail, Effect, Input, Paused, State};
+use super::detail::{self, Detail, Tab};
+use super::keymap::{self, Command};
+use super::panes::summary_lines;
+use super::state::{default_export_name, flows_n, ChildState, Effect, Input, Paused, State};
 use crate::filter::Filter;
-use crate::tui::detail::{self, Tab};
-use crate::tui::keymap::{self, Command};
 
 const WHEEL_STEP: usize = 3;
 
@@ -91,9 +92,10 @@ impl State {
             Command::Back | Command::Summary => self.show_summary = false,
             _ => return false,
         }
-        let len = self.summary.as_ref().map_or(0, |s| {
-            crate::tui::view::summary_lines(s, self.screen()).len()
-        });
+        let len = self
+            .summary
+            .as_ref()
+            .map_or(0, |s| summary_lines(s, self.screen()).len());
         self.summary_scroll = self.summary_scroll.min(len.saturating_sub(1));
         true
     }
@@ -268,7 +270,7 @@ impl State {
 
     /// Lines of detail content that fit on screen.
     pub fn detail_rows(&self) -> usize {
-        let main = crate::tui::view::layout(self, self.screen()).main;
+        let main = self.layout(self.screen()).main;
         usize::from(main.height.saturating_sub(detail::HEAD_ROWS))
     }
 
@@ -427,7 +429,7 @@ impl State {
         if self.detail.is_some() || self.show_summary {
             return;
         }
-        let main = crate::tui::view::layout(self, self.screen()).main;
+        let main = self.layout(self.screen()).main;
         let body_top = main.y + 1;
         if column < main.x || column >= main.right() || row < body_top || row >= main.bottom() {
             return;

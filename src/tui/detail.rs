@@ -1,14 +1,17 @@
-//! The detail view's content: one flow turned into styled lines per tab (headers, body,
-//! timing waterfall, connection, Go classification and diagnosis, rules and error).
+//! The detail view: which flow, tab and scroll ([`Detail`], [`Tab`]), and its content, one flow
+//! turned into styled lines per tab (headers, body, timing waterfall, connection, Go
+//! classification and diagnosis, rules and error).
 //!
 //! Pure: a flow (plus the width to wrap at) in, lines out. `view` draws the visible slice;
 //! `state` uses the line counts to clamp scrolling and caches the body lines. Decoding bodies
 //! belongs to `crate::inspect`, diagnosing to `crate::go::diagnose`; this file only lays out.
 
+use std::sync::Arc;
+
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span};
 
-use super::state::{Config, Detail};
+use super::config::Config;
 use crate::flow::{BodyCapture, Flow, GoKind, GoRequest, Headers, Timings};
 use crate::go::diagnose::{diagnose, DiagnoseContext, Os, Severity};
 
@@ -59,6 +62,16 @@ impl Tab {
     pub fn prev(self) -> Tab {
         Tab::ALL[(self.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
     }
+}
+
+/// The detail view of one flow: which tab, how far it is scrolled, and the body tab's lines.
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub id: u64,
+    pub tab: Tab,
+    pub scroll: usize,
+    /// Body tab lines, built once per flow snapshot (decoding can be expensive).
+    pub body: Option<(Arc<Flow>, Vec<Line<'static>>)>,
 }
 
 /// The lines of `d`'s tab for `flow`, wrapped at `width`.

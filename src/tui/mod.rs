@@ -1,17 +1,23 @@
 //! The terminal UI: a live view of the store (`gomitm`, `gomitm run --tui`) or of a HAR file
 //! (`gomitm open`). An observer: it reads flows and never touches traffic.
 //!
-//! Layout: `state` (everything shown, and `update(Action) → Effect`), `flows` (the flow list
-//! and its filtered index), `keymap` (keys → commands), `view` and `detail` (pure drawing),
-//! `terminal` (raw mode, restore on exit/panic, stderr capture, input thread). This file is
+//! Layout: `config` (what the TUI is started with), `state` (everything shown, and
+//! `update(Action) → Effect`), `commands` (keys, mouse and prompts → state), `flows` (the flow
+//! list and its filtered index), `keymap` (keys → commands), `layout` (the screen's areas),
+//! `view`, `panes` and `detail` (pure drawing), `terminal` (raw mode, restore on exit/panic,
+//! stderr capture, input thread). This file is
 //! the event loop: it turns terminal input, store events, child output and a clock into
 //! actions, performs the effects (quit, write a HAR, re-read the store) and redraws at most
 //! about 30 times a second, only when something changed.
 
+mod commands;
+mod config;
 mod detail;
 mod feed;
 mod flows;
 mod keymap;
+mod layout;
+mod panes;
 mod state;
 mod terminal;
 mod view;
@@ -29,7 +35,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
-pub use state::{Action, Config, Source};
+pub use config::{Config, Source};
+pub use state::Action;
 pub use terminal::local_utc_offset;
 
 use crate::flow::Flow;

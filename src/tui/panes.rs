@@ -1,6 +1,7 @@
 //! The parts of the screen around the table: the output pane, the prompt line (filter with
 //! its caret error, export file name, quit question, status), the footer of keys, and the
-//! summary and help overlays. Pure drawing, a child of `view`.
+//! summary and help overlays, and the bold span keys and titles are written in. Pure drawing;
+//! `view` calls in here, and `commands` wraps the summary the same way (`summary_lines`).
 
 use ratatui::layout::Rect;
 use ratatui::style::{Color, Modifier, Style};
@@ -8,9 +9,15 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
-use super::bold;
-use crate::tui::keymap::HELP;
-use crate::tui::state::{Input, Source, State};
+use super::config::Source;
+use super::detail::wrap;
+use super::keymap::HELP;
+use super::state::{Input, State};
+
+/// `text` in bold, as keys and titles are written.
+pub(super) fn bold(text: impl Into<String>) -> Span<'static> {
+    Span::styled(text.into(), Style::new().add_modifier(Modifier::BOLD))
+}
 
 pub(super) fn draw_output(frame: &mut Frame, state: &State, area: Rect) {
     let title = if matches!(state.cfg.source, Source::Run { .. }) {
@@ -151,10 +158,7 @@ fn summary_box(area: Rect, lines: usize) -> Rect {
 /// The summary wrapped to the box it is drawn in on a screen of `area`.
 pub fn summary_lines(summary: &[String], area: Rect) -> Vec<String> {
     let width = usize::from(centred(area, 92, 80).width.saturating_sub(2));
-    summary
-        .iter()
-        .flat_map(|l| crate::tui::detail::wrap(l, width))
-        .collect()
+    summary.iter().flat_map(|l| wrap(l, width)).collect()
 }
 
 pub(super) fn draw_summary(frame: &mut Frame, state: &State, area: Rect) {

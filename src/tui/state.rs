@@ -3,11 +3,10 @@
 //! I/O (quit, write a HAR, re-read the store) goes out as an [`Effect`] for the event loop.
 //!
 //! The flows and the filtered view live in `flows`; keys are named in `keymap` and handled in
-//! `commands` (keys, mouse, prompts, the detail view); this file owns the types, flow events,
-//! the clock, selection and scrolling.
-
-#[path = "commands.rs"]
-mod commands;
+//! `commands` (keys, mouse, prompts, the detail view); the detail view's own state is
+//! `detail`'s, the start-up settings `config`'s, the screen's areas `layout`'s. This file owns
+//! the state and its events ([`State`], [`Action`], [`Effect`], the prompt), flow events, the
+//! clock, selection and scrolling.
 
 use std::collections::VecDeque;
 use std::path::PathBuf;
@@ -15,13 +14,13 @@ use std::sync::Arc;
 
 use ratatui::crossterm::event::{KeyEvent, KeyEventKind, MouseEvent};
 use ratatui::layout::Rect;
-use ratatui::text::Line;
 
-use super::detail::Tab;
+use super::config::{Config, Source};
+use super::detail::Detail;
 use super::flows::FlowList;
+use super::layout::{self, Areas};
 use crate::filter::{Filter, FilterError};
 use crate::flow::Flow;
-use crate::go::private::PrivatePatterns;
 
 /// Lines of child output and messages kept for the output pane.
 pub const OUTPUT_LINES: usize = 1000;
@@ -29,52 +28,6 @@ pub const OUTPUT_LINES: usize = 1000;
 const MAX_PENDING: usize = 200_000;
 /// How long a status message stays.
 const STATUS_MS: u64 = 6000;
-
-/// Where the flows come from; decides the header and what is allowed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Source {
-    /// `gomitm` / `gomitm proxy`.
-    Live { addr: String },
-    /// `gomitm run --tui -- CMD`.
-    Run { addr: String, command: String },
-    /// `gomitm open FILE.har`: read-only.
-    File { path: String },
-}
-
-#[derive(Debug, Clone)]
-pub struct Config {
-    pub source: Source,
-    /// `--har-out`: the flows are written at exit anyway, so quitting does not ask.
-    pub har_out: Option<PathBuf>,
-    /// Redact secrets in exported HARs (off with `--no-redact`).
-    pub redact: bool,
-    /// `--redact-header`: more header names to redact.
-    pub redact_headers: Vec<String>,
-    pub private: PrivatePatterns,
-    /// Trust bundle the CA-trust fix names.
-    pub bundle: Option<PathBuf>,
-    /// Local time offset for the time column, seconds east of UTC.
-    pub utc_offset_s: i64,
-    /// The view's filter at start (`--filter`); one that does not parse is ignored.
-    pub filter: Option<String>,
-    /// The go release of `gomitm run`'s command, for fixes that depend on it.
-    pub go_version: Option<crate::go::goversion::GoVersion>,
-}
-
-impl Config {
-    /// The same redaction as `--har-out`.
-    pub fn har_options(&self) -> crate::har::HarOptions {
-        crate::har::HarOptions {
-            redact: self.redact,
-            extra_redact_headers: self.redact_headers.clone(),
-            ..crate::har::HarOptions::default()
-        }
-    }
-
-    pub fn read_only(&self) -> bool {
-        matches!(self.source, Source::File { .. })
-    }
-}
 
 /// Something that happened; the only way the state changes.
 #[derive(Debug, Clone)]
@@ -147,22 +100,13 @@ pub enum Input {
     },
 }
 
-#[derive(Debug, Clone)]
-pub struct Detail {
-    pub id: u64,
-    pub tab: Tab,
-    pub scroll: usize,
-    /// Body tab lines, built once per flow snapshot (decoding can be expensive).
-    pub body: Option<(Arc<Flow>, Vec<Line<'static>>)>,
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct Paused {
     pub pending: Vec<Arc<Flow>>,
     /// New flows that arrived while paused (the header shows it).
     pub new_flows: usize,
     max_pending_id: u64,
-    evict_below: Option<u64>,
+    pub(super) evict_below: Option<u64>,
     /// Too much arrived: re-read the store on resume.
     pub overflow: bool,
 }
@@ -197,7 +141,7 @@ pub struct State {
     /// The text of the active filter, as typed.
     pub filter_text: String,
     /// A filter typed but not applied yet (`Some(None)`: no filter); see [`State::flush`].
-    pending_filter: Option<Option<Filter>>,
+    pub(super) pending_filter: Option<Option<Filter>>,
     pub help: bool,
     pub show_output: bool,
     pub output: VecDeque<String>,
@@ -386,7 +330,7 @@ impl State {
 
     /// After any change: the detail flow still exists, the selection is on a row, the
     /// selected row is on screen.
-    fn settle(&mut self) {
+    pub(super) fn settle(&mut self) {
         if let Some(d) = &self.detail {
             if self.list.get(d.id).is_none() {
                 self.detail = None;
@@ -439,9 +383,15 @@ impl State {
         self.list.get(self.detail.as_ref()?.id)
     }
 
+    /// Where each part of a screen of `area` goes in this state (the output pane shown or not,
+    /// a filter error under the prompt or not).
+    pub fn layout(&self, area: Rect) -> Areas {
+        layout::areas(area, self.show_output, self.filter_error().is_some())
+    }
+
     /// Rows of the table that fit on screen (the table's own header line excluded).
     pub fn table_rows(&self) -> usize {
-        let area = super::view::layout(self, self.screen()).main;
+        let area = self.layout(self.screen()).main;
         usize::from(area.height.saturating_sub(1))
     }
 
@@ -463,7 +413,7 @@ impl State {
         }
     }
 
-    fn set_status(&mut self, text: String, error: bool) {
+    pub(super) fn set_status(&mut self, text: String, error: bool) {
         self.status = Some(Status {
             text,
             error,

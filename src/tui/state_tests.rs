@@ -9,6 +9,7 @@ use ratatui::crossterm::event::{
 
 use super::*;
 use crate::flow::testing::FlowBuilder;
+use crate::tui::detail::Tab;
 use crate::tui::testdata::{self, many, mixed, state_with};
 
 /// A key, then what the next frame would show.
@@ -487,7 +488,7 @@ fn the_run_summary_scrolls_within_its_wrapped_lines_and_closes() {
         code: 0,
         summary: long.repeat(10),
     });
-    let wrapped = crate::tui::view::summary_lines(s.summary.as_ref().unwrap(), s.screen()).len();
+    let wrapped = crate::tui::panes::summary_lines(s.summary.as_ref().unwrap(), s.screen()).len();
     assert!(wrapped > 10, "long lines wrap: {wrapped}");
     for _ in 0..50 {
         key(&mut s, KeyCode::PageDown);

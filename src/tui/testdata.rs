@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use super::state::{Action, Config, Source, State};
+use super::config::{Config, Source};
+use super::state::{Action, State};
 use crate::flow::testing::FlowBuilder;
 use crate::flow::{ErrorClass, Flow, FlowState, Timings};
 use crate::go::private::PrivatePatterns;

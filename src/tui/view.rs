@@ -1,14 +1,9 @@
 //! Drawing: `draw(frame, &State)` paints the header, the flow table (only the rows on
 //! screen) or the detail view, the output pane, the prompt line, the footer and overlays.
 //!
-//! Pure: never changes the state, never does I/O. `layout` is shared with `state`, which needs
-//! it to map mouse clicks and page sizes to rows. The bottom lines and overlays are drawn by
-//! `panes`, the detail tabs' content comes from `detail`.
-
-#[path = "panes.rs"]
-mod panes;
-
-pub use panes::summary_lines;
+//! Pure: never changes the state, never does I/O. Where each part goes is `layout`'s (through
+//! `State::layout`); the bottom lines and overlays are drawn by `panes`, the detail tabs'
+//! content comes from `detail`.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -16,53 +11,18 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table};
 use ratatui::Frame;
 
-use super::detail::{self, Tab};
+use super::config::Source;
+use super::detail::{self, Detail, Tab};
 use super::flows::is_error;
-use super::state::{ChildState, Source, State};
+use super::panes::{self, bold};
+use super::state::{ChildState, State};
 use crate::flow::Flow;
 use crate::units::{format_bytes, format_ms};
 
-/// Height of the output pane, border included.
-const OUTPUT_ROWS: u16 = 9;
 const BAR: usize = 10;
 
-/// Where each part of the screen goes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Areas {
-    pub header: Rect,
-    /// The table (its header row first) or the detail view.
-    pub main: Rect,
-    pub output: Option<Rect>,
-    pub prompt: Rect,
-    pub footer: Rect,
-}
-
-pub fn layout(state: &State, area: Rect) -> Areas {
-    let prompt_rows = if state.filter_error().is_some() { 2 } else { 1 };
-    let output_rows = if state.show_output && area.height >= 20 {
-        OUTPUT_ROWS
-    } else {
-        0
-    };
-    let [header, main, output, prompt, footer] = Layout::vertical([
-        Constraint::Length(2),
-        Constraint::Min(0),
-        Constraint::Length(output_rows),
-        Constraint::Length(prompt_rows),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    Areas {
-        header,
-        main,
-        output: (output_rows > 0).then_some(output),
-        prompt,
-        footer,
-    }
-}
-
 pub fn draw(frame: &mut Frame, state: &State) {
-    let areas = layout(state, frame.area());
+    let areas = state.layout(frame.area());
     draw_header(frame, state, areas.header);
     match (&state.detail, state.detail_flow()) {
         (Some(d), Some(flow)) => draw_detail(frame, state, d, flow, areas.main),
@@ -79,10 +39,6 @@ pub fn draw(frame: &mut Frame, state: &State) {
     if state.help {
         panes::draw_help(frame, frame.area());
     }
-}
-
-fn bold(text: impl Into<String>) -> Span<'static> {
-    Span::styled(text.into(), Style::new().add_modifier(Modifier::BOLD))
 }
 
 fn draw_header(frame: &mut Frame, state: &State, area: Rect) {
@@ -377,13 +333,7 @@ fn timing_bar(flow: &Flow, scale: f64) -> Line<'static> {
 
 // ---- detail -----------------------------------------------------------------------------
 
-fn draw_detail(
-    frame: &mut Frame,
-    state: &State,
-    d: &super::state::Detail,
-    flow: &Flow,
-    area: Rect,
-) {
+fn draw_detail(frame: &mut Frame, state: &State, d: &Detail, flow: &Flow, area: Rect) {
     let [head, body] =
         Layout::vertical([Constraint::Length(detail::HEAD_ROWS), Constraint::Min(0)]).areas(area);
     let title = Line::from(vec![

@@ -8,7 +8,8 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 
 use super::*;
-use crate::tui::state::{Action, Source, State};
+use crate::tui::config::Source;
+use crate::tui::state::{Action, State};
 use crate::tui::testdata::{self, mixed, state_with};
 
 fn render(s: &State) -> TestBackend {
