@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use base64::Engine;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::filter::Filter;
+use crate::go::private::PrivatePatterns;
 use crate::proxy::auth::ProxyAuth;
 use crate::proxy::dial::{ResolveRule, UpstreamProxy};
 
@@ -61,7 +63,7 @@ pub enum RulesAction {
 
 #[derive(Debug, Clone, Args)]
 #[command(after_help = "Example: gomitm run -- go mod download\n\
-    The proxy listens on a free loopback port (--listen is ignored); the command gets \
+    The proxy listens on a free loopback port of its own; the command gets \
     HTTPS_PROXY, HTTP_PROXY, SSL_CERT_FILE and GIT_SSL_CAINFO; gomitm exits with its exit code.")]
 pub struct RunArgs {
     #[command(flatten)]
@@ -84,11 +86,11 @@ pub struct ReportArgs {
     #[arg(value_name = "FILE.har")]
     pub har: PathBuf,
     /// Module path patterns that are private, like GOPRIVATE (comma-separated globs).
-    #[arg(long, value_name = "GLOBS")]
-    pub private: Option<String>,
+    #[arg(long, value_name = "GLOBS", value_parser = parse_private)]
+    pub private: Option<PrivatePatterns>,
     /// Only summarise flows matching this filter expression (see docs/FILTERS.md).
-    #[arg(long, value_name = "FILTER")]
-    pub filter: Option<String>,
+    #[arg(long, value_name = "FILTER", value_parser = parse_filter)]
+    pub filter: Option<Filter>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -97,8 +99,8 @@ pub struct OpenArgs {
     #[arg(value_name = "FILE.har")]
     pub har: PathBuf,
     /// Module path patterns that are private, like GOPRIVATE (for the diagnosis).
-    #[arg(long, value_name = "GLOBS")]
-    pub private: Option<String>,
+    #[arg(long, value_name = "GLOBS", value_parser = parse_private)]
+    pub private: Option<PrivatePatterns>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -109,12 +111,19 @@ pub struct CaDirArg {
     pub ca_dir: Option<PathBuf>,
 }
 
+/// Where `gomitm proxy` listens unless `--listen` says otherwise.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::new(
+    std::net::Ipv4Addr::LOCALHOST,
+    8080,
+));
+
 #[derive(Debug, Clone, Args)]
 pub struct ProxyArgs {
-    /// Address to listen on; port 0 picks a free port. A non-loopback address needs
-    /// --proxy-auth or --allow-unauthenticated-remote.
-    #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR")]
-    pub listen: SocketAddr,
+    /// Address to listen on [default: 127.0.0.1:8080]; port 0 picks a free port. A
+    /// non-loopback address needs --proxy-auth or --allow-unauthenticated-remote. Not with
+    /// `gomitm run`, which picks a free loopback port itself.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
     /// Require these credentials (Proxy-Authorization: Basic) on every proxy request and
     /// CONNECT; clients put them in the proxy URL: http://USER:PASS@host:port.
     #[arg(
@@ -145,7 +154,8 @@ pub struct ProxyArgs {
     /// `gomitm run`); `none` to connect directly.
     #[arg(long, value_name = "URL|env|none", value_parser = parse_upstream_choice)]
     pub upstream_proxy: Option<UpstreamChoice>,
-    /// Tunnel these hosts without decrypting (glob, e.g. '*.corp.example'); repeatable.
+    /// Tunnel these hosts without decrypting (glob, e.g. '*.corp.example'); repeatable. The
+    /// quick form of a rule with `no_intercept = true` and `match = "host:GLOB"`.
     #[arg(long = "no-intercept", value_name = "HOSTGLOB")]
     pub no_intercept: Vec<String>,
     /// Write a HAR file of all recorded flows on exit (Ctrl-C or SIGTERM).
@@ -192,8 +202,8 @@ pub struct ProxyArgs {
     pub no_tui: bool,
     /// Module path patterns that are private, like GOPRIVATE (comma-separated globs): a request
     /// for one of them to a module proxy or checksum database is reported as a leak.
-    #[arg(long, value_name = "GLOBS")]
-    pub private: Option<String>,
+    #[arg(long, value_name = "GLOBS", value_parser = parse_private)]
+    pub private: Option<PrivatePatterns>,
     /// Append gomitm's diagnosis to upstream 4xx text/plain answers, so the go command prints
     /// it under `server response:` (changes the bytes the client receives).
     #[arg(long)]
@@ -216,12 +226,13 @@ pub struct ProxyArgs {
     /// Hold matching requests before sending them: FILTER=MS (or MS for all); repeatable.
     #[arg(long = "delay", value_name = "FILTER=MS")]
     pub delay: Vec<String>,
-    /// Only log (and write to --jsonl) flows matching this filter (see docs/FILTERS.md).
-    #[arg(long, value_name = "FILTER")]
-    pub filter: Option<String>,
+    /// Only log (and write to --jsonl) flows matching this filter (see docs/FILTERS.md); the
+    /// terminal UI starts with it as its view filter.
+    #[arg(long, value_name = "FILTER", value_parser = parse_filter)]
+    pub filter: Option<Filter>,
     /// Only write flows matching this filter to the HAR file.
-    #[arg(long, value_name = "FILTER")]
-    pub har_filter: Option<String>,
+    #[arg(long, value_name = "FILTER", value_parser = parse_filter)]
+    pub har_filter: Option<Filter>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -379,6 +390,17 @@ pub fn parse_proxy_auth(s: &str) -> Result<ProxyAuth, String> {
 }
 
 /// `1048576`, `512KiB`, `1MiB`, `2GB`, `10k`… → bytes (the same units as rules files).
+/// A filter expression, parsed when the command line is. The expression starts its own line
+/// so that the caret lines up under the problem.
+pub fn parse_filter(s: &str) -> Result<Filter, String> {
+    Filter::parse(s).map_err(|e| format!("\n{e}"))
+}
+
+/// Comma-separated module path globs, as GOPRIVATE spells them.
+pub fn parse_private(s: &str) -> Result<PrivatePatterns, String> {
+    Ok(PrivatePatterns::from_globs(s))
+}
+
 pub fn parse_size(s: &str) -> Result<u64, String> {
     crate::rules::parse_size(s)
 }
@@ -391,7 +413,8 @@ mod tests {
     fn no_subcommand_means_proxy_with_secure_defaults() {
         let cli = Cli::try_parse_from(["gomitm"]).unwrap();
         assert!(cli.command.is_none());
-        assert_eq!(cli.proxy.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(cli.proxy.listen, None, "the default is applied by the mode");
+        assert_eq!(DEFAULT_LISTEN.to_string(), "127.0.0.1:8080");
         assert_eq!(cli.proxy.max_body_capture, 1 << 20);
         assert!(!cli.proxy.no_redact && !cli.proxy.insecure_upstream);
     }
@@ -502,7 +525,10 @@ mod tests {
             panic!("expected run")
         };
         assert_eq!(r.command, vec!["go", "mod", "download", "-x"]);
-        assert_eq!(r.proxy.private.as_deref(), Some("corp.example/*"));
+        assert_eq!(
+            r.proxy.private,
+            Some(PrivatePatterns::from_globs("corp.example/*"))
+        );
         assert!(
             Cli::try_parse_from(["gomitm", "run"]).is_err(),
             "a command is required"

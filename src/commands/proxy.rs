@@ -9,36 +9,34 @@ use anyhow::Context;
 use crate::cli::{OpenArgs, ProxyArgs};
 use crate::go::private::PrivatePatterns;
 use crate::har;
-use crate::session::{shutdown_signal, tui_config, wants_tui, Banner, GoFacts, Session};
+use crate::session::{shutdown_signal, Config, GoFacts, Mode, Session};
 
 pub(crate) async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
-    let private = args
-        .private
-        .as_deref()
-        .map_or_else(PrivatePatterns::none, PrivatePatterns::from_globs);
+    let go = GoFacts {
+        private: args.private.clone().unwrap_or_else(PrivatePatterns::none),
+        version: None,
+    };
     let shutdown = shutdown_signal();
-    let tui = wants_tui(&args);
-    let mut session = Session::start(
-        &args,
-        Banner::Full,
-        !args.quiet && !tui,
-        GoFacts {
-            private: private.clone(),
-            version: None,
-        },
-    )
-    .await?;
-    if tui {
-        let source = crate::tui::Source::Live {
+    let cfg = Config::new(&args, Mode::Proxy, go, !args.no_tui)?;
+    // Made before the session takes the configuration; the address is known once it listens.
+    let tui = cfg.tui.then(|| {
+        let bundle = cfg.ca.dir().join(crate::ca::BUNDLE_FILE);
+        let pending = crate::tui::Source::Live {
+            addr: String::new(),
+        };
+        cfg.tui_config(pending, Some(bundle))
+    });
+    let mut session = Session::start(cfg).await?;
+    if let Some(mut tui_cfg) = tui {
+        tui_cfg.source = crate::tui::Source::Live {
             addr: session.addr.to_string(),
         };
-        let cfg = tui_config(&args, source, private, Some(session.bundle_path()), None);
         let mut feeds = crate::tui::Feeds::new(Some(session.store.clone()), Vec::new(), shutdown);
         session.observe(feeds.observer());
         // A task of its own, so that even a panic in the TUI leaves the capture intact: the
         // HAR is written whatever happened to the terminal.
-        let shown = tokio::spawn(crate::tui::run(cfg, feeds)).await;
-        session.finish(&args).await?;
+        let shown = tokio::spawn(crate::tui::run(tui_cfg, feeds)).await;
+        session.finish().await?;
         shown
             .context("the terminal UI stopped")?
             .context("terminal UI")?;
@@ -46,7 +44,7 @@ pub(crate) async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
     }
     shutdown.await;
     eprintln!("gomitm: shutting down");
-    session.finish(&args).await?;
+    session.finish().await?;
     Ok(())
 }
 
@@ -63,10 +61,7 @@ pub(crate) async fn open_har(args: &OpenArgs) -> anyhow::Result<i32> {
     let mut flows = har::from_json(&text)
         .with_context(|| format!("{} is not a HAR file gomitm can read", args.har.display()))?;
     crate::run::classify_imported(&mut flows);
-    let private = args
-        .private
-        .as_deref()
-        .map_or_else(PrivatePatterns::none, PrivatePatterns::from_globs);
+    let private = args.private.clone().unwrap_or_else(PrivatePatterns::none);
     let cfg = crate::tui::Config {
         source: crate::tui::Source::File {
             path: args.har.display().to_string(),

@@ -62,13 +62,7 @@ pub async fn handle(
         .current()
         .no_intercept(&stub)
         .map(|r| r.name.clone());
-    if rule.is_some()
-        || ctx
-            .opts
-            .no_intercept
-            .iter()
-            .any(|g| g.matches(&target.host))
-    {
+    if rule.is_some() {
         return blind(ctx, client, req, target, rule, slot).await;
     }
     tokio::spawn(async move {

@@ -28,7 +28,6 @@ pub(crate) type ConnSlot = Arc<Permit>;
 #[derive(Debug, Clone)]
 pub struct ProxyOptions {
     pub max_body_capture: usize,
-    pub no_intercept: Vec<HostGlob>,
     /// Bound on waiting for a response head and on silence mid-body.
     pub upstream_timeout: Option<Duration>,
     /// Module paths that must not reach public proxies or checksum databases.
@@ -98,28 +97,6 @@ fn reaches(listen: SocketAddr, ip: std::net::IpAddr, port: u16) -> bool {
             || (listen.ip().is_unspecified() && (ip.is_loopback() || ip.is_unspecified())))
 }
 
-/// A host pattern for `--no-intercept`: `*` matches any run of characters (`*.corp.example`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HostGlob(String);
-
-impl HostGlob {
-    pub fn new(pattern: &str) -> HostGlob {
-        HostGlob(pattern.trim().to_ascii_lowercase())
-    }
-
-    pub fn matches(&self, host: &str) -> bool {
-        glob_match(self.0.as_bytes(), host.to_ascii_lowercase().as_bytes())
-    }
-}
-
-fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
-    match pattern.split_first() {
-        None => text.is_empty(),
-        Some((b'*', rest)) => (0..=text.len()).any(|i| glob_match(rest, &text[i..])),
-        Some((c, rest)) => text.first() == Some(c) && glob_match(rest, &text[1..]),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,16 +131,5 @@ mod tests {
         let v6: SocketAddr = "[::1]:8080".parse().unwrap();
         assert!(is_own_address(v6, "::1", 8080));
         assert!(is_own_address(v6, "localhost", 8080));
-    }
-
-    #[test]
-    fn host_globs_match_like_shell_patterns_case_insensitively() {
-        let g = HostGlob::new("*.corp.example");
-        assert!(g.matches("git.corp.example"));
-        assert!(g.matches("A.B.Corp.Example"));
-        assert!(!g.matches("corp.example"));
-        assert!(HostGlob::new("proxy.golang.org").matches("PROXY.golang.org"));
-        assert!(!HostGlob::new("proxy.golang.org").matches("proxy.golang.org.evil"));
-        assert!(HostGlob::new("*").matches("anything"));
     }
 }

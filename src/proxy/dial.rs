@@ -58,6 +58,7 @@ pub enum Alpn {
     Http1,
 }
 
+#[derive(Clone)]
 pub struct Dialer {
     cfg: DialConfig,
     tls: Arc<ClientConfig>,

@@ -26,5 +26,5 @@ pub mod target;
 pub mod upstream;
 mod watched;
 
-pub use context::{is_own_address, Ctx, HostGlob, ProxyOptions};
+pub use context::{is_own_address, Ctx, ProxyOptions};
 pub use server::serve;

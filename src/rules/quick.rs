@@ -23,6 +23,8 @@ pub struct QuickForms {
     pub map_remote: Vec<String>,
     /// `FILTER=MS` or `MS` (every flow): hold matching requests before sending them.
     pub delay: Vec<String>,
+    /// `HOSTGLOB` — CONNECTs to a matching host are tunnelled without interception.
+    pub no_intercept: Vec<String>,
 }
 
 impl QuickForms {
@@ -32,13 +34,18 @@ impl QuickForms {
             && self.block.is_empty()
             && self.map_remote.is_empty()
             && self.delay.is_empty()
+            && self.no_intercept.is_empty()
     }
 }
 
-/// One rule per quick form, in this order: set-header, remove-header, map-remote, delay,
-/// block (each group in command-line order).
+/// One rule per quick form, in this order: no-intercept (decided at CONNECT, before a block
+/// could match the CONNECT itself), set-header, remove-header, map-remote, delay, block (each
+/// group in command-line order).
 pub(super) fn build(q: &QuickForms) -> Result<RuleSet, RulesError> {
     let mut rules = Vec::new();
+    for value in &q.no_intercept {
+        rules.push(no_intercept(value)?);
+    }
     for value in &q.set_header {
         rules.push(set_header(value)?);
     }
@@ -161,6 +168,36 @@ fn block(value: &str) -> Result<Rule, RulesError> {
         reason: block_reason(&name, None),
     };
     Ok(rule(flag, value, matcher, action))
+}
+
+/// `--no-intercept GLOB` is the rule `match = "host:GLOB"`, `no_intercept = true`: one
+/// matcher for both spellings. A glob is a host name with `*` and `?`, nothing a filter would
+/// read as syntax.
+fn no_intercept(value: &str) -> Result<Rule, RulesError> {
+    let flag = "--no-intercept";
+    let glob = value.trim();
+    let bad = glob.char_indices().find(|(_, c)| {
+        !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '*' | '?' | ':' | '[' | ']'))
+    });
+    if let Some((at, c)) = bad {
+        return Err(arg_err(
+            flag,
+            value,
+            value[..at].chars().count() + 1,
+            format!("{c:?} cannot be part of a host glob (letters, digits, . - _ * ?)"),
+        ));
+    }
+    if glob.is_empty() {
+        return Err(arg_err(
+            flag,
+            value,
+            1,
+            "expected a host glob such as *.corp.example",
+        ));
+    }
+    let matcher = Filter::parse(&format!("host:{glob}"))
+        .map_err(|e| arg_err(flag, value, 1, format!("invalid host glob: {}", e.message)))?;
+    Ok(rule(flag, value, matcher, Action::NoIntercept))
 }
 
 fn delay(value: &str) -> Result<Rule, RulesError> {

@@ -168,6 +168,7 @@ fn all_forms() -> RuleSet {
         block: vec!["kind:sumdb".into()],
         map_remote: vec!["https://proxy.golang.org=http://127.0.0.1:3000/goproxy".into()],
         delay: vec!["kind:zip=250ms".into(), "100".into()],
+        no_intercept: Vec::new(),
     })
 }
 
@@ -288,6 +289,7 @@ fn one(flag: &str, value: &str) -> QuickForms {
         "--remove-header" => &mut q.remove_header,
         "--block" => &mut q.block,
         "--map-remote" => &mut q.map_remote,
+        "--no-intercept" => &mut q.no_intercept,
         _ => &mut q.delay,
     };
     list.push(value.to_string());
@@ -307,6 +309,9 @@ fn quick_form_errors_point_into_the_value() {
         ("--map-remote", "proxy.golang.org", 1, "expected FROM=TO"),
         ("--map-remote", "ftp://a=https://b", 1, "FROM:"),
         ("--map-remote", "https://a=https://b:x", 11, "TO:"),
+        ("--no-intercept", "*.corp example", 7, "host glob"),
+        ("--no-intercept", "a|b", 2, "host glob"),
+        ("--no-intercept", " ", 1, "expected a host glob"),
     ];
     for (flag, value, column, part) in cases {
         let err = match RuleSet::from_quick_forms(&one(flag, value)) {
@@ -328,4 +333,28 @@ fn quick_form_errors_point_into_the_value() {
         );
         assert!(err.to_string().contains(part), "{value}\n{err}");
     }
+}
+
+/// `--no-intercept GLOB` is the `no_intercept` rule: the same matcher decides both spellings
+/// (shell-like globs on the host, case-insensitive, the port never part of it).
+#[test]
+fn the_no_intercept_flag_is_a_no_intercept_rule() {
+    let set = RuleSet::from_quick_forms(&one("--no-intercept", "*.corp.example"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(set.rules.len(), 1);
+    assert!(matches!(set.rules[0].actions[..], [Action::NoIntercept]));
+    let tunnelled = |host: &str, port: u16| set.no_intercept(&connect_stub(host, port)).is_some();
+    assert!(tunnelled("git.corp.example", 443));
+    assert!(tunnelled("A.B.Corp.Example", 8443));
+    assert!(!tunnelled("corp.example", 443));
+    assert!(!tunnelled("git.corp.example.evil", 443));
+    let exact = RuleSet::from_quick_forms(&one("--no-intercept", "proxy.golang.org")).unwrap();
+    assert!(exact
+        .no_intercept(&connect_stub("PROXY.golang.org", 443))
+        .is_some());
+    assert!(exact
+        .no_intercept(&connect_stub("proxy.golang.org.evil", 443))
+        .is_none());
+    let all = RuleSet::from_quick_forms(&one("--no-intercept", "*")).unwrap();
+    assert!(all.no_intercept(&connect_stub("anything", 443)).is_some());
 }

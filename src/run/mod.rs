@@ -24,32 +24,30 @@ use crate::go::integrity_check::GoSum;
 use crate::go::policy::{preflight_warnings, Settings};
 use crate::go::private::PrivatePatterns;
 use crate::go::verdict::CommandOutcome;
-use crate::session::{shutdown_signal, Banner, GoFacts, Session};
+use crate::session::{shutdown_signal, Config, GoFacts, Mode, Session};
 
 pub use settings::gather as gather_settings;
 
 pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
-    let mut proxy_args = args.proxy.clone();
-    proxy_args.listen = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
-    // The child's proxy variables are replaced by gomitm's: gomitm goes where it would have.
-    if proxy_args.upstream_proxy.is_none() {
-        proxy_args.upstream_proxy = Some(crate::cli::UpstreamChoice::Env);
-    }
     let settings = settings::gather(&args.command);
     let go_version = GoVersion::parse(settings.get("GOVERSION"));
     let go_sum = settings::read_go_sum(&settings);
-    let private = private_patterns(args.proxy.private.as_deref(), &settings);
-    let tui = args.tui && crate::session::wants_tui(&args.proxy);
-    let session = Session::start(
-        &proxy_args,
-        Banner::FirstLineOnly,
-        args.log_flows,
-        GoFacts {
-            private: private.clone(),
-            version: go_version,
-        },
-    )
-    .await?;
+    let private = private_patterns(args.proxy.private.as_ref(), &settings);
+    let go = GoFacts {
+        private: private.clone(),
+        version: go_version,
+    };
+    let mut cfg = Config::new(&args.proxy, Mode::Run, go, args.tui)?;
+    cfg.log_lines = args.log_flows;
+    let tui = cfg.tui.then(|| {
+        let bundle = cfg.ca.dir().join(crate::ca::BUNDLE_FILE);
+        let pending = crate::tui::Source::Run {
+            addr: String::new(),
+            command: args.command.join(" "),
+        };
+        cfg.tui_config(pending, Some(bundle))
+    });
+    let session = Session::start(cfg).await?;
     // After the listening line, which scripts read first.
     let warnings = preflight_warnings(&settings);
     for warning in &warnings {
@@ -64,8 +62,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         go_sum,
         private,
     };
-    if tui {
-        return run_in_tui(&args, &proxy_args, session, ctx, &warnings).await;
+    if let Some(tui_cfg) = tui {
+        return run_in_tui(&args, tui_cfg, session, ctx, &warnings).await;
     }
     let program = args.command.first().map_or("", String::as_str).to_string();
     let cmd = child_command(&args.command, &session)?;
@@ -73,7 +71,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         .await
         .with_context(|| format!("cannot run {program}"));
     let bundle = session.bundle_path();
-    let flows = session.finish(&proxy_args).await?;
+    let flows = session.finish().await?;
     let (status, captured) = ran?;
     let outcome = ctx.outcome(&args.command, status, &captured.stderr, &captured.stdout);
     let summary = summarize(&flows, &ctx, &bundle, Some(&outcome));
@@ -122,9 +120,9 @@ fn display_command(command: &[String]) -> String {
 }
 
 /// `--private` wins; otherwise the child's own GOPRIVATE/GONOPROXY/GONOSUMDB.
-fn private_patterns(flag: Option<&str>, settings: &Settings) -> PrivatePatterns {
-    if let Some(globs) = flag {
-        return PrivatePatterns::from_globs(globs);
+fn private_patterns(flag: Option<&PrivatePatterns>, settings: &Settings) -> PrivatePatterns {
+    if let Some(patterns) = flag {
+        return patterns.clone();
     }
     PrivatePatterns::from_go_env(
         settings.get("GOPRIVATE"),
@@ -181,7 +179,7 @@ fn child_command(command: &[String], session: &Session) -> anyhow::Result<tokio:
 /// Quitting early stops the child. The summary is printed again after the terminal is back.
 async fn run_in_tui(
     args: &RunArgs,
-    proxy_args: &crate::cli::ProxyArgs,
+    mut tui_cfg: crate::tui::Config,
     mut session: Session,
     ctx: RunCtx,
     warnings: &[String],
@@ -204,25 +202,18 @@ async fn run_in_tui(
     let (out_tail, err_tail) = (child::SharedTail::default(), child::SharedTail::default());
     forward_lines(child.stdout.take(), tx.clone(), out_tail.clone());
     forward_lines(child.stderr.take(), tx.clone(), err_tail.clone());
-    let source = Source::Run {
+    tui_cfg.source = Source::Run {
         addr: session.addr.to_string(),
         command: args.command.join(" "),
     };
     let bundle = session.bundle_path();
-    let cfg = crate::session::tui_config(
-        proxy_args,
-        source,
-        ctx.private.clone(),
-        Some(bundle.clone()),
-        ctx.go_version,
-    );
-    let mut ui = tokio::spawn(crate::tui::run(cfg, feeds));
+    let mut ui = tokio::spawn(crate::tui::run(tui_cfg, feeds));
     let (status, ui_result) = tokio::select! {
         status = child.wait() => (status, None),
         shown = &mut ui => (stop_child(&mut child).await, Some(shown)),
     };
     let status = status.with_context(|| format!("waiting for {program}"))?;
-    let flows = session.finish(proxy_args).await?;
+    let flows = session.finish().await?;
     let outcome = ctx.outcome(
         &args.command,
         status,
@@ -303,22 +294,13 @@ fn exit_code(status: ExitStatus) -> i32 {
 pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
     let text = std::fs::read_to_string(&args.har)
         .with_context(|| format!("cannot read {}", args.har.display()))?;
-    let filter = args
-        .filter
-        .as_deref()
-        .map(crate::filter::Filter::parse)
-        .transpose()
-        .map_err(|e| anyhow::anyhow!("--filter: {e}"))?;
     let mut flows = crate::har::from_json(&text)
         .with_context(|| format!("{} is not a HAR file gomitm can read", args.har.display()))?;
     classify_imported(&mut flows);
-    if let Some(f) = &filter {
+    if let Some(f) = &args.filter {
         flows.retain(|flow| f.matches(flow));
     }
-    let private = args
-        .private
-        .as_deref()
-        .map_or_else(PrivatePatterns::none, PrivatePatterns::from_globs);
+    let private = args.private.clone().unwrap_or_else(PrivatePatterns::none);
     let ctx = DiagnoseContext {
         private: &private,
         os: Os::current(),

@@ -8,18 +8,14 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::setup::{
-    build_ctx, check_exposure, check_upstream_is_not_self, load_ca, load_rules, log_observer,
-    parse_filter, upstream_route, watch_rules, GoFacts,
-};
+use super::setup::{watch_rules, Config};
 use super::shutdown::wait_for_in_flight;
 use crate::ca::{self, CertAuthority};
-use crate::cli::ProxyArgs;
 use crate::filter::Filter;
 use crate::flow::Flow;
 use crate::har;
 use crate::proxy::{self, auth::ProxyAuth};
-use crate::store::{Observer, Observers, Store, StoreLimits};
+use crate::store::{Observer, Observers, Store};
 
 /// How much gomitm says on start: the first line always (scripts read the port from it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,63 +32,47 @@ pub(crate) struct Session {
     stop: tokio::sync::oneshot::Sender<()>,
     serve: tokio::task::JoinHandle<()>,
     observers: Observers,
+    har_out: Option<PathBuf>,
     har_filter: Option<Filter>,
+    har: har::HarOptions,
     auth: Option<ProxyAuth>,
 }
 
 impl Session {
-    pub(crate) async fn start(
-        args: &ProxyArgs,
-        banner: Banner,
-        lines: bool,
-        go: GoFacts,
-    ) -> anyhow::Result<Session> {
-        check_exposure(args)?;
-        let ca = Arc::new(load_ca(&args.ca)?);
-        // Everything the user wrote is validated before a port is announced.
-        let har_filter = parse_filter("--har-filter", args.har_filter.as_deref())?;
-        let log_filter = parse_filter("--filter", args.filter.as_deref())?;
-        let rules = Arc::new(load_rules(args)?);
-        let (route, route_lines) = upstream_route(args);
-        let listener = tokio::net::TcpListener::bind(args.listen)
+    /// Bind, announce, and serve `cfg` (validated before: nothing here can be the user's
+    /// mistake except a port that is taken).
+    pub(crate) async fn start(mut cfg: Config) -> anyhow::Result<Session> {
+        let listener = tokio::net::TcpListener::bind(cfg.listen)
             .await
-            .with_context(|| format!("cannot listen on {}", args.listen))?;
+            .with_context(|| format!("cannot listen on {}", cfg.listen))?;
         let addr = listener
             .local_addr()
             .context("cannot read the listening address")?;
-        check_upstream_is_not_self(args, &route, addr)?;
+        cfg.check_upstream_is_not_self(addr)?;
         // Scripts read the port from this exact first line.
         eprintln!("gomitm: listening on http://{addr}");
-        for line in &route_lines {
+        for line in &cfg.route_lines {
             eprintln!("{line}");
         }
-        if !addr.ip().is_loopback() && args.proxy_auth.is_none() {
+        if !addr.ip().is_loopback() && cfg.auth.is_none() {
             eprintln!(
-                "gomitm: warning: listening on {addr} without --proxy-auth                  (--allow-unauthenticated-remote): anyone who can reach this port can use                  gomitm as an open proxy and read the decrypted traffic of whoever uses it"
+                "gomitm: warning: listening on {addr} without --proxy-auth \
+                 (--allow-unauthenticated-remote): anyone who can reach this port can use \
+                 gomitm as an open proxy and read the decrypted traffic of whoever uses it"
             );
         }
+        let ca = cfg.ca.clone();
         if let Err(e) = ca::write_bundle(&ca, &ca.dir().join(ca::BUNDLE_FILE)) {
             eprintln!("gomitm: warning: {e}");
         }
-        if banner == Banner::Full {
-            print_banner(&ca, addr, args.proxy_auth.as_ref());
+        if cfg.banner == Banner::Full {
+            print_banner(&ca, addr, cfg.auth.as_ref());
         }
-        let store = Arc::new(Store::new(StoreLimits {
-            max_flows: args.max_flows.max(1),
-            max_captured_bytes: usize::try_from(args.max_capture_total).unwrap_or(usize::MAX),
-        }));
-        let ctx = Arc::new(build_ctx(
-            args,
-            route,
-            ca.clone(),
-            store.clone(),
-            addr,
-            go,
-            rules,
-        )?);
+        let store = Arc::new(Store::new(cfg.store));
+        let ctx = Arc::new(cfg.proxy_ctx(store.clone(), addr));
         tokio::spawn(watch_rules(ctx.rules.clone()));
         let mut observers = Observers::default();
-        observers.attach(&store, log_observer(args, lines, log_filter)?);
+        observers.attach(&store, cfg.log_observer());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serve = tokio::spawn(proxy::serve(listener, ctx, async {
             let _ = stopped.await;
@@ -104,8 +84,10 @@ impl Session {
             stop,
             serve,
             observers,
-            har_filter,
-            auth: args.proxy_auth.clone(),
+            har_out: cfg.har_out,
+            har_filter: cfg.har_filter,
+            har: cfg.har,
+            auth: cfg.auth,
         })
     }
 
@@ -128,13 +110,13 @@ impl Session {
     }
 
     /// Stop accepting, let in-flight flows finish briefly, flush observers, write the HAR.
-    pub(crate) async fn finish(self, args: &ProxyArgs) -> anyhow::Result<Vec<Arc<Flow>>> {
+    pub(crate) async fn finish(self) -> anyhow::Result<Vec<Arc<Flow>>> {
         let _ = self.stop.send(());
         let _ = self.serve.await;
         wait_for_in_flight(&self.store).await;
         self.observers.close().await;
-        if let Some(path) = &args.har_out {
-            write_har(&self.store, path, args, self.har_filter.as_ref())?;
+        if let Some(path) = &self.har_out {
+            write_har(&self.store, path, &self.har, self.har_filter.as_ref())?;
         }
         Ok(self.store.snapshot())
     }
@@ -162,19 +144,14 @@ fn print_banner(ca: &CertAuthority, addr: std::net::SocketAddr, auth: Option<&Pr
 fn write_har(
     store: &Store,
     path: &Path,
-    args: &ProxyArgs,
+    opts: &har::HarOptions,
     filter: Option<&Filter>,
 ) -> anyhow::Result<()> {
     let mut flows = store.snapshot();
     if let Some(f) = filter {
         flows.retain(|flow| f.matches(flow));
     }
-    let opts = har::HarOptions {
-        redact: !args.no_redact,
-        extra_redact_headers: args.redact_header.clone(),
-        ..har::HarOptions::default()
-    };
-    let doc = har::to_har(flows.iter().map(|f| &**f), &opts);
+    let doc = har::to_har(flows.iter().map(|f| &**f), opts);
     let json = har::to_json(&doc).context("cannot serialise the HAR")?;
     std::fs::write(path, json)
         .with_context(|| format!("cannot write HAR file {}", path.display()))?;

@@ -6,8 +6,8 @@ mod lifecycle;
 mod setup;
 mod shutdown;
 
-pub(crate) use lifecycle::{Banner, Session};
+pub(crate) use lifecycle::Session;
 #[cfg(test)]
 pub(crate) use setup::ca_dir;
-pub(crate) use setup::{load_ca, tui_config, wants_tui, GoFacts};
+pub(crate) use setup::{load_ca, Config, GoFacts, Mode};
 pub use shutdown::shutdown_signal;

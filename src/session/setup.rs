@@ -1,27 +1,33 @@
-//! Turning the command line into the parts of a session: the CA, the proxy's context (dialer,
-//! upstream route, limits), the rules and their watcher, the log observer, and the checks
-//! that refuse a dangerous or circular set-up before a port is announced.
+//! The command line, validated once into a [`Config`]: every file read (CA, rules, extra
+//! roots, the `--jsonl` sink), every expression already parsed by `cli`, every dangerous or
+//! circular set-up refused, before a port is bound. What travels into the session is this,
+//! never the raw clap struct. Also: the rules watcher and the proxy's context built from it.
 
 use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 
+use super::lifecycle::Banner;
 use crate::ca::{self, CertAuthority};
-use crate::cli::{CaDirArg, ProxyArgs, UpstreamChoice};
+use crate::cli::{CaDirArg, ProxyArgs, UpstreamChoice, DEFAULT_LISTEN};
 use crate::filter::Filter;
 use crate::go::goversion::GoVersion;
 use crate::go::private::PrivatePatterns;
+use crate::har::HarOptions;
 use crate::log::{Log, LogOutputs};
+use crate::proxy::auth::ProxyAuth;
 use crate::proxy::dial::{DialConfig, Dialer};
+use crate::proxy::limits::ClientLimits;
 use crate::proxy::live_rules::LiveRules;
 use crate::proxy::route::{self, EnvProxies, ProxyRoute};
 use crate::proxy::upstream::Upstream;
-use crate::proxy::{self, Ctx, HostGlob, ProxyOptions};
+use crate::proxy::{self, Ctx, ProxyOptions};
 use crate::rules::{QuickForms, RuleSet};
-use crate::store::{Observer, Store};
+use crate::store::{Observer, Store, StoreLimits};
 
 /// What the session knows of the Go world it serves: the private paths, and the go release
 /// of `gomitm run`'s command (for fixes that depend on it).
@@ -59,70 +65,6 @@ pub(crate) fn load_ca(arg: &CaDirArg) -> anyhow::Result<CertAuthority> {
         .with_context(|| format!("cannot load the gomitm CA from {}", dir.display()))
 }
 
-pub(super) fn build_ctx(
-    args: &ProxyArgs,
-    route: ProxyRoute,
-    ca: Arc<CertAuthority>,
-    store: Arc<Store>,
-    listen_addr: std::net::SocketAddr,
-    go: GoFacts,
-    rules: Arc<LiveRules>,
-) -> anyhow::Result<Ctx> {
-    let mut extra_roots = Vec::new();
-    for path in &args.extra_roots {
-        extra_roots.extend(
-            ca::read_pem_certs(path).with_context(|| format!("--extra-root {}", path.display()))?,
-        );
-    }
-    let connect_timeout = Duration::from_secs(args.connect_timeout.max(1));
-    let dialer = Dialer::new(DialConfig {
-        resolve: args.resolve.clone(),
-        extra_roots,
-        insecure: args.insecure_upstream,
-        proxy: route,
-        connect_timeout,
-    })
-    .context("cannot set up upstream TLS")?;
-    let upstream_timeout =
-        (args.upstream_timeout > 0).then(|| Duration::from_secs(args.upstream_timeout));
-    let max_body_capture = usize::try_from(args.max_body_capture).unwrap_or(usize::MAX);
-    Ok(Ctx {
-        rules,
-        store,
-        upstream: Upstream::new(dialer, upstream_timeout),
-        bundle: ca.dir().join(ca::BUNDLE_FILE),
-        ca,
-        opts: ProxyOptions {
-            max_body_capture,
-            no_intercept: args.no_intercept.iter().map(|g| HostGlob::new(g)).collect(),
-            upstream_timeout,
-            private: go.private,
-            annotate: args.annotate,
-            limits: proxy::limits::ClientLimits {
-                header_read_timeout: (args.header_read_timeout > 0)
-                    .then(|| Duration::from_secs(args.header_read_timeout)),
-                max_conns_per_client: args.max_conns_per_client,
-            },
-            go_version: go.version,
-        },
-        listen_addr,
-        auth: args.proxy_auth.clone(),
-    })
-}
-
-/// The rules file and the quick forms, validated at start-up.
-pub(super) fn load_rules(args: &ProxyArgs) -> anyhow::Result<LiveRules> {
-    let quick = QuickForms {
-        set_header: args.set_header.clone(),
-        remove_header: args.remove_header.clone(),
-        block: args.block.clone(),
-        map_remote: args.map_remote.clone(),
-        delay: args.delay.clone(),
-    };
-    let quick = RuleSet::from_quick_forms(&quick).map_err(|e| anyhow::anyhow!("{e}"))?;
-    LiveRules::load(args.rules.as_deref(), quick).map_err(|e| anyhow::anyhow!("{e}"))
-}
-
 /// Poll the rules file; a valid edit is swapped in whole, an invalid one keeps the old rules.
 pub(super) async fn watch_rules(rules: Arc<LiveRules>) {
     let Some(file) = rules.file().map(|f| f.display().to_string()) else {
@@ -141,56 +83,276 @@ pub(super) async fn watch_rules(rules: Arc<LiveRules>) {
     }
 }
 
-pub(super) fn parse_filter(flag: &str, text: Option<&str>) -> anyhow::Result<Option<Filter>> {
-    text.map(|t| Filter::parse(t).map_err(|e| anyhow::anyhow!("{flag}: {e}")))
-        .transpose()
+/// Which command the session serves: `gomitm proxy`, or `gomitm run`, whose proxy listens on
+/// a free loopback port and is quiet unless asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    Proxy,
+    Run,
 }
 
-/// The log observer for `--jsonl` and the stderr lines.
-pub(super) fn log_observer(
-    args: &ProxyArgs,
-    lines: bool,
-    filter: Option<Filter>,
-) -> anyhow::Result<Box<dyn Observer>> {
-    let jsonl: Option<Box<dyn Write + Send>> = match &args.jsonl {
-        None => None,
-        Some(p) if p.as_os_str() == "-" => Some(Box::new(std::io::stdout())),
-        Some(p) => {
-            let file = std::fs::File::create(p)
-                .with_context(|| format!("cannot create --jsonl file {}", p.display()))?;
-            Some(Box::new(std::io::BufWriter::new(file)))
+/// A session's configuration, validated.
+pub(crate) struct Config {
+    pub listen: SocketAddr,
+    pub banner: Banner,
+    /// A line per finished flow on stderr.
+    pub log_lines: bool,
+    pub go: GoFacts,
+    pub ca: Arc<CertAuthority>,
+    pub rules: Arc<LiveRules>,
+    pub dialer: Dialer,
+    /// Start-up lines that say where upstream connections go.
+    pub route_lines: Vec<String>,
+    pub auth: Option<ProxyAuth>,
+    pub store: StoreLimits,
+    pub max_body_capture: usize,
+    pub upstream_timeout: Option<Duration>,
+    pub annotate: bool,
+    pub limits: ClientLimits,
+    /// `--filter`: the log, the JSON lines and the TUI's view at start.
+    pub filter: Option<Filter>,
+    pub jsonl: Option<Box<dyn Write + Send>>,
+    pub har_out: Option<PathBuf>,
+    pub har_filter: Option<Filter>,
+    pub har: HarOptions,
+    /// The terminal UI in front of the session (asked for, and stdout is a terminal).
+    pub tui: bool,
+}
+
+impl Config {
+    /// Validate `args` for `mode`. `go` is what the session knows of the Go world (under
+    /// `gomitm run`, from the command's `go env`); `tui` whether the TUI was asked for
+    /// (`gomitm run --tui`; `gomitm proxy` unless `--no-tui`).
+    pub(crate) fn new(
+        args: &ProxyArgs,
+        mode: Mode,
+        go: GoFacts,
+        tui: bool,
+    ) -> anyhow::Result<Config> {
+        refuse_options_that_do_nothing(args, mode)?;
+        let listen = match mode {
+            Mode::Proxy => args.listen.unwrap_or(DEFAULT_LISTEN),
+            Mode::Run => SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
+        check_exposure(listen, args)?;
+        let ca = Arc::new(load_ca(&args.ca)?);
+        let rules = Arc::new(load_rules(args)?);
+        // The child's proxy variables are replaced by gomitm's: under `run` gomitm goes
+        // where the command would have gone.
+        let choice = match (&args.upstream_proxy, mode) {
+            (None, Mode::Run) => Some(UpstreamChoice::Env),
+            (choice, _) => choice.clone(),
+        };
+        let (route, route_lines) = upstream_route(choice.as_ref());
+        let mut extra_roots = Vec::new();
+        for path in &args.extra_roots {
+            extra_roots.extend(
+                ca::read_pem_certs(path)
+                    .with_context(|| format!("--extra-root {}", path.display()))?,
+            );
         }
+        let dialer = Dialer::new(DialConfig {
+            resolve: args.resolve.clone(),
+            extra_roots,
+            insecure: args.insecure_upstream,
+            proxy: route,
+            connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
+        })
+        .context("cannot set up upstream TLS")?;
+        let jsonl_on_stdout = args.jsonl.as_deref().is_some_and(|p| p.as_os_str() == "-");
+        let jsonl: Option<Box<dyn Write + Send>> = match &args.jsonl {
+            None => None,
+            Some(_) if jsonl_on_stdout => Some(Box::new(std::io::stdout())),
+            Some(p) => {
+                let file = std::fs::File::create(p)
+                    .with_context(|| format!("cannot create --jsonl file {}", p.display()))?;
+                Some(Box::new(std::io::BufWriter::new(file)))
+            }
+        };
+        let tui = tui && !jsonl_on_stdout && std::io::stdout().is_terminal();
+        Ok(Config {
+            listen,
+            banner: match mode {
+                Mode::Proxy => Banner::Full,
+                Mode::Run => Banner::FirstLineOnly,
+            },
+            log_lines: mode == Mode::Proxy && !args.quiet && !tui,
+            go,
+            ca,
+            rules,
+            dialer,
+            route_lines,
+            auth: args.proxy_auth.clone(),
+            store: StoreLimits {
+                max_flows: args.max_flows.max(1),
+                max_captured_bytes: usize::try_from(args.max_capture_total).unwrap_or(usize::MAX),
+            },
+            max_body_capture: usize::try_from(args.max_body_capture).unwrap_or(usize::MAX),
+            upstream_timeout: (args.upstream_timeout > 0)
+                .then(|| Duration::from_secs(args.upstream_timeout)),
+            annotate: args.annotate,
+            limits: ClientLimits {
+                header_read_timeout: (args.header_read_timeout > 0)
+                    .then(|| Duration::from_secs(args.header_read_timeout)),
+                max_conns_per_client: args.max_conns_per_client,
+            },
+            filter: args.filter.clone(),
+            jsonl,
+            har_out: args.har_out.clone(),
+            har_filter: args.har_filter.clone(),
+            har: HarOptions {
+                redact: !args.no_redact,
+                extra_redact_headers: args.redact_header.clone(),
+                ..HarOptions::default()
+            },
+            tui,
+        })
+    }
+
+    /// The TUI's configuration for this session.
+    pub(crate) fn tui_config(
+        &self,
+        source: crate::tui::Source,
+        bundle: Option<PathBuf>,
+    ) -> crate::tui::Config {
+        crate::tui::Config {
+            go_version: self.go.version,
+            source,
+            har_out: self.har_out.clone(),
+            redact: self.har.redact,
+            redact_headers: self.har.extra_redact_headers.clone(),
+            private: self.go.private.clone(),
+            bundle,
+            utc_offset_s: crate::tui::local_utc_offset(),
+            filter: self.filter.clone(),
+        }
+    }
+
+    /// The log observer for `--jsonl` and the stderr lines (it takes the sink).
+    pub(super) fn log_observer(&mut self) -> Box<dyn Observer> {
+        Box::new(Log::new(LogOutputs {
+            lines: self.log_lines,
+            jsonl: self.jsonl.take(),
+            filter: self.filter.clone(),
+            redact: self
+                .har
+                .redact
+                .then(|| self.har.extra_redact_headers.clone()),
+        }))
+    }
+
+    /// The context every connection task shares.
+    pub(super) fn proxy_ctx(&self, store: Arc<Store>, listen_addr: SocketAddr) -> Ctx {
+        Ctx {
+            rules: self.rules.clone(),
+            store,
+            upstream: Upstream::new(self.dialer.clone(), self.upstream_timeout),
+            bundle: self.ca.dir().join(ca::BUNDLE_FILE),
+            ca: self.ca.clone(),
+            opts: ProxyOptions {
+                max_body_capture: self.max_body_capture,
+                upstream_timeout: self.upstream_timeout,
+                private: self.go.private.clone(),
+                annotate: self.annotate,
+                limits: self.limits,
+                go_version: self.go.version,
+            },
+            listen_addr,
+            auth: self.auth.clone(),
+        }
+    }
+
+    /// An upstream proxy naming gomitm itself would send every request round in a circle,
+    /// each lap a new connection. Caught by IP literal, `localhost` or a `--resolve` rule
+    /// (no DNS).
+    pub(super) fn check_upstream_is_not_self(&self, addr: SocketAddr) -> anyhow::Result<()> {
+        let cfg = self.dialer.config();
+        for up in cfg.proxy.proxies() {
+            let rule = cfg.resolve.iter().find(|r| {
+                r.host.eq_ignore_ascii_case(&up.host) && r.port.is_none_or(|p| p == up.port)
+            });
+            let looped = match rule {
+                Some(r) => proxy::is_own_address(addr, &r.addr.ip().to_string(), r.addr.port()),
+                None => proxy::is_own_address(addr, &up.host, up.port),
+            };
+            if looped {
+                anyhow::bail!(
+                    "the upstream proxy {} is gomitm's own address {addr}: every request would \
+                     loop through gomitm forever",
+                    up.display()
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `gomitm run` picks its own port and prints no per-flow lines unless `--log-flows`; its TUI
+/// is `--tui`. Options for those would be silently ignored: they are refused instead.
+fn refuse_options_that_do_nothing(args: &ProxyArgs, mode: Mode) -> anyhow::Result<()> {
+    if mode != Mode::Run {
+        return Ok(());
+    }
+    let ignored = [
+        (
+            args.listen.is_some(),
+            "--listen",
+            "it listens on a free loopback port of its own and gives it to the command",
+        ),
+        (
+            args.quiet,
+            "--quiet",
+            "it prints no line per flow unless --log-flows",
+        ),
+        (
+            args.no_tui,
+            "--no-tui",
+            "it shows the terminal UI only with --tui",
+        ),
+    ];
+    for (given, flag, why) in ignored {
+        if given {
+            anyhow::bail!("{flag} does nothing with gomitm run: {why}; leave it out");
+        }
+    }
+    Ok(())
+}
+
+/// The rules file and the quick forms, validated at start-up.
+fn load_rules(args: &ProxyArgs) -> anyhow::Result<LiveRules> {
+    let quick = QuickForms {
+        set_header: args.set_header.clone(),
+        remove_header: args.remove_header.clone(),
+        block: args.block.clone(),
+        map_remote: args.map_remote.clone(),
+        delay: args.delay.clone(),
+        no_intercept: args.no_intercept.clone(),
     };
-    Ok(Box::new(Log::new(LogOutputs {
-        lines,
-        jsonl,
-        filter,
-        redact: (!args.no_redact).then(|| args.redact_header.clone()),
-    })))
+    let quick = RuleSet::from_quick_forms(&quick).map_err(|e| anyhow::anyhow!("{e}"))?;
+    LiveRules::load(args.rules.as_deref(), quick).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// A proxy reachable from other machines must ask for credentials, unless the user said
 /// explicitly that it need not.
-pub(super) fn check_exposure(args: &ProxyArgs) -> anyhow::Result<()> {
-    let ip = args.listen.ip();
+fn check_exposure(listen: SocketAddr, args: &ProxyArgs) -> anyhow::Result<()> {
+    let ip = listen.ip();
     if ip.is_loopback() || args.proxy_auth.is_some() || args.allow_unauthenticated_remote {
         return Ok(());
     }
     anyhow::bail!(
-        "refusing to listen on {} without credentials: it is not a loopback address, so anyone \
-         who can reach the port could use gomitm as an open proxy and read the decrypted \
-         traffic of whoever uses it. Require credentials with --proxy-auth USER:PASS (or \
-         GOMITM_PROXY_AUTH), listen on 127.0.0.1, or accept the risk with \
-         --allow-unauthenticated-remote",
-        args.listen
+        "refusing to listen on {listen} without credentials: it is not a loopback address, so \
+         anyone who can reach the port could use gomitm as an open proxy and read the \
+         decrypted traffic of whoever uses it. Require credentials with --proxy-auth USER:PASS \
+         (or GOMITM_PROXY_AUTH), listen on 127.0.0.1, or accept the risk with \
+         --allow-unauthenticated-remote"
     )
 }
 
 /// Where upstream connections go, from `--upstream-proxy` (`gomitm run` makes `env` the
 /// default), and the start-up lines that say so.
-pub(super) fn upstream_route(args: &ProxyArgs) -> (ProxyRoute, Vec<String>) {
+fn upstream_route(choice: Option<&UpstreamChoice>) -> (ProxyRoute, Vec<String>) {
     let env = || EnvProxies::from_vars(|k| std::env::var(k).ok());
-    match &args.upstream_proxy {
+    match choice {
         Some(UpstreamChoice::Url(p)) => (
             ProxyRoute::all(p.clone()),
             vec![format!(
@@ -222,59 +384,6 @@ pub(super) fn upstream_route(args: &ProxyArgs) -> (ProxyRoute, Vec<String>) {
     }
 }
 
-/// An upstream proxy naming gomitm itself would send every request round in a circle, each
-/// lap a new connection. Caught by IP literal, `localhost` or a `--resolve` rule (no DNS).
-pub(super) fn check_upstream_is_not_self(
-    args: &ProxyArgs,
-    route: &ProxyRoute,
-    addr: std::net::SocketAddr,
-) -> anyhow::Result<()> {
-    for up in route.proxies() {
-        let rule = args
-            .resolve
-            .iter()
-            .find(|r| r.host.eq_ignore_ascii_case(&up.host) && r.port.is_none_or(|p| p == up.port));
-        let looped = match rule {
-            Some(r) => proxy::is_own_address(addr, &r.addr.ip().to_string(), r.addr.port()),
-            None => proxy::is_own_address(addr, &up.host, up.port),
-        };
-        if looped {
-            anyhow::bail!(
-                "the upstream proxy {} is gomitm's own address {addr}: every request would \
-                 loop through gomitm forever",
-                up.display()
-            );
-        }
-    }
-    Ok(())
-}
-
-/// The TUI on a terminal, unless `--no-tui`, or `--jsonl -` which needs stdout.
-pub(crate) fn wants_tui(args: &ProxyArgs) -> bool {
-    let jsonl_on_stdout = args.jsonl.as_deref().is_some_and(|p| p.as_os_str() == "-");
-    !args.no_tui && !jsonl_on_stdout && std::io::stdout().is_terminal()
-}
-
-pub(crate) fn tui_config(
-    args: &ProxyArgs,
-    source: crate::tui::Source,
-    private: PrivatePatterns,
-    bundle: Option<PathBuf>,
-    go_version: Option<GoVersion>,
-) -> crate::tui::Config {
-    crate::tui::Config {
-        go_version,
-        source,
-        har_out: args.har_out.clone(),
-        redact: !args.no_redact,
-        redact_headers: args.redact_header.clone(),
-        private,
-        bundle,
-        utc_offset_s: crate::tui::local_utc_offset(),
-        filter: args.filter.clone(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,9 +395,33 @@ mod tests {
         <Cli as clap::Parser>::try_parse_from(argv).unwrap().proxy
     }
 
+    fn config(args: &[&str]) -> Config {
+        let dir = tempfile::tempdir().unwrap();
+        let mut argv = vec!["--ca-dir", dir.path().to_str().unwrap()];
+        argv.extend_from_slice(args);
+        Config::new(&proxy_args(&argv), Mode::Proxy, GoFacts::default(), false).unwrap()
+    }
+
+    #[test]
+    fn run_refuses_options_that_would_do_nothing() {
+        for (flag, args) in [
+            ("--listen", &["--listen", "127.0.0.1:9"][..]),
+            ("--quiet", &["-q"]),
+            ("--no-tui", &["--no-tui"]),
+        ] {
+            let err = refuse_options_that_do_nothing(&proxy_args(args), Mode::Run).unwrap_err();
+            let text = format!("{err:#}");
+            assert!(text.contains(flag) && text.contains("gomitm run"), "{text}");
+            assert!(refuse_options_that_do_nothing(&proxy_args(args), Mode::Proxy).is_ok());
+        }
+        assert!(refuse_options_that_do_nothing(&proxy_args(&[]), Mode::Run).is_ok());
+    }
+
     #[test]
     fn non_loopback_listen_needs_credentials_or_an_explicit_opt_in() {
-        let err = check_exposure(&proxy_args(&["--listen", "0.0.0.0:8080"])).unwrap_err();
+        let exposure =
+            |args: &ProxyArgs| check_exposure(args.listen.unwrap_or(DEFAULT_LISTEN), args);
+        let err = exposure(&proxy_args(&["--listen", "0.0.0.0:8080"])).unwrap_err();
         let text = format!("{err:#}");
         for words in [
             "0.0.0.0:8080",
@@ -305,7 +438,7 @@ mod tests {
             &["--listen", "0.0.0.0:0", "--proxy-auth", "u:p"],
             &["--listen", "192.0.2.1:0", "--allow-unauthenticated-remote"],
         ] {
-            assert!(check_exposure(&proxy_args(ok)).is_ok(), "{ok:?}");
+            assert!(exposure(&proxy_args(ok)).is_ok(), "{ok:?}");
         }
     }
 
@@ -322,9 +455,8 @@ mod tests {
                 "corp=127.0.0.1:8080",
             ],
         ] {
-            let args = proxy_args(looped);
-            let route = upstream_route(&args).0;
-            let err = check_upstream_is_not_self(&args, &route, addr).unwrap_err();
+            let cfg = config(looped);
+            let err = cfg.check_upstream_is_not_self(addr).unwrap_err();
             assert!(format!("{err:#}").contains("loop"), "{looped:?}");
         }
         for fine in [
@@ -332,9 +464,7 @@ mod tests {
             &["--upstream-proxy", "http://corp:8080"],
             &[],
         ] {
-            let args = proxy_args(fine);
-            let route = upstream_route(&args).0;
-            assert!(check_upstream_is_not_self(&args, &route, addr).is_ok());
+            assert!(config(fine).check_upstream_is_not_self(addr).is_ok());
         }
     }
 

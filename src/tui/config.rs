@@ -3,6 +3,7 @@
 //! tab's diagnosis needs to know (private patterns, trust bundle, go release). Set once by
 //! `app` or `run`; read by `state`, `detail`, `view` and `panes`.
 
+use crate::filter::Filter;
 use std::path::PathBuf;
 
 use crate::go::goversion::GoVersion;
@@ -34,8 +35,8 @@ pub struct Config {
     pub bundle: Option<PathBuf>,
     /// Local time offset for the time column, seconds east of UTC.
     pub utc_offset_s: i64,
-    /// The view's filter at start (`--filter`); one that does not parse is ignored.
-    pub filter: Option<String>,
+    /// The view's filter at start (`--filter`, parsed with the command line).
+    pub filter: Option<Filter>,
     /// The go release of `gomitm run`'s command, for fixes that depend on it.
     pub go_version: Option<GoVersion>,
 }

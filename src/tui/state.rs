@@ -163,15 +163,12 @@ impl State {
     pub fn new(cfg: Config, size: (u16, u16)) -> State {
         let run = matches!(cfg.source, Source::Run { .. });
         let live = !cfg.read_only();
-        let filter = cfg
-            .filter
-            .as_deref()
-            .and_then(|text| Some((Filter::parse(text).ok()?, text.to_string())));
         let mut list = FlowList::default();
         let mut filter_text = String::new();
-        if let Some((f, text)) = filter {
+        if let Some(f) = cfg.filter.clone() {
+            // Parsed with the command line; shown in its canonical spelling.
+            filter_text = f.to_string();
             list.set_filter(Some(f));
-            filter_text = text;
         }
         State {
             cfg,

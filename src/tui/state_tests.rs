@@ -505,7 +505,7 @@ fn the_run_summary_scrolls_within_its_wrapped_lines_and_closes() {
 #[test]
 fn the_filter_flag_is_the_starting_filter() {
     let mut cfg = testdata::live();
-    cfg.filter = Some("host:host-1.test".into());
+    cfg.filter = Some(crate::filter::Filter::parse("host:host-1.test").unwrap());
     let s = state_with(cfg, many(6, 2), 120, 30);
     assert_eq!(ids(&s), vec![1, 3, 5]);
     assert_eq!(s.filter_text, "host:host-1.test");
