@@ -17,27 +17,11 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use support::client::{self, Reply};
 use support::fixture::{pattern_byte, Fixture};
-use support::gomitm::{error_class, path_arg, url_of, Gomitm};
+use support::gomitm::{assert_still_serves, error_class, gomitm_for, strings, url_of, Gomitm};
 
-fn gomitm_for(fx: &Fixture, extra: &[&str]) -> Gomitm {
-    let mut args = vec![
-        "--resolve".to_string(),
-        format!("goproxy.test:443={}", fx.addr),
-        "--resolve".to_string(),
-        format!("plain.test:80={}", fx.http_addr),
-    ];
-    args.extend(path_arg("--extra-root", &fx.ca_pem));
-    args.extend(extra.iter().map(|s| s.to_string()));
-    Gomitm::start(&args)
-}
-
-fn assert_still_serves(proxy: &Gomitm) {
-    let reply = client::get(proxy.addr, "http://plain.test/status/202");
-    assert_eq!(reply.status, 202, "{}", reply.text());
-    proxy.wait_for_flow("for the follow-up request", |f| {
-        url_of(f) == "http://plain.test/status/202" && f["response"]["status"] == 202
-    });
-}
+/// What gomitm resolves to the fixture: its TLS port as `goproxy.test`, its plain port as
+/// `plain.test` (the follow-up request of `assert_still_serves`).
+const HOSTS: &[&str] = &["goproxy.test", "plain.test:80"];
 
 fn message(f: &Value) -> &str {
     f["error"]["message"].as_str().unwrap_or("")
@@ -66,7 +50,7 @@ fn wait_for_count(proxy: &Gomitm, n: usize, pred: impl Fn(&Value) -> bool) -> Ve
 #[test]
 fn client_abort_mid_download_is_recorded_and_leaks_no_upstream_connection() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     // One whole exchange first: the pool then holds one idle upstream connection.
     assert_eq!(
         client::get(proxy.addr, "http://plain.test/bytes/10").status,
@@ -115,7 +99,7 @@ fn client_abort_mid_download_is_recorded_and_leaks_no_upstream_connection() {
 #[test]
 fn half_open_and_trickling_clients_are_closed_by_the_header_read_timeout() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &["--header-read-timeout", "1"]);
+    let proxy = gomitm_for(&fx, HOSTS, &strings(&["--header-read-timeout", "1"]));
     let started = Instant::now();
     let mut partial = client::open(proxy.addr);
     partial
@@ -200,7 +184,7 @@ fn half_open_and_trickling_clients_are_closed_by_the_header_read_timeout() {
 #[test]
 fn tls_sent_to_the_proxy_port_is_logged_with_the_proxy_url_to_use() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     // What go does with HTTPS_PROXY=https://127.0.0.1:PORT: a real ClientHello.
     let tcp = TcpStream::connect(proxy.addr).unwrap();
     tcp.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -229,7 +213,7 @@ fn tls_sent_to_the_proxy_port_is_logged_with_the_proxy_url_to_use() {
 #[test]
 fn garbage_instead_of_a_client_hello_is_refused_or_tunnelled_as_designed() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     let connect = b"CONNECT goproxy.test:443 HTTP/1.1\r\nHost: goproxy.test:443\r\n\r\n";
 
     // Starts like TLS (0x16) but is not a ClientHello: an error, and the tunnel is closed.
@@ -270,7 +254,7 @@ fn garbage_instead_of_a_client_hello_is_refused_or_tunnelled_as_designed() {
 #[test]
 fn invalid_connect_targets_get_a_400_with_a_readable_body() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     let targets = [
         "/foo",
         "goproxy.test",
@@ -329,7 +313,7 @@ fn assert_431(reply: Option<Reply>, what: &str) {
 #[test]
 fn heads_over_the_limits_get_431_outside_and_inside_tunnels() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     let long_uri = format!(
         "GET http://plain.test/echo?{} HTTP/1.1\r\nHost: plain.test\r\n\r\n",
         "q".repeat(70 * 1024)
@@ -386,7 +370,7 @@ fn heads_over_the_limits_get_431_outside_and_inside_tunnels() {
 #[test]
 fn bytes_after_a_content_length_body_are_not_smuggled_into_the_upstream_request() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     let mut c = client::open(proxy.addr);
     // Five body bytes, then what a smuggler hopes the upstream reads as its own request.
     c.send(

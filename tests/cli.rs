@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
+use support::gomitm::command;
 use support::tools::run_with_timeout;
 
 const RUN_TIMEOUT: Duration = Duration::from_secs(60);
@@ -22,7 +23,7 @@ const KEY_FILE: &str = "gomitm-ca-key.pem";
 /// A gomitm command that cannot touch the user's real config: HOME is a temp dir and the
 /// CA-dir variables are unset unless a test sets them.
 fn gomitm_cmd(home: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
+    let mut cmd = command(&[]);
     cmd.env_remove("GOMITM_CA_DIR")
         .env_remove("XDG_CONFIG_HOME")
         .env("HOME", home)

@@ -5,46 +5,17 @@
 mod support;
 
 use std::path::PathBuf;
-use std::process::Output;
 
 use serde_json::Value;
 use support::fixture::{Fixture, FixtureOptions, BROKEN_MODULE};
-use support::gomitm::{error_class, go_through, path_arg, resolve_args, summary, url_of, Gomitm};
+use support::gomitm::{
+    error_class, go_through, gomitm_for, output_text, resolve_args, summary, url_of, workspace,
+};
+use support::run::root_go_mod;
 use support::tools::{git_binary, go_binaries, go_version};
-
-fn workspace(go_mod: &str) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir(tmp.path().join("work")).expect("work dir");
-    std::fs::write(tmp.path().join("work/go.mod"), go_mod).expect("go.mod");
-    tmp
-}
-
-fn root_go_mod() -> String {
-    let requires: String = Fixture::modules()
-        .iter()
-        .map(|(path, version)| format!("\t{path} {version}\n"))
-        .collect();
-    format!("module e2e\n\ngo 1.19\n\nrequire (\n{requires})\n")
-}
-
-fn text(out: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
 
 fn entries(har: &Value) -> &Vec<Value> {
     har["log"]["entries"].as_array().expect("log.entries")
-}
-
-fn gomitm_for(fx: &Fixture, hosts: &[&str], extra: &[String]) -> Gomitm {
-    let mut args = resolve_args(hosts, fx.addr);
-    args.extend(path_arg("--extra-root", &fx.ca_pem));
-    args.extend(extra.iter().cloned());
-    Gomitm::start(&args)
 }
 
 #[test]
@@ -65,7 +36,7 @@ fn go_mod_download_through_gomitm_records_every_request_with_timings() {
         assert!(
             out.status.success(),
             "{version}: go mod download failed\n{}",
-            text(&out)
+            output_text(&out)
         );
 
         // Every request was classified in-line: module, version, endpoint, client tool. The
@@ -196,7 +167,7 @@ fn go_get_direct_fetches_through_git_smart_http_and_records_it() {
         assert!(
             out.status.success(),
             "{version}: go get via git failed\n{}",
-            text(&out)
+            output_text(&out)
         );
         // The JSON lines are written in batches: wait for the last request of the fetch.
         proxy.wait_for_flow(&format!("{version}: git-upload-pack POST"), |f| {
@@ -264,11 +235,9 @@ fn failures_reach_go_output_and_the_store_with_the_right_class() {
     };
     for go in go_binaries() {
         let version = go_version(&go);
-        let mut args = resolve_args(&["goproxy.test"], fx.addr);
-        args.extend(resolve_args(&["refused.test"], closed));
-        args.extend(resolve_args(&["badcert.test"], untrusted.addr));
-        args.extend(path_arg("--extra-root", &fx.ca_pem));
-        let mut proxy = Gomitm::start(&args);
+        let mut extra = resolve_args(&["refused.test"], closed);
+        extra.extend(resolve_args(&["badcert.test"], untrusted.addr));
+        let mut proxy = gomitm_for(&fx, &["goproxy.test"], &extra);
         let ca = proxy.ca_pem();
         let cases: [(&str, &str, PathBuf, &str, &[&str]); 5] = [
             (
@@ -323,7 +292,7 @@ fn failures_reach_go_output_and_the_store_with_the_right_class() {
                 &[("GOPROXY", goproxy)],
                 &["mod", "download", &spec],
             );
-            let all = text(&out);
+            let all = output_text(&out);
             assert!(
                 !out.status.success(),
                 "{version} {class}: go should fail\n{all}"
@@ -351,7 +320,7 @@ fn failures_reach_go_output_and_the_store_with_the_right_class() {
         assert!(
             ok.status.success(),
             "{version}: proxy stopped serving\n{}",
-            text(&ok)
+            output_text(&ok)
         );
         // Failed flows are in the HAR too, each with its class.
         let har = proxy.stop();
@@ -400,7 +369,7 @@ fn git_that_does_not_trust_gomitm_is_recorded_as_a_client_tls_failure() {
         &env,
         &["get", "git.test/hello@v1.0.0"],
     );
-    let all = text(&out);
+    let all = output_text(&out);
     assert!(
         !out.status.success(),
         "git should have refused gomitm's certificate\n{all}"
@@ -448,7 +417,7 @@ fn annotate_appends_the_diagnosis_to_upstream_404_text() {
                 &[("GOPROXY", "https://a.test")],
                 &["mod", "download", "example.test/mod01@v1.0.0"],
             );
-            let all = text(&out);
+            let all = output_text(&out);
             assert!(
                 !out.status.success(),
                 "{version}: a.test has nothing\n{all}"

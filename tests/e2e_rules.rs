@@ -22,7 +22,11 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use serde_json::Value;
 use support::fixture::{pattern_byte, Fixture};
-use support::gomitm::{error_class, go_through, path_arg, resolve_args, summary, url_of, Gomitm};
+use support::gomitm::{
+    command, error_class, go_through, gomitm_for, output_text, path_arg, strings, summary, url_of,
+    workspace, Gomitm,
+};
+use support::run::EMPTY_GO_MOD;
 use support::tools::{go_binaries, go_version};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -30,18 +34,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(60);
 
 // ---------------------------------------------------------------- gomitm and what it recorded
-
-/// gomitm resolving each of `hosts` (port 443) to the fixture, trusting the fixture's CA.
-fn gomitm_for(fx: &Fixture, hosts: &[&str], extra: &[String]) -> Gomitm {
-    let mut args = resolve_args(hosts, fx.addr);
-    args.extend(path_arg("--extra-root", &fx.ca_pem));
-    args.extend(extra.iter().cloned());
-    Gomitm::start(&args)
-}
-
-fn strings(args: &[&str]) -> Vec<String> {
-    args.iter().map(|s| s.to_string()).collect()
-}
 
 /// A rules file in its own temp dir (kept alive by the returned guard).
 fn rules_file(text: &str) -> (tempfile::TempDir, PathBuf) {
@@ -136,20 +128,104 @@ fn eventually(within: Duration, mut cond: impl FnMut() -> bool) -> bool {
 
 // ---------------------------------------------------------------- the go command
 
-fn workspace() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir(tmp.path().join("work")).expect("work dir");
-    std::fs::write(tmp.path().join("work/go.mod"), "module e2e\n\ngo 1.19\n").expect("go.mod");
-    tmp
+/// go's environment for the cases that use the fixture as their module proxy.
+const GOPROXY_TEST: &[(&str, &str)] = &[("GOPROXY", "https://goproxy.test")];
+
+/// One `go mod download` through a fresh gomitm in front of the fixture, and what must come
+/// of it. [`run_go_cases`] runs each case with every go, checks go's exit status, then calls
+/// the case's `check` for the rest.
+struct GoCase<'a> {
+    /// Names the case in failure messages, after the go version.
+    name: &'a str,
+    /// Names gomitm resolves to the fixture (see `fixture_args`).
+    hosts: &'a [&'a str],
+    /// A rules file for gomitm (`--rules`), if any.
+    rules: Option<&'a str>,
+    /// More gomitm options, after `--rules`.
+    args: &'a [&'a str],
+    /// go's environment on top of the hermetic one (GOPROXY, GOSUMDB…).
+    env: &'a [(&'a str, &'a str)],
+    /// What follows `go mod download`.
+    download: &'a [&'a str],
+    /// go trusts only the fixture's CA, not gomitm's: for a host gomitm must not decrypt.
+    go_trusts_fixture: bool,
+    /// Whether go must succeed (or fail).
+    go_succeeds: bool,
+    /// The case's own checks, after go's exit status.
+    check: &'a dyn Fn(&mut GoRun<'_>),
 }
 
-fn output_text(out: &Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+/// One case's run, as its `check` sees it.
+struct GoRun<'a> {
+    /// `go version …, case name`: the start of the failure messages.
+    label: String,
+    fx: &'a Fixture,
+    proxy: Gomitm,
+    out: Output,
+    /// go's working directory and caches (go's `-json` output points into its module cache).
+    _tmp: tempfile::TempDir,
+}
+
+impl GoRun<'_> {
+    /// go's exit status and output.
+    fn all(&self) -> String {
+        output_text(&self.out)
+    }
+
+    /// gomitm's flows and stderr.
+    fn dump(&self) -> String {
+        dump(&self.proxy)
+    }
+}
+
+/// Runs every case with every go (go outermost), each with a gomitm and a workspace of its
+/// own, and clears the fixture's request log after each.
+fn run_go_cases(fx: &Fixture, cases: &[GoCase]) {
+    for go in go_binaries() {
+        let version = go_version(&go);
+        for case in cases {
+            let label = format!("{version}, {}", case.name);
+            let rules = case.rules.map(rules_file);
+            let mut extra = Vec::new();
+            if let Some((_, path)) = &rules {
+                extra.extend(path_arg("--rules", path));
+            }
+            extra.extend(strings(case.args));
+            let proxy = gomitm_for(fx, case.hosts, &extra);
+            let ca = if case.go_trusts_fixture {
+                fx.ca_pem.clone()
+            } else {
+                proxy.ca_pem()
+            };
+            let tmp = workspace(EMPTY_GO_MOD);
+            let mut args = vec!["mod", "download"];
+            args.extend(case.download);
+            let out = go_through(&go, &proxy, &ca, tmp.path(), case.env, &args);
+            assert_eq!(
+                out.status.success(),
+                case.go_succeeds,
+                "{label}: go {} should have {}\n{}{}",
+                args.join(" "),
+                if case.go_succeeds {
+                    "succeeded"
+                } else {
+                    "failed"
+                },
+                output_text(&out),
+                dump(&proxy)
+            );
+            let mut run = GoRun {
+                label,
+                fx,
+                proxy,
+                out,
+                _tmp: tmp,
+            };
+            (case.check)(&mut run);
+            fx.clear_requests();
+            eprintln!("{}: passed", run.label);
+        }
+    }
 }
 
 // ---------------------------------------------------------------- a Rust HTTPS client
@@ -274,123 +350,116 @@ fn get_ok(proxy: &Gomitm, host: &str, path: &str) -> Fetched {
 /// the upstream, and every flow names the rules that fired.
 #[test]
 fn header_rules_and_quick_forms_change_what_the_upstream_receives() {
-    let (_dir, rules) = rules_file(
-        r#"
+    let fx = Fixture::start();
+    run_go_cases(
+        &fx,
+        &[GoCase {
+            name: "set_header, --set-header, --remove-header",
+            hosts: &["goproxy.test"],
+            rules: Some(
+                r#"
 [[rule]]
 name = "debug header"
 match = "host:goproxy.test"
 request.set_header = { "X-Debug" = "from-rule" }
 "#,
+            ),
+            args: &[
+                "--set-header",
+                "X-Quick: 1",
+                "--remove-header",
+                "User-Agent",
+            ],
+            env: GOPROXY_TEST,
+            download: &["example.test/mod01@v1.0.0"],
+            go_trusts_fixture: false,
+            go_succeeds: true,
+            check: &headers_edited,
+        }],
     );
-    let fx = Fixture::start();
-    for go in go_binaries() {
-        let version = go_version(&go);
-        let mut extra = path_arg("--rules", &rules);
-        extra.extend(strings(&[
-            "--set-header",
-            "X-Quick: 1",
-            "--remove-header",
-            "User-Agent",
-        ]));
-        let mut proxy = gomitm_for(&fx, &["goproxy.test"], &extra);
-        let tmp = workspace();
-        let out = go_through(
-            &go,
-            &proxy,
-            &proxy.ca_pem(),
-            tmp.path(),
-            &[("GOPROXY", "https://goproxy.test")],
-            &["mod", "download", "example.test/mod01@v1.0.0"],
+}
+
+fn headers_edited(run: &mut GoRun<'_>) {
+    let version = run.label.clone();
+    let seen: Vec<_> = run
+        .fx
+        .requests()
+        .into_iter()
+        .filter(|r| r.path().starts_with("/example.test/mod01/@v/"))
+        .collect();
+    assert!(
+        seen.iter().any(|r| r.path().ends_with(".zip")),
+        "{version}: the fixture never saw the zip\n{}",
+        fixture_log(run.fx)
+    );
+    for r in &seen {
+        assert_eq!(
+            r.header("x-debug"),
+            Some("from-rule"),
+            "{version}: {} lacks the rule's header: {:?}{}",
+            r.path(),
+            r.headers,
+            run.dump()
         );
-        assert!(
-            out.status.success(),
-            "{version}: go mod download failed\n{}{}",
-            output_text(&out),
-            dump(&proxy)
+        assert_eq!(
+            r.header("x-quick"),
+            Some("1"),
+            "{version}: {} lacks --set-header's header: {:?}{}",
+            r.path(),
+            r.headers,
+            run.dump()
         );
-        let seen: Vec<_> = fx
-            .requests()
-            .into_iter()
-            .filter(|r| r.path().starts_with("/example.test/mod01/@v/"))
-            .collect();
-        assert!(
-            seen.iter().any(|r| r.path().ends_with(".zip")),
-            "{version}: the fixture never saw the zip\n{}",
-            fixture_log(&fx)
+        assert_eq!(
+            r.header("user-agent"),
+            None,
+            "{version}: --remove-header User-Agent left it in {}{}",
+            r.path(),
+            run.dump()
         );
-        for r in &seen {
-            assert_eq!(
-                r.header("x-debug"),
-                Some("from-rule"),
-                "{version}: {} lacks the rule's header: {:?}{}",
-                r.path(),
-                r.headers,
-                dump(&proxy)
-            );
-            assert_eq!(
-                r.header("x-quick"),
-                Some("1"),
-                "{version}: {} lacks --set-header's header: {:?}{}",
-                r.path(),
-                r.headers,
-                dump(&proxy)
-            );
-            assert_eq!(
-                r.header("user-agent"),
-                None,
-                "{version}: --remove-header User-Agent left it in {}{}",
-                r.path(),
-                dump(&proxy)
-            );
-        }
-        let zip = proxy.wait_for_flow("the mod01 zip", |f| {
-            url_of(f).ends_with("/example.test/mod01/@v/v1.0.0.zip")
-        });
-        // The record keeps what the client sent: go did send a User-Agent, so removing it
-        // above was a real edit.
-        let sent_ua = zip["request"]["headers"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|h| {
-                h[0].as_str()
-                    .unwrap_or("")
-                    .eq_ignore_ascii_case("user-agent")
-            });
-        assert!(
-            sent_ua,
-            "{version}: go's request as recorded has no User-Agent: {}",
-            zip["request"]["headers"]
-        );
-        for rule in [
-            "debug header",
-            "--set-header X-Quick: 1",
-            "--remove-header User-Agent",
-        ] {
-            assert!(
-                fired(&zip, rule),
-                "{version}: flow lacks rule {rule:?}: {}{}",
-                zip["rules"],
-                dump(&proxy)
-            );
-        }
-        let har = proxy.stop();
-        let entry = har_entries(&har)
-            .iter()
-            .find(|e| har_url(e).ends_with("/example.test/mod01/@v/v1.0.0.zip"))
-            .unwrap_or_else(|| {
-                panic!("{version}: no HAR entry for the zip\n{}", har_summary(&har))
-            });
-        assert!(
-            entry["_rules"]
-                .as_array()
-                .is_some_and(|r| r.iter().any(|n| n == "debug header")),
-            "{version}: HAR _rules: {}",
-            entry["_rules"]
-        );
-        fx.clear_requests();
-        eprintln!("{version}: passed");
     }
+    let zip = run.proxy.wait_for_flow("the mod01 zip", |f| {
+        url_of(f).ends_with("/example.test/mod01/@v/v1.0.0.zip")
+    });
+    // The record keeps what the client sent: go did send a User-Agent, so removing it
+    // above was a real edit.
+    let sent_ua = zip["request"]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| {
+            h[0].as_str()
+                .unwrap_or("")
+                .eq_ignore_ascii_case("user-agent")
+        });
+    assert!(
+        sent_ua,
+        "{version}: go's request as recorded has no User-Agent: {}",
+        zip["request"]["headers"]
+    );
+    for rule in [
+        "debug header",
+        "--set-header X-Quick: 1",
+        "--remove-header User-Agent",
+    ] {
+        assert!(
+            fired(&zip, rule),
+            "{version}: flow lacks rule {rule:?}: {}{}",
+            zip["rules"],
+            run.dump()
+        );
+    }
+    let har = run.proxy.stop();
+    let entry = har_entries(&har)
+        .iter()
+        .find(|e| har_url(e).ends_with("/example.test/mod01/@v/v1.0.0.zip"))
+        .unwrap_or_else(|| panic!("{version}: no HAR entry for the zip\n{}", har_summary(&har)));
+    assert!(
+        entry["_rules"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|n| n == "debug header")),
+        "{version}: HAR _rules: {}",
+        entry["_rules"]
+    );
 }
 
 // ---------------------------------------------------------------- 2. --block kind:sumdb
@@ -403,80 +472,89 @@ request.set_header = { "X-Debug" = "from-rule" }
 #[test]
 fn block_sumdb_makes_go_fail_and_print_the_block_reason() {
     let fx = Fixture::start();
-    let cases = [
-        (
-            "sum.golang.org",
-            "https://goproxy.test/sumdb/sum.golang.org/supported",
-        ),
-        (
-            "sum.golang.org https://sum.test",
-            "https://sum.test/lookup/example.test/mod01@v1.0.0",
-        ),
-    ];
-    for go in go_binaries() {
-        let version = go_version(&go);
-        for (gosumdb, blocked_url) in cases {
-            let extra = strings(&["--block", "kind:sumdb"]);
-            let proxy = gomitm_for(&fx, &["goproxy.test", "sum.test"], &extra);
-            let tmp = workspace();
-            let out = go_through(
-                &go,
-                &proxy,
-                &proxy.ca_pem(),
-                tmp.path(),
-                &[("GOPROXY", "https://goproxy.test"), ("GOSUMDB", gosumdb)],
-                &["mod", "download", "example.test/mod01@v1.0.0"],
-            );
-            let all = output_text(&out);
-            let case = format!("{version}, GOSUMDB={gosumdb:?}");
-            assert!(
-                !out.status.success(),
-                "{case}: go should fail when the checksum database is blocked\n{all}{}",
-                dump(&proxy)
-            );
-            assert!(
-                all.contains("gomitm: blocked by rule \"--block kind:sumdb\""),
-                "{case}: go's output lacks the block reason naming the rule\n{all}{}",
-                dump(&proxy)
-            );
-            assert_eq!(
-                all.matches("blocked by").count(),
-                1,
-                "{case}: the block reason should name the rule once (docs/RULES.md)\n{all}"
-            );
-            let flow = proxy.wait_for_flow("blocked sumdb request", |f| {
-                f["go"]["kind"].as_str().unwrap_or("").starts_with("sumdb")
-            });
-            assert_eq!(url_of(&flow), blocked_url, "{case}{}", dump(&proxy));
-            assert_eq!(flow["response"]["status"], 403, "{case}{}", dump(&proxy));
-            assert!(
-                fired(&flow, "--block kind:sumdb"),
-                "{case}: rules {}{}",
-                flow["rules"],
-                dump(&proxy)
-            );
-            assert!(
-                !fx.requests()
-                    .iter()
-                    .any(|r| r.path().contains("sumdb") || r.authority.starts_with("sum.test")),
-                "{case}: a blocked request reached the upstream\n{}",
-                fixture_log(&fx)
-            );
-            // Module proxy requests are not sumdb requests: they went through untouched.
-            assert!(
-                proxy
-                    .flows()
-                    .iter()
-                    .any(|f| url_of(f).ends_with("/example.test/mod01/@v/v1.0.0.mod")
-                        && f["response"]["status"] == 200
-                        && !fired(f, "--block kind:sumdb")),
-                "{case}: the .mod request should pass{}",
-                dump(&proxy)
-            );
-            fx.clear_requests();
-            eprintln!("{case}: passed");
-        }
-    }
+    run_go_cases(
+        &fx,
+        &[
+            GoCase {
+                name: r#"GOSUMDB="sum.golang.org""#,
+                hosts: &["goproxy.test", "sum.test"],
+                rules: None,
+                args: &["--block", "kind:sumdb"],
+                env: &[
+                    ("GOPROXY", "https://goproxy.test"),
+                    ("GOSUMDB", "sum.golang.org"),
+                ],
+                download: &["example.test/mod01@v1.0.0"],
+                go_trusts_fixture: false,
+                go_succeeds: false,
+                check: &|run: &mut GoRun<'_>| {
+                    sumdb_blocked(run, "https://goproxy.test/sumdb/sum.golang.org/supported")
+                },
+            },
+            GoCase {
+                name: r#"GOSUMDB="sum.golang.org https://sum.test""#,
+                hosts: &["goproxy.test", "sum.test"],
+                rules: None,
+                args: &["--block", "kind:sumdb"],
+                env: &[
+                    ("GOPROXY", "https://goproxy.test"),
+                    ("GOSUMDB", "sum.golang.org https://sum.test"),
+                ],
+                download: &["example.test/mod01@v1.0.0"],
+                go_trusts_fixture: false,
+                go_succeeds: false,
+                check: &|run: &mut GoRun<'_>| {
+                    sumdb_blocked(run, "https://sum.test/lookup/example.test/mod01@v1.0.0")
+                },
+            },
+        ],
+    );
+}
+
+/// go's one checksum database request, `blocked_url`, was blocked and named the rule; the
+/// module proxy requests went through.
+fn sumdb_blocked(run: &mut GoRun<'_>, blocked_url: &str) {
+    let (case, all, proxy) = (&run.label, run.all(), &run.proxy);
+    assert!(
+        all.contains("gomitm: blocked by rule \"--block kind:sumdb\""),
+        "{case}: go's output lacks the block reason naming the rule\n{all}{}",
+        dump(proxy)
+    );
+    assert_eq!(
+        all.matches("blocked by").count(),
+        1,
+        "{case}: the block reason should name the rule once (docs/RULES.md)\n{all}"
+    );
+    let flow = proxy.wait_for_flow("blocked sumdb request", |f| {
+        f["go"]["kind"].as_str().unwrap_or("").starts_with("sumdb")
+    });
+    assert_eq!(url_of(&flow), blocked_url, "{case}{}", dump(proxy));
+    assert_eq!(flow["response"]["status"], 403, "{case}{}", dump(proxy));
+    assert!(
+        fired(&flow, "--block kind:sumdb"),
+        "{case}: rules {}{}",
+        flow["rules"],
+        dump(proxy)
+    );
+    assert!(
+        !run.fx
+            .requests()
+            .iter()
+            .any(|r| r.path().contains("sumdb") || r.authority.starts_with("sum.test")),
+        "{case}: a blocked request reached the upstream\n{}",
+        fixture_log(run.fx)
+    );
+    // Module proxy requests are not sumdb requests: they went through untouched.
+    assert!(
+        proxy
+            .flows()
+            .iter()
+            .any(|f| url_of(f).ends_with("/example.test/mod01/@v/v1.0.0.mod")
+                && f["response"]["status"] == 200
+                && !fired(f, "--block kind:sumdb")),
+        "{case}: the .mod request should pass{}",
+        dump(proxy)
+    );
 }
 
 // ---------------------------------------------------------------- 3. map_remote
@@ -487,145 +565,141 @@ fn block_sumdb_makes_go_fail_and_print_the_block_reason() {
 #[test]
 fn map_remote_sends_goproxy_traffic_to_a_mirror() {
     let mirror = Fixture::start();
-    for go in go_binaries() {
-        let version = go_version(&go);
-        let mut args = resolve_args(&["b.test"], mirror.addr);
-        args.extend(strings(&[
-            "--resolve",
-            "goproxy.test:443=127.0.0.1:1",
-            "--map-remote",
-            "https://goproxy.test=https://b.test",
-        ]));
-        args.extend(path_arg("--extra-root", &mirror.ca_pem));
-        let mut proxy = Gomitm::start(&args);
-        let tmp = workspace();
-        let out = go_through(
-            &go,
-            &proxy,
-            &proxy.ca_pem(),
-            tmp.path(),
-            &[("GOPROXY", "https://goproxy.test")],
-            &["mod", "download", "example.test/mod01@v1.0.0"],
-        );
-        assert!(
-            out.status.success(),
-            "{version}: go mod download through the mirror failed\n{}{}",
-            output_text(&out),
-            dump(&proxy)
-        );
-        let path = "/example.test/mod01/@v/v1.0.0.zip";
-        let flow = proxy.wait_for_flow("the mapped zip", |f| url_of(f).ends_with(path));
-        assert_eq!(
-            url_of(&flow),
-            format!("https://goproxy.test{path}"),
-            "{}",
-            dump(&proxy)
-        );
-        assert_eq!(
-            flow["mapped_to"],
-            format!("https://b.test{path}").as_str(),
-            "{version}{}",
-            dump(&proxy)
-        );
-        assert_eq!(flow["response"]["status"], 200);
-        assert!(
-            fired(&flow, "--map-remote https://goproxy.test=https://b.test"),
-            "{version}: rules {}",
-            flow["rules"]
-        );
-        let seen = mirror.requests();
-        let r = seen.iter().find(|r| r.path() == path).unwrap_or_else(|| {
-            panic!(
-                "{version}: the mirror never saw {path}\n{}",
-                fixture_log(&mirror)
-            )
-        });
-        assert!(
-            r.authority.starts_with("b.test"),
-            "{version}: the mirror was asked for host {:?}",
-            r.authority
-        );
-        let har = proxy.stop();
-        let entry = har_entries(&har)
-            .iter()
-            .find(|e| har_url(e).ends_with(path))
-            .unwrap_or_else(|| panic!("{version}: no HAR entry\n{}", har_summary(&har)));
-        assert_eq!(entry["_mappedTo"], format!("https://b.test{path}").as_str());
-        mirror.clear_requests();
-        eprintln!("{version}: passed");
-    }
+    run_go_cases(
+        &mirror,
+        &[GoCase {
+            name: "--map-remote https://goproxy.test=https://b.test",
+            hosts: &["b.test"],
+            rules: None,
+            args: &[
+                "--resolve",
+                "goproxy.test:443=127.0.0.1:1",
+                "--map-remote",
+                "https://goproxy.test=https://b.test",
+            ],
+            env: GOPROXY_TEST,
+            download: &["example.test/mod01@v1.0.0"],
+            go_trusts_fixture: false,
+            go_succeeds: true,
+            check: &mapped_to_the_mirror,
+        }],
+    );
+}
+
+/// The zip came from the mirror (`run.fx`), and flow and HAR record both URLs.
+fn mapped_to_the_mirror(run: &mut GoRun<'_>) {
+    let version = run.label.clone();
+    let path = "/example.test/mod01/@v/v1.0.0.zip";
+    let flow = run
+        .proxy
+        .wait_for_flow("the mapped zip", |f| url_of(f).ends_with(path));
+    assert_eq!(
+        url_of(&flow),
+        format!("https://goproxy.test{path}"),
+        "{}",
+        run.dump()
+    );
+    assert_eq!(
+        flow["mapped_to"],
+        format!("https://b.test{path}").as_str(),
+        "{version}{}",
+        run.dump()
+    );
+    assert_eq!(flow["response"]["status"], 200);
+    assert!(
+        fired(&flow, "--map-remote https://goproxy.test=https://b.test"),
+        "{version}: rules {}",
+        flow["rules"]
+    );
+    let seen = run.fx.requests();
+    let r = seen.iter().find(|r| r.path() == path).unwrap_or_else(|| {
+        panic!(
+            "{version}: the mirror never saw {path}\n{}",
+            fixture_log(run.fx)
+        )
+    });
+    assert!(
+        r.authority.starts_with("b.test"),
+        "{version}: the mirror was asked for host {:?}",
+        r.authority
+    );
+    let har = run.proxy.stop();
+    let entry = har_entries(&har)
+        .iter()
+        .find(|e| har_url(e).ends_with(path))
+        .unwrap_or_else(|| panic!("{version}: no HAR entry\n{}", har_summary(&har)));
+    assert_eq!(entry["_mappedTo"], format!("https://b.test{path}").as_str());
 }
 
 // ---------------------------------------------------------------- 4. map_local
 
+/// What the `map_local` rule serves for example.test/mod01's `.mod`.
+const PATCHED_MOD: &str =
+    "module example.test/mod01\n\n// patched by a gomitm map_local rule\ngo 1.16\n";
+
 /// A `map_local` rule serves a patched `.mod`: go stores the local content.
 #[test]
 fn map_local_serves_a_patched_mod_file() {
-    let (dir, rules) = rules_file("");
-    let patched = "module example.test/mod01\n\n// patched by a gomitm map_local rule\ngo 1.16\n";
+    let dir = tempfile::tempdir().expect("local dir");
     let local = dir.path().join("mod01.mod");
-    std::fs::write(&local, patched).expect("write local .mod");
-    write_atomically(
-        &rules,
-        &format!(
-            r#"
+    std::fs::write(&local, PATCHED_MOD).expect("write local .mod");
+    let rules = format!(
+        r#"
 [[rule]]
 name = "patched mod"
 match = "kind:mod & module:example.test/mod01"
 map_local = '{}'
 "#,
-            local.display()
-        ),
+        local.display()
     );
     let fx = Fixture::start();
-    for go in go_binaries() {
-        let version = go_version(&go);
-        let proxy = gomitm_for(&fx, &["goproxy.test"], &path_arg("--rules", &rules));
-        let tmp = workspace();
-        let out = go_through(
-            &go,
-            &proxy,
-            &proxy.ca_pem(),
-            tmp.path(),
-            &[("GOPROXY", "https://goproxy.test")],
-            &["mod", "download", "-json", "example.test/mod01@v1.0.0"],
-        );
-        assert!(
-            out.status.success(),
-            "{version}: go mod download failed\n{}{}",
-            output_text(&out),
-            dump(&proxy)
-        );
-        let info: Value = serde_json::from_slice(&out.stdout)
-            .unwrap_or_else(|e| panic!("{version}: go's -json output: {e}\n{}", output_text(&out)));
-        let go_mod = info["GoMod"].as_str().expect("GoMod in go's output");
-        let stored = std::fs::read_to_string(go_mod).expect("read go's .mod");
-        assert_eq!(
-            stored,
-            patched,
-            "{version}: go stored the upstream .mod, not the local one{}",
-            dump(&proxy)
-        );
-        let flow = proxy.wait_for_flow("the mapped .mod", |f| {
-            url_of(f).ends_with("/example.test/mod01/@v/v1.0.0.mod")
-        });
-        assert_eq!(flow["response"]["status"], 200);
-        assert!(
-            fired(&flow, "patched mod"),
-            "{version}: rules {}{}",
-            flow["rules"],
-            dump(&proxy)
-        );
-        assert!(
-            !fx.requests()
-                .iter()
-                .any(|r| r.path() == "/example.test/mod01/@v/v1.0.0.mod"),
-            "{version}: the upstream was asked for the .mod\n{}",
-            fixture_log(&fx)
-        );
-        fx.clear_requests();
-        eprintln!("{version}: passed");
-    }
+    run_go_cases(
+        &fx,
+        &[GoCase {
+            name: "map_local",
+            hosts: &["goproxy.test"],
+            rules: Some(&rules),
+            args: &[],
+            env: GOPROXY_TEST,
+            download: &["-json", "example.test/mod01@v1.0.0"],
+            go_trusts_fixture: false,
+            go_succeeds: true,
+            check: &stored_the_local_mod,
+        }],
+    );
+}
+
+/// go stored [`PATCHED_MOD`], and the upstream was never asked for the `.mod`.
+fn stored_the_local_mod(run: &mut GoRun<'_>) {
+    let version = run.label.clone();
+    let info: Value = serde_json::from_slice(&run.out.stdout)
+        .unwrap_or_else(|e| panic!("{version}: go's -json output: {e}\n{}", run.all()));
+    let go_mod = info["GoMod"].as_str().expect("GoMod in go's output");
+    let stored = std::fs::read_to_string(go_mod).expect("read go's .mod");
+    assert_eq!(
+        stored,
+        PATCHED_MOD,
+        "{version}: go stored the upstream .mod, not the local one{}",
+        run.dump()
+    );
+    let flow = run.proxy.wait_for_flow("the mapped .mod", |f| {
+        url_of(f).ends_with("/example.test/mod01/@v/v1.0.0.mod")
+    });
+    assert_eq!(flow["response"]["status"], 200);
+    assert!(
+        fired(&flow, "patched mod"),
+        "{version}: rules {}{}",
+        flow["rules"],
+        run.dump()
+    );
+    assert!(
+        !run.fx
+            .requests()
+            .iter()
+            .any(|r| r.path() == "/example.test/mod01/@v/v1.0.0.mod"),
+        "{version}: the upstream was asked for the .mod\n{}",
+        fixture_log(run.fx)
+    );
 }
 
 // ---------------------------------------------------------------- 5. delay
@@ -736,8 +810,14 @@ throttle = "1MiB/s"
 /// cut it, and a Rust client sees exactly 1000 bytes.
 #[test]
 fn reset_rule_cuts_downloads_and_the_flow_names_the_rule() {
-    let (_dir, rules) = rules_file(
-        r#"
+    let fx = Fixture::start();
+    run_go_cases(
+        &fx,
+        &[GoCase {
+            name: "reset = 1000",
+            hosts: &["goproxy.test"],
+            rules: Some(
+                r#"
 [[rule]]
 name = "cut mod02 zip"
 match = "kind:zip & module:example.test/mod02"
@@ -748,76 +828,69 @@ name = "cut bytes"
 match = "path:/bytes/5000"
 reset = 1000
 "#,
+            ),
+            args: &[],
+            env: GOPROXY_TEST,
+            download: &["example.test/mod02@v1.0.0"],
+            go_trusts_fixture: false,
+            go_succeeds: false,
+            check: &cut_by_the_reset_rules,
+        }],
     );
-    let fx = Fixture::start();
-    for go in go_binaries() {
-        let version = go_version(&go);
-        let proxy = gomitm_for(&fx, &["goproxy.test"], &path_arg("--rules", &rules));
-        let tmp = workspace();
-        let out = go_through(
-            &go,
-            &proxy,
-            &proxy.ca_pem(),
-            tmp.path(),
-            &[("GOPROXY", "https://goproxy.test")],
-            &["mod", "download", "example.test/mod02@v1.0.0"],
-        );
-        let all = output_text(&out);
-        assert!(
-            !out.status.success(),
-            "{version}: go should fail on a reset zip\n{all}{}",
-            dump(&proxy)
-        );
-        assert!(
-            ["unexpected EOF", "stream error", "INTERNAL_ERROR"]
-                .iter()
-                .any(|s| all.contains(s)),
-            "{version}: go's output lacks a broken-download error\n{all}{}",
-            dump(&proxy)
-        );
-        // `read "URL": …` is go failing mid-body; `Get "URL": …` would mean the reset came
-        // before the response head, i.e. go never got a response at all.
-        assert!(
-            all.contains("read \"") && !all.contains("Get \""),
-            "{version}: go should fail while reading the zip body, not before the response\n{all}{}",
-            dump(&proxy)
-        );
-        let flow = proxy.wait_for_flow("the reset zip", |f| {
-            url_of(f).ends_with("/example.test/mod02/@v/v1.0.0.zip") && !f["error"].is_null()
-        });
-        assert_eq!(error_class(&flow), "upstream_reset", "{}", dump(&proxy));
-        let message = flow["error"]["message"].as_str().unwrap_or("");
-        assert!(
-            message.contains("reset by rule") && message.contains("cut mod02 zip"),
-            "{version}: error message {message:?} does not name the rule{}",
-            dump(&proxy)
-        );
-        assert!(fired(&flow, "cut mod02 zip"), "rules {}", flow["rules"]);
+}
 
-        // Byte-exact: a 5000-byte body is cut at 1000. The client must get the head and the
-        // first 1000 bytes, then the cut ("the connection drops mid-body", docs/RULES.md).
-        let got = https_get(proxy.addr, "goproxy.test", "/bytes/5000", &proxy.ca_pem())
-            .unwrap_or_else(|e| {
-                panic!(
-                    "{version}: reset = 1000 gave the client no response at all ({e}); it \
-                     should get the 200 head and 1000 body bytes before the cut{}",
-                    dump(&proxy)
-                )
-            });
-        assert_eq!(got.status, 200);
-        assert_eq!(got.body.len(), 1000, "{got:?}{}", dump(&proxy));
-        assert!(is_pattern(&got.body));
-        assert!(
-            got.body_error.is_some(),
-            "the client must see the body fail"
-        );
-        let f = proxy.wait_for_flow("the reset bytes", |f| {
-            url_of(f).ends_with("/bytes/5000") && !f["error"].is_null()
+/// go failed reading the zip body, the flow names the rule, and a Rust client through the
+/// same gomitm gets the head and exactly 1000 bytes of `/bytes/5000`.
+fn cut_by_the_reset_rules(run: &mut GoRun<'_>) {
+    let (version, all, proxy) = (&run.label, run.all(), &run.proxy);
+    assert!(
+        ["unexpected EOF", "stream error", "INTERNAL_ERROR"]
+            .iter()
+            .any(|s| all.contains(s)),
+        "{version}: go's output lacks a broken-download error\n{all}{}",
+        dump(proxy)
+    );
+    // `read "URL": …` is go failing mid-body; `Get "URL": …` would mean the reset came
+    // before the response head, i.e. go never got a response at all.
+    assert!(
+        all.contains("read \"") && !all.contains("Get \""),
+        "{version}: go should fail while reading the zip body, not before the response\n{all}{}",
+        dump(proxy)
+    );
+    let flow = proxy.wait_for_flow("the reset zip", |f| {
+        url_of(f).ends_with("/example.test/mod02/@v/v1.0.0.zip") && !f["error"].is_null()
+    });
+    assert_eq!(error_class(&flow), "upstream_reset", "{}", dump(proxy));
+    let message = flow["error"]["message"].as_str().unwrap_or("");
+    assert!(
+        message.contains("reset by rule") && message.contains("cut mod02 zip"),
+        "{version}: error message {message:?} does not name the rule{}",
+        dump(proxy)
+    );
+    assert!(fired(&flow, "cut mod02 zip"), "rules {}", flow["rules"]);
+
+    // Byte-exact: a 5000-byte body is cut at 1000. The client must get the head and the
+    // first 1000 bytes, then the cut ("the connection drops mid-body", docs/RULES.md).
+    let got =
+        https_get(proxy.addr, "goproxy.test", "/bytes/5000", &proxy.ca_pem()).unwrap_or_else(|e| {
+            panic!(
+                "{version}: reset = 1000 gave the client no response at all ({e}); it \
+                 should get the 200 head and 1000 body bytes before the cut{}",
+                dump(proxy)
+            )
         });
-        assert_eq!(error_class(&f), "upstream_reset");
-        assert_eq!(f["response"]["body"]["total"], 1000, "{}", dump(&proxy));
-        eprintln!("{version}: passed");
-    }
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body.len(), 1000, "{got:?}{}", dump(proxy));
+    assert!(is_pattern(&got.body));
+    assert!(
+        got.body_error.is_some(),
+        "the client must see the body fail"
+    );
+    let f = proxy.wait_for_flow("the reset bytes", |f| {
+        url_of(f).ends_with("/bytes/5000") && !f["error"].is_null()
+    });
+    assert_eq!(error_class(&f), "upstream_reset");
+    assert_eq!(f["response"]["body"]["total"], 1000, "{}", dump(proxy));
 }
 
 // ---------------------------------------------------------------- 8. no_intercept and ignore
@@ -826,8 +899,7 @@ reset = 1000
 /// `ignore`d request is proxied but never recorded.
 #[test]
 fn no_intercept_hosts_are_tunnelled_and_ignored_flows_are_not_recorded() {
-    let (_dir, rules) = rules_file(
-        r#"
+    let rules = r#"
 [[rule]]
 name = "blind mirror"
 match = "host:blind.test"
@@ -837,98 +909,92 @@ no_intercept = true
 name = "quiet info"
 match = "kind:info"
 ignore = true
-"#,
-    );
+"#;
     let fx = Fixture::start();
-    for go in go_binaries() {
-        let version = go_version(&go);
-        let mut proxy = gomitm_for(
-            &fx,
-            &["goproxy.test", "blind.test"],
-            &path_arg("--rules", &rules),
-        );
-        // Blind: go trusts only the fixture's CA, so it works only if gomitm does not decrypt.
-        let tmp = workspace();
-        let out = go_through(
-            &go,
-            &proxy,
-            &fx.ca_pem,
-            tmp.path(),
-            &[("GOPROXY", "https://blind.test")],
-            &["mod", "download", "example.test/mod01@v1.0.0"],
-        );
-        assert!(
-            out.status.success(),
-            "{version}: go through a no_intercept tunnel failed\n{}{}",
-            output_text(&out),
-            dump(&proxy)
-        );
-        let tunnel = proxy.wait_for_flow("tunnel to blind.test", |f| {
-            f["kind"] == "tunnel" && url_of(f) == "blind.test:443"
-        });
-        assert!(
-            fired(&tunnel, "blind mirror"),
-            "{version}: rules {}{}",
-            tunnel["rules"],
-            dump(&proxy)
-        );
-        assert!(tunnel["error"].is_null(), "{}", tunnel["error"]);
-        assert!(
-            !proxy
-                .flows()
-                .iter()
-                .any(|f| f["kind"] == "http" && url_of(f).contains("blind.test")),
-            "{version}: gomitm decrypted a no_intercept host{}",
-            dump(&proxy)
-        );
+    run_go_cases(
+        &fx,
+        &[
+            // Blind: go trusts only the fixture's CA, so it works only if gomitm does not
+            // decrypt.
+            GoCase {
+                name: "no_intercept",
+                hosts: &["goproxy.test", "blind.test"],
+                rules: Some(rules),
+                args: &[],
+                env: &[("GOPROXY", "https://blind.test")],
+                download: &["example.test/mod01@v1.0.0"],
+                go_trusts_fixture: true,
+                go_succeeds: true,
+                check: &tunnelled_not_decrypted,
+            },
+            GoCase {
+                name: "ignore",
+                hosts: &["goproxy.test", "blind.test"],
+                rules: Some(rules),
+                args: &[],
+                env: GOPROXY_TEST,
+                download: &["example.test/mod02@v1.0.0"],
+                go_trusts_fixture: false,
+                go_succeeds: true,
+                check: &info_proxied_not_recorded,
+            },
+        ],
+    );
+}
 
-        // Ignore: the .info request is proxied (the fixture sees it) but not recorded.
-        fx.clear_requests();
-        let tmp = workspace();
-        let out = go_through(
-            &go,
-            &proxy,
-            &proxy.ca_pem(),
-            tmp.path(),
-            &[("GOPROXY", "https://goproxy.test")],
-            &["mod", "download", "example.test/mod02@v1.0.0"],
-        );
-        assert!(
-            out.status.success(),
-            "{version}: go mod download failed\n{}{}",
-            output_text(&out),
-            dump(&proxy)
-        );
-        let info = "/example.test/mod02/@v/v1.0.0.info";
-        assert!(
-            fx.requests().iter().any(|r| r.path() == info),
-            "{version}: go did not fetch {info} (the ignore check would prove nothing)\n{}",
-            fixture_log(&fx)
-        );
-        proxy.wait_for_flow("the mod02 zip", |f| {
-            url_of(f).ends_with("/example.test/mod02/@v/v1.0.0.zip")
-        });
-        let har = proxy.stop();
-        assert!(
-            !proxy.flows().iter().any(|f| url_of(f).ends_with(info)),
-            "{version}: an ignored flow was recorded{}",
-            dump(&proxy)
-        );
-        assert!(
-            !har_entries(&har).iter().any(|e| har_url(e).ends_with(info)),
-            "{version}: an ignored flow is in the HAR\n{}",
-            har_summary(&har)
-        );
-        assert!(
-            har_entries(&har)
-                .iter()
-                .any(|e| har_url(e).ends_with("/example.test/mod02/@v/v1.0.0.mod")),
-            "{version}: other flows must still be recorded\n{}",
-            har_summary(&har)
-        );
-        fx.clear_requests();
-        eprintln!("{version}: passed");
-    }
+/// blind.test is one tunnel flow, never a decrypted one.
+fn tunnelled_not_decrypted(run: &mut GoRun<'_>) {
+    let (version, proxy) = (&run.label, &run.proxy);
+    let tunnel = proxy.wait_for_flow("tunnel to blind.test", |f| {
+        f["kind"] == "tunnel" && url_of(f) == "blind.test:443"
+    });
+    assert!(
+        fired(&tunnel, "blind mirror"),
+        "{version}: rules {}{}",
+        tunnel["rules"],
+        dump(proxy)
+    );
+    assert!(tunnel["error"].is_null(), "{}", tunnel["error"]);
+    assert!(
+        !proxy
+            .flows()
+            .iter()
+            .any(|f| f["kind"] == "http" && url_of(f).contains("blind.test")),
+        "{version}: gomitm decrypted a no_intercept host{}",
+        dump(proxy)
+    );
+}
+
+/// The `.info` request is proxied (the fixture sees it) but not recorded; the rest is.
+fn info_proxied_not_recorded(run: &mut GoRun<'_>) {
+    let version = run.label.clone();
+    let info = "/example.test/mod02/@v/v1.0.0.info";
+    assert!(
+        run.fx.requests().iter().any(|r| r.path() == info),
+        "{version}: go did not fetch {info} (the ignore check would prove nothing)\n{}",
+        fixture_log(run.fx)
+    );
+    run.proxy.wait_for_flow("the mod02 zip", |f| {
+        url_of(f).ends_with("/example.test/mod02/@v/v1.0.0.zip")
+    });
+    let har = run.proxy.stop();
+    assert!(
+        !run.proxy.flows().iter().any(|f| url_of(f).ends_with(info)),
+        "{version}: an ignored flow was recorded{}",
+        run.dump()
+    );
+    assert!(
+        !har_entries(&har).iter().any(|e| har_url(e).ends_with(info)),
+        "{version}: an ignored flow is in the HAR\n{}",
+        har_summary(&har)
+    );
+    assert!(
+        har_entries(&har)
+            .iter()
+            .any(|e| har_url(e).ends_with("/example.test/mod02/@v/v1.0.0.mod")),
+        "{version}: other flows must still be recorded\n{}",
+        har_summary(&har)
+    );
 }
 
 // ---------------------------------------------------------------- 9. dns_fail and refuse
@@ -1091,12 +1157,6 @@ request.set_header = { "X-Tag" = "reloaded" }
 
 // ---------------------------------------------------------------- 11. checking rules and filters
 
-fn gomitm_cmd(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
-    cmd.args(args);
-    cmd
-}
-
 /// Runs gomitm expecting it to exit by itself within 20 s; panics (with its output) if not.
 fn run_to_exit(mut cmd: Command, what: &str) -> Output {
     cmd.stdin(Stdio::null())
@@ -1121,7 +1181,7 @@ fn run_to_exit(mut cmd: Command, what: &str) -> Output {
 /// Starts the proxy with `extra` and expects it to refuse to start.
 fn proxy_start_failure(extra: &[&str], what: &str) -> String {
     let ca = tempfile::tempdir().expect("ca dir");
-    let mut cmd = gomitm_cmd(&["proxy", "--listen", "127.0.0.1:0", "--ca-dir"]);
+    let mut cmd = command(&["proxy", "--listen", "127.0.0.1:0", "--ca-dir"]);
     cmd.arg(ca.path()).args(extra);
     let out = run_to_exit(cmd, what);
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -1137,7 +1197,7 @@ fn rules_check_accepts_the_example_and_pinpoints_errors() {
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules.example.toml");
     let out = run_to_exit(
         {
-            let mut c = gomitm_cmd(&["rules", "check"]);
+            let mut c = command(&["rules", "check"]);
             c.arg(&example);
             c
         },
@@ -1179,7 +1239,7 @@ fn rules_check_accepts_the_example_and_pinpoints_errors() {
     .unwrap();
     let out = run_to_exit(
         {
-            let mut c = gomitm_cmd(&["rules", "check"]);
+            let mut c = command(&["rules", "check"]);
             c.arg(&broken);
             c
         },
@@ -1204,7 +1264,7 @@ fn rules_check_accepts_the_example_and_pinpoints_errors() {
     .unwrap();
     let out = run_to_exit(
         {
-            let mut c = gomitm_cmd(&["rules", "check"]);
+            let mut c = command(&["rules", "check"]);
             c.arg(&broken);
             c
         },
@@ -1268,7 +1328,7 @@ fn bad_filters_and_quick_forms_fail_at_start_up_with_a_caret() {
             );
         }
     }
-    let out = run_to_exit(gomitm_cmd(&["filters"]), "gomitm filters");
+    let out = run_to_exit(command(&["filters"]), "gomitm filters");
     let help = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{}", output_text(&out));
     for key in ["host", "status", "kind", "module", "version", "~d", "error"] {
@@ -1358,12 +1418,8 @@ fn hang_holds_the_request_until_the_client_leaves() {
     let fx = Fixture::start();
     let (_dir, file) =
         rules_file("[[rule]]\nname = \"stall it\"\nmatch = \"path:/status/201\"\nhang = true\n");
-    let mut args = strings(&["--rules", file.to_str().unwrap()]);
-    args.extend(strings(&[
-        "--resolve",
-        &format!("plain.test:80={}", fx.http_addr),
-    ]));
-    let proxy = gomitm_for(&fx, &["goproxy.test"], &args);
+    let args = strings(&["--rules", file.to_str().unwrap()]);
+    let proxy = gomitm_for(&fx, &["goproxy.test", "plain.test:80"], &args);
     let mut tcp = std::net::TcpStream::connect(proxy.addr).unwrap();
     tcp.write_all(b"GET http://plain.test/status/201 HTTP/1.1\r\nHost: plain.test\r\n\r\n")
         .unwrap();

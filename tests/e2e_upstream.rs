@@ -8,14 +8,12 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output};
-use std::time::Duration;
+use std::process::Output;
 
 use support::connect_proxy::RecordingProxy;
 use support::fixture::Fixture;
-use support::tools::{clean_go_env, go_binaries, go_version, run_with_timeout};
-
-const RUN_TIMEOUT: Duration = Duration::from_secs(240);
+use support::run::{go_cmd, gomitm_run, Spec, EMPTY_GO_MOD};
+use support::tools::{go_binaries, go_version};
 
 /// `gomitm run --resolve goproxy.test:443=FIXTURE -- go mod download example.test/mod01@v1.0.0`
 /// with `env` given to gomitm (the child inherits it, less what gomitm replaces).
@@ -24,37 +22,20 @@ fn run_download(
     go: &Path,
     env: &[(&str, String)],
 ) -> (Output, Vec<serde_json::Value>) {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let work = tmp.path().join("work");
-    std::fs::create_dir(&work).expect("work dir");
-    std::fs::write(work.join("go.mod"), "module e2e\n\ngo 1.19\n").expect("go.mod");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
-    cmd.arg("run")
-        .arg("--ca-dir")
-        .arg(tmp.path().join("ca"))
-        .arg("--extra-root")
-        .arg(&fx.ca_pem)
-        .arg("--jsonl")
-        .arg(tmp.path().join("flows.jsonl"))
-        .arg("--resolve")
-        .arg(format!("goproxy.test:443={}", fx.addr))
-        .arg("--")
-        .arg(go)
-        .args(["mod", "download", "example.test/mod01@v1.0.0"])
-        .current_dir(&work);
-    clean_go_env(&mut cmd, tmp.path());
-    cmd.env_remove("GOMITM_CA_DIR")
-        .env("GOPROXY", "https://goproxy.test");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let out = run_with_timeout(&mut cmd, RUN_TIMEOUT);
-    let flows = std::fs::read_to_string(tmp.path().join("flows.jsonl"))
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    (out, flows)
+    let mut gomitm_env = vec![("GOPROXY", "https://goproxy.test".to_string())];
+    gomitm_env.extend(env.iter().cloned());
+    let run = gomitm_run(
+        fx,
+        Spec {
+            hosts: &["goproxy.test"],
+            args: &[],
+            env: &gomitm_env,
+            go_mod: EMPTY_GO_MOD,
+            command: go_cmd(go, &["mod", "download", "example.test/mod01@v1.0.0"]),
+        },
+    );
+    let flows = run.flows();
+    (run.out, flows)
 }
 
 fn dump(out: &Output) -> String {
@@ -150,7 +131,7 @@ fn the_inherited_no_proxy_sends_gomitm_direct_and_is_not_left_to_the_child() {
 
 #[test]
 fn gomitm_proxy_chains_through_the_environments_proxy_only_when_told_to() {
-    use support::gomitm::{go_through, path_arg, Gomitm};
+    use support::gomitm::{fixture_args, go_through, workspace, Gomitm};
     let Some(go) = go_binaries().into_iter().next() else {
         return;
     };
@@ -158,15 +139,13 @@ fn gomitm_proxy_chains_through_the_environments_proxy_only_when_told_to() {
     for (flag, through) in [(Some("env"), true), (None, false)] {
         let corp = RecordingProxy::start(fx.addr, false);
         let url = format!("http://u:p@127.0.0.1:{}", corp.addr.port());
-        let mut args = path_arg("--extra-root", &fx.ca_pem);
-        args.extend(["--resolve".into(), format!("goproxy.test:443={}", fx.addr)]);
+        let mut extra = Vec::new();
         if let Some(flag) = flag {
-            args.extend(["--upstream-proxy".into(), flag.into()]);
+            extra.extend(["--upstream-proxy".into(), flag.into()]);
         }
+        let args = fixture_args(&fx, &["goproxy.test"], &extra);
         let mut proxy = Gomitm::start_with_env(&args, &[("HTTPS_PROXY", url.as_str())], None);
-        let tmp = tempfile::tempdir().unwrap();
-        std::fs::create_dir(tmp.path().join("work")).unwrap();
-        std::fs::write(tmp.path().join("work/go.mod"), "module e2e\n\ngo 1.19\n").unwrap();
+        let tmp = workspace(EMPTY_GO_MOD);
         let out = go_through(
             &go,
             &proxy,

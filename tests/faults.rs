@@ -18,35 +18,14 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use support::client::{self, Reply};
 use support::fixture::{pattern_byte, Fixture, FixtureOptions};
-use support::gomitm::{error_class, path_arg, url_of, Gomitm};
+use support::gomitm::{
+    assert_still_serves, error_class, gomitm_for, path_arg, strings, url_of, Gomitm,
+};
 use support::h2_upstream::{H2Upstream, RST_ANNOUNCED, RST_SENT};
 
-/// gomitm resolving `goproxy.test:443` to the fixture's TLS port and `plain.test:80` to its
-/// plain port, trusting the fixture's CA, plus `extra`.
-fn gomitm_for(fx: &Fixture, extra: &[String]) -> Gomitm {
-    let mut args = vec![
-        "--resolve".to_string(),
-        format!("goproxy.test:443={}", fx.addr),
-        "--resolve".to_string(),
-        format!("plain.test:80={}", fx.http_addr),
-    ];
-    args.extend(path_arg("--extra-root", &fx.ca_pem));
-    args.extend(extra.iter().cloned());
-    Gomitm::start(&args)
-}
-
-fn args(list: &[&str]) -> Vec<String> {
-    list.iter().map(|s| s.to_string()).collect()
-}
-
-/// A normal request on a fresh connection is answered and recorded.
-fn assert_still_serves(proxy: &Gomitm) {
-    let reply = client::get(proxy.addr, "http://plain.test/status/202");
-    assert_eq!(reply.status, 202, "{}", reply.text());
-    proxy.wait_for_flow("for the follow-up request", |f| {
-        url_of(f) == "http://plain.test/status/202" && f["response"]["status"] == 202
-    });
-}
+/// What gomitm resolves to the fixture: its TLS port as `goproxy.test`, its plain port as
+/// `plain.test` (the follow-up request of `assert_still_serves`).
+const HOSTS: &[&str] = &["goproxy.test", "plain.test:80"];
 
 /// gomitm's own error answer: the status, text/plain, and a first line naming hop and cause.
 fn assert_gomitm_error(reply: &Reply, status: u16, first_line_start: &str) {
@@ -127,9 +106,9 @@ impl Drop for Closer {
 fn dns_failure_and_refused_connection_are_502s_with_their_classes() {
     let fx = Fixture::start();
     let refused = closed_port();
-    let mut extra = args(&["--connect-timeout", "5", "--resolve"]);
+    let mut extra = strings(&["--connect-timeout", "5", "--resolve"]);
     extra.push(format!("refused.test:80={refused}"));
-    let proxy = gomitm_for(&fx, &extra);
+    let proxy = gomitm_for(&fx, HOSTS, &extra);
 
     let reply = client::get(proxy.addr, "http://nosuch.invalid/x");
     assert_gomitm_error(&reply, 502, "gomitm: dns lookup of nosuch.invalid failed");
@@ -158,7 +137,7 @@ fn upstream_that_accepts_then_closes_is_a_reset_over_http_and_a_tls_failure_over
         extra.push("--resolve".to_string());
         extra.push(format!("{host}={}", closer.addr));
     }
-    let proxy = gomitm_for(&fx, &extra);
+    let proxy = gomitm_for(&fx, HOSTS, &extra);
 
     let reply = client::get(proxy.addr, "http://closer.test/x");
     assert_gomitm_error(
@@ -190,7 +169,7 @@ fn upstream_that_does_not_speak_tls_is_an_upstream_tls_failure() {
         "--resolve".to_string(),
         format!("notls.test:443={}", fx.http_addr),
     ];
-    let proxy = gomitm_for(&fx, &extra);
+    let proxy = gomitm_for(&fx, HOSTS, &extra);
     let mut tls = client::tunnel(proxy.addr, "notls.test", &proxy.ca_pem());
     let reply = tls.request("GET /status/200 HTTP/1.1\r\nHost: notls.test\r\n\r\n");
     assert_gomitm_error(
@@ -219,7 +198,7 @@ fn reset_mid_body_over_pooled_h1_tls_is_recorded_and_the_pool_recovers() {
         h1_only: true,
         ..FixtureOptions::default()
     });
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     // A pooled connection first, so the reset hits a reused one.
     let mut tls = client::tunnel(proxy.addr, "goproxy.test", &proxy.ca_pem());
     let reply = tls.request("GET /status/200 HTTP/1.1\r\nHost: goproxy.test\r\n\r\n");
@@ -250,7 +229,7 @@ fn reset_mid_body_over_pooled_h1_tls_is_recorded_and_the_pool_recovers() {
 #[test]
 fn stalls_before_the_head_and_mid_body_end_at_the_upstream_timeout() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &args(&["--upstream-timeout", "1"]));
+    let proxy = gomitm_for(&fx, HOSTS, &strings(&["--upstream-timeout", "1"]));
 
     let started = Instant::now();
     let reply = client::get(proxy.addr, "http://plain.test/stall");
@@ -284,10 +263,11 @@ fn stalls_before_the_head_and_mid_body_end_at_the_upstream_timeout() {
 
 // ---------------------------------------------------------------- HTTP/2 upstream
 
+/// [`HOSTS`] and also `h2.test:443`, resolved to the `h2` upstream, whose CA is trusted too.
 fn gomitm_for_h2(fx: &Fixture, h2: &H2Upstream) -> Gomitm {
     let mut extra = vec!["--resolve".to_string(), format!("h2.test:443={}", h2.addr)];
     extra.extend(path_arg("--extra-root", &h2.ca_pem));
-    gomitm_for(fx, &extra)
+    gomitm_for(fx, HOSTS, &extra)
 }
 
 fn h2_get(proxy: &Gomitm, path: &str) -> Reply {

@@ -15,14 +15,16 @@ use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::pem::PemObject;
-use rustls::pki_types::{CertificateDer, ServerName};
+use rustls::pki_types::ServerName;
 use support::fixture::{
     pattern_byte, Fixture, FixtureOptions, BROKEN_MODULE, LIAR_HOST, SUMDB_NAME, SUMPROXY_HOST,
 };
-use support::gomitm::{go_through, path_arg, resolve_args, Gomitm};
+use support::gomitm::{go_through, gomitm_for, workspace, Gomitm};
 use support::sumdb::{h1_mod, hash1, node_hash, record_hash, Record, SumDb, Tile};
-use support::tools::{clean_go_env, git_binary, go_binaries, go_version, run_with_timeout};
+use support::tools::{
+    block_on, clean_go_env, git_binary, go_binaries, go_version, run_with_timeout,
+    tls_client_config,
+};
 
 const GO_TIMEOUT: Duration = Duration::from_secs(120);
 const GIT_TIMEOUT: Duration = Duration::from_secs(60);
@@ -39,13 +41,6 @@ fn go_cmd(go: &Path, fx: &Fixture, tmp: &Path, args: &[&str]) -> Output {
 }
 
 /// A temp dir with `work/go.mod` containing `go_mod`.
-fn go_workspace(go_mod: &str) -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir(tmp.path().join("work")).expect("work dir");
-    std::fs::write(tmp.path().join("work/go.mod"), go_mod).expect("write go.mod");
-    tmp
-}
-
 fn show(what: &str, out: &Output) {
     eprintln!(
         "--- {what}: {}\nstdout:\n{}\nstderr:\n{}",
@@ -67,7 +62,7 @@ fn all_requires_go_mod() -> String {
 fn go_downloads_every_module() {
     for go in go_binaries() {
         let fx = Fixture::start();
-        let tmp = go_workspace(&all_requires_go_mod());
+        let tmp = workspace(&all_requires_go_mod());
         let out = go_cmd(&go, &fx, tmp.path(), &["mod", "download"]);
         show(&go_version(&go), &out);
         assert!(out.status.success(), "go mod download failed");
@@ -117,7 +112,7 @@ fn go_fails_on_truncated_zip() {
                 h1_only,
                 ..Default::default()
             });
-            let tmp = go_workspace("module selftest\n\ngo 1.19\n");
+            let tmp = workspace("module selftest\n\ngo 1.19\n");
             let target = format!("{BROKEN_MODULE}@v1.0.0");
             let out = go_cmd(&go, &fx, tmp.path(), &["mod", "download", &target]);
             show(
@@ -151,7 +146,7 @@ fn go_fails_on_truncated_zip() {
 fn go_reports_unknown_module() {
     for go in go_binaries() {
         let fx = Fixture::start();
-        let tmp = go_workspace("module selftest\n\ngo 1.19\n");
+        let tmp = workspace("module selftest\n\ngo 1.19\n");
         let out = go_cmd(
             &go,
             &fx,
@@ -235,36 +230,13 @@ fn git_private_repo_is_unauthorized() {
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("client runtime")
-        .block_on(f)
-}
-
-fn client_config(ca_pem: &Path, alpn: &[&[u8]]) -> rustls::ClientConfig {
-    let mut roots = rustls::RootCertStore::empty();
-    roots
-        .add(CertificateDer::from_pem_file(ca_pem).expect("read CA"))
-        .expect("add CA");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    cfg
-}
-
 /// Sends `GET path` over TLS; h2 if the server picks it from `alpn`.
 async fn https_get(
     fx: &Fixture,
     alpn: &[&[u8]],
     path: &str,
 ) -> Result<Response<Incoming>, BoxError> {
-    let connector = tokio_rustls::TlsConnector::from(Arc::new(client_config(&fx.ca_pem, alpn)));
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(tls_client_config(&fx.ca_pem, alpn)));
     let tcp = tokio::net::TcpStream::connect(fx.addr).await?;
     let name = ServerName::try_from("goproxy.test")?;
     let tls = connector.connect(name, tcp).await?;
@@ -515,19 +487,13 @@ fn h1_only_and_untrusted_options() {
 // ---------------------------------------------------------------- checksum database
 
 /// The go command resolves the fixture's made-up names only through gomitm's `--resolve`.
-fn gomitm_for_sumdb(fx: &Fixture) -> Gomitm {
-    let hosts = [GOPROXY_HOST, SUMDB_NAME, SUMPROXY_HOST, LIAR_HOST];
-    let mut args = resolve_args(&hosts, fx.addr);
-    args.extend(path_arg("--extra-root", &fx.ca_pem));
-    Gomitm::start(&args)
-}
-
+const SUMDB_HOSTS: &[&str] = &[GOPROXY_HOST, SUMDB_NAME, SUMPROXY_HOST, LIAR_HOST];
 const GOPROXY_HOST: &str = "goproxy.test";
 const SUMDB_TARGET: &str = "example.test/mod01@v1.0.0";
 
 /// `go mod download -json <SUMDB_TARGET>` through gomitm with a fresh module cache.
 fn sumdb_download(go: &Path, proxy: &Gomitm, env: &[(&str, &str)]) -> Output {
-    let tmp = go_workspace("module selftest\n\ngo 1.19\n");
+    let tmp = workspace("module selftest\n\ngo 1.19\n");
     let out = go_through(
         go,
         proxy,
@@ -562,7 +528,7 @@ fn strip_port(authority: &str) -> &str {
 #[test]
 fn go_verifies_modules_with_the_fixture_checksum_database() {
     let fx = Fixture::start();
-    let proxy = gomitm_for_sumdb(&fx);
+    let proxy = gomitm_for(&fx, SUMDB_HOSTS, &[]);
     let key = Fixture::sumdb_key();
     let gosumdb = format!("{key} https://{SUMDB_NAME}");
     let want = Fixture::module_hashes("example.test/mod01").expect("mod01 hashes");
@@ -595,7 +561,7 @@ fn go_verifies_modules_with_the_fixture_checksum_database() {
 #[test]
 fn go_verifies_through_a_module_proxy_that_proxies_the_checksum_database() {
     let fx = Fixture::start();
-    let proxy = gomitm_for_sumdb(&fx);
+    let proxy = gomitm_for(&fx, SUMDB_HOSTS, &[]);
     let key = Fixture::sumdb_key();
     let want = Fixture::module_hashes("example.test/mod01").expect("mod01 hashes");
     for go in go_binaries() {
@@ -630,7 +596,7 @@ fn go_verifies_through_a_module_proxy_that_proxies_the_checksum_database() {
 #[test]
 fn go_reports_a_lying_checksum_database_as_a_security_error() {
     let fx = Fixture::start();
-    let proxy = gomitm_for_sumdb(&fx);
+    let proxy = gomitm_for(&fx, SUMDB_HOSTS, &[]);
     let gosumdb = format!("{} https://{LIAR_HOST}", Fixture::liar_key());
     for go in go_binaries() {
         let version = go_version(&go);
@@ -659,7 +625,7 @@ fn go_reports_a_lying_checksum_database_as_a_security_error() {
             );
         }
         // And without -json, on stderr.
-        let tmp = go_workspace("module selftest\n\ngo 1.19\n");
+        let tmp = workspace("module selftest\n\ngo 1.19\n");
         let env = [
             ("GOPROXY", "https://goproxy.test"),
             ("GOSUMDB", gosumdb.as_str()),

@@ -23,7 +23,8 @@ use serde_json::Value;
 use support::client::{self, Reply};
 use support::connect_proxy::RecordingProxy;
 use support::fixture::{pattern_byte, Fixture, FixtureOptions};
-use support::gomitm::{error_class, path_arg, url_of, Gomitm};
+use support::gomitm::{assert_still_serves, error_class, gomitm_for, strings, url_of, Gomitm};
+use support::tools::block_on;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Bound on every blocking socket read or write in these tests.
@@ -33,27 +34,9 @@ const H2: &[&[u8]] = &[b"h2", b"http/1.1"];
 
 // ---------------------------------------------------------------- set-up
 
-/// gomitm resolving `goproxy.test:443` to the fixture's TLS port and `plain.test:80` to its
-/// plain-HTTP port, trusting the fixture's CA upstream.
-fn gomitm_for(fx: &Fixture, extra: &[&str]) -> Gomitm {
-    let mut args = vec![
-        "--resolve".to_string(),
-        format!("goproxy.test:443={}", fx.addr),
-        "--resolve".to_string(),
-        format!("plain.test:80={}", fx.http_addr),
-    ];
-    args.extend(path_arg("--extra-root", &fx.ca_pem));
-    args.extend(extra.iter().map(|s| s.to_string()));
-    Gomitm::start(&args)
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("client runtime")
-        .block_on(f)
-}
+/// What gomitm resolves to the fixture: its TLS port as `goproxy.test`, its plain-HTTP port as
+/// `plain.test`.
+const HOSTS: &[&str] = &["goproxy.test", "plain.test:80"];
 
 fn decoded(capture: &Value) -> Vec<u8> {
     base64::engine::general_purpose::STANDARD
@@ -224,7 +207,7 @@ async fn body_bytes(resp: Response<Incoming>) -> Vec<u8> {
 #[test]
 fn plain_http_absolute_form_is_forwarded_without_hop_by_hop_headers() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     let mut conn = client::open(proxy.addr);
     let resp = conn.request(
         "GET http://plain.test/echo HTTP/1.1\r\n\
@@ -286,7 +269,7 @@ fn plain_http_absolute_form_is_forwarded_without_hop_by_hop_headers() {
 #[test]
 fn connect_intercepts_tls_over_h1_and_h2_and_records_the_client_side() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     for (alpn, expect) in [(H1, "http/1.1"), (H2, "h2")] {
         block_on(async {
             let mut c =
@@ -357,7 +340,7 @@ fn connect_intercepts_tls_over_h1_and_h2_and_records_the_client_side() {
 #[test]
 fn capture_cap_truncates_the_record_but_not_the_stream() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &["--max-body-capture", "1000"]);
+    let proxy = gomitm_for(&fx, HOSTS, &strings(&["--max-body-capture", "1000"]));
     for alpn in [H1, H2] {
         block_on(async {
             let mut c =
@@ -387,7 +370,7 @@ fn capture_cap_truncates_the_record_but_not_the_stream() {
 #[test]
 fn no_intercept_host_is_tunnelled_blind_and_recorded_as_a_tunnel() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &["--no-intercept", "goproxy.test"]);
+    let proxy = gomitm_for(&fx, HOSTS, &strings(&["--no-intercept", "goproxy.test"]));
     block_on(async {
         // The client trusts only the fixture's CA: it works only if gomitm does not decrypt.
         let mut c = HttpsClient::connect(proxy.addr, "goproxy.test", &fx.ca_pem, H2).await;
@@ -435,7 +418,7 @@ fn no_intercept_host_is_tunnelled_blind_and_recorded_as_a_tunnel() {
 #[test]
 fn non_tls_bytes_after_connect_are_tunnelled_and_counted() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     let mut conn = client::open(proxy.addr);
     conn.send(b"CONNECT plain.test:80 HTTP/1.1\r\nHost: plain.test:80\r\n\r\n")
         .unwrap();
@@ -468,19 +451,10 @@ fn non_tls_bytes_after_connect_are_tunnelled_and_counted() {
 
 // ---------------------------------------------------------------- 5. malformed clients
 
-/// A proxied request on a fresh connection still works.
-fn assert_still_serves(proxy: &Gomitm) {
-    let resp = raw_get(proxy.addr, "http://plain.test/status/202", "plain.test");
-    assert_eq!(resp.status, 202, "{}", resp.text());
-    proxy.wait_for_flow("for the follow-up request", |f| {
-        url_of(f) == "http://plain.test/status/202" && f["response"]["status"] == 202
-    });
-}
-
 #[test]
 fn malformed_request_gets_400_and_a_protocol_flow() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     let mut conn = client::open(proxy.addr);
     conn.send(b"GARBAGE\r\n\r\n").unwrap();
     // A 4xx answer or a closed connection are both acceptable to a client.
@@ -502,7 +476,7 @@ fn malformed_request_gets_400_and_a_protocol_flow() {
 #[test]
 fn oversized_request_head_gets_431_and_gomitm_keeps_serving() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     let mut conn = client::open(proxy.addr);
     let big = "a".repeat(100 * 1024);
     let req =
@@ -525,7 +499,7 @@ fn oversized_request_head_gets_431_and_gomitm_keeps_serving() {
 #[test]
 fn tls_sent_straight_to_the_proxy_port_is_explained() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     let mut s = TcpStream::connect(proxy.addr).unwrap();
     s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
     s.write_all(b"\x16\x03\x01\x00\x05hello").unwrap();
@@ -564,7 +538,7 @@ fn tls_sent_straight_to_the_proxy_port_is_explained() {
 #[test]
 fn invalid_connect_authority_and_proxy_loops_are_refused() {
     let fx = Fixture::start();
-    let mut proxy = gomitm_for(&fx, &[]);
+    let mut proxy = gomitm_for(&fx, HOSTS, &[]);
     let port = proxy.addr.port();
 
     let mut conn = client::open(proxy.addr);
@@ -617,10 +591,8 @@ fn invalid_connect_authority_and_proxy_loops_are_refused() {
 fn upstream_proxy_gets_connect_with_credentials_and_is_recorded_without_them() {
     let fx = Fixture::start();
     let corp = RecordingProxy::start(fx.addr, false);
-    let mut args = path_arg("--extra-root", &fx.ca_pem);
-    args.push("--upstream-proxy".into());
-    args.push(format!("http://user:p%40ss@127.0.0.1:{}", corp.addr.port()));
-    let proxy = Gomitm::start(&args);
+    let upstream = format!("http://user:p%40ss@127.0.0.1:{}", corp.addr.port());
+    let proxy = gomitm_for(&fx, &[], &strings(&["--upstream-proxy", &upstream]));
     block_on(async {
         let mut c = HttpsClient::connect(proxy.addr, "goproxy.test", &proxy.ca_pem(), H2).await;
         let resp = c.get("/bytes/3000", &[]).await;
@@ -656,10 +628,8 @@ fn upstream_proxy_gets_connect_with_credentials_and_is_recorded_without_them() {
 fn upstream_proxy_refusal_is_a_502_with_class_upstream_proxy() {
     let fx = Fixture::start();
     let corp = RecordingProxy::start(fx.addr, true);
-    let mut args = path_arg("--extra-root", &fx.ca_pem);
-    args.push("--upstream-proxy".into());
-    args.push(format!("http://user:p%40ss@127.0.0.1:{}", corp.addr.port()));
-    let proxy = Gomitm::start(&args);
+    let upstream = format!("http://user:p%40ss@127.0.0.1:{}", corp.addr.port());
+    let proxy = gomitm_for(&fx, &[], &strings(&["--upstream-proxy", &upstream]));
     let body = block_on(async {
         let mut c = HttpsClient::connect(proxy.addr, "goproxy.test", &proxy.ca_pem(), H1).await;
         let resp = c.get("/status/200", &[]).await;
@@ -732,7 +702,7 @@ fn insecure_upstream_accepts_an_untrusted_certificate_and_marks_the_flow() {
 #[test]
 fn stalled_upstream_times_out_with_504() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &["--upstream-timeout", "1"]);
+    let proxy = gomitm_for(&fx, HOSTS, &strings(&["--upstream-timeout", "1"]));
     let started = Instant::now();
     let resp = raw_get(proxy.addr, "http://plain.test/stall", "plain.test");
     let took = started.elapsed();
@@ -755,7 +725,7 @@ fn stalled_upstream_times_out_with_504() {
 #[test]
 fn upstream_reset_mid_body_cuts_the_client_body_and_is_recorded() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     let resp = raw_get(proxy.addr, "http://plain.test/reset/5000", "plain.test");
     assert_eq!(resp.status, 200);
     assert_eq!(resp.header("content-length"), Some("50000"));
@@ -787,7 +757,7 @@ fn upstream_reset_mid_body_cuts_the_client_body_and_is_recorded() {
 /// Makes a secret-carrying TLS request, a request with URL credentials and a failing one;
 /// returns the HAR gomitm wrote on SIGTERM, parsed and as text.
 fn har_scenario(fx: &Fixture, extra: &[&str]) -> (Value, String) {
-    let mut proxy = gomitm_for(fx, extra);
+    let mut proxy = gomitm_for(fx, HOSTS, &strings(extra));
     block_on(async {
         let mut c = HttpsClient::connect(proxy.addr, "goproxy.test", &proxy.ca_pem(), H1).await;
         let headers = [("authorization", "Bearer s3cret"), ("cookie", "a=b")];
@@ -931,7 +901,7 @@ const HUGE: &str = "/bytes/536870912";
 #[test]
 fn client_abort_mid_download_is_recorded_and_gomitm_keeps_serving() {
     let fx = Fixture::start();
-    let proxy = gomitm_for(&fx, &[]);
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
     // HTTP/1.1: the client drops the whole connection after ~1 MB.
     block_on(async {
         let mut c = HttpsClient::connect(proxy.addr, "goproxy.test", &proxy.ca_pem(), H1).await;

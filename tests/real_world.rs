@@ -20,6 +20,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::gomitm::command;
 use support::tools::{clean_go_env, go_binaries, go_current, go_release, go_version, in_ci};
 
 const GO_MOD: &str = include_str!("data/realworld/go.mod");
@@ -150,10 +151,8 @@ impl Run {
 /// `gomitm run -- go ARGS` in `tmp/work` with a hermetic go environment (fresh caches under
 /// `tmp`), the machine's module proxy and checksum database, and `env` on top.
 fn gomitm_run(go: &Path, net: &Net, tmp: &Path, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
-    cmd.arg("run")
-        .arg("--ca-dir")
-        .arg(tmp.join("ca"))
+    let mut cmd = command(&["run", "--ca-dir"]);
+    cmd.arg(tmp.join("ca"))
         .arg("--jsonl")
         .arg(tmp.join("flows.jsonl"))
         .arg("--")

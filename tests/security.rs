@@ -17,9 +17,14 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::Value;
 use support::fixture::Fixture;
-use support::gomitm::{error_class, go_through, path_arg, summary, url_of, Gomitm};
+use support::gomitm::{
+    command, error_class, fixture_args, go_through, gomitm_for, output_text, strings, summary,
+    url_of, workspace, Gomitm,
+};
+use support::run::EMPTY_GO_MOD;
 use support::tools::{
-    clean_go_env, git_binary, go_binaries, go_version, run_with_timeout, tls_client_config,
+    block_on, clean_go_env, git_binary, go_binaries, go_version, run_with_timeout,
+    tls_client_config,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -37,36 +42,16 @@ fn creds_header(user_pass: &str) -> String {
     format!("Proxy-Authorization: Basic {}\r\n", b64(user_pass))
 }
 
-/// gomitm resolving `goproxy.test:443` and `git.test:443` to the fixture's TLS port and
-/// `plain.test:80` to its plain-HTTP port, trusting the fixture's CA upstream.
-fn gomitm_for(fx: &Fixture, extra: &[&str]) -> Gomitm {
-    Gomitm::start(&fixture_args(fx, extra))
-}
-
-fn fixture_args(fx: &Fixture, extra: &[&str]) -> Vec<String> {
-    let mut args = vec![
-        "--resolve".to_string(),
-        format!("goproxy.test:443={}", fx.addr),
-        "--resolve".to_string(),
-        format!("git.test:443={}", fx.addr),
-        "--resolve".to_string(),
-        format!("plain.test:80={}", fx.http_addr),
-    ];
-    args.extend(path_arg("--extra-root", &fx.ca_pem));
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args
-}
+/// What gomitm resolves to the fixture: its TLS port as `goproxy.test` and `git.test`, its
+/// plain-HTTP port as `plain.test`.
+const HOSTS: &[&str] = &["goproxy.test", "git.test", "plain.test:80"];
 
 fn with_auth(fx: &Fixture) -> Gomitm {
-    gomitm_for(fx, &["--proxy-auth", &format!("{USER}:{PASS}")])
-}
-
-fn block_on<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("client runtime")
-        .block_on(f)
+    gomitm_for(
+        fx,
+        HOSTS,
+        &strings(&["--proxy-auth", &format!("{USER}:{PASS}")]),
+    )
 }
 
 // ---------------------------------------------------------------- raw clients
@@ -202,9 +187,8 @@ fn all_output(proxy: &Gomitm) -> String {
 #[test]
 fn a_non_loopback_listen_address_without_credentials_is_refused_with_the_reason() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
-    cmd.args(["proxy", "--listen", "0.0.0.0:0", "--ca-dir"])
-        .arg(dir.path().join("ca"))
+    let mut cmd = command(&["proxy", "--listen", "0.0.0.0:0", "--ca-dir"]);
+    cmd.arg(dir.path().join("ca"))
         .env_remove("GOMITM_PROXY_AUTH");
     let out = run_with_timeout(&mut cmd, Duration::from_secs(30));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -398,22 +382,6 @@ fn proxy_auth_guards_plain_requests_and_connects_and_never_records_the_credentia
 
 // ---------------------------------------------------------------- 3. real go and git
 
-fn workspace() -> tempfile::TempDir {
-    let tmp = tempfile::tempdir().expect("temp dir");
-    std::fs::create_dir(tmp.path().join("work")).expect("work dir");
-    std::fs::write(tmp.path().join("work/go.mod"), "module e2e\n\ngo 1.19\n").expect("go.mod");
-    tmp
-}
-
-fn output_text(out: &std::process::Output) -> String {
-    format!(
-        "status {}\nstdout:\n{}\nstderr:\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
 #[test]
 fn go_sends_the_credentials_in_https_proxy_and_fails_clearly_without_them() {
     let fx = Fixture::start();
@@ -423,7 +391,7 @@ fn go_sends_the_credentials_in_https_proxy_and_fails_clearly_without_them() {
         let v = go_version(&go);
         let mut proxy = with_auth(&fx);
         let with_creds = format!("http://{USER}:{PASS_IN_URL}@{}", proxy.addr);
-        let tmp = workspace();
+        let tmp = workspace(EMPTY_GO_MOD);
         let env = [
             ("GOPROXY", "https://goproxy.test"),
             ("HTTPS_PROXY", with_creds.as_str()),
@@ -446,7 +414,7 @@ fn go_sends_the_credentials_in_https_proxy_and_fails_clearly_without_them() {
         assert_eq!(zip["response"]["status"], 200, "{v}");
 
         // The same download without credentials: go fails and says why.
-        let tmp = workspace();
+        let tmp = workspace(EMPTY_GO_MOD);
         let env = [("GOPROXY", "https://goproxy.test")];
         let out = go_through(
             &go,
@@ -485,7 +453,7 @@ fn git_sends_the_credentials_in_https_proxy_and_fails_clearly_without_them() {
     );
     let mut proxy = with_auth(&fx);
     let clone = |proxy_url: &str, dest: &str| {
-        let tmp = workspace();
+        let tmp = workspace(EMPTY_GO_MOD);
         let mut cmd = Command::new(&git);
         cmd.args(["clone", "https://git.test/hello.git", dest])
             .current_dir(tmp.path().join("work"));
@@ -524,9 +492,8 @@ fn env_and_run_put_the_credentials_in_the_proxy_url() {
     let dir = tempfile::tempdir().unwrap();
     let ca_dir = dir.path().join("ca");
     let env_out = |args: &[&str], var: Option<&str>| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
-        cmd.args(["env", "--proxy", "http://127.0.0.1:9"])
-            .args(args)
+        let mut cmd = command(&["env", "--proxy", "http://127.0.0.1:9"]);
+        cmd.args(args)
             .arg("--ca-dir")
             .arg(&ca_dir)
             .env_remove("GOMITM_PROXY_AUTH");
@@ -551,9 +518,8 @@ fn env_and_run_put_the_credentials_in_the_proxy_url() {
         "{plain}"
     );
 
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
-    cmd.args(["run", "--proxy-auth", "carol:s3 cret", "--ca-dir"])
-        .arg(&ca_dir)
+    let mut cmd = command(&["run", "--proxy-auth", "carol:s3 cret", "--ca-dir"]);
+    cmd.arg(&ca_dir)
         .args([
             "--",
             "sh",
@@ -658,9 +624,8 @@ fn requests_and_connects_to_gomitm_itself_are_refused_however_they_name_it() {
 fn an_upstream_proxy_pointing_at_gomitm_itself_is_refused_at_start() {
     let port = free_port();
     let dir = tempfile::tempdir().unwrap();
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
-    cmd.args(["proxy", "--listen", &format!("127.0.0.1:{port}")])
-        .args(["--upstream-proxy", &format!("http://localhost:{port}")])
+    let mut cmd = command(&["proxy", "--listen", &format!("127.0.0.1:{port}")]);
+    cmd.args(["--upstream-proxy", &format!("http://localhost:{port}")])
         .arg("--ca-dir")
         .arg(dir.path().join("ca"))
         .stdin(Stdio::null());
@@ -704,7 +669,7 @@ fn the_ca_key_never_appears_in_logs_har_jsonl_or_error_messages() {
     let mut proxy = Gomitm::start_on_with_env(
         tempfile::tempdir().unwrap(),
         "127.0.0.1:0",
-        &fixture_args(&fx, &["--no-redact"]),
+        &fixture_args(&fx, HOSTS, &strings(&["--no-redact"])),
         &[("GOMITM_LOG", "debug")],
     );
     let ca_dir = proxy.dir.path().join("ca");
@@ -751,8 +716,8 @@ fn the_ca_key_never_appears_in_logs_har_jsonl_or_error_messages() {
 
     // gomitm ca show / path / bundle print the certificate, never the key.
     for args in [&["ca", "show"][..], &["ca", "path"], &["env"]] {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
-        cmd.args(args).arg("--ca-dir").arg(&ca_dir);
+        let mut cmd = command(args);
+        cmd.arg("--ca-dir").arg(&ca_dir);
         let out = run_with_timeout(&mut cmd, Duration::from_secs(30));
         assert!(out.status.success(), "{args:?}: {}", output_text(&out));
         assert_no_key(&output_text(&out), &lines, &format!("gomitm {args:?}"));
@@ -767,8 +732,8 @@ fn a_damaged_or_exposed_ca_key_is_refused_without_quoting_it() {
     let dir = tempfile::tempdir().unwrap();
     let ca_dir = dir.path().join("ca");
     let start = |ca_dir: &Path| {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
-        cmd.args(["ca", "show", "--ca-dir"]).arg(ca_dir);
+        let mut cmd = command(&["ca", "show", "--ca-dir"]);
+        cmd.arg(ca_dir);
         run_with_timeout(&mut cmd, Duration::from_secs(30))
     };
     assert!(start(&ca_dir).status.success());
@@ -816,7 +781,7 @@ const SECRETS: [&str; 7] = [
 ];
 
 fn redaction_run(fx: &Fixture, extra: &[&str]) -> (Gomitm, Value) {
-    let mut proxy = gomitm_for(fx, extra);
+    let mut proxy = gomitm_for(fx, HOSTS, &strings(extra));
     let ca = proxy.ca_pem();
     let (c, inner) = block_on(https_via_connect(
         proxy.addr,

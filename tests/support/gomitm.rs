@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::fixture::Fixture;
+
 pub struct Gomitm {
     child: Option<Child>,
     pub addr: SocketAddr,
@@ -268,6 +270,53 @@ pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_gomitm")
 }
 
+/// A command for the gomitm binary with `args`, for a test that runs it once and reads what
+/// it printed (with `tools::run_with_timeout`); the caller adds environment and more arguments.
+pub fn command(args: &[&str]) -> Command {
+    let mut cmd = Command::new(binary());
+    cmd.args(args);
+    cmd
+}
+
+/// gomitm in front of the fixture: see [`fixture_args`].
+pub fn gomitm_for(fx: &Fixture, hosts: &[&str], extra: &[String]) -> Gomitm {
+    Gomitm::start(&fixture_args(fx, hosts, extra))
+}
+
+/// `proxy` options that put the fixture behind each of `hosts`: `NAME` (or `NAME:443`) is
+/// `--resolve`d to the fixture's TLS port, `NAME:80` to its plain-HTTP port; the fixture's CA
+/// is trusted upstream (`--extra-root`); then `extra`.
+pub fn fixture_args(fx: &Fixture, hosts: &[&str], extra: &[String]) -> Vec<String> {
+    let mut args = Vec::new();
+    for host in hosts {
+        let resolve = match host.rsplit_once(':') {
+            None => format!("{host}:443={}", fx.addr),
+            Some((_, "443")) => format!("{host}={}", fx.addr),
+            Some((_, "80")) => format!("{host}={}", fx.http_addr),
+            Some(_) => panic!("{host}: the fixture listens for :443 (TLS) and :80 (plain) only"),
+        };
+        args.extend(["--resolve".to_string(), resolve]);
+    }
+    args.extend(path_arg("--extra-root", &fx.ca_pem));
+    args.extend(extra.iter().cloned());
+    args
+}
+
+/// `&str`s as the `String`s that [`Gomitm::start`] and [`gomitm_for`] take.
+pub fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| s.to_string()).collect()
+}
+
+/// gomitm still answers a normal request on a fresh connection, and records it: for a proxy
+/// whose `plain.test:80` is the fixture (see [`fixture_args`]).
+pub fn assert_still_serves(proxy: &Gomitm) {
+    let reply = super::client::get(proxy.addr, "http://plain.test/status/202");
+    assert_eq!(reply.status, 202, "{}", reply.text());
+    proxy.wait_for_flow("for the follow-up request", |f| {
+        url_of(f) == "http://plain.test/status/202" && f["response"]["status"] == 202
+    });
+}
+
 /// `proxy` arguments with a free loopback port, the CA in `dir/ca` and the HAR written to
 /// `dir/out.har` on exit, then `extra`: for starting gomitm some other way (in tmux).
 pub fn proxy_args(dir: &Path, extra: &[String]) -> Vec<String> {
@@ -317,6 +366,25 @@ pub fn resolve_args(hosts: &[&str], addr: SocketAddr) -> Vec<String> {
 
 pub fn path_arg(flag: &str, p: &Path) -> Vec<String> {
     vec![flag.to_string(), p.display().to_string()]
+}
+
+/// A temp dir for one go command: `work/` (the working directory [`go_through`] uses) holding
+/// `go_mod` as its go.mod; caches go next to `work/`.
+pub fn workspace(go_mod: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    std::fs::create_dir(tmp.path().join("work")).expect("work dir");
+    std::fs::write(tmp.path().join("work/go.mod"), go_mod).expect("go.mod");
+    tmp
+}
+
+/// Exit status, stdout and stderr of a finished command, for assertion messages.
+pub fn output_text(out: &std::process::Output) -> String {
+    format!(
+        "status {}\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
 }
 
 /// Run go through `proxy`: HTTPS_PROXY/HTTP_PROXY set, trusting `ca` (SSL_CERT_FILE and

@@ -5,7 +5,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -121,9 +121,8 @@ pub fn gomitm_run_with(fx: &Fixture, spec: Spec, setup: impl FnOnce(&Path)) -> R
     std::fs::create_dir(&work).expect("work dir");
     std::fs::write(work.join("go.mod"), spec.go_mod).expect("go.mod");
     setup(&work);
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gomitm"));
-    cmd.arg("run")
-        .arg("--ca-dir")
+    let mut cmd = super::gomitm::command(&["run"]);
+    cmd.arg("--ca-dir")
         .arg(tmp.path().join("ca"))
         .arg("--extra-root")
         .arg(&fx.ca_pem)

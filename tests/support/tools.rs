@@ -250,3 +250,12 @@ pub fn tls_client_config(ca_pem: &Path, alpn: &[&[u8]]) -> rustls::ClientConfig 
     cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     cfg
 }
+
+/// Runs `f` to completion on a fresh current-thread runtime: for a test's async client.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("client runtime")
+        .block_on(f)
+}
