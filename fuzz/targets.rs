@@ -34,7 +34,7 @@ pub fn sample_flow() -> Flow {
         id: 7,
         started_at_us: 1_700_000_000_000_000,
         client_addr: Some("127.0.0.1:50000".into()),
-        tool: Some("go".into()),
+        tool: Some(gomitm::flow::ClientTool::Go),
         ..Flow::default()
     };
     flow.request.method = "GET".into();

@@ -30,9 +30,9 @@ pub struct Flow {
     /// flows of a busy capture are not Go requests, and inline it weighs 176 B in every flow.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub go: Option<Box<GoRequest>>,
-    /// The client program, from its User-Agent: `go` or `git`.
+    /// The client program, from its User-Agent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool: Option<String>,
+    pub tool: Option<ClientTool>,
     /// Names of the rules that fired on this flow, in order.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rules: Vec<String>,
@@ -346,6 +346,40 @@ pub enum ErrorClass {
     /// gomitm itself failed (a panic, a rule whose answer could not be built): a bug in
     /// gomitm or its rules, never the client's or the server's doing.
     Internal,
+}
+
+/// The client program of a flow, from its User-Agent. A closed set: a tool gomitm gives
+/// advice for gets a variant, so every place that words advice per tool must decide for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientTool {
+    /// The go command (`Go-http-client/…`, `GoCommand/…`).
+    Go,
+    /// git's smart HTTP (`git/…`).
+    Git,
+}
+
+impl ClientTool {
+    pub const ALL: [ClientTool; 2] = [ClientTool::Go, ClientTool::Git];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClientTool::Go => "go",
+            ClientTool::Git => "git",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ClientTool> {
+        ClientTool::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s))
+    }
+}
+
+impl std::fmt::Display for ClientTool {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl ErrorClass {

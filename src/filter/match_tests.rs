@@ -370,6 +370,6 @@ fn flows_are_classified_as_the_table_assumes() {
     assert_eq!(kind("git"), Some("git_refs"));
     assert_eq!(kind("discovery"), Some("discovery"));
     assert_eq!(kind("post"), None);
-    assert_eq!(flow("git").tool.as_deref(), Some("git"));
+    assert_eq!(flow("git").tool, Some(crate::flow::ClientTool::Git));
     assert_eq!(flow("toolchain").go.map(|g| g.toolchain), Some(true));
 }

@@ -161,8 +161,7 @@ impl Predicate {
                 .is_some_and(|v| text.matches(v)),
             Predicate::Tool(t) => flow
                 .tool
-                .as_deref()
-                .is_some_and(|x| x.eq_ignore_ascii_case(t)),
+                .is_some_and(|x| x.as_str().eq_ignore_ascii_case(t)),
             Predicate::Rule(text) => flow.rules.iter().any(|r| text.matches(r)),
             Predicate::Tunnel => flow.kind == FlowKind::Tunnel,
             Predicate::Pending => {

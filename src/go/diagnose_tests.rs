@@ -37,7 +37,7 @@ fn check(d: Option<Diagnosis>, code: &str, severity: Severity, cause: Words, fix
 fn flow(b: FlowBuilder, tool: &str) -> Flow {
     let mut f = b.build();
     f.go = crate::go::classify(&f.request.method, &f.request.url, &f.request.headers);
-    f.tool = Some(tool.to_string());
+    f.tool = crate::flow::ClientTool::parse(tool);
     f
 }
 

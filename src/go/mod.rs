@@ -6,7 +6,7 @@
 //! the checksum database (`/lookup`, `/tile`, `$GOPROXY/sumdb/$name/…`) and
 //! gitprotocol-http(5).
 
-use crate::flow::{header_value, GoKind, GoRequest, Headers};
+use crate::flow::{header_value, ClientTool, GoKind, GoRequest, Headers};
 
 pub mod analysis;
 pub mod codes;
@@ -50,12 +50,12 @@ fn classify_request(method: &str, url: &str, headers: &Headers) -> Option<GoRequ
 }
 
 /// `go` for the go command's HTTP client, `git` for git; from the User-Agent.
-pub fn client_tool(headers: &Headers) -> Option<String> {
+pub fn client_tool(headers: &Headers) -> Option<ClientTool> {
     let ua = header_value(headers, "user-agent")?;
     if ua.starts_with("Go-http-client/") || ua.starts_with("GoCommand/") {
-        Some("go".into())
+        Some(ClientTool::Go)
     } else if ua.starts_with("git/") {
-        Some("git".into())
+        Some(ClientTool::Git)
     } else {
         None
     }
@@ -427,11 +427,8 @@ mod tests {
     #[test]
     fn client_tool_from_user_agent() {
         let ua = |v: &str| vec![("user-agent".to_string(), v.to_string())];
-        assert_eq!(
-            client_tool(&ua("Go-http-client/2.0")).as_deref(),
-            Some("go")
-        );
-        assert_eq!(client_tool(&ua("git/2.47.3")).as_deref(), Some("git"));
+        assert_eq!(client_tool(&ua("Go-http-client/2.0")), Some(ClientTool::Go));
+        assert_eq!(client_tool(&ua("git/2.47.3")), Some(ClientTool::Git));
         assert_eq!(client_tool(&ua("curl/8")), None);
         assert_eq!(client_tool(&vec![]), None);
     }

@@ -6,7 +6,7 @@
 
 use super::codes::Code;
 use super::diagnosis::{subject, DiagnoseContext, Diagnosis, Os, Severity};
-use crate::flow::{ErrorClass, Flow, FlowError};
+use crate::flow::{ClientTool, ErrorClass, Flow, FlowError};
 
 /// Failures below HTTP (and cut bodies): the error class decides, the Go kind sharpens the fix.
 pub(super) fn diagnose(flow: &Flow, err: &FlowError, ctx: &DiagnoseContext) -> Diagnosis {
@@ -101,13 +101,13 @@ fn broken_answer(flow: &Flow, err: &FlowError) -> Diagnosis {
 /// The bundle is named by its path when the caller knows it (a live proxy or `gomitm run`).
 fn client_untrusted(flow: &Flow, ctx: &DiagnoseContext) -> Diagnosis {
     let host = flow.connection.client_sni.as_deref().unwrap_or(flow.host());
-    let tool = flow.tool.as_deref().unwrap_or("the client");
+    let tool = flow.tool.map_or("the client", ClientTool::as_str);
     let bundle = ctx.bundle.map_or_else(
         || "<bundle of system roots + gomitm CA>".to_string(),
         |p| p.display().to_string(),
     );
-    let fix = match (flow.tool.as_deref(), ctx.os) {
-        (Some("git"), _) => format!("GIT_SSL_CAINFO={bundle} (or git config http.sslCAInfo); git does not read SSL_CERT_FILE"),
+    let fix = match (flow.tool, ctx.os) {
+        (Some(ClientTool::Git), _) => format!("GIT_SSL_CAINFO={bundle} (or git config http.sslCAInfo); git does not read SSL_CERT_FILE"),
         (_, Os::Linux) => format!("SSL_CERT_FILE={bundle}; eval \"$(gomitm env)\" sets it"),
         (_, Os::MacOs | Os::Windows) if ctx.go.is_some_and(|v| v.cert_file_everywhere()) => format!("SSL_CERT_FILE={bundle} (Go 1.27+ reads it on macOS and Windows too); eval \"$(gomitm env)\" sets it"),
         (_, Os::MacOs) => "trust the gomitm CA in the Keychain: sudo security add-trusted-cert -d -r trustRoot -k /Library/Keychains/System.keychain \"$(gomitm ca path)\"; Go 1.18–1.26 ignore SSL_CERT_FILE on macOS (Go 1.27+ reads it)".to_string(),

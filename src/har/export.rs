@@ -93,7 +93,7 @@ fn entry(flow: &Flow, opts: &HarOptions) -> HarEntry {
             }
             *go
         }),
-        tool: flow.tool.clone(),
+        tool: flow.tool.map(|t| t.as_str().to_string()),
         rules: flow.rules.clone(),
         mapped_to: flow.mapped_to.as_deref().map(|u| {
             if opts.redact {

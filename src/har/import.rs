@@ -21,8 +21,8 @@ use super::shape::{
     BodyFlags, GomitmTimings, Har, HarEntry, HarErrorField, HarNameValue, HarTimings,
 };
 use crate::flow::{
-    BodyCapture, ConnectionInfo, ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers,
-    Request, Response, Timings, TunnelStats,
+    BodyCapture, ClientTool, ConnectionInfo, ErrorClass, Flow, FlowError, FlowKind, FlowState,
+    Headers, Request, Response, Timings, TunnelStats,
 };
 
 /// How a producer splits `connect` and `ssl`.
@@ -201,7 +201,7 @@ fn flow_from_entry(
         tunnel,
         // gomitm's own HARs carry the classification; for others, readers classify the URL.
         go: e.go.clone().map(Box::new),
-        tool: e.tool.clone(),
+        tool: e.tool.as_deref().and_then(ClientTool::parse),
         rules: e.rules.clone(),
         mapped_to: e.mapped_to.clone(),
     })

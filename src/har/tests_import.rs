@@ -28,7 +28,7 @@ fn detailed_flows() -> Vec<Flow> {
             files: Some(2),
         });
     }
-    truncated.tool = Some("go".into());
+    truncated.tool = Some(crate::flow::ClientTool::Go);
     if let Some(r) = truncated.response.as_mut() {
         r.body.total = 1_000_000;
         r.body.truncated = true;

@@ -299,7 +299,7 @@ mod tests {
         let json = serde_json::to_string(&flow).unwrap();
         assert!(!json.contains("guess") && !json.contains(&basic("alice:guess")[6..]));
         assert_eq!(flow.kind, FlowKind::Tunnel);
-        assert_eq!(flow.tool.as_deref(), Some("go"));
+        assert_eq!(flow.tool, Some(crate::flow::ClientTool::Go));
         assert_eq!(flow.error.map(|e| e.class), Some(ErrorClass::Refused));
     }
 }

@@ -246,7 +246,7 @@ where
     // and closes spare connections unused, so it is left out.
     let tool = crate::go::client_tool(&client.headers);
     if served_nothing
-        && tool.as_deref() != Some("go")
+        && tool != Some(crate::flow::ClientTool::Go)
         && began_serving.elapsed() < Duration::from_secs(5)
     {
         let msg = client_tls_message(

@@ -119,7 +119,14 @@ fn apply_request_action(
                 reason: format!("connection refused (simulated by rule {:?})", rule.name),
             }))
         }
-        _ => {}
+        // Header edits are done above; the rest act on the response or at CONNECT time.
+        Action::SetHeader { .. }
+        | Action::AddHeader { .. }
+        | Action::RemoveHeader { .. }
+        | Action::ReplaceHeader { .. }
+        | Action::Throttle { .. }
+        | Action::Reset { .. }
+        | Action::NoIntercept => {}
     }
 }
 
@@ -149,7 +156,20 @@ pub fn plan_response(rules: &RuleSet, flow: &Flow, headers: &mut HeaderMap) -> R
                 Action::Reset { after_bytes } => {
                     plan.reset = Some((rule.name.clone(), *after_bytes))
                 }
-                _ => {}
+                // Header edits are done above; the rest act on the request or at CONNECT.
+                Action::SetHeader { .. }
+                | Action::AddHeader { .. }
+                | Action::RemoveHeader { .. }
+                | Action::ReplaceHeader { .. }
+                | Action::MapRemote { .. }
+                | Action::MapLocal { .. }
+                | Action::Respond { .. }
+                | Action::Block { .. }
+                | Action::Hang
+                | Action::DnsFail
+                | Action::Refuse
+                | Action::NoIntercept
+                | Action::Ignore => {}
             }
         }
     }
@@ -200,7 +220,18 @@ fn edit_headers(action: &Action, headers: &mut HeaderMap) -> bool {
                 }
             }
         }
-        _ => return false,
+        Action::MapRemote { .. }
+        | Action::MapLocal { .. }
+        | Action::Respond { .. }
+        | Action::Block { .. }
+        | Action::Delay { .. }
+        | Action::Throttle { .. }
+        | Action::Reset { .. }
+        | Action::Hang
+        | Action::DnsFail
+        | Action::Refuse
+        | Action::NoIntercept
+        | Action::Ignore => return false,
     }
     true
 }

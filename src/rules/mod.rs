@@ -25,7 +25,7 @@ use std::path::Path;
 
 pub use error::RulesError;
 pub use model::{connect_stub, Action, Body, Phase, Rule, RuleSet};
-pub use quick::QuickForms;
+pub use quick::{QuickForm, QuickForms};
 pub use values::{local_file, parse_rate, parse_size, RemoteTarget};
 
 impl RuleSet {

@@ -144,7 +144,14 @@ impl Action {
             },
             Action::Throttle { .. } | Action::Reset { .. } => phase == Phase::Response,
             Action::NoIntercept => false,
-            _ => phase == Phase::Request,
+            Action::MapRemote { .. }
+            | Action::MapLocal { .. }
+            | Action::Respond { .. }
+            | Action::Block { .. }
+            | Action::Hang
+            | Action::DnsFail
+            | Action::Refuse
+            | Action::Ignore => phase == Phase::Request,
         }
     }
 

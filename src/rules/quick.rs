@@ -29,37 +29,75 @@ pub struct QuickForms {
 
 impl QuickForms {
     pub fn is_empty(&self) -> bool {
-        self.set_header.is_empty()
-            && self.remove_header.is_empty()
-            && self.block.is_empty()
-            && self.map_remote.is_empty()
-            && self.delay.is_empty()
-            && self.no_intercept.is_empty()
+        QuickForm::ORDER.iter().all(|f| f.values(self).is_empty())
     }
 }
 
-/// One rule per quick form, in this order: no-intercept (decided at CONNECT, before a block
-/// could match the CONNECT itself), set-header, remove-header, map-remote, delay, block (each
-/// group in command-line order).
+/// The kinds of quick form, in the order their rules are built: no-intercept first (decided
+/// at CONNECT, before a block could match the CONNECT itself), then set-header,
+/// remove-header, map-remote, delay, block (each group in command-line order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QuickForm {
+    NoIntercept,
+    SetHeader,
+    RemoveHeader,
+    MapRemote,
+    Delay,
+    Block,
+}
+
+impl QuickForm {
+    pub const ORDER: [QuickForm; 6] = [
+        QuickForm::NoIntercept,
+        QuickForm::SetHeader,
+        QuickForm::RemoveHeader,
+        QuickForm::MapRemote,
+        QuickForm::Delay,
+        QuickForm::Block,
+    ];
+
+    /// The command-line flag, which also names the rule (`--block kind:sumdb`).
+    pub fn flag(self) -> &'static str {
+        match self {
+            QuickForm::NoIntercept => "--no-intercept",
+            QuickForm::SetHeader => "--set-header",
+            QuickForm::RemoveHeader => "--remove-header",
+            QuickForm::MapRemote => "--map-remote",
+            QuickForm::Delay => "--delay",
+            QuickForm::Block => "--block",
+        }
+    }
+
+    fn values(self, q: &QuickForms) -> &[String] {
+        match self {
+            QuickForm::NoIntercept => &q.no_intercept,
+            QuickForm::SetHeader => &q.set_header,
+            QuickForm::RemoveHeader => &q.remove_header,
+            QuickForm::MapRemote => &q.map_remote,
+            QuickForm::Delay => &q.delay,
+            QuickForm::Block => &q.block,
+        }
+    }
+
+    fn rule(self, value: &str) -> Result<Rule, RulesError> {
+        match self {
+            QuickForm::NoIntercept => no_intercept(value),
+            QuickForm::SetHeader => set_header(value),
+            QuickForm::RemoveHeader => remove_header(value),
+            QuickForm::MapRemote => map_remote(value),
+            QuickForm::Delay => delay(value),
+            QuickForm::Block => block(value),
+        }
+    }
+}
+
+/// One rule per quick form, in [`QuickForm::ORDER`].
 pub(super) fn build(q: &QuickForms) -> Result<RuleSet, RulesError> {
     let mut rules = Vec::new();
-    for value in &q.no_intercept {
-        rules.push(no_intercept(value)?);
-    }
-    for value in &q.set_header {
-        rules.push(set_header(value)?);
-    }
-    for value in &q.remove_header {
-        rules.push(remove_header(value)?);
-    }
-    for value in &q.map_remote {
-        rules.push(map_remote(value)?);
-    }
-    for value in &q.delay {
-        rules.push(delay(value)?);
-    }
-    for value in &q.block {
-        rules.push(block(value)?);
+    for form in QuickForm::ORDER {
+        for value in form.values(q) {
+            rules.push(form.rule(value)?);
+        }
     }
     Ok(RuleSet { rules })
 }
@@ -122,7 +160,7 @@ fn header_name(flag: &str, value: &str, name: &str) -> Result<String, RulesError
 }
 
 fn set_header(value: &str) -> Result<Rule, RulesError> {
-    let flag = "--set-header";
+    let flag = QuickForm::SetHeader.flag();
     let Some((name, header_value)) = value.split_once(':') else {
         return Err(arg_err(flag, value, 1, "expected \"Name: value\""));
     };
@@ -146,7 +184,7 @@ fn set_header(value: &str) -> Result<Rule, RulesError> {
 }
 
 fn remove_header(value: &str) -> Result<Rule, RulesError> {
-    let flag = "--remove-header";
+    let flag = QuickForm::RemoveHeader.flag();
     let name = header_name(flag, value, value)?;
     let action = Action::RemoveHeader {
         phase: Phase::Request,
@@ -160,7 +198,7 @@ fn match_all_arg(flag: &str, value: &str) -> Result<Filter, RulesError> {
 }
 
 fn block(value: &str) -> Result<Rule, RulesError> {
-    let flag = "--block";
+    let flag = QuickForm::Block.flag();
     let matcher = request_filter(flag, value, value, 0)?;
     let name = format!("{flag} {value}");
     let action = Action::Block {
@@ -174,7 +212,7 @@ fn block(value: &str) -> Result<Rule, RulesError> {
 /// matcher for both spellings. A glob is a host name with `*` and `?`, nothing a filter would
 /// read as syntax.
 fn no_intercept(value: &str) -> Result<Rule, RulesError> {
-    let flag = "--no-intercept";
+    let flag = QuickForm::NoIntercept.flag();
     let glob = value.trim();
     let bad = glob.char_indices().find(|(_, c)| {
         !(c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '*' | '?' | ':' | '[' | ']'))
@@ -201,7 +239,7 @@ fn no_intercept(value: &str) -> Result<Rule, RulesError> {
 }
 
 fn delay(value: &str) -> Result<Rule, RulesError> {
-    let flag = "--delay";
+    let flag = QuickForm::Delay.flag();
     let (filter, ms, ms_offset) = match value.rsplit_once('=') {
         Some((filter, ms)) => (filter, ms, filter.chars().count() + 1),
         None => ("", value, 0),
@@ -223,7 +261,7 @@ fn delay(value: &str) -> Result<Rule, RulesError> {
 }
 
 fn map_remote(value: &str) -> Result<Rule, RulesError> {
-    let flag = "--map-remote";
+    let flag = QuickForm::MapRemote.flag();
     let lower = value.to_ascii_lowercase();
     let split = ["=http://", "=https://"]
         .iter()

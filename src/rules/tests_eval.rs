@@ -284,13 +284,15 @@ fn quick_map_remote_matches_only_under_the_prefix() {
 /// Quick forms with one `flag` given once.
 fn one(flag: &str, value: &str) -> QuickForms {
     let mut q = QuickForms::default();
-    let list = match flag {
-        "--set-header" => &mut q.set_header,
-        "--remove-header" => &mut q.remove_header,
-        "--block" => &mut q.block,
-        "--map-remote" => &mut q.map_remote,
-        "--no-intercept" => &mut q.no_intercept,
-        _ => &mut q.delay,
+    let form = QuickForm::ORDER.into_iter().find(|f| f.flag() == flag);
+    let list = match form {
+        Some(QuickForm::SetHeader) => &mut q.set_header,
+        Some(QuickForm::RemoveHeader) => &mut q.remove_header,
+        Some(QuickForm::Block) => &mut q.block,
+        Some(QuickForm::MapRemote) => &mut q.map_remote,
+        Some(QuickForm::NoIntercept) => &mut q.no_intercept,
+        Some(QuickForm::Delay) => &mut q.delay,
+        None => panic!("no quick form {flag}"),
     };
     list.push(value.to_string());
     q

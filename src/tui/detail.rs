@@ -416,7 +416,7 @@ fn go_tab(flow: &Flow, cfg: &Config, width: usize) -> Vec<Line<'static>> {
     let Some(go) = &flow.go else {
         out.push(dim("not a request of the Go toolchain's protocols".into()));
         if let Some(tool) = &flow.tool {
-            out.extend(field("tool", tool, width));
+            out.extend(field("tool", tool.as_str(), width));
         }
         out.extend(diagnosis_lines(flow, cfg, width));
         return out;
@@ -430,12 +430,14 @@ fn go_tab(flow: &Flow, cfg: &Config, width: usize) -> Vec<Line<'static>> {
         ("sumdb", &go.sumdb),
         ("tile", &go.tile),
         ("git protocol", &go.git_protocol),
-        ("tool", &flow.tool),
     ];
     rows.extend(
         opt.iter()
             .filter_map(|(k, v)| v.as_ref().map(|v| (*k, v.clone()))),
     );
+    if let Some(tool) = flow.tool {
+        rows.push(("tool", tool.to_string()));
+    }
     if go.toolchain {
         rows.push(("toolchain", "a Go toolchain download".into()));
     }
