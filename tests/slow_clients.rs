@@ -220,7 +220,7 @@ fn a_panic_in_a_connection_task_is_contained() {
     };
     assert!(panicked
         .iter()
-        .all(|f| error_class(f) == "refused" && f["state"] == "done"));
+        .all(|f| error_class(f) == "internal" && f["state"] == "done"));
     assert!(panicked
         .iter()
         .any(|f| url_of(f) == "https://goproxy.test/status/200"));

@@ -58,7 +58,6 @@ pub enum Alpn {
     Http1,
 }
 
-#[derive(Clone)]
 pub struct Dialer {
     cfg: DialConfig,
     tls: Arc<ClientConfig>,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use super::setup::{watch_rules, Config};
+use super::setup::{watch_rules, Banner, Config};
 use super::shutdown::wait_for_in_flight;
 use crate::ca::{self, CertAuthority};
 use crate::filter::Filter;
@@ -16,13 +16,6 @@ use crate::flow::Flow;
 use crate::har;
 use crate::proxy::{self, auth::ProxyAuth};
 use crate::store::{Observer, Observers, Store};
-
-/// How much gomitm says on start: the first line always (scripts read the port from it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Banner {
-    Full,
-    FirstLineOnly,
-}
 
 /// A running proxy with its store and observers: what `gomitm proxy` and `gomitm run` share.
 pub(crate) struct Session {
@@ -69,7 +62,7 @@ impl Session {
             print_banner(&ca, addr, cfg.auth.as_ref());
         }
         let store = Arc::new(Store::new(cfg.store));
-        let ctx = Arc::new(cfg.proxy_ctx(store.clone(), addr));
+        let ctx = Arc::new(cfg.proxy_ctx(store.clone(), addr)?);
         tokio::spawn(watch_rules(ctx.rules.clone()));
         let mut observers = Observers::default();
         observers.attach(&store, cfg.log_observer());

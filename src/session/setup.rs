@@ -11,7 +11,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::lifecycle::Banner;
 use crate::ca::{self, CertAuthority};
 use crate::cli::{CaDirArg, ProxyArgs, UpstreamChoice, DEFAULT_LISTEN};
 use crate::filter::Filter;
@@ -83,6 +82,13 @@ pub(super) async fn watch_rules(rules: Arc<LiveRules>) {
     }
 }
 
+/// How much gomitm says on start: the first line always (scripts read the port from it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Banner {
+    Full,
+    FirstLineOnly,
+}
+
 /// Which command the session serves: `gomitm proxy`, or `gomitm run`, whose proxy listens on
 /// a free loopback port and is quiet unless asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +106,9 @@ pub(crate) struct Config {
     pub go: GoFacts,
     pub ca: Arc<CertAuthority>,
     pub rules: Arc<LiveRules>,
-    pub dialer: Dialer,
+    /// Made into a `Dialer` once the port is announced (rustls logs while it loads roots,
+    /// and the listening line must come first).
+    pub dial: DialConfig,
     /// Start-up lines that say where upstream connections go.
     pub route_lines: Vec<String>,
     pub auth: Option<ProxyAuth>,
@@ -151,14 +159,13 @@ impl Config {
                     .with_context(|| format!("--extra-root {}", path.display()))?,
             );
         }
-        let dialer = Dialer::new(DialConfig {
+        let dial = DialConfig {
             resolve: args.resolve.clone(),
             extra_roots,
             insecure: args.insecure_upstream,
             proxy: route,
             connect_timeout: Duration::from_secs(args.connect_timeout.max(1)),
-        })
-        .context("cannot set up upstream TLS")?;
+        };
         let jsonl_on_stdout = args.jsonl.as_deref().is_some_and(|p| p.as_os_str() == "-");
         let jsonl: Option<Box<dyn Write + Send>> = match &args.jsonl {
             None => None,
@@ -180,7 +187,7 @@ impl Config {
             go,
             ca,
             rules,
-            dialer,
+            dial,
             route_lines,
             auth: args.proxy_auth.clone(),
             store: StoreLimits {
@@ -242,11 +249,16 @@ impl Config {
     }
 
     /// The context every connection task shares.
-    pub(super) fn proxy_ctx(&self, store: Arc<Store>, listen_addr: SocketAddr) -> Ctx {
-        Ctx {
+    pub(super) fn proxy_ctx(
+        &self,
+        store: Arc<Store>,
+        listen_addr: SocketAddr,
+    ) -> anyhow::Result<Ctx> {
+        let dialer = Dialer::new(self.dial.clone()).context("cannot set up upstream TLS")?;
+        Ok(Ctx {
             rules: self.rules.clone(),
             store,
-            upstream: Upstream::new(self.dialer.clone(), self.upstream_timeout),
+            upstream: Upstream::new(dialer, self.upstream_timeout),
             bundle: self.ca.dir().join(ca::BUNDLE_FILE),
             ca: self.ca.clone(),
             opts: ProxyOptions {
@@ -259,14 +271,14 @@ impl Config {
             },
             listen_addr,
             auth: self.auth.clone(),
-        }
+        })
     }
 
     /// An upstream proxy naming gomitm itself would send every request round in a circle,
     /// each lap a new connection. Caught by IP literal, `localhost` or a `--resolve` rule
     /// (no DNS).
     pub(super) fn check_upstream_is_not_self(&self, addr: SocketAddr) -> anyhow::Result<()> {
-        let cfg = self.dialer.config();
+        let cfg = &self.dial;
         for up in cfg.proxy.proxies() {
             let rule = cfg.resolve.iter().find(|r| {
                 r.host.eq_ignore_ascii_case(&up.host) && r.port.is_none_or(|p| p == up.port)
