@@ -22,10 +22,9 @@ use super::dial::{describe_tls_io_error, Target};
 use super::error::{error_response, ProxyError};
 use super::exchange::{self, ClientSide, TunnelSide};
 use super::prefixed::Prefixed;
-use super::record::ms_since;
-use super::record::{headers_of, now_us};
+use super::record::{self, headers_of, ms_since};
 use super::watched::Watched;
-use crate::flow::{ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers, TunnelStats};
+use crate::flow::{ErrorClass, Flow, FlowError, FlowState, Headers, TunnelStats};
 
 pub async fn handle(
     ctx: Arc<Ctx>,
@@ -122,19 +121,7 @@ struct Origin {
 }
 
 fn tunnel_flow(client: &Origin, authority: &str) -> Flow {
-    let mut flow = Flow {
-        kind: FlowKind::Tunnel,
-        started_at_us: now_us(),
-        client_addr: Some(client.addr.to_string()),
-        tunnel: Some(TunnelStats::default()),
-        ..Flow::default()
-    };
-    flow.request.method = "CONNECT".into();
-    flow.request.url = authority.to_string();
-    flow.request.http_version = "HTTP/1.1".into();
-    flow.request.headers = client.headers.clone();
-    flow.tool = crate::go::client_tool(&flow.request.headers);
-    flow
+    record::tunnel_flow(client.addr, authority, client.headers.clone())
 }
 
 fn finish(flow: &mut Flow, error: Option<(ErrorClass, String)>) {

@@ -340,13 +340,6 @@ fn new_flow(req: &Request<Incoming>, target: &Target, side: &ClientSide) -> Flow
     // A bodiless request's capture is complete from the start, so that its end changes
     // nothing and costs no copy of the flow.
     flow.request.body.complete = hyper::body::Body::is_end_stream(req.body());
-    // Classified in-line, before the first event, so every observer sees it.
-    flow.go = crate::go::classify(
-        &flow.request.method,
-        &flow.request.url,
-        &flow.request.headers,
-    );
-    flow.tool = crate::go::client_tool(&flow.request.headers);
     if let Some(t) = &side.tunnel {
         let c = &mut flow.connection;
         c.client_sni = t.sni.clone();

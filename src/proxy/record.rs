@@ -7,7 +7,9 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, Method, Request, Version};
 
-use crate::flow::{ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers, Response};
+use crate::flow::{
+    ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers, Response, TunnelStats,
+};
 
 pub fn now_us() -> i64 {
     SystemTime::now()
@@ -70,6 +72,24 @@ pub fn request_flow<B>(req: &Request<B>, url: String, client_addr: Option<String
             &flow.request.headers,
         );
     }
+    flow
+}
+
+/// A tunnel's flow, from the CONNECT head kept while the tunnel was set up: the tool comes
+/// from its `User-Agent`; a tunnel has no Go classification (its requests do).
+pub fn tunnel_flow(client: SocketAddr, authority: &str, connect_headers: Headers) -> Flow {
+    let mut flow = Flow {
+        kind: FlowKind::Tunnel,
+        started_at_us: now_us(),
+        client_addr: Some(client.to_string()),
+        tunnel: Some(TunnelStats::default()),
+        ..Flow::default()
+    };
+    flow.request.method = "CONNECT".into();
+    flow.request.url = authority.to_string();
+    flow.request.http_version = "HTTP/1.1".into();
+    flow.tool = crate::go::client_tool(&connect_headers);
+    flow.request.headers = connect_headers;
     flow
 }
 

@@ -360,3 +360,19 @@ fn the_no_intercept_flag_is_a_no_intercept_rule() {
     let all = RuleSet::from_quick_forms(&one("--no-intercept", "*")).unwrap();
     assert!(all.no_intercept(&connect_stub("anything", 443)).is_some());
 }
+
+/// The quick forms follow the file: a file rule that answers a host's requests keeps that host
+/// intercepted even when `--no-intercept` names it, and a file that says nothing about the host
+/// leaves the flag in charge.
+#[test]
+fn no_intercept_flag_comes_after_the_files_terminal_rules() {
+    let mut set = RuleSet::parse(
+        "[[rule]]\nname = \"stop a\"\nmatch = \"host:a.test\"\nblock = true\n",
+        Path::new("."),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    set.extend(RuleSet::from_quick_forms(&one("--no-intercept", "*.test")).unwrap());
+    assert!(set.no_intercept(&connect_stub("a.test", 443)).is_none());
+    let hit = set.no_intercept(&connect_stub("b.test", 443));
+    assert_eq!(hit.map(|r| r.name.as_str()), Some("--no-intercept *.test"));
+}
