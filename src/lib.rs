@@ -1,27 +1,36 @@
 //! gomitm: a debugging MITM forward proxy that understands the Go toolchain's traffic.
 //!
 //! Architecture (see docs/ARCHITECTURE.md):
-//! - `flow`   — the record of one exchange or tunnel; plain data, read by everything else.
-//! - `filter` — filter expressions: parse (caret errors), Display, matches(&Flow); pure.
-//! - `rules`  — rules file and CLI quick forms → validated `RuleSet`; which rules apply; pure.
-//! - `store`  — bounded flow store + event broadcast (notify, then pull).
-//! - `proxy`  — the I/O shell: accept loop, CONNECT/TLS interception, exchange, upstream pool.
+//! - `flow`   — the record of one exchange or tunnel; plain data, the leaf everything reads.
+//! - `store`  — the bounded flow store (`flows`) and the observer seam (`observer`): every flow
+//!   is announced once when added and finished exactly once, in order per flow, with a
+//!   sequence number; a lagging observer is told how many events it missed.
+//! - `proxy`  — the I/O shell: accept loop (`server`), CONNECT/TLS interception (`connect`),
+//!   one exchange (`exchange`, `flow_cell`), hyper's heads → flows (`record`), upstream pool.
+//! - `session` — the running proxy `proxy` and `run` share: `Config` validated once from the
+//!   command line (`setup`), start/observe/finish (`lifecycle`), signals (`shutdown`).
+//! - `commands` — the subcommands other than `run`; `app` only dispatches to them.
+//! - `run`    — `gomitm run -- CMD` (settings, the child teed through a pipe or pty, the
+//!   summary with its verdict) and `gomitm report`.
+//! - `log`, `tui` — observers: a line (or JSON object) per finished flow; the terminal UI.
 //! - `ca`     — the local CA on disk and per-host leaf certificates.
 //! - `certinfo` — an upstream's certificate chain summarised (issuer, expiry, public root?); pure.
 //! - `go`     — Go-awareness: classify requests, judge answers (status, content, h1: hashes),
 //!   read go's own error lines and settings, and give the run's verdict; pure.
+//! - `filter` — filter expressions: parse (caret errors), Display, matches(&Flow); pure.
+//! - `rules`  — rules file and CLI quick forms → validated `RuleSet`; which rules apply; pure.
 //! - `har`    — HAR 1.2 to and from flows, redaction; pure.
 //! - `inspect` — bodies made readable (decompress, pretty-print, hex, zip listing); pure.
-//! - `log`    — headless observer: a line (or JSON object) per finished flow.
-//! - `tui`    — terminal UI observer: live flow table, detail view, filter, HAR export/open.
 //! - `units`  — sizes and durations as people read them (`3.1MiB`, `412ms`); pure.
-//! - `cli`    — command-line types; `app` — composition root used by `main`.
-//! - `run`    — `gomitm run -- CMD` (settings, the child teed through a pipe or pty, the
-//!   summary with its verdict) and `gomitm report`.
+//! - `cli`    — command-line types, every value parsed into its type here, once.
 //!
-//! Dependencies run one way: app → everything; proxy → {ca, store, go, flow};
-//! log → {store, flow, har}; tui → {store, flow, filter, go, har, inspect};
-//! log, tui, go, inspect → units; har, go, store → flow; flow and units → nothing.
+//! Dependencies run one way (no circle between files; `tests/architecture.rs` checks it):
+//! main → app → {commands, run} → session → {proxy, store, log, tui, har};
+//! proxy → {ca, certinfo, rules, store, go, flow}; log, tui → {store, filter, har, units, flow};
+//! go → {flow, units, inspect}; rules → {filter, flow}; har, store, certinfo → flow;
+//! flow, units and ca → nothing internal. Only `proxy` writes to the store.
+//! Adding an observer: a file with `impl store::Observer`, one `attach` line in
+//! `session/lifecycle.rs`.
 
 pub mod app;
 pub mod ca;

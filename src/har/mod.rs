@@ -2,7 +2,7 @@
 //! timing rules, redaction of secrets, and tolerant import of HARs from other tools.
 //!
 //! Pure: strings and values in, strings and values out. Choosing paths and writing files belong
-//! to `app`; the `Flow` definition belongs to `flow.rs` and is not changed from here.
+//! to `session` and the TUI; the `Flow` definition belongs to `flow.rs` and is not changed from here.
 //!
 //! Layout: `shape` is the serde definition of a HAR (no logic), `export` turns flows into HARs
 //! (timings, bodies), `redact` owns what counts as a secret (shared with `--jsonl`), `import`
