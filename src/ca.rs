@@ -1,6 +1,8 @@
 //! The local certificate authority: load or create it on disk, and mint leaf certificates.
 //!
-//! Owns the CA files (`gomitm-ca.pem`, `gomitm-ca-key.pem`, mode 0600) and the per-host cache
+//! Owns the CA directory (created 0700; refused when group or others can write it), the CA
+//! files (`gomitm-ca.pem` 0644, `gomitm-ca-key.pem` 0600, `gomitm-bundle.pem` 0644, modes set
+//! whatever the umask, never written through a symlink) and the per-host cache
 //! of rustls `ServerConfig`s. The key is read here and nowhere else; it never appears in an
 //! error message. Knows nothing about sockets or flows.
 
@@ -53,6 +55,12 @@ pub enum CaError {
          fix it with: chmod 600 {path}"
     )]
     KeyPermissions { path: PathBuf, mode: u32 },
+    #[error(
+        "the CA directory {path} is writable by group or others (mode {mode:o}): whoever can \
+         write there can replace the CA that go and git are told to trust; fix it with: \
+         chmod 700 {path}"
+    )]
+    DirPermissions { path: PathBuf, mode: u32 },
     #[error("{path} holds a certificate but {missing} is missing; remove both to start afresh")]
     HalfPresent { path: PathBuf, missing: PathBuf },
     #[error("the CA in {path} is not usable: {reason}")]
@@ -86,6 +94,7 @@ impl std::fmt::Debug for CertAuthority {
 impl CertAuthority {
     /// Load the CA from `dir`, or create it there on first run.
     pub fn load_or_create(dir: &Path) -> Result<CertAuthority, CaError> {
+        prepare_dir(dir)?;
         let cert_path = dir.join(CERT_FILE);
         let key_path = dir.join(KEY_FILE);
         match (cert_path.exists(), key_path.exists()) {
@@ -235,11 +244,54 @@ fn ca_params() -> CertificateParams {
     params
 }
 
-fn create(dir: &Path, cert_path: &Path, key_path: &Path) -> Result<(), CaError> {
-    fs::create_dir_all(dir).map_err(|source| CaError::CreateDir {
+/// Create the CA directory 0700 whatever the umask, or refuse an existing one that group or
+/// others can write: they could swap the CA for their own, or plant a symlink where gomitm
+/// writes.
+fn prepare_dir(dir: &Path) -> Result<(), CaError> {
+    let create_err = |source| CaError::CreateDir {
         path: dir.to_path_buf(),
         source,
-    })?;
+    };
+    if !dir.exists() {
+        let mut builder = fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::DirBuilderExt;
+            builder.mode(0o700);
+        }
+        builder.create(dir).map_err(create_err)?;
+        set_mode(dir, 0o700).map_err(create_err)?;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(dir).map_err(create_err)?.permissions().mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            return Err(CaError::DirPermissions {
+                path: dir.to_path_buf(),
+                mode: mode & 0o777,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Set exactly `mode` (the umask only ever removes bits; this also restores them).
+fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
+fn create(dir: &Path, cert_path: &Path, key_path: &Path) -> Result<(), CaError> {
     let invalid = |reason: String| CaError::Invalid {
         path: dir.to_path_buf(),
         reason,
@@ -248,28 +300,57 @@ fn create(dir: &Path, cert_path: &Path, key_path: &Path) -> Result<(), CaError> 
     let cert = ca_params()
         .self_signed(&key)
         .map_err(|e| invalid(e.to_string()))?;
-    write_private(key_path, key.serialize_pem().as_bytes())?;
-    fs::write(cert_path, cert.pem()).map_err(|source| CaError::Write {
-        path: cert_path.to_path_buf(),
-        source,
-    })
+    write_new(key_path, key.serialize_pem().as_bytes(), 0o600)?;
+    write_new(cert_path, cert.pem().as_bytes(), 0o644)
 }
 
-/// Create the key file with mode 0600 from the start, so it is never briefly world-readable.
-fn write_private(path: &Path, data: &[u8]) -> Result<(), CaError> {
+/// Write a file that must not exist yet, with exactly `mode` from the start (the key is never
+/// briefly world-readable). Creating with `O_EXCL` never follows a symlink: one planted at
+/// `path`, even dangling, makes this fail instead of writing where it points.
+fn write_new(path: &Path, data: &[u8], mode: u32) -> Result<(), CaError> {
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
+        opts.mode(mode);
     }
     let write_err = |source| CaError::Write {
         path: path.to_path_buf(),
         source,
     };
     let mut file = opts.open(path).map_err(write_err)?;
-    file.write_all(data).map_err(write_err)
+    set_mode(path, mode).map_err(write_err)?;
+    file.write_all(data).map_err(write_err)?;
+    file.sync_all().map_err(write_err)
+}
+
+/// Replace `path` with `data` (mode `mode`) through a new file in the same directory and a
+/// rename: a symlink planted at `path` is replaced, not followed, and a reader never sees
+/// half a file.
+pub fn write_replacing(path: &Path, data: &[u8], mode: u32) -> Result<(), CaError> {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let mut nonce = [0u8; 8];
+    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce);
+    let tmp_name = format!(
+        ".{name}.{}.{}.tmp",
+        std::process::id(),
+        u64::from_le_bytes(nonce)
+    );
+    let tmp = path.with_file_name(tmp_name);
+    let result = write_new(&tmp, data, mode).and_then(|()| {
+        fs::rename(&tmp, path).map_err(|source| CaError::Write {
+            path: path.to_path_buf(),
+            source,
+        })
+    });
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
 }
 
 fn check_key_permissions(path: &Path) -> Result<(), CaError> {
@@ -386,12 +467,9 @@ pub fn bundle_pem(ca: &CertAuthority) -> String {
     out
 }
 
-/// Write the bundle into the CA directory (readable: it holds only public certificates).
+/// Write the bundle (0644: it holds only public certificates), replacing what is there.
 pub fn write_bundle(ca: &CertAuthority, path: &Path) -> Result<(), CaError> {
-    fs::write(path, bundle_pem(ca)).map_err(|source| CaError::Write {
-        path: path.to_path_buf(),
-        source,
-    })
+    write_replacing(path, bundle_pem(ca).as_bytes(), 0o644)
 }
 
 #[cfg(not(unix))]

@@ -450,3 +450,152 @@ fn report_summarises_a_foreign_har_and_honours_filter() {
         stderr(&out)
     );
 }
+
+/// `gomitm env` output, evaluated by the shell it was written for, gives back exactly the
+/// values it was given, whatever quotes, backslashes, dollars and spaces they hold.
+#[test]
+fn env_lines_survive_hostile_paths_in_sh_and_fish() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca_dir = tmp.path().join(r#"it's a \dir\' "q" $HOME `x`"#);
+    let ca = ca_dir.to_str().unwrap();
+    let proxy = r"http://u:p'a\ss@127.0.0.1:9999";
+    let print = |shell: &str| match shell {
+        "fish" => "printf '%s\\n' $HTTPS_PROXY $HTTP_PROXY $SSL_CERT_FILE $GIT_SSL_CAINFO",
+        _ => {
+            "printf '%s\\n' \"$HTTPS_PROXY\" \"$HTTP_PROXY\" \"$SSL_CERT_FILE\" \"$GIT_SSL_CAINFO\""
+        }
+    };
+    let bundle = ca_dir.join("gomitm-bundle.pem");
+    let want = vec![
+        proxy.to_string(),
+        proxy.to_string(),
+        bundle.display().to_string(),
+        bundle.display().to_string(),
+    ];
+    let mut shells = vec![("bash", PathBuf::from("sh"))];
+    if let Some(fish) = support::tools::require_tool("fish") {
+        shells.push(("fish", fish));
+    }
+    for (flavour, binary) in shells {
+        let out = run(
+            tmp.path(),
+            &["env", "--shell", flavour, "--proxy", proxy, "--ca-dir", ca],
+        );
+        assert_ok(&out, &format!("gomitm env --shell {flavour}"));
+        let script = format!("{}\n{}\n", stdout(&out), print(flavour));
+        let evaluated = run_with_timeout(Command::new(&binary).arg("-c").arg(&script), RUN_TIMEOUT);
+        assert_ok(&evaluated, &format!("{flavour} evaluating:\n{script}"));
+        let got: Vec<String> = stdout(&evaluated).lines().map(str::to_string).collect();
+        assert_eq!(
+            got, want,
+            "{flavour} read back other values from:\n{script}"
+        );
+    }
+}
+
+fn mode_of(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// Under umask 000 the CA directory is still 0700, the key 0600 and the certificate and
+/// bundle 0644: the modes are set, not left to the umask.
+#[test]
+fn ca_files_get_their_modes_whatever_the_umask() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca_dir = tmp.path().join("fresh").join("ca");
+    let bin = std::env::var("CARGO_BIN_EXE_gomitm").unwrap();
+    let script = "umask 000; exec \"$0\" env --proxy http://127.0.0.1:1 --ca-dir \"$1\"";
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c").arg(script).arg(&bin).arg(&ca_dir);
+    cmd.env_remove("GOMITM_CA_DIR").env("HOME", tmp.path());
+    let out = run_with_timeout(&mut cmd, RUN_TIMEOUT);
+    assert_ok(&out, "gomitm env under umask 000");
+    assert_eq!(mode_of(&ca_dir), 0o700, "CA directory");
+    assert_eq!(mode_of(&ca_dir.join(KEY_FILE)), 0o600, "CA key");
+    assert_eq!(mode_of(&ca_dir.join(CERT_FILE)), 0o644, "CA certificate");
+    assert_eq!(mode_of(&ca_dir.join("gomitm-bundle.pem")), 0o644, "bundle");
+}
+
+/// A CA directory that group or others can write (a shared /tmp path, a careless chmod) is
+/// refused with the fix, before anything is read from it or written to it.
+#[test]
+fn a_ca_directory_others_can_write_is_refused_with_the_fix() {
+    for mode in [0o777, 0o770, 0o1777, 0o722] {
+        let tmp = tempfile::tempdir().unwrap();
+        let ca_dir = tmp.path().join("ca");
+        std::fs::create_dir(&ca_dir).unwrap();
+        std::fs::set_permissions(&ca_dir, std::fs::Permissions::from_mode(mode)).unwrap();
+        let out = run(
+            tmp.path(),
+            &["ca", "path", "--ca-dir", ca_dir.to_str().unwrap()],
+        );
+        assert!(!out.status.success(), "mode {mode:o} was accepted");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("writable by group or others"), "{err}");
+        assert!(
+            err.contains(&format!("chmod 700 {}", ca_dir.display())),
+            "{err}"
+        );
+        assert!(
+            !ca_dir.join(KEY_FILE).exists(),
+            "a key was written into mode {mode:o}"
+        );
+    }
+    // 0755 (what an older gomitm or a plain mkdir made) is readable, not writable: accepted.
+    let tmp = tempfile::tempdir().unwrap();
+    let ca_dir = tmp.path().join("ca");
+    std::fs::create_dir(&ca_dir).unwrap();
+    std::fs::set_permissions(&ca_dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = run(
+        tmp.path(),
+        &["ca", "path", "--ca-dir", ca_dir.to_str().unwrap()],
+    );
+    assert_ok(&out, "gomitm ca path in a 0755 directory");
+}
+
+/// Symlinks planted where gomitm writes its files are never followed: the bundle replaces
+/// the link, and a link where a new CA would go stops the creation.
+#[test]
+fn planted_symlinks_in_the_ca_directory_are_not_followed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let victim = tmp.path().join("victim.txt");
+    std::fs::write(&victim, "keep me\n").unwrap();
+
+    // The bundle, rewritten on every start, over a symlink to the victim.
+    let ca_dir = tmp.path().join("ca");
+    let out = run(
+        tmp.path(),
+        &["ca", "path", "--ca-dir", ca_dir.to_str().unwrap()],
+    );
+    assert_ok(&out, "gomitm ca path");
+    let bundle = ca_dir.join("gomitm-bundle.pem");
+    std::os::unix::fs::symlink(&victim, &bundle).unwrap();
+    let out = run(
+        tmp.path(),
+        &[
+            "env",
+            "--proxy",
+            "http://127.0.0.1:1",
+            "--ca-dir",
+            ca_dir.to_str().unwrap(),
+        ],
+    );
+    assert_ok(&out, "gomitm env");
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me\n");
+    let meta = std::fs::symlink_metadata(&bundle).unwrap();
+    assert!(meta.file_type().is_file(), "the bundle is still a link");
+    assert!(read(&bundle).contains("BEGIN CERTIFICATE"));
+
+    // A dangling link where the certificate of a new CA would be written.
+    let fresh = tmp.path().join("fresh");
+    std::fs::create_dir(&fresh).unwrap();
+    std::fs::set_permissions(&fresh, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let target = tmp.path().join("planted.pem");
+    std::os::unix::fs::symlink(&target, fresh.join(CERT_FILE)).unwrap();
+    let out = run(
+        tmp.path(),
+        &["ca", "path", "--ca-dir", fresh.to_str().unwrap()],
+    );
+    assert!(!out.status.success(), "a CA was created through a symlink");
+    assert!(!target.exists(), "gomitm wrote through the planted link");
+}

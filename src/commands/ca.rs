@@ -38,7 +38,12 @@ pub fn env_script(shell: Shell, proxy: &str, bundle: &Path) -> String {
     for (k, v) in vars {
         let line = match shell {
             Shell::Bash | Shell::Zsh => format!("export {k}='{}'\n", v.replace('\'', r"'\''")),
-            Shell::Fish => format!("set -gx {k} '{}'\n", v.replace('\'', r"\'")),
+            // Inside fish's single quotes `\\` and `\'` are the only escapes: a backslash
+            // must be doubled first, or `C:\x\'` would end the string early.
+            Shell::Fish => format!(
+                "set -gx {k} '{}'\n",
+                v.replace('\\', r"\\").replace('\'', r"\'")
+            ),
             Shell::Powershell => format!("$env:{k} = '{}'\n", v.replace('\'', "''")),
         };
         out.push_str(&line);
@@ -57,7 +62,9 @@ pub(crate) fn run_ca(action: CaAction) -> anyhow::Result<()> {
         }
         CaAction::Bundle { out, ca } => {
             let ca = load_ca(&ca)?;
-            ca::write_bundle(&ca, &out)
+            // Written where the user points, through a symlink or to a device if that is what
+            // --out names (`/dev/stdout`); only the CA directory's own files are guarded.
+            std::fs::write(&out, ca::bundle_pem(&ca))
                 .with_context(|| format!("cannot write {}", out.display()))?;
             eprintln!(
                 "gomitm: wrote system roots + gomitm CA to {}",
