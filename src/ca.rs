@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Write;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -21,6 +20,8 @@ use rustls::crypto::CryptoProvider;
 use rustls::ServerConfig;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use time::{Duration, OffsetDateTime};
+
+use crate::output_file;
 
 pub const CERT_FILE: &str = "gomitm-ca.pem";
 pub const KEY_FILE: &str = "gomitm-ca-key.pem";
@@ -304,53 +305,13 @@ fn create(dir: &Path, cert_path: &Path, key_path: &Path) -> Result<(), CaError> 
     write_new(cert_path, cert.pem().as_bytes(), 0o644)
 }
 
-/// Write a file that must not exist yet, with exactly `mode` from the start (the key is never
-/// briefly world-readable). Creating with `O_EXCL` never follows a symlink: one planted at
-/// `path`, even dangling, makes this fail instead of writing where it points.
+/// A new CA file with exactly `mode` from its first byte (the key is never briefly
+/// world-readable), never written through a symlink planted at `path`.
 fn write_new(path: &Path, data: &[u8], mode: u32) -> Result<(), CaError> {
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(mode);
-    }
-    let write_err = |source| CaError::Write {
+    output_file::write_new(path, data, Some(mode)).map_err(|source| CaError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    let mut file = opts.open(path).map_err(write_err)?;
-    set_mode(path, mode).map_err(write_err)?;
-    file.write_all(data).map_err(write_err)?;
-    file.sync_all().map_err(write_err)
-}
-
-/// Replace `path` with `data` (mode `mode`) through a new file in the same directory and a
-/// rename: a symlink planted at `path` is replaced, not followed, and a reader never sees
-/// half a file.
-pub fn write_replacing(path: &Path, data: &[u8], mode: u32) -> Result<(), CaError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "file".into());
-    let mut nonce = [0u8; 8];
-    let _ = ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut nonce);
-    let tmp_name = format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        u64::from_le_bytes(nonce)
-    );
-    let tmp = path.with_file_name(tmp_name);
-    let result = write_new(&tmp, data, mode).and_then(|()| {
-        fs::rename(&tmp, path).map_err(|source| CaError::Write {
-            path: path.to_path_buf(),
-            source,
-        })
-    });
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    })
 }
 
 fn check_key_permissions(path: &Path) -> Result<(), CaError> {
@@ -469,7 +430,12 @@ pub fn bundle_pem(ca: &CertAuthority) -> String {
 
 /// Write the bundle (0644: it holds only public certificates), replacing what is there.
 pub fn write_bundle(ca: &CertAuthority, path: &Path) -> Result<(), CaError> {
-    write_replacing(path, bundle_pem(ca).as_bytes(), 0o644)
+    output_file::replace(path, bundle_pem(ca).as_bytes(), Some(0o644)).map_err(|source| {
+        CaError::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    })
 }
 
 #[cfg(not(unix))]

@@ -22,6 +22,7 @@
 //! - `har`    — HAR 1.2 to and from flows, redaction; pure.
 //! - `inspect` — bodies made readable (decompress, pretty-print, hex, zip listing); pure.
 //! - `units`  — sizes and durations as people read them (`3.1MiB`, `412ms`); pure.
+//! - `output_file` — files written for the user: replaced by rename, checked at start-up.
 //! - `cli`    — command-line types, every value parsed into its type here, once.
 //!
 //! Dependencies run one way (no circle between files; `tests/architecture.rs` checks it):
@@ -43,6 +44,7 @@ pub mod go;
 pub mod har;
 pub mod inspect;
 pub mod log;
+pub mod output_file;
 pub mod proxy;
 pub mod rules;
 pub mod run;

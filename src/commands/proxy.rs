@@ -36,7 +36,7 @@ pub(crate) async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
         // A task of its own, so that even a panic in the TUI leaves the capture intact: the
         // HAR is written whatever happened to the terminal.
         let shown = tokio::spawn(crate::tui::run(tui_cfg, feeds)).await;
-        session.finish().await?;
+        session.finish().await.har_written()?;
         shown
             .context("the terminal UI stopped")?
             .context("terminal UI")?;
@@ -44,7 +44,7 @@ pub(crate) async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
     }
     shutdown.await;
     eprintln!("gomitm: shutting down");
-    session.finish().await?;
+    session.finish().await.har_written()?;
     Ok(())
 }
 

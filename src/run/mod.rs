@@ -71,7 +71,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         .await
         .with_context(|| format!("cannot run {program}"));
     let bundle = session.bundle_path();
-    let flows = session.finish().await?;
+    let flows = session.finish().await.flows;
     let (status, captured) = ran?;
     let outcome = ctx.outcome(&args.command, status, &captured.stderr, &captured.stdout);
     let summary = summarize(&flows, &ctx, &bundle, Some(&outcome));
@@ -213,7 +213,7 @@ async fn run_in_tui(
         shown = &mut ui => (stop_child(&mut child).await, Some(shown)),
     };
     let status = status.with_context(|| format!("waiting for {program}"))?;
-    let flows = session.finish().await?;
+    let flows = session.finish().await.flows;
     let outcome = ctx.outcome(
         &args.command,
         status,

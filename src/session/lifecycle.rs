@@ -14,6 +14,7 @@ use crate::ca::{self, CertAuthority};
 use crate::filter::Filter;
 use crate::flow::Flow;
 use crate::har;
+use crate::output_file;
 use crate::proxy::{self, auth::ProxyAuth};
 use crate::store::{Observer, Observers, Store};
 
@@ -103,15 +104,22 @@ impl Session {
     }
 
     /// Stop accepting, let in-flight flows finish briefly, flush observers, write the HAR.
-    pub(crate) async fn finish(self) -> anyhow::Result<Vec<Arc<Flow>>> {
+    /// The flows come back even when the HAR could not be written where asked: that failure
+    /// is printed (with where the capture went instead) and reported in `har_failed`.
+    pub(crate) async fn finish(self) -> Ending {
         let _ = self.stop.send(());
         let _ = self.serve.await;
         wait_for_in_flight(&self.store).await;
         self.observers.close().await;
+        let mut har_failed = false;
         if let Some(path) = &self.har_out {
-            write_har(&self.store, path, &self.har, self.har_filter.as_ref())?;
+            let flows = har_flows(&self.store, self.har_filter.as_ref());
+            har_failed = !save_har(&flows, path, &self.har, self.ca.dir());
         }
-        Ok(self.store.snapshot())
+        Ending {
+            flows: self.store.snapshot(),
+            har_failed,
+        }
     }
 }
 
@@ -134,20 +142,64 @@ fn print_banner(ca: &CertAuthority, addr: std::net::SocketAddr, auth: Option<&Pr
     );
 }
 
-fn write_har(
-    store: &Store,
-    path: &Path,
-    opts: &har::HarOptions,
-    filter: Option<&Filter>,
-) -> anyhow::Result<()> {
+/// How a session ended: every flow, and whether `--har-out` could not be written.
+pub(crate) struct Ending {
+    pub flows: Vec<Arc<Flow>>,
+    pub har_failed: bool,
+}
+
+impl Ending {
+    /// For commands whose exit status should tell a lost HAR (`gomitm proxy`).
+    pub(crate) fn har_written(self) -> anyhow::Result<Vec<Arc<Flow>>> {
+        if self.har_failed {
+            anyhow::bail!("the HAR could not be written to its --har-out path (see above)");
+        }
+        Ok(self.flows)
+    }
+}
+
+fn har_flows(store: &Store, filter: Option<&Filter>) -> Vec<Arc<Flow>> {
     let mut flows = store.snapshot();
     if let Some(f) = filter {
         flows.retain(|flow| f.matches(flow));
     }
+    flows
+}
+
+/// Write the HAR to `path`, or else to a fallback in the CA directory or the temporary
+/// directory, saying so: a capture is never lost without a word. True when `path` was written.
+fn save_har(flows: &[Arc<Flow>], path: &Path, opts: &har::HarOptions, ca_dir: &Path) -> bool {
     let doc = har::to_har(flows.iter().map(|f| &**f), opts);
-    let json = har::to_json(&doc).context("cannot serialise the HAR")?;
-    std::fs::write(path, json)
-        .with_context(|| format!("cannot write HAR file {}", path.display()))?;
-    eprintln!("gomitm: wrote {} flows to {}", flows.len(), path.display());
-    Ok(())
+    let json = match har::to_json(&doc) {
+        Ok(json) => json,
+        Err(e) => {
+            eprintln!("gomitm: error: cannot serialise the HAR: {e}");
+            return false;
+        }
+    };
+    match output_file::replace(path, json.as_bytes(), None) {
+        Ok(()) => {
+            eprintln!("gomitm: wrote {} flows to {}", flows.len(), path.display());
+            return true;
+        }
+        Err(e) => eprintln!(
+            "gomitm: error: cannot write HAR file {}: {e}",
+            path.display()
+        ),
+    }
+    for fallback in output_file::fallback_path(&[ca_dir], "gomitm-unsaved", "har") {
+        match output_file::write_new(&fallback, json.as_bytes(), Some(0o600)) {
+            Ok(()) => {
+                eprintln!(
+                    "gomitm: saved the {} flows to {} instead",
+                    flows.len(),
+                    fallback.display()
+                );
+                return false;
+            }
+            Err(e) => eprintln!("gomitm: error: cannot write {}: {e}", fallback.display()),
+        }
+    }
+    eprintln!("gomitm: error: the capture could not be saved anywhere");
+    false
 }

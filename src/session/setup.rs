@@ -171,11 +171,20 @@ impl Config {
             None => None,
             Some(_) if jsonl_on_stdout => Some(Box::new(std::io::stdout())),
             Some(p) => {
-                let file = std::fs::File::create(p)
-                    .with_context(|| format!("cannot create --jsonl file {}", p.display()))?;
+                // Appended to, never truncated: a second run must not wipe the first one's lines.
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(p)
+                    .with_context(|| format!("cannot open --jsonl file {}", p.display()))?;
                 Some(Box::new(std::io::BufWriter::new(file)))
             }
         };
+        if let Some(p) = &args.har_out {
+            // Found out now, not after an hour of capture.
+            crate::output_file::check_writable(p)
+                .with_context(|| format!("cannot write --har-out file {}", p.display()))?;
+        }
         let tui = tui && !jsonl_on_stdout && std::io::stdout().is_terminal();
         Ok(Config {
             listen,
