@@ -441,6 +441,30 @@ impl Flow {
         self.request.body.data.len() + self.response.as_ref().map_or(0, |r| r.body.data.len())
     }
 
+    /// Bytes this flow holds whose size a peer chooses: the captured bodies and the heads (URL,
+    /// header names and values, reason, error message). Heads count as bodies do, because a
+    /// client or upstream can send 50 KB of them per request as easily as a body.
+    pub fn held_bytes(&self) -> usize {
+        self.captured_bytes() + self.head_bytes()
+    }
+
+    fn head_bytes(&self) -> usize {
+        // Each header is two `String`s in a tuple besides its text.
+        const PER_HEADER: usize = std::mem::size_of::<(String, String)>();
+        let headers = |h: &Headers| {
+            h.iter()
+                .map(|(n, v)| n.len() + v.len() + PER_HEADER)
+                .sum::<usize>()
+        };
+        let req = &self.request;
+        let response = self
+            .response
+            .as_ref()
+            .map_or(0, |r| r.reason.len() + headers(&r.headers));
+        let error = self.error.as_ref().map_or(0, |e| e.message.len());
+        req.method.len() + req.url.len() + headers(&req.headers) + response + error
+    }
+
     /// Look up a request header, case-insensitively.
     pub fn request_header(&self, name: &str) -> Option<&str> {
         header_value(&self.request.headers, name)

@@ -201,7 +201,7 @@ impl Config {
             auth: args.proxy_auth.clone(),
             store: StoreLimits {
                 max_flows: args.max_flows.max(1),
-                max_captured_bytes: usize::try_from(args.max_capture_total).unwrap_or(usize::MAX),
+                max_held_bytes: usize::try_from(args.max_capture_total).unwrap_or(usize::MAX),
             },
             max_body_capture: usize::try_from(args.max_body_capture).unwrap_or(usize::MAX),
             upstream_timeout: (args.upstream_timeout > 0)

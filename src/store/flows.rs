@@ -1,6 +1,7 @@
 //! The flow store: the bounded source of truth, and the ordered events observers follow.
 //!
-//! Bounded by flow count and by captured body bytes; the oldest flows are evicted first.
+//! Bounded by flow count and by the bytes flows hold (captured bodies and heads); the oldest
+//! flows are evicted first.
 //! The store alone decides what an event is (see [`EventKind`]), so the contract in
 //! `store::observer` holds whatever the proxy's tasks do: every flow is announced once when
 //! added and finished exactly once, in order per flow. Knows nothing about sockets; only the
@@ -42,15 +43,15 @@ pub struct Event {
 #[derive(Debug, Clone, Copy)]
 pub struct StoreLimits {
     pub max_flows: usize,
-    /// Budget for captured body bytes across all flows.
-    pub max_captured_bytes: usize,
+    /// Budget for the bytes flows hold (captured bodies and heads) across all flows.
+    pub max_held_bytes: usize,
 }
 
 impl Default for StoreLimits {
     fn default() -> Self {
         StoreLimits {
             max_flows: 50_000,
-            max_captured_bytes: 256 * 1024 * 1024,
+            max_held_bytes: 256 * 1024 * 1024,
         }
     }
 }
@@ -59,7 +60,7 @@ impl Default for StoreLimits {
 struct Inner {
     /// Ordered by id (ids are assigned under the lock, in insertion order).
     flows: VecDeque<Arc<Flow>>,
-    captured_bytes: usize,
+    held_bytes: usize,
     next_id: u64,
     evicted: u64,
     /// Flows evicted before they finished: their finish is still announced, once.
@@ -118,7 +119,7 @@ impl Store {
         let mut inner = self.lock();
         flow.id = inner.next_id;
         inner.next_id += 1;
-        inner.captured_bytes += flow.captured_bytes();
+        inner.held_bytes += flow.held_bytes();
         let snapshot = Arc::new(flow);
         inner.flows.push_back(snapshot.clone());
         self.announce(&mut inner, EventKind::Added, &snapshot);
@@ -147,8 +148,8 @@ impl Store {
         let (kind, replaced) = match inner.flows.binary_search_by_key(&snapshot.id, |f| f.id) {
             Ok(pos) => {
                 let old = std::mem::replace(&mut inner.flows[pos], snapshot.clone());
-                inner.captured_bytes -= old.captured_bytes();
-                inner.captured_bytes += snapshot.captured_bytes();
+                inner.held_bytes -= old.held_bytes();
+                inner.held_bytes += snapshot.held_bytes();
                 let kind = match (old.is_done(), done) {
                     (true, _) => EventKind::Amended,
                     (false, true) => EventKind::Finished,
@@ -179,12 +180,12 @@ impl Store {
     fn evict(&self, inner: &mut Inner) -> Vec<Arc<Flow>> {
         let mut gone = Vec::new();
         while inner.flows.len() > self.limits.max_flows
-            || (inner.captured_bytes > self.limits.max_captured_bytes && inner.flows.len() > 1)
+            || (inner.held_bytes > self.limits.max_held_bytes && inner.flows.len() > 1)
         {
             let Some(old) = inner.flows.pop_front() else {
                 break;
             };
-            inner.captured_bytes -= old.captured_bytes();
+            inner.held_bytes -= old.held_bytes();
             inner.evicted += 1;
             if !old.is_done() {
                 inner.evicted_unfinished.insert(old.id);
@@ -221,8 +222,8 @@ impl Store {
         self.lock().evicted
     }
 
-    pub fn captured_bytes(&self) -> usize {
-        self.lock().captured_bytes
+    pub fn held_bytes(&self) -> usize {
+        self.lock().held_bytes
     }
 }
 
@@ -235,7 +236,7 @@ mod tests {
     fn store(max_flows: usize, max_bytes: usize) -> Store {
         Store::new(StoreLimits {
             max_flows,
-            max_captured_bytes: max_bytes,
+            max_held_bytes: max_bytes,
         })
     }
 
@@ -309,15 +310,16 @@ mod tests {
     #[test]
     fn evicts_oldest_beyond_captured_byte_budget_but_keeps_the_newest() {
         let s = store(100, 1000);
+        let flow = FlowBuilder::get("https://a.test/")
+            .status(200, &[7; 400])
+            .build();
+        let one = flow.held_bytes();
+        assert!(one > 400 && one < 500, "{one}");
         for _ in 0..4 {
-            s.add(
-                FlowBuilder::get("https://a.test/")
-                    .status(200, &[7; 400])
-                    .build(),
-            );
+            s.add(flow.clone());
         }
         assert_eq!(s.len(), 2);
-        assert_eq!(s.captured_bytes(), 800);
+        assert_eq!(s.held_bytes(), 2 * one);
         s.add(
             FlowBuilder::get("https://a.test/")
                 .status(200, &[7; 5000])
@@ -328,6 +330,31 @@ mod tests {
             1,
             "the newest flow stays even when alone over budget"
         );
+    }
+
+    /// Large heads (a client or upstream sending 50 KB of headers, bodiless) are evicted by
+    /// the same budget as bodies: they cannot grow memory past it.
+    #[test]
+    fn heads_count_toward_the_byte_budget() {
+        let s = store(100_000, 1 << 20);
+        let big = "x".repeat(50_000);
+        for i in 0..100 {
+            let mut flow = FlowBuilder::get(&format!("https://a.test/{i}")).build();
+            flow.request.headers.push(("x-big".into(), big.clone()));
+            flow.response = Some(crate::flow::Response {
+                status: 200,
+                headers: vec![("x-big".into(), big.clone())],
+                ..Default::default()
+            });
+            s.add(flow);
+        }
+        assert!(s.held_bytes() <= 1 << 20, "{}", s.held_bytes());
+        assert!(
+            s.len() <= 11,
+            "{} flows of 100 KB heads kept in 1 MiB",
+            s.len()
+        );
+        assert!(s.len() >= 9, "{}", s.len());
     }
 
     #[test]

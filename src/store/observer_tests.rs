@@ -29,7 +29,7 @@ fn kinds_of(r: &Recorded, id: u64) -> Vec<EventKind> {
 async fn every_way_a_flow_ends_is_finished_exactly_once() {
     let store = Arc::new(Store::new(StoreLimits {
         max_flows: 3,
-        max_captured_bytes: 1 << 20,
+        max_held_bytes: 1 << 20,
     }));
     let (recorder, seen) = Recorder::new();
     let mut observers = Observers::default();
