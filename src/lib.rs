@@ -21,6 +21,8 @@
 //! - `rules`  — rules file and CLI quick forms → validated `RuleSet`; which rules apply; pure.
 //! - `har`    — HAR 1.2 to and from flows, redaction; pure.
 //! - `inspect` — bodies made readable (decompress, pretty-print, hex, zip listing); pure.
+//! - `terminal_text` — the one rule for text written to a terminal (`terminal_safe`): controls,
+//!   DEL, C1 and bidi/zero-width format characters shown as visible stand-ins; pure, a leaf.
 //! - `units`  — sizes and durations as people read them (`3.1MiB`, `412ms`); pure.
 //! - `output_file` — files written for the user: replaced by rename, checked at start-up.
 //! - `cli`    — command-line types, every value parsed into its type here, once.
@@ -29,7 +31,7 @@
 //! main → app → {commands, run} → session → {proxy, store, log, tui, har};
 //! proxy → {ca, certinfo, rules, store, go, flow}; log, tui → {store, filter, har, units, flow};
 //! go → {flow, units, inspect}; rules → {filter, flow}; har, store, certinfo → flow;
-//! flow, units and ca → nothing internal. Only `proxy` writes to the store.
+//! flow, units, terminal_text and ca → nothing internal. Only `proxy` writes to the store.
 //! Adding an observer: a file with `impl store::Observer`, one `attach` line in
 //! `session/lifecycle.rs`.
 
@@ -50,5 +52,6 @@ pub mod rules;
 pub mod run;
 pub mod session;
 pub mod store;
+pub mod terminal_text;
 pub mod tui;
 pub mod units;

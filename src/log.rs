@@ -2,13 +2,17 @@
 //! per finished flow (`--jsonl`). An observer: it can never slow or break traffic.
 //! Secrets: the stderr line always hides URL credentials and secret query values; the JSON
 //! lines are redacted like the HAR unless `--no-redact` (the rules live in `har::redact`).
-//! Sizes and durations in the line are spelled by `units`.
+//! Sizes and durations in the line are spelled by `units`. The URL, method and error message
+//! come from the network: each stderr line passes through the one terminal rule
+//! (`terminal_text::terminal_safe`), so it is one line and nothing in it acts on the terminal.
+//! The JSON lines are escaped by serde and left as they are.
 
 use std::io::Write;
 
 use crate::flow::{Flow, FlowKind};
 use crate::har::{redact_flow, redact_url_cow};
 use crate::store::{Event, EventKind, Observer, Store};
+use crate::terminal_text::terminal_safe;
 use crate::units::{push_bytes, push_ms};
 
 pub struct LogOutputs {
@@ -108,8 +112,18 @@ pub fn format_line(flow: &Flow) -> String {
 }
 
 /// `format_line` appended to `out`: the log task writes each line straight into its batch,
-/// without a string of its own or of its parts.
+/// without a string of its own or of its parts; a line that needs no replacing is not copied.
 pub fn write_line(out: &mut String, flow: &Flow) {
+    let start = out.len();
+    write_raw_line(out, flow);
+    if let std::borrow::Cow::Owned(safe) = terminal_safe(&out[start..]) {
+        out.truncate(start);
+        out.push_str(&safe);
+    }
+}
+
+/// The line as the flow spells it, before it is made safe for the terminal.
+fn write_raw_line(out: &mut String, flow: &Flow) {
     use std::fmt::Write as _;
     let _ = write!(out, "#{} ", flow.id);
     match flow.kind {
@@ -205,6 +219,35 @@ mod tests {
             format_line(&flow),
             "#4 CONNECT git.test:443 tunnel up 1.5KiB down 10B -"
         );
+    }
+
+    #[test]
+    fn network_text_cannot_act_on_the_terminal() {
+        let evil = "\u{1b}[2J\r\u{9b}31m\u{7f}\u{7}\u{202e}\u{2066}\n";
+        let mut flow = FlowBuilder::get(&format!("https://a.test/x{evil}y"))
+            .id(7)
+            .error(
+                ErrorClass::UpstreamReset,
+                &format!("reset by peer{evil}end"),
+            )
+            .build();
+        flow.request.method = format!("GE{evil}T");
+        flow.response = None;
+        let line = format_line(&flow);
+        crate::terminal_text::assert_safe(&line);
+        assert!(!line.contains('\n'), "{line:?}");
+        assert!(
+            line.contains("https://a.test/x␛[2J␍<U+009B>31m␡␇<U+202E><U+2066>␊y"),
+            "{line}"
+        );
+        assert!(line.contains("reset by peer␛[2J"), "{line}");
+        assert!(line.starts_with("#7 GE␛[2J"), "{line}");
+
+        let mut tunnel = FlowBuilder::get("t.test:443").id(8).tunnel(1, 2).build();
+        tunnel.request.url = format!("t.test{evil}:443");
+        let line = format_line(&tunnel);
+        crate::terminal_text::assert_safe(&line);
+        assert!(line.contains("t.test␛[2J"), "{line}");
     }
 
     /// Run a log observer over `feed`'s store changes and return what it wrote, and how many

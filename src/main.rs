@@ -1,11 +1,18 @@
 use clap::Parser;
 
+use gomitm::terminal_text::terminal_safe;
+
 fn main() {
     let cli = gomitm::cli::Cli::parse();
     match gomitm::app::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            eprintln!("gomitm: error: {e:#}");
+            // The chain may quote a HAR file, a rules file or an upstream's words: each line
+            // passes through the one terminal rule (a rules error's caret drawing keeps its
+            // own line breaks).
+            let text = format!("{e:#}");
+            let lines: Vec<_> = text.split('\n').map(terminal_safe).collect();
+            eprintln!("gomitm: error: {}", lines.join("\n"));
             std::process::exit(1);
         }
     }

@@ -599,3 +599,122 @@ fn planted_symlinks_in_the_ca_directory_are_not_followed() {
     assert!(!out.status.success(), "a CA was created through a symlink");
     assert!(!target.exists(), "gomitm wrote through the planted link");
 }
+
+/// Issue 14: what a terminal would obey (C0 controls but newline, DEL, C1, bidi and
+/// zero-width format characters) in `text`, with where it is.
+fn terminal_unsafe(text: &str) -> Vec<(usize, char)> {
+    text.char_indices()
+        .filter(|&(_, c)| {
+            (c < ' ' && c != '\n')
+                || ('\u{7f}'..='\u{9f}').contains(&c)
+                || matches!(c, '\u{61c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}')
+                || ('\u{2066}'..='\u{2069}').contains(&c)
+        })
+        .collect()
+}
+
+/// Issue 14: a HAR whose URLs, decoded module paths and status texts hold escape sequences,
+/// a C1 CSI, DEL, bare CRs and bidi overrides: `gomitm report` prints them as visible
+/// stand-ins, never raw; the same for an import error quoting the file's URL.
+#[test]
+fn report_never_writes_control_or_bidi_characters_from_a_har() {
+    let home = tempfile::tempdir().unwrap();
+    let entry = |url: &str, status: u16, status_text: &str, extra: &str| {
+        format!(
+            r#"{{"startedDateTime":"2026-01-01T00:00:00.000Z","time":5,
+            "request":{{"method":"GET","url":"{url}","httpVersion":"HTTP/2","headers":[],"queryString":[],"cookies":[],"headersSize":-1,"bodySize":0}},
+            "response":{{"status":{status},"statusText":"{status_text}","httpVersion":"HTTP/2","headers":[],"cookies":[],"content":{{"size":3,"mimeType":"text/plain","text":"abc"{extra}}},"redirectURL":"","headersSize":-1,"bodySize":3}},
+            "cache":{{}},"timings":{{"send":0,"wait":4,"receive":1}}}}"#
+        )
+    };
+    // JSON escapes: ESC, BEL, CR, DEL, C1 CSI, RLO, LRI; the module path %-encodes ESC and RLO.
+    let evil = r"\u001b[2J\u001b]0;pwned\u0007\r\u007f\u009b31m\u202e\u2066";
+    let har = |entries: &[String]| {
+        format!(
+            r#"{{"log":{{"version":"1.2","creator":{{"name":"WebInspector","version":"537.36"}},"entries":[{}]}}}}"#,
+            entries.join(",")
+        )
+    };
+    let entries = [
+        entry(
+            "https://proxy.golang.org/evil.test/m%1b%5b2J%e2%80%ae/@v/v1.0.0.zip",
+            502,
+            evil,
+            "",
+        ),
+        entry(
+            &format!("https://proxy.golang.org/corp.example/s{evil}/@v/v1.0.0.info"),
+            404,
+            evil,
+            "",
+        ),
+        entry(
+            &format!("https://evil.test/p{evil}x?q={evil}"),
+            500,
+            evil,
+            "",
+        ),
+    ];
+    let file = home.path().join("evil.har");
+    std::fs::write(&file, har(&entries)).unwrap();
+    let path = file.display().to_string();
+    let out = run(home.path(), &["report", &path, "--private", "corp.example"]);
+    assert_ok(&out, "report");
+    let text = stdout(&out);
+    assert_eq!(terminal_unsafe(&text), [], "{text:?}");
+    assert!(
+        terminal_unsafe(&stderr(&out)).is_empty(),
+        "{}",
+        stderr(&out)
+    );
+    assert!(text.contains("evil.test/m␛[2J<U+202E>"), "{text}");
+    assert!(text.contains("corp.example/s␛[2J"), "{text}");
+    assert!(text.contains("<U+009B>31m<U+202E><U+2066>"), "{text}");
+    assert!(text.contains("␇␍␡"), "{text}");
+
+    // An import error quotes the entry's URL.
+    let broken = [entry(
+        &format!("https://evil.test/b{evil}"),
+        200,
+        "OK",
+        r#","encoding":"base64","text":"!!not base64!!""#,
+    )];
+    std::fs::write(&file, har(&broken)).unwrap();
+    let out = run(home.path(), &["report", &path]);
+    assert!(!out.status.success(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert_eq!(terminal_unsafe(&err), [], "{err:?}");
+    assert!(err.contains("evil.test/b␛[2J"), "{err}");
+}
+
+/// Issue 14: `gomitm rules check` quotes the offending line of the file; an escape sequence
+/// or bidi override in it is shown, not obeyed, and the caret still points at the mistake.
+#[test]
+fn rules_check_error_never_writes_control_characters_from_the_file() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("rules.toml");
+    let check = |text: &str| {
+        std::fs::write(&file, text).unwrap();
+        let out = run(
+            home.path(),
+            &["rules", "check", &file.display().to_string()],
+        );
+        assert!(!out.status.success());
+        let err = stderr(&out);
+        assert_eq!(terminal_unsafe(&err), [], "{err:?}");
+        err
+    };
+    // TOML refuses a raw ESC in a string: the syntax error quotes the line.
+    let err = check("[[rule]]\nname = \"m\u{1b}[2J\u{202e}\"\nhang = true\n");
+    assert!(err.contains("  name = \"m␛[2J<U+202E>\"\n"), "{err}");
+    assert!(err.contains(&format!("\n  {}^", " ".repeat(9))), "{err}");
+    // A bidi override is valid TOML: the rule's own error quotes it.
+    let err = check(
+        "[[rule]]\nname = \"m\u{202e}\"\nmatch = \"host:a.test & hots:b\u{2066}\"\nhang = true\n",
+    );
+    assert!(err.contains("rule \"m<U+202E>\""), "{err}");
+    assert!(
+        err.contains("  match = \"host:a.test & hots:b<U+2066>\"\n"),
+        "{err}"
+    );
+}

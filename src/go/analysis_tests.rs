@@ -491,3 +491,67 @@ fn secrets_in_urls_are_redacted_in_the_summary_and_module_at_versions_are_not_ma
     );
     assert!(text.starts_with("gomitm: FAILED: `go mod download m.test/x@v1.0.0` exited with status 1; 1 failed request explains it"), "{text}");
 }
+
+/// Issue 14: URLs, %-decoded module paths, leaks, status texts, error messages and go's own
+/// lines are printed as visible stand-ins, never raw; only the renderer ends a line.
+#[test]
+fn the_summary_never_writes_control_or_bidi_characters_from_the_network() {
+    use crate::go::evidence;
+    use crate::go::verdict::CommandOutcome;
+    let evil = "\u{1b}[2J\u{1b}]0;t\u{7}\r\u{7f}\u{9b}31m\u{202e}\u{2066}\n";
+    let mut failed = get(
+        1,
+        "https://proxy.golang.org/evil.test/m%1b%5b2J%e2%80%ae%0d/@v/v1.0.0.zip",
+        502,
+    );
+    if let Some(r) = failed.response.as_mut() {
+        r.reason = format!("Bad{evil}Gateway");
+    }
+    let mut broken = get(2, &format!("https://evil.test/p{evil}x"), 0);
+    broken.response = None;
+    broken.error = Some(crate::flow::FlowError {
+        class: crate::flow::ErrorClass::UpstreamReset,
+        message: format!("reset{evil}by peer"),
+    });
+    let leaked = get(
+        3,
+        "https://proxy.golang.org/corp.example/s%1b%5b31m%e2%80%ae/@v/v1.0.0.info",
+        200,
+    );
+    let slow = get(4, &format!("https://evil.test/slow{evil}"), 200);
+    let outcome = CommandOutcome {
+        command: "go mod download".into(),
+        exit_code: 1,
+        errors: evidence::parse(
+            &format!("go: evil.test/m@v1.0.0: reading https://evil.test/{evil}: 502\n"),
+            "",
+        ),
+        ..CommandOutcome::default()
+    };
+    let private = PrivatePatterns::from_globs("corp.example");
+    let ctx = DiagnoseContext {
+        private: &private,
+        os: Os::Linux,
+        bundle: None,
+        go: None,
+    };
+    let text = summarize(
+        &[failed, broken, leaked, slow],
+        &ctx,
+        RunEvidence {
+            outcome: Some(&outcome),
+            go_sum: None,
+        },
+    )
+    .render();
+    crate::terminal_text::assert_safe(&text);
+    for shown in [
+        "evil.test/m␛[2J<U+202E>",
+        "!! LEAK #3 corp.example/s␛[31m<U+202E>",
+        "https://evil.test/p␛[2J␛]0;t␇␍␡<U+009B>31m<U+202E><U+2066>␊x",
+        "https://evil.test/slow␛[2J",
+    ] {
+        assert!(text.contains(shown), "{shown:?} not in:\n{text}");
+    }
+    assert!(!text.lines().any(|l| l.starts_with('x')), "{text}");
+}

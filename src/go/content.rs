@@ -9,6 +9,7 @@
 use super::codes::Code;
 use super::diagnosis::{subject, Diagnosis, Severity};
 use crate::flow::{header_value, Flow, GoKind, GoRequest, Response};
+use crate::terminal_text::terminal_safe;
 
 /// `None` when the answer is what the protocol requires, or when the capture cannot tell.
 pub(super) fn judge(flow: &Flow, go: &GoRequest, resp: &Response) -> Option<Diagnosis> {
@@ -97,14 +98,11 @@ fn title(body: &[u8]) -> Option<String> {
     let start = lower.find("<title")?;
     let open_end = start + lower[start..].find('>')? + 1;
     let end = open_end + lower[open_end..].find("</title")?;
-    let t: String = text[open_end..end]
+    let words = text[open_end..end]
         .split_whitespace()
         .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .filter(|c| !c.is_control())
-        .take(80)
-        .collect();
+        .join(" ");
+    let t: String = terminal_safe(&words).chars().take(80).collect();
     (!t.is_empty()).then_some(t)
 }
 
@@ -440,9 +438,12 @@ fn preview(data: &[u8]) -> String {
     format!("{:?}", text.trim())
 }
 
+/// `s` in at most `max` characters, through the one terminal rule: a cause is printed by the
+/// summary and the TUI, and go prints it from gomitm's 502 body.
 fn clip(s: &str, max: usize) -> String {
-    let mut out: String = s.chars().filter(|c| !c.is_control()).take(max).collect();
-    if s.chars().count() > max {
+    let safe = terminal_safe(s);
+    let mut out: String = safe.chars().take(max).collect();
+    if safe.chars().count() > max {
         out.push('…');
     }
     out

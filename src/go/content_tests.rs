@@ -174,3 +174,12 @@ fn the_html_cause_names_the_page_title_and_the_fix_keeps_verification() {
     );
     assert!(d.fix.contains("never switch verification off"), "{}", d.fix);
 }
+
+/// Issue 14: text quoted from a body into a cause goes through the one terminal rule.
+#[test]
+fn quoted_body_text_is_terminal_safe() {
+    assert_eq!(clip("a\u{1b}[2J\u{202e}b", 80), "a␛[2J<U+202E>b");
+    assert_eq!(clip("abcdef", 3), "abc…");
+    let page = b"<html><title>Log\x1b[31min \xe2\x80\xae now</title></html>";
+    assert_eq!(title(page).as_deref(), Some("Log␛[31min <U+202E> now"));
+}

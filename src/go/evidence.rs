@@ -200,7 +200,7 @@ fn refine_from_detail(e: &mut GoError) {
 }
 
 fn clean(line: &str) -> String {
-    let mut s = crate::inspect::terminal_safe(line.trim_end());
+    let mut s = crate::terminal_text::terminal_safe(line.trim_end()).into_owned();
     if s.len() > 400 {
         let mut end = 400;
         while !s.is_char_boundary(end) {

@@ -10,6 +10,7 @@ use super::diagnosis::{status_text, subject, Diagnosis, Severity};
 use super::discovery::GoImport;
 use super::goversion::GoVersion;
 use crate::flow::{header_value, url_host, Flow, GoRequest, Response};
+use crate::terminal_text::terminal_safe;
 
 /// A 3xx go will refuse, or one that sends it to a rate-limit page.
 pub(super) fn redirect(flow: &Flow, go: &GoRequest, resp: &Response) -> Option<Diagnosis> {
@@ -225,9 +226,12 @@ fn short(url: &str) -> String {
     clip(url.split('?').next().unwrap_or(url), 100)
 }
 
+/// `s` in at most `max` characters, through the one terminal rule: a cause is printed by the
+/// summary and the TUI, and go prints it from gomitm's 502 body.
 fn clip(s: &str, max: usize) -> String {
-    let mut out: String = s.chars().filter(|c| !c.is_control()).take(max).collect();
-    if s.chars().count() > max {
+    let safe = terminal_safe(s);
+    let mut out: String = safe.chars().take(max).collect();
+    if safe.chars().count() > max {
         out.push('…');
     }
     out
@@ -236,6 +240,12 @@ fn clip(s: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 14: header values quoted into a cause go through the one terminal rule.
+    #[test]
+    fn quoted_header_text_is_terminal_safe() {
+        assert_eq!(clip("60\u{1b}]0;x\u{7}\u{2066}", 40), "60␛]0;x␇<U+2066>");
+    }
 
     #[test]
     fn netrc_machine_follows_the_go_release() {

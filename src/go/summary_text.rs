@@ -2,13 +2,16 @@
 //! modules, failures and the slowest requests.
 //!
 //! Pure formatting of data `analysis` already computed; must not compute or filter anything.
+//! Every line passes through the one terminal rule (`terminal_safe`) as it is joined: URLs,
+//! module paths, hosts, go's lines and error messages come from the network or a HAR file, and
+//! only the renderer's own newlines end a line.
 
 use super::analysis::{ModuleReport, Summary};
 use super::diagnosis::{Diagnosis, FailureReport, Severity};
 use super::integrity_check::Check;
 use super::verdict::{Cause, Verdict};
 use crate::har::{redact_text, redact_url};
-use crate::inspect::terminal_safe;
+use crate::terminal_text::terminal_safe;
 use crate::units::{format_bytes, format_ms};
 
 /// `1 request`, `2 requests`.
@@ -16,9 +19,9 @@ fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// A URL as the summary prints it: redacted like the HAR, safe for a terminal.
+/// A URL as the summary prints it: redacted like the HAR (made safe with its line).
 fn url(u: &str) -> String {
-    terminal_safe(&redact_url(u))
+    redact_url(u)
 }
 
 impl Summary {
@@ -52,7 +55,7 @@ impl Summary {
             lines.push(format!(
                 "TLS inspection (info): {} reached through a locally installed CA ({}), not a public root",
                 count(self.inspected.len(), "host", "hosts"),
-                terminal_safe(&cas_unique.join(", "))
+                cas_unique.join(", ")
             ));
         }
         if !self.modules.is_empty() {
@@ -81,7 +84,8 @@ impl Summary {
                     .map(|s| format!("  {:>7}  #{} {}", format_ms(s.ms), s.flow_id, url(&s.url))),
             );
         }
-        lines.join("\n") + "\n"
+        let safe: Vec<_> = lines.iter().map(|l| terminal_safe(l)).collect();
+        safe.join("\n") + "\n"
     }
 
     fn leak_lines(&self) -> Vec<String> {
@@ -126,7 +130,7 @@ fn module_line(m: &ModuleReport, succeeded: bool) -> String {
         None if succeeded => "no intact answer seen (go did not need one to succeed)".into(),
         None => "NOT SERVED".into(),
     };
-    let mut line = format!("  {}  {served}", terminal_safe(&name));
+    let mut line = format!("  {name}  {served}");
     if m.attempts.len() > 1 || m.served_by.is_none() {
         let chain: Vec<String> = m
             .attempts
@@ -224,9 +228,9 @@ fn diagnosis_words(d: &Diagnosis) -> String {
 }
 
 /// Text that may hold URLs (go's lines, causes, fixes): the URLs in it redacted like the
-/// HAR's, the whole made safe for a terminal.
+/// HAR's (made safe with its line).
 fn prose(text: &str) -> String {
-    terminal_safe(&redact_text(text))
+    redact_text(text)
 }
 
 fn failure_lines(f: &FailureReport) -> [String; 3] {

@@ -12,12 +12,6 @@ mod hex;
 mod json;
 mod pktline;
 mod text;
-
-/// One line made safe for a terminal: the rule every output of gomitm that may carry bytes
-/// from the network (bodies, URLs, go's own messages) goes through.
-pub fn terminal_safe(s: &str) -> String {
-    text::sanitize(s)
-}
 mod zip;
 
 use crate::flow::{header_value, BodyCapture, Headers};

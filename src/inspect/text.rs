@@ -1,61 +1,35 @@
 //! Text made safe to put on a terminal: control characters shown as visible symbols, tabs
 //! expanded, invisible direction overrides named, bytes that are not UTF-8 replaced.
 //!
-//! Every line any part of `inspect` returns goes through [`sanitize`]; nothing here decides
+//! Every line any part of `inspect` returns goes through [`sanitize`]: the crate's one terminal
+//! rule (`terminal_text::terminal_safe`) plus a length cut for bodies. Nothing here decides
 //! what a body is. A raw ESC, CR or C1 control reaching the TUI could move the cursor, change
 //! colours or rewrite the screen, so none survives.
 
-/// Columns a tab advances to (multiples of this).
+use crate::terminal_text::terminal_safe;
+
+/// Columns a tab advances to (multiples of this), as `terminal_safe` expands them.
 const TAB: usize = 4;
 /// Longer lines are cut (a minified 4 MiB script is one line).
 pub(super) const MAX_LINE_CHARS: usize = 2000;
 
-/// `s` with every character that could act on a terminal replaced by a visible stand-in:
-/// C0 controls and DEL as Unicode control pictures (`␛`, `␍`, `␀`…), C1 controls and
-/// invisible format characters (bidi overrides, zero-width) as `<U+XXXX>`; tabs expanded.
+/// One body line for display: cut after [`MAX_LINE_CHARS`] columns (tabs counted as they
+/// expand), then made safe by the one terminal rule, [`terminal_safe`].
 pub(super) fn sanitize(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
     let mut column = 0;
-    for c in s.chars() {
+    for (i, c) in s.char_indices() {
         if column >= MAX_LINE_CHARS {
+            let mut out = terminal_safe(&s[..i]).into_owned();
             out.push('…');
-            break;
+            return out;
         }
-        match c {
-            '\t' => {
-                let next = (column / TAB + 1) * TAB;
-                out.extend(std::iter::repeat_n(' ', next - column));
-                column = next;
-                continue;
-            }
-            '\u{0}'..='\u{1f}' => out.push(control_picture(c)),
-            '\u{7f}' => out.push('\u{2421}'),
-            c if is_invisible(c) => out.push_str(&format!("<U+{:04X}>", u32::from(c))),
-            c => out.push(c),
-        }
-        column += 1;
+        column = if c == '\t' {
+            (column / TAB + 1) * TAB
+        } else {
+            column + 1
+        };
     }
-    out
-}
-
-/// U+2400 + code: `␀` … `␟`.
-fn control_picture(c: char) -> char {
-    char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}')
-}
-
-/// C1 controls (some terminals treat U+009B as CSI) and format characters that reorder or hide
-/// text (Trojan-Source style bidi overrides, zero-width characters, BOM, line separators).
-fn is_invisible(c: char) -> bool {
-    matches!(c,
-        '\u{80}'..='\u{9f}'
-        | '\u{ad}'
-        | '\u{61c}'
-        | '\u{180e}'
-        | '\u{200b}'..='\u{200f}'
-        | '\u{2028}'..='\u{202e}'
-        | '\u{2060}'..='\u{2069}'
-        | '\u{feff}'
-        | '\u{fff9}'..='\u{fffb}')
+    terminal_safe(s).into_owned()
 }
 
 /// Text split into safe display lines, at most `max_lines`; also returns the number of lines

@@ -3,18 +3,21 @@
 //! Owns `RulesError`, the small position helpers that turn a byte span of the TOML text into
 //! a 1-based line and column (in characters) plus the source line to draw a caret under, and
 //! how a filter's parse error reads inside one (`filter_message`). Knows nothing about what a
-//! rule means.
+//! rule means. The message quotes the file's own text (and TOML's message may too): every
+//! quoted piece passes through the one terminal rule (`terminal_safe`), so a rules file cannot
+//! put an escape sequence on the terminal of whoever checks it; the caret still lines up.
 
 use std::ops::Range;
 use std::path::PathBuf;
 
 use crate::filter::FilterError;
+use crate::terminal_text::terminal_safe;
 
 /// Why a rules file (or a quick form) was rejected.
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
     /// The file could not be read.
-    #[error("cannot read rules file {}: {source}", .path.display())]
+    #[error("cannot read rules file {}: {source}", safe_path(.path))]
     Io {
         path: PathBuf,
         #[source]
@@ -78,26 +81,34 @@ fn render(
     message: &str,
     snippet: &str,
 ) -> String {
-    let rule = rule.map_or(String::new(), |r| format!("rule {r:?}: "));
+    let rule = rule.map_or(String::new(), |r| format!("rule {:?}: ", terminal_safe(r)));
     format!(
-        "{}:{line}:{column}: {rule}{message}\n{}",
-        path.display(),
+        "{}:{line}:{column}: {rule}{}\n{}",
+        safe_path(path),
+        terminal_safe(message),
         caret(snippet, column)
     )
 }
 
 fn render_arg(flag: &str, value: &str, column: usize, message: &str) -> String {
-    format!("{flag} {value:?}: {message}\n{}", caret(value, column))
+    format!(
+        "{flag} {:?}: {}\n{}",
+        terminal_safe(value),
+        terminal_safe(message),
+        caret(value, column)
+    )
 }
 
-/// `  <source line>\n  <spaces>^` — tabs are kept so the caret lines up.
+fn safe_path(path: &std::path::Path) -> String {
+    terminal_safe(&path.display().to_string()).into_owned()
+}
+
+/// `  <source line>\n  <spaces>^`, the line made safe for the terminal; the caret is placed
+/// under the safe text (a tab became spaces, a bidi override `<U+202E>`).
 fn caret(snippet: &str, column: usize) -> String {
-    let pad: String = snippet
-        .chars()
-        .take(column.saturating_sub(1))
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
-    format!("  {snippet}\n  {pad}^")
+    let before: String = snippet.chars().take(column.saturating_sub(1)).collect();
+    let pad = " ".repeat(terminal_safe(&before).chars().count());
+    format!("  {}\n  {pad}^", terminal_safe(snippet))
 }
 
 /// A position in the rules text: where an error points.
@@ -188,6 +199,33 @@ mod tests {
             "rules.toml:3:9: rule \"mirror\": invalid match: bad"
         );
         assert_eq!(e.position(), Some((3, 9)));
+    }
+
+    #[test]
+    fn quoted_file_text_cannot_act_on_the_terminal() {
+        let e = RulesError::Invalid {
+            path: "rules\u{1b}[2J.toml".into(),
+            line: 3,
+            column: 14,
+            rule: "m\u{202e}x".into(),
+            message: "invalid match: \u{1b}]0;pwned\u{7}".into(),
+            snippet: "match = \"\u{1b}[2J\u{202e}\r\u{9b}x(\"".into(),
+        };
+        let text = e.to_string();
+        crate::terminal_text::assert_safe(&text);
+        let want = format!(
+            "rules␛[2J.toml:3:14: rule \"m<U+202E>x\": invalid match: ␛]0;pwned␇\n  \
+             match = \"␛[2J<U+202E>␍<U+009B>x(\"\n  {}^",
+            " ".repeat(13)
+        );
+        assert_eq!(text, want);
+        let e = RulesError::Arg {
+            flag: "--block".into(),
+            value: "host:\u{1b}[31m".into(),
+            column: 6,
+            message: "bad".into(),
+        };
+        crate::terminal_text::assert_safe(&e.to_string());
     }
 
     #[test]

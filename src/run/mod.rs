@@ -53,7 +53,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     for warning in &warnings {
         eprintln!(
             "gomitm: warning: {}",
-            crate::inspect::terminal_safe(warning)
+            crate::terminal_text::terminal_safe(warning)
         );
     }
     let ctx = RunCtx {
@@ -116,7 +116,7 @@ fn display_command(command: &[String]) -> String {
     if command.len() > 6 {
         text.push_str(" …");
     }
-    crate::inspect::terminal_safe(&text)
+    crate::terminal_text::terminal_safe(&text).into_owned()
 }
 
 /// `--private` wins; otherwise the child's own GOPRIVATE/GONOPROXY/GONOSUMDB.

@@ -46,7 +46,8 @@ impl Session {
         // Scripts read the port from this exact first line.
         eprintln!("gomitm: listening on http://{addr}");
         for line in &cfg.route_lines {
-            eprintln!("{line}");
+            // Upstream settings come from the environment (HTTPS_PROXY…): shown safe.
+            eprintln!("{}", crate::terminal_text::terminal_safe(line));
         }
         if !addr.ip().is_loopback() && cfg.auth.is_none() {
             eprintln!(
@@ -57,7 +58,11 @@ impl Session {
         }
         let ca = cfg.ca.clone();
         if let Err(e) = ca::write_bundle(&ca, &ca.dir().join(ca::BUNDLE_FILE)) {
-            eprintln!("gomitm: warning: {e}");
+            let e = e.to_string();
+            eprintln!(
+                "gomitm: warning: {}",
+                crate::terminal_text::terminal_safe(&e)
+            );
         }
         if cfg.banner == Banner::Full {
             print_banner(&ca, addr, cfg.auth.as_ref());

@@ -66,7 +66,11 @@ pub(crate) fn load_ca(arg: &CaDirArg) -> anyhow::Result<CertAuthority> {
 
 /// Poll the rules file; a valid edit is swapped in whole, an invalid one keeps the old rules.
 pub(super) async fn watch_rules(rules: Arc<LiveRules>) {
-    let Some(file) = rules.file().map(|f| f.display().to_string()) else {
+    // The rules error makes what it quotes safe itself; the path is made safe here.
+    let Some(file) = rules
+        .file()
+        .map(|f| crate::terminal_text::terminal_safe(&f.display().to_string()).into_owned())
+    else {
         return;
     };
     let mut tick = tokio::time::interval(Duration::from_millis(300));

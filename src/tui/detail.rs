@@ -124,11 +124,13 @@ fn field(label: &str, value: &str, width: usize) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// Hard-wraps `text` at `width` chars, preferring spaces.
+/// Hard-wraps `text` at `width` chars, preferring spaces. The text is first made safe by the
+/// one terminal rule (headers and fields come from the network): a control or bidi override
+/// is shown, not obeyed or silently dropped.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(1);
     let mut out = Vec::new();
-    let mut rest: Vec<char> = text.chars().filter(|c| !c.is_control()).collect();
+    let mut rest: Vec<char> = crate::terminal_text::terminal_safe(text).chars().collect();
     while rest.len() > width {
         let cut = rest[..=width]
             .iter()
@@ -156,6 +158,7 @@ pub fn wrap(text: &str, width: usize) -> Vec<String> {
 fn header_lines(headers: &Headers, width: usize) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     for (name, value) in headers {
+        let name = crate::terminal_text::terminal_safe(name);
         let room = width.saturating_sub(name.len() + 2).max(10);
         for (i, part) in wrap(value, room).into_iter().enumerate() {
             let name = if i == 0 {
@@ -188,10 +191,10 @@ fn headers_tab(flow: &Flow, width: usize) -> Vec<Line<'static>> {
     out.push(heading("Response"));
     match &flow.response {
         Some(r) => {
-            out.push(Line::from(format!(
-                "{} {} {}",
-                r.http_version, r.status, r.reason
-            )));
+            let line = format!("{} {} {}", r.http_version, r.status, r.reason);
+            out.push(Line::from(
+                crate::terminal_text::terminal_safe(&line).into_owned(),
+            ));
             out.extend(header_lines(&r.headers, width));
         }
         None if flow.tunnel.is_some() => out.push(dim("a tunnel: not decrypted, no HTTP".into())),
@@ -525,7 +528,10 @@ fn rules_tab(flow: &Flow, width: usize) -> Vec<Line<'static>> {
         out.push(dim("none".into()));
     }
     for (i, r) in flow.rules.iter().enumerate() {
-        out.push(Line::from(format!("{}. {r}", i + 1)));
+        let line = format!("{}. {r}", i + 1);
+        out.push(Line::from(
+            crate::terminal_text::terminal_safe(&line).into_owned(),
+        ));
     }
     if let Some(m) = &flow.mapped_to {
         out.extend(field("mapped to", m, width));

@@ -412,7 +412,7 @@ impl State {
 
     pub(super) fn set_status(&mut self, text: String, error: bool) {
         self.status = Some(Status {
-            text,
+            text: clean_line(&text),
             error,
             until_ms: self.mono_ms + STATUS_MS,
         });
@@ -435,12 +435,11 @@ pub fn flows_n(n: usize) -> String {
     }
 }
 
-/// Output lines as they may be drawn: no control characters, tabs as spaces.
+/// Output, summary and status lines as they may be drawn: the one terminal rule (ratatui drops
+/// C0/C1 controls itself, but not bidi overrides; and a dropped ESC would hide that one was
+/// there), tabs as spaces.
 fn clean_line(line: &str) -> String {
-    line.replace('\t', "    ")
-        .chars()
-        .filter(|c| !c.is_control())
-        .collect()
+    crate::terminal_text::terminal_safe(line).into_owned()
 }
 
 /// `gomitm-20240102-150405.har` for a local time in µs since the epoch.

@@ -467,12 +467,39 @@ fn read_only_mode_starts_at_the_top_and_refuses_clear_and_pause() {
 fn child_output_is_bounded_and_cleaned() {
     let mut s = state_with(testdata::live(), vec![], 120, 30);
     for i in 0..OUTPUT_LINES + 5 {
-        s.update(Action::ChildOutput(format!("line {i}\u{1b}[0m\tx")));
+        s.update(Action::ChildOutput(format!("line {i}\u{1b}[0m\tx\u{202e}")));
     }
     assert_eq!(s.output.len(), OUTPUT_LINES);
+    // ESC shown as a visible picture (it was silently dropped before), the tab expanded to the
+    // next stop, the bidi override named.
     assert_eq!(
         s.output.back().map(String::as_str),
-        Some(&*format!("line {}[0m    x", OUTPUT_LINES + 4))
+        Some(&*format!("line {}␛[0m   x<U+202E>", OUTPUT_LINES + 4))
+    );
+}
+
+#[test]
+fn status_messages_and_the_summary_cannot_act_on_the_terminal() {
+    let mut s = state_with(testdata::live(), vec![], 120, 30);
+    s.update(Action::Message(
+        "gomitm: warning: \u{1b}[2J\u{202e}x".into(),
+    ));
+    let status = s
+        .status
+        .as_ref()
+        .map(|st| st.text.clone())
+        .unwrap_or_default();
+    crate::terminal_text::assert_safe(&status);
+    assert!(status.contains("␛[2J<U+202E>x"), "{status:?}");
+    s.update(Action::ChildExited {
+        code: 1,
+        summary: "gomitm: FAILED\n  \u{2066}go said: \u{9b}31m\r\n".into(),
+    });
+    let summary = s.summary.clone().unwrap_or_default().join("\n");
+    crate::terminal_text::assert_safe(&summary);
+    assert!(
+        summary.contains("<U+2066>go said: <U+009B>31m"),
+        "{summary:?}"
     );
 }
 

@@ -3,7 +3,9 @@
 //!
 //! Pure: never changes the state, never does I/O. Where each part goes is `layout`'s (through
 //! `State::layout`); the bottom lines and overlays are drawn by `panes`, the detail tabs'
-//! content comes from `detail`.
+//! content comes from `detail`. Text that came from the network or the command line (method,
+//! host, path, URL, status text, error message, the command) is drawn through the one terminal
+//! rule, [`safe`]: ratatui drops C0/C1 controls itself but passes bidi overrides through.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Color, Modifier, Style};
@@ -17,6 +19,7 @@ use super::flows::is_error;
 use super::panes::{self, bold};
 use super::state::{ChildState, State};
 use crate::flow::Flow;
+use crate::terminal_text::terminal_safe;
 use crate::units::{format_bytes, format_ms};
 
 const BAR: usize = 10;
@@ -56,10 +59,10 @@ fn draw_header(frame: &mut Frame, state: &State, area: Rect) {
         Source::Run { addr, command } => {
             first.push(Span::raw(format!("listening on http://{addr}  ")));
             first.push(capture.clone());
-            first.push(Span::raw(format!("  $ {command}  ")));
+            first.push(Span::raw(format!("  $ {}  ", safe(command))));
             first.push(child_span(&state.child));
         }
-        Source::File { path } => first.push(Span::raw(format!("{path}  "))),
+        Source::File { path } => first.push(Span::raw(format!("{}  ", safe(path)))),
     }
     if !matches!(state.cfg.source, Source::Run { .. }) {
         first.push(capture);
@@ -231,10 +234,10 @@ fn flow_row(flow: &Flow, state: &State, wide: bool, scale: f64) -> Row<'static> 
         None => format!("…{}", format_ms(duration_ms(flow, state.now_us))),
     };
     cells.extend([
-        Line::from(flow.request.method.clone()),
+        Line::from(safe(&flow.request.method)),
         status_cell(flow),
-        Line::from(flow.host().to_string()),
-        Line::from(path_cell(flow)),
+        Line::from(safe(flow.host())),
+        Line::from(safe(&path_cell(flow))),
         Line::styled(detail::kind_label(flow), Style::new().fg(Color::Magenta)),
         Line::from(size).right_aligned(),
         Line::from(duration).right_aligned(),
@@ -338,8 +341,8 @@ fn draw_detail(frame: &mut Frame, state: &State, d: &Detail, flow: &Flow, area: 
         Layout::vertical([Constraint::Length(detail::HEAD_ROWS), Constraint::Min(0)]).areas(area);
     let title = Line::from(vec![
         bold(format!("#{} ", flow.id)),
-        bold(format!("{} ", flow.request.method)),
-        Span::raw(flow.request.url.clone()),
+        bold(format!("{} ", safe(&flow.request.method))),
+        Span::raw(safe(&flow.request.url)),
     ]);
     let result = match (&flow.error, &flow.response) {
         (Some(e), _) => Line::from(vec![
@@ -347,11 +350,11 @@ fn draw_detail(frame: &mut Frame, state: &State, d: &Detail, flow: &Flow, area: 
                 format!("{}: ", e.class),
                 Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
             ),
-            Span::styled(e.message.clone(), Style::new().fg(Color::Red)),
+            Span::styled(safe(&e.message), Style::new().fg(Color::Red)),
         ]),
         (None, Some(r)) => Line::from(vec![
             Span::styled(
-                crate::go::diagnosis::status_text(r),
+                safe(&crate::go::diagnosis::status_text(r)),
                 status_cell(flow)
                     .spans
                     .first()
@@ -383,6 +386,11 @@ fn draw_detail(frame: &mut Frame, state: &State, d: &Detail, flow: &Flow, area: 
     let start = d.scroll.min(lines.len().saturating_sub(rows));
     let visible: Vec<Line> = lines.into_iter().skip(start).take(rows).collect();
     frame.render_widget(Paragraph::new(visible), body);
+}
+
+/// Network or command-line text as the TUI draws it: the one terminal rule.
+fn safe(text: &str) -> String {
+    terminal_safe(text).into_owned()
 }
 
 #[cfg(test)]

@@ -238,3 +238,73 @@ fn a_tiny_terminal_does_not_panic() {
         render(&s);
     }
 }
+
+/// Every cell of a drawn screen, one row a line.
+fn screen_text(b: &TestBackend) -> String {
+    let buf = b.buffer();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn network_text_with_bidi_overrides_and_escapes_is_drawn_visibly() {
+    let rlo = "\u{202e}";
+    let mut flow = crate::flow::testing::FlowBuilder::get(&format!(
+        "https://evil.test/a{rlo}piz.exe\u{1b}[2J\u{2066}"
+    ))
+    .id(1)
+    .status(502, b"")
+    .resp_header(
+        &format!("X-{rlo}Name"),
+        &format!("v\u{200f}al\u{1b}]0;t\u{7}ue{rlo}"),
+    )
+    .build();
+    if let Some(r) = flow.response.as_mut() {
+        r.reason = format!("Bad{rlo}Gateway\u{9b}31m");
+    }
+    flow.rules = vec![format!("rule{rlo}x")];
+    let error = flow.clone();
+    let mut error = error;
+    error.id = 2;
+    error.error = Some(crate::flow::FlowError {
+        class: crate::flow::ErrorClass::UpstreamReset,
+        message: format!("reset{rlo} by \u{61c}peer\u{7f}"),
+    });
+    let mut s = state_with(testdata::live(), vec![flow, error], 200, 30);
+    let mut screens = vec![screen_text(&render(&s))];
+    keys(
+        &mut s,
+        &[KeyCode::Char('g'), KeyCode::Enter, KeyCode::Char('1')],
+    );
+    screens.push(screen_text(&render(&s)));
+    keys(&mut s, &[KeyCode::Char('6')]);
+    screens.push(screen_text(&render(&s)));
+    keys(
+        &mut s,
+        &[
+            KeyCode::Esc,
+            KeyCode::Down,
+            KeyCode::Enter,
+            KeyCode::Char('6'),
+        ],
+    );
+    screens.push(screen_text(&render(&s)));
+    let all = screens.join("\n");
+    crate::terminal_text::assert_safe(&all);
+    for shown in [
+        "a<U+202E>piz.exe",
+        "X-<U+202E>Name",
+        "v<U+200F>al",
+        "Bad<U+202E>Gateway<U+009B>31m",
+        "rule<U+202E>x",
+        "reset<U+202E> by <U+061C>peer␡",
+    ] {
+        assert!(all.contains(shown), "{shown} not on screen:\n{all}");
+    }
+}

@@ -1,0 +1,128 @@
+//! The one rule for text gomitm writes to a terminal: [`terminal_safe`]. Pure, a leaf (imports
+//! nothing of the crate), so every output path can use it without an import circle.
+//!
+//! Anything that came from the network or a file (URLs, decoded module paths, headers, status
+//! texts, error messages, HAR fields, rules files, bodies, a child's output) can hold a raw ESC,
+//! CR, C1 control or a bidi override. Written as is, it could move the cursor, recolour or
+//! rewrite the screen, or make the text read differently from what it is (Trojan-Source style
+//! bidi overrides). The log line, the run summary, `gomitm report`, error messages and the TUI
+//! all pass such text through this one function.
+
+use std::borrow::Cow;
+
+/// Columns a tab advances to (multiples of this).
+const TAB: usize = 4;
+
+/// `s` made safe and visible on a terminal, one line of it:
+/// - a tab becomes spaces up to the next multiple of 4 columns (counted from the start of `s`);
+/// - every other C0 control, newline and CR included, becomes its Unicode control picture
+///   (`␛`, `␍`, `␊`, `␇`…) and DEL becomes `␡`;
+/// - C1 controls (U+0080–U+009F; some terminals read U+009B as CSI) and invisible format
+///   characters (bidi embeddings, overrides, isolates and marks, zero-width characters, soft
+///   hyphen, BOM, line and paragraph separators) become `<U+XXXX>`.
+///
+/// Everything else is kept, so clean text comes back unchanged (and borrowed). A caller that
+/// prints several lines splits them itself and passes each line: data never adds a line break.
+pub fn terminal_safe(s: &str) -> Cow<'_, str> {
+    let Some(first) = s.find(|c: char| needs_replacing(c)) else {
+        return Cow::Borrowed(s);
+    };
+    let mut out = String::with_capacity(s.len() + 16);
+    out.push_str(&s[..first]);
+    let mut column = s[..first].chars().count();
+    for c in s[first..].chars() {
+        match c {
+            '\t' => {
+                let next = (column / TAB + 1) * TAB;
+                out.extend(std::iter::repeat_n(' ', next - column));
+                column = next;
+                continue;
+            }
+            '\u{0}'..='\u{1f}' => out.push(control_picture(c)),
+            '\u{7f}' => out.push('\u{2421}'),
+            c if is_invisible(c) => out.push_str(&format!("<U+{:04X}>", u32::from(c))),
+            c => out.push(c),
+        }
+        column += 1;
+    }
+    Cow::Owned(out)
+}
+
+fn needs_replacing(c: char) -> bool {
+    c < ' ' || c == '\u{7f}' || is_invisible(c)
+}
+
+/// U+2400 + code: `␀` … `␟`.
+fn control_picture(c: char) -> char {
+    char::from_u32(0x2400 + u32::from(c)).unwrap_or('\u{fffd}')
+}
+
+/// C1 controls and format characters that reorder or hide text: bidi embeddings and
+/// overrides (U+202A–U+202E), isolates (U+2066–U+2069), marks (U+200E, U+200F, U+061C),
+/// zero-width characters, soft hyphen, BOM, line/paragraph separators, interlinear annotation.
+fn is_invisible(c: char) -> bool {
+    matches!(c,
+        '\u{80}'..='\u{9f}'
+        | '\u{ad}'
+        | '\u{61c}'
+        | '\u{180e}'
+        | '\u{200b}'..='\u{200f}'
+        | '\u{2028}'..='\u{202e}'
+        | '\u{2060}'..='\u{2069}'
+        | '\u{feff}'
+        | '\u{fff9}'..='\u{fffb}')
+}
+
+/// Tests of every output path: `text` holds nothing [`terminal_safe`] would replace (no C0
+/// control but newline, no DEL, C1, bidi or zero-width format character).
+#[cfg(test)]
+pub(crate) fn assert_safe(text: &str) {
+    let bad = text.chars().find(|&c| c != '\n' && needs_replacing(c));
+    assert!(bad.is_none(), "{bad:?} reaches the terminal in {text:?}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_unsafe(c: char) -> bool {
+        needs_replacing(c)
+    }
+
+    #[test]
+    fn clean_text_is_borrowed_unchanged() {
+        let s =
+            "GET https://proxy.golang.org/golang.org/x/text/@v/v0.14.0.zip 200 3.1MiB 412ms é ✓";
+        assert!(matches!(terminal_safe(s), Cow::Borrowed(t) if t == s));
+    }
+
+    #[test]
+    fn controls_and_bidi_become_visible_stand_ins() {
+        let evil = "ok\u{1b}[2J\u{1b}]0;pwned\u{7}\rX\u{9b}31m\u{202e}txt.exe\u{7f}\n\u{2066}\u{200f}\u{61c}";
+        let got = terminal_safe(evil);
+        assert_eq!(
+            got,
+            "ok␛[2J␛]0;pwned␇␍X<U+009B>31m<U+202E>txt.exe␡␊<U+2066><U+200F><U+061C>"
+        );
+        assert!(!got.chars().any(is_unsafe), "{got:?}");
+    }
+
+    #[test]
+    fn every_bidi_format_character_is_replaced() {
+        for c in ('\u{202a}'..='\u{202e}')
+            .chain('\u{2066}'..='\u{2069}')
+            .chain(['\u{200e}', '\u{200f}', '\u{61c}', '\u{200b}', '\u{feff}'])
+        {
+            let got = terminal_safe(&c.to_string()).into_owned();
+            assert_eq!(got, format!("<U+{:04X}>", u32::from(c)));
+        }
+    }
+
+    #[test]
+    fn tabs_expand_to_the_next_stop() {
+        assert_eq!(terminal_safe("a\tb"), "a   b");
+        assert_eq!(terminal_safe("\tx"), "    x");
+        assert_eq!(terminal_safe("abcd\te"), "abcd    e");
+        assert_eq!(terminal_safe("é\u{1b}\tz"), "é␛  z");
+    }
+}
