@@ -102,11 +102,7 @@ async fn exchange(
 ) -> Response<ProxyBody> {
     #[cfg(debug_assertions)]
     panic_if_asked(&parts.headers);
-    if ctx.is_own_address(&target) {
-        let e = ProxyError::Refused(format!(
-            "{} is gomitm itself (a proxy loop)",
-            target.authority()
-        ));
+    if let Some(e) = ctx.loop_refusal(&target) {
         cell.fail(&e);
         return e.to_response();
     }
