@@ -954,3 +954,78 @@ async fn read_some(mut body: Incoming, want: u64) -> u64 {
     }
     n
 }
+
+// ---------------------------------------------------------------- upstream connections per client
+
+/// A TCP relay on 127.0.0.1 in front of `to` that counts the connections it accepts.
+async fn counting_relay(to: SocketAddr) -> (SocketAddr, Arc<std::sync::atomic::AtomicUsize>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut inbound, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::spawn(async move {
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(to).await {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+        }
+    });
+    (addr, accepted)
+}
+
+#[test]
+fn an_h2_client_gets_a_bounded_number_of_http1_upstream_connections() {
+    const REQUESTS: usize = 100;
+    /// gomitm's bound on upstream HTTP/1.1 connections per client connection.
+    const BOUND: usize = 16;
+    let fx = Fixture::start_with(FixtureOptions {
+        h1_only: true,
+        ..FixtureOptions::default()
+    });
+    block_on(async {
+        let (relay, accepted) = counting_relay(fx.addr).await;
+        let mut args = strings(&["--resolve", &format!("goproxy.test:443={relay}")]);
+        args.extend(support::gomitm::path_arg("--extra-root", &fx.ca_pem));
+        let proxy = Gomitm::start(&args);
+        let c = HttpsClient::connect(proxy.addr, "goproxy.test", &proxy.ca_pem(), H2).await;
+        assert_eq!(c.alpn.as_deref(), Some("h2"));
+        let Sender::H2(sender) = &c.sender else {
+            panic!("an h2 client")
+        };
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for i in 0..REQUESTS {
+            let mut s = sender.clone();
+            tasks.push(tokio::spawn(async move {
+                let req = Request::get(format!("https://goproxy.test/bytes/{}", 20_000 + i))
+                    .body(Empty::<Bytes>::new())
+                    .unwrap();
+                s.ready().await.unwrap();
+                let resp = s.send_request(req).await.unwrap();
+                let status = resp.status();
+                let body = resp.into_body().collect().await.unwrap().to_bytes();
+                (status, body.len())
+            }));
+        }
+        for (i, t) in tasks.into_iter().enumerate() {
+            let (status, len) = tokio::time::timeout(IO_TIMEOUT, t)
+                .await
+                .expect("every request answered in time")
+                .unwrap();
+            assert_eq!(status, 200, "request {i}");
+            assert_eq!(len, 20_000 + i, "request {i}");
+        }
+        let n = accepted.load(std::sync::atomic::Ordering::SeqCst);
+        eprintln!(
+            "{REQUESTS} h2 requests over {n} upstream connections in {:?}",
+            started.elapsed()
+        );
+        assert!(
+            (1..=BOUND).contains(&n),
+            "{n} upstream connections for one client"
+        );
+    });
+}

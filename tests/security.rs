@@ -620,6 +620,94 @@ fn requests_and_connects_to_gomitm_itself_are_refused_however_they_name_it() {
     assert!(entries.iter().all(|e| e["_error"]["class"] == "refused"));
 }
 
+/// Every spelling of an address that reaches gomitm's own socket, at its own port: the
+/// check is made on the resolved address, so forms only the system resolver reads (`127.1`,
+/// decimal, hex, octal, zero-padded), the unspecified addresses, other loopback addresses
+/// and names mapped there are all loops.
+fn spellings_of_gomitm(port: u16) -> Vec<String> {
+    [
+        "0.0.0.0",
+        "127.1",
+        "2130706433",
+        "0x7f000001",
+        "0x7f.0.0.1",
+        "0177.0.0.1",
+        "127.000.000.001",
+        "[::ffff:127.0.0.1]",
+        "[::]",
+        "[::1]",
+        "127.0.0.2",
+        "127.255.255.254",
+        "localhost",
+        "localhost.",
+        "self.test",
+    ]
+    .iter()
+    .map(|h| format!("{h}:{port}"))
+    .collect()
+}
+
+#[test]
+fn every_spelling_of_gomitms_own_address_is_refused_as_a_loop() {
+    let fx = Fixture::start();
+    let port = free_port();
+    let me = format!("127.0.0.1:{port}");
+    // Few connections per client: a loop that reached the socket would use them up.
+    let extra = strings(&[
+        "--resolve",
+        &format!("self.test={me}"),
+        "--max-conns-per-client",
+        "8",
+    ]);
+    let args = fixture_args(&fx, &["plain.test:80"], &extra);
+    let mut proxy = Gomitm::start_on(tempfile::tempdir().unwrap(), &me, &args);
+    let started = Instant::now();
+    let spellings = spellings_of_gomitm(port);
+    for target in &spellings {
+        let mut s = TcpStream::connect(proxy.addr).unwrap();
+        s.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
+        s.write_all(
+            format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        let r = parse_reply(&out);
+        assert_eq!(r.status, 403, "CONNECT {target}: {r:?}");
+        assert!(r.body.contains("is gomitm itself (a proxy loop)"), "{r:?}");
+    }
+    for target in &spellings {
+        let url = format!("http://{target}/x");
+        let r = raw(proxy.addr, &format!("GET {url}"), "");
+        assert_eq!(r.status, 403, "GET {url}: {r:?}");
+        assert!(r.body.contains("is gomitm itself (a proxy loop)"), "{r:?}");
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "a loop would spin"
+    );
+    let want = 2 * spellings.len();
+    proxy.wait_for_flow("every loop refused", |_| {
+        proxy
+            .flows()
+            .iter()
+            .filter(|f| error_class(f) == "refused")
+            .count()
+            >= want
+    });
+    support::gomitm::assert_still_serves(&proxy);
+    let har = proxy.stop();
+    // These flows and the follow-up: nothing reached gomitm's port a second time.
+    let entries = har["log"]["entries"].as_array().unwrap();
+    assert_eq!(entries.len(), want + 1, "{entries:#?}");
+    let refused = entries
+        .iter()
+        .filter(|e| e["_error"]["class"] == "refused")
+        .count();
+    assert_eq!(refused, want, "{entries:#?}");
+}
+
 #[test]
 fn an_upstream_proxy_pointing_at_gomitm_itself_is_refused_at_start() {
     let port = free_port();

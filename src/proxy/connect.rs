@@ -19,7 +19,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use super::body::ProxyBody;
 use super::context::{ConnSlot, Ctx};
 use super::dial::{describe_tls_io_error, Target};
-use super::error::{error_response, ProxyError};
+use super::error::error_response;
 use super::exchange::{self, ClientSide, TunnelSide};
 use super::prefixed::Prefixed;
 use super::record::{self, headers_of, ms_since};
@@ -45,11 +45,7 @@ pub async fn handle(
         ctx.store.add(flow);
         return error_response(StatusCode::BAD_REQUEST, text);
     };
-    if ctx.is_own_address(&target) {
-        let e = ProxyError::Refused(format!(
-            "{} is gomitm itself (a proxy loop)",
-            target.authority()
-        ));
+    if let Some(e) = ctx.loop_refusal(&target) {
         let mut flow = tunnel_flow(&client, &target.authority());
         finish(&mut flow, Some((e.class(), e.to_string())));
         ctx.store.add(flow);

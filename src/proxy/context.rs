@@ -8,8 +8,10 @@ use std::time::Duration;
 
 use super::auth::ProxyAuth;
 use super::dial::Target;
+use super::error::ProxyError;
 use super::limits::{ClientLimits, Permit};
 use super::live_rules::LiveRules;
+use super::own_addr::{literal_addresses, reaches};
 use super::upstream::Upstream;
 use crate::ca::CertAuthority;
 use crate::store::Store;
@@ -57,44 +59,22 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// Whether sending to `target` would reach gomitm itself: by its address, by `localhost`,
-    /// or by a `--resolve` rule that maps the name to it (the dialer follows the same rule).
-    pub(crate) fn is_own_address(&self, target: &Target) -> bool {
-        let cfg = self.upstream.dialer().config();
-        // Through an upstream proxy the name is the proxy's business, not a dial of ours.
-        if cfg.proxy.for_target(target, false).is_none() {
-            let rule = cfg.resolve.iter().find(|r| {
-                r.host.eq_ignore_ascii_case(&target.host) && r.port.is_none_or(|p| p == target.port)
-            });
-            if let Some(rule) = rule {
-                return reaches(self.listen_addr, rule.addr.ip(), rule.addr.port());
-            }
-        }
-        is_own_address(self.listen_addr, &target.host, target.port)
+    /// The refusal for a request to `target` when it would reach gomitm itself, as far as
+    /// that is known without DNS (see `Dialer::loop_without_dns`); the dial checks the
+    /// resolved addresses again.
+    pub(crate) fn loop_refusal(&self, target: &Target) -> Option<ProxyError> {
+        self.upstream.dialer().loop_without_dns(target)
     }
 }
 
 /// Whether `host:port` names the socket gomitm listens on (`listen`), without DNS: an IP
-/// literal (IPv4-mapped IPv6 included), `localhost` or a `*.localhost` name (RFC 6761).
+/// literal in any form the system resolver reads (IPv4-mapped IPv6 and `127.1` included),
+/// `localhost` or a `*.localhost` name (RFC 6761).
 pub fn is_own_address(listen: SocketAddr, host: &str, port: u16) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let host = host.strip_suffix('.').unwrap_or(host);
-    match host.parse::<std::net::IpAddr>() {
-        Ok(ip) => reaches(listen, ip, port),
-        Err(_) => {
-            let lower = host.to_ascii_lowercase();
-            (lower == "localhost" || lower.ends_with(".localhost"))
-                && port == listen.port()
-                && (listen.ip().is_loopback() || listen.ip().is_unspecified())
-        }
-    }
-}
-
-fn reaches(listen: SocketAddr, ip: std::net::IpAddr, port: u16) -> bool {
-    let ip = ip.to_canonical();
-    port == listen.port()
-        && (ip == listen.ip().to_canonical()
-            || (listen.ip().is_unspecified() && (ip.is_loopback() || ip.is_unspecified())))
+    literal_addresses(host, port)
+        .unwrap_or_default()
+        .into_iter()
+        .any(|a| reaches(listen, a))
 }
 
 #[cfg(test)]
@@ -111,14 +91,20 @@ mod tests {
             ("gomitm.localhost", 8080),
             ("::ffff:127.0.0.1", 8080),
             ("[::ffff:127.0.0.1]", 8080),
+            // Erring on refusing: another loopback address at gomitm's port.
+            ("127.0.0.2", 8080),
+            ("::1", 8080),
+            ("127.1", 8080),
+            ("0x7f000001", 8080),
+            ("0177.0.0.1", 8080),
+            ("[::]", 8080),
         ] {
             assert!(is_own_address(listen, host, port), "{host}:{port}");
         }
         for (host, port) in [
             ("127.0.0.1", 8081),
-            ("127.0.0.2", 8080),
             ("localhost", 443),
-            ("::1", 8080),
+            ("192.0.2.1", 8080),
             ("example.test", 8080),
             ("localhost.example", 8080),
         ] {

@@ -15,6 +15,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader
 use tokio::net::TcpStream;
 
 use super::error::{describe_tls_error, ProxyError};
+use super::own_addr::{self, literal_addresses};
 use super::record::ms_since;
 use super::route::ProxyRoute;
 pub use super::target::{ResolveRule, Target, UpstreamProxy};
@@ -62,6 +63,8 @@ pub struct Dialer {
     cfg: DialConfig,
     tls: Arc<ClientConfig>,
     tls_h1: Arc<ClientConfig>,
+    /// gomitm's own listening address: no dial may reach it (a proxy loop).
+    own: Option<SocketAddr>,
 }
 
 impl Dialer {
@@ -73,11 +76,50 @@ impl Dialer {
             cfg,
             tls: Arc::new(tls),
             tls_h1: Arc::new(tls_h1),
+            own: None,
         })
+    }
+
+    /// Refuse every dial whose resolved address reaches `listen`, gomitm's own socket: each
+    /// lap of a loop would be a new connection to gomitm, until its limits run out.
+    pub fn refusing_loops_to(mut self, listen: SocketAddr) -> Dialer {
+        self.own = Some(listen);
+        self
     }
 
     pub fn config(&self) -> &DialConfig {
         &self.cfg
+    }
+
+    /// The loop a dial to `target` would make, as far as it is known without DNS: the target
+    /// as spelled (an IP literal in any form, a `localhost` name; checked through an upstream
+    /// proxy too, which may run on this host), its `--resolve` rule when dialled directly,
+    /// and the upstream proxy's own address. Lets a CONNECT be refused before its 200; the
+    /// dial itself checks the resolved addresses again, DNS answers included.
+    pub fn loop_without_dns(&self, target: &Target) -> Option<ProxyError> {
+        let own = self.own?;
+        let spelled = literal_addresses(&target.host, target.port).unwrap_or_default();
+        if let Some(addr) = spelled.into_iter().find(|a| own_addr::reaches(own, *a)) {
+            return Some(loop_error(target, None, addr, own));
+        }
+        let via = self.cfg.proxy.for_target(target, false);
+        let (host, port) = match via {
+            Some(p) => (p.host.as_str(), p.port),
+            None => (target.host.as_str(), target.port),
+        };
+        let known = match self.rule_for(host, port) {
+            Some(rule) => vec![rule.addr],
+            None => literal_addresses(host, port).unwrap_or_default(),
+        };
+        let addr = known.into_iter().find(|a| own_addr::reaches(own, *a))?;
+        Some(loop_error(target, via, addr, own))
+    }
+
+    fn rule_for(&self, host: &str, port: u16) -> Option<&ResolveRule> {
+        self.cfg
+            .resolve
+            .iter()
+            .find(|r| r.host.eq_ignore_ascii_case(host) && r.port.is_none_or(|p| p == port))
     }
 
     /// Open a byte stream to `target`: through the upstream proxy when configured, with TLS
@@ -119,7 +161,15 @@ impl Dialer {
             Some(p) => (p.host.clone(), p.port),
             None => (target.host.clone(), target.port),
         };
-        let reached = match self.resolve(&tcp_host, tcp_port, &mut info).await {
+        let addrs = self.resolve(&tcp_host, tcp_port, &mut info).await;
+        // Decided on the resolved addresses, however the host was spelled: `127.1`,
+        // `0x7f000001`, a name DNS or `--resolve` maps here all end as the same address.
+        if let (Ok(addrs), Some(own)) = (&addrs, self.own) {
+            if let Some(addr) = addrs.iter().find(|a| own_addr::reaches(own, **a)) {
+                return Err(loop_error(target, via, *addr, own));
+            }
+        }
+        let reached = match addrs {
             Ok(addrs) => self.connect(&addrs, &mut info).await,
             Err(e) => Err(e),
         };
@@ -164,15 +214,11 @@ impl Dialer {
         port: u16,
         info: &mut DialInfo,
     ) -> Result<Vec<SocketAddr>, ProxyError> {
-        if let Some(rule) = self
-            .cfg
-            .resolve
-            .iter()
-            .find(|r| r.host.eq_ignore_ascii_case(host) && r.port.is_none_or(|p| p == port))
-        {
+        if let Some(rule) = self.rule_for(host, port) {
             return Ok(vec![rule.addr]);
         }
-        if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        // Numeric hosts as the system resolver reads them (`127.1` too), without a lookup.
+        if let Some(ip) = own_addr::parse_ip_loose(host) {
             return Ok(vec![SocketAddr::new(ip, port)]);
         }
         let start = Instant::now();
@@ -278,6 +324,26 @@ impl Dialer {
             .map(Box::new);
         Ok(Box::new(stream))
     }
+}
+
+/// The refusal of a dial that would reach gomitm's own socket `own` at `addr`.
+fn loop_error(
+    target: &Target,
+    via: Option<&UpstreamProxy>,
+    addr: SocketAddr,
+    own: SocketAddr,
+) -> ProxyError {
+    let what = match via {
+        Some(p) => format!(
+            "{} (the upstream proxy for {})",
+            p.display(),
+            target.authority()
+        ),
+        None => target.authority(),
+    };
+    ProxyError::Refused(format!(
+        "{what} is gomitm itself (a proxy loop): {addr} reaches gomitm's {own}"
+    ))
 }
 
 pub fn tls_version_name(v: rustls::ProtocolVersion) -> String {
@@ -515,6 +581,59 @@ mod tests {
         };
         let err = d.dial(&target, true).await.err().unwrap();
         assert!(matches!(err, ProxyError::Dns { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_dial_resolving_to_gomitm_itself_is_refused_before_connecting() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let own = listener.local_addr().unwrap();
+        let d = dialer(vec![ResolveRule {
+            host: "loop.test".into(),
+            port: None,
+            addr: own,
+        }])
+        .refusing_loops_to(own);
+        // `localhost` and `loop.test` go through the resolver (/etc/hosts, --resolve); the
+        // numeric forms are read as the system resolver reads them.
+        for host in [
+            "localhost",
+            "loop.test",
+            "2130706433",
+            "0x7f.1",
+            "127.000.000.001",
+        ] {
+            let target = Target {
+                https: false,
+                host: host.into(),
+                port: own.port(),
+            };
+            let err = d.dial(&target, false).await.err().unwrap();
+            assert!(matches!(err, ProxyError::Refused(_)), "{host}: {err}");
+            assert!(err.to_string().contains("a proxy loop"), "{err}");
+        }
+        assert!(listener.accept().is_err(), "nothing may reach the socket");
+        let other = Target {
+            https: false,
+            host: "127.0.0.1".into(),
+            port: own.port().wrapping_add(1).max(1),
+        };
+        assert!(d.loop_without_dns(&other).is_none());
+        let numeric = Target {
+            https: true,
+            host: "0177.0.0.1".into(),
+            port: own.port(),
+        };
+        assert!(d.loop_without_dns(&numeric).is_some());
+        let by_rule = Target {
+            https: true,
+            host: "LOOP.test".into(),
+            port: own.port() ^ 1,
+        };
+        assert!(
+            d.loop_without_dns(&by_rule).is_some(),
+            "the rule maps any port"
+        );
     }
 
     #[test]

@@ -22,9 +22,10 @@ use super::dial::Target;
 use super::error::{error_response, ProxyError};
 use super::flow_cell::{AbortGuard, FlowCell, HeadSource};
 use super::hooks::{self, Answer, LocalBody, RequestPlan};
+use super::limits::MAX_UPSTREAM_CONNS_PER_CLIENT_CONN;
 use super::record::{fail_now, request_flow};
 use super::shaping::{Throttled, Truncated};
-use super::upstream::Sent;
+use super::upstream::{Sent, UpstreamBudget};
 use crate::flow::header_value;
 use crate::flow::Flow;
 use crate::go::diagnose::{diagnose, diagnosis_lines, DiagnoseContext, Os};
@@ -32,13 +33,14 @@ use crate::rules::{RemoteTarget, RuleSet};
 use crate::store::Store;
 
 /// What is known about the client side of the connection a request arrived on.
-#[derive(Debug, Default)]
 pub struct ClientSide {
     pub client_addr: Option<SocketAddr>,
     /// `client_addr` as recorded, formatted once per connection rather than per flow.
     client_addr_text: Option<String>,
     /// Set when the request came through an intercepted CONNECT tunnel.
     pub tunnel: Option<TunnelSide>,
+    /// The upstream HTTP/1.1 connections this client connection may hold at once.
+    budget: UpstreamBudget,
 }
 
 impl ClientSide {
@@ -47,6 +49,7 @@ impl ClientSide {
             client_addr,
             client_addr_text: client_addr.map(|a| a.to_string()),
             tunnel,
+            budget: UpstreamBudget::new(MAX_UPSTREAM_CONNS_PER_CLIENT_CONN),
         }
     }
 }
@@ -86,7 +89,8 @@ pub async fn handle(
     };
     let cell = FlowCell::start(ctx.store.clone(), flow, !plan.ignore);
     let guard = AbortGuard(cell.clone());
-    let response = exchange(&ctx, &cell, &rules, plan, target, parts, body).await;
+    let req = Request::from_parts(parts, body);
+    let response = exchange(&ctx, &cell, &rules, plan, target, req, &side.budget).await;
     drop(guard);
     response
 }
@@ -97,16 +101,13 @@ async fn exchange(
     rules: &RuleSet,
     plan: RequestPlan,
     target: Target,
-    mut parts: http::request::Parts,
-    body: Incoming,
+    req: Request<Incoming>,
+    budget: &UpstreamBudget,
 ) -> Response<ProxyBody> {
+    let (mut parts, body) = req.into_parts();
     #[cfg(debug_assertions)]
     panic_if_asked(&parts.headers);
-    if ctx.is_own_address(&target) {
-        let e = ProxyError::Refused(format!(
-            "{} is gomitm itself (a proxy loop)",
-            target.authority()
-        ));
+    if let Some(e) = ctx.loop_refusal(&target) {
         cell.fail(&e);
         return e.to_response();
     }
@@ -123,7 +124,7 @@ async fn exchange(
         .wrap_request_body(body, ctx.opts.max_body_capture);
     match ctx
         .upstream
-        .send(&target, Request::from_parts(parts, body))
+        .send(&target, Request::from_parts(parts, body), budget)
         .await
     {
         Err(e) => {

@@ -1,5 +1,6 @@
 //! Limits on client connections: how long a client may take to send a request head, how many
-//! connections one client address may hold open, and the file-descriptor limit they draw on.
+//! connections one client address may hold open, how many upstream connections one client
+//! connection may hold, and the file-descriptor limit they draw on.
 //!
 //! Owns the counting and the values; `mod.rs` decides what a refused client is told.
 
@@ -13,6 +14,13 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// `--max-conns-per-client` default. Every local client (go, git, the tests) shares
 /// 127.0.0.1, so this is generous; the go command opens a handful.
 pub const DEFAULT_MAX_CONNS_PER_CLIENT: usize = 512;
+/// Upstream HTTP/1.1 connections one client connection may hold at once. An HTTP/1.1 client
+/// connection needs one at a time; an h2 client multiplexes requests, and against an
+/// HTTP/1.1-only upstream each concurrent request would otherwise open a connection of its
+/// own (up to hundreds). Sixteen is more than a browser's six per host and leaves the go
+/// command's parallel downloads over one h2 connection room; further requests wait for a
+/// connection to come free.
+pub const MAX_UPSTREAM_CONNS_PER_CLIENT_CONN: usize = 16;
 /// Connections over the limit that are still read and answered 503 (so the client learns
 /// why); past these, further connections from that address are closed at once.
 const REFUSAL_SLOTS: usize = 32;

@@ -15,6 +15,7 @@ use http::{Request, Response, Uri, Version};
 use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use tokio::sync::OwnedSemaphorePermit;
 
 use super::body::{error_chain, ProxyBody};
 use super::dial::{Alpn, DialInfo, Dialer, Target};
@@ -28,6 +29,26 @@ const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 /// How often idle connections past `IDLE_TIMEOUT` are closed, so that a burst of parallel
 /// HTTP/1.1 clients does not leave hundreds of sockets open once the traffic stops.
 const IDLE_SWEEP: Duration = Duration::from_secs(15);
+
+/// A client connection's share of upstream HTTP/1.1 connections: each request that needs
+/// one holds a permit until its connection is back in the pool (or gone), so one client
+/// connection never holds more than the budget's size. An h2 client multiplexes any number
+/// of requests over one connection to gomitm; without this, an HTTP/1.1-only upstream would
+/// get a connection per concurrent request. Requests past the budget wait for a connection
+/// to come free, as a browser's requests do; an h2 upstream connection needs no permit.
+#[derive(Clone)]
+pub struct UpstreamBudget(Arc<tokio::sync::Semaphore>);
+
+impl UpstreamBudget {
+    pub fn new(size: usize) -> UpstreamBudget {
+        UpstreamBudget(Arc::new(tokio::sync::Semaphore::new(size.max(1))))
+    }
+
+    async fn permit(&self) -> Option<OwnedSemaphorePermit> {
+        // The semaphore is never closed; `None` would only mean no bound.
+        self.0.clone().acquire_owned().await.ok()
+    }
+}
 
 /// How the connection a request went over was made.
 #[derive(Debug, Clone, Default)]
@@ -134,11 +155,13 @@ impl Upstream {
         self.pool.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Send `req` (absolute URI) to `target`, reusing a pooled connection when one is free.
+    /// Send `req` (absolute URI) to `target`, reusing a pooled connection when one is free;
+    /// an HTTP/1.1 connection is taken or dialled only within the client's `budget`.
     pub async fn send(
         self: &Arc<Self>,
         target: &Target,
         req: Request<ProxyBody>,
+        budget: &UpstreamBudget,
     ) -> Result<Sent, ProxyError> {
         // Plain http has no ALPN and is always HTTP/1.1.
         let alpn = if req.version() == Version::HTTP_2 && target.https {
@@ -146,8 +169,16 @@ impl Upstream {
         } else {
             Alpn::Http1
         };
+        if let Some((sender, meta)) = self.checkout_h2(target, alpn) {
+            return self
+                .send_on(target, alpn, sender, meta, true, req, None)
+                .await;
+        }
+        let permit = budget.permit().await;
         if let Some((sender, meta)) = self.checkout(target, alpn) {
-            return self.send_on(target, alpn, sender, meta, true, req).await;
+            return self
+                .send_on(target, alpn, sender, meta, true, req, permit)
+                .await;
         }
         let gate = {
             let mut pool = self.lock();
@@ -164,13 +195,16 @@ impl Upstream {
         };
         if gate.is_some() {
             if let Some((sender, meta)) = self.checkout(target, alpn) {
-                return self.send_on(target, alpn, sender, meta, true, req).await;
+                return self
+                    .send_on(target, alpn, sender, meta, true, req, permit)
+                    .await;
             }
         }
         let connected = self.connect(target, alpn).await;
         drop(_turn);
         let (sender, meta) = connected?;
-        self.send_on(target, alpn, sender, meta, false, req).await
+        self.send_on(target, alpn, sender, meta, false, req, permit)
+            .await
     }
 
     /// What a dial learnt about the target. A failed dial offering h2 counts as HTTP/1.1,
@@ -188,6 +222,9 @@ impl Upstream {
         }
     }
 
+    /// `permit` is the client's claim on an HTTP/1.1 connection: it goes back to the pool with
+    /// the connection; an h2 connection returns it at once.
+    #[allow(clippy::too_many_arguments)]
     async fn send_on(
         self: &Arc<Self>,
         target: &Target,
@@ -196,6 +233,7 @@ impl Upstream {
         meta: ConnMeta,
         reused: bool,
         req: Request<ProxyBody>,
+        mut permit: Option<OwnedSemaphorePermit>,
     ) -> Result<Sent, ProxyError> {
         let absolute_form = meta.dial.via_proxy.is_some() && !target.https;
         let mut req = shape_request(req, target, meta.h2, absolute_form);
@@ -215,12 +253,15 @@ impl Upstream {
         }
         let sent_at = Instant::now();
         let result = match sender {
-            Sender::H2(mut s) => self.timed(target, s.try_send_request(req)).await,
+            Sender::H2(mut s) => {
+                drop(permit.take());
+                self.timed(target, s.try_send_request(req)).await
+            }
             Sender::H1(mut s) => {
                 let fut = s.try_send_request(req);
                 let result = self.timed(target, fut).await;
                 if result.is_ok() {
-                    self.return_when_ready(target.clone(), s, meta.clone());
+                    self.return_when_ready(target.clone(), s, meta.clone(), permit.take());
                 }
                 result
             }
@@ -238,7 +279,7 @@ impl Upstream {
             Err(SendFailure::NotSent(req)) if reused => {
                 self.forget_h2(target, meta.id);
                 let (sender, meta) = self.connect(target, alpn).await?;
-                Box::pin(self.send_on(target, alpn, sender, meta, false, *req)).await
+                Box::pin(self.send_on(target, alpn, sender, meta, false, *req, permit)).await
             }
             Err(SendFailure::NotSent(_)) => {
                 Err(reset(target, "connection closed before sending".into()))
@@ -284,14 +325,24 @@ impl Upstream {
         })
     }
 
+    /// A pooled h2 connection for the client's protocol: shared, so it needs no permit.
+    fn checkout_h2(&self, target: &Target, alpn: Alpn) -> Option<(Sender, ConnMeta)> {
+        self.checkout_of(target, alpn, false)
+    }
+
     /// A pooled connection of the client's protocol, or of the only one the target speaks.
     fn checkout(&self, target: &Target, alpn: Alpn) -> Option<(Sender, ConnMeta)> {
+        self.checkout_of(target, alpn, true)
+    }
+
+    fn checkout_of(&self, target: &Target, alpn: Alpn, h1: bool) -> Option<(Sender, ConnMeta)> {
         let mut pool = self.lock();
         let slots = pool.get_mut(target)?;
         let (h2_ok, h1_ok) = match alpn {
             Alpn::H2OrHttp1 => (true, slots.speaks_h2 == Some(false)),
             Alpn::Http1 => (slots.h2_only, true),
         };
+        let h1_ok = h1_ok && h1;
         if h2_ok {
             if let Some((sender, meta)) = &slots.h2 {
                 if !sender.is_closed() && sender.is_ready() {
@@ -319,15 +370,19 @@ impl Upstream {
         }
     }
 
-    /// An HTTP/1.1 connection is free again once the response body has been read to its end.
+    /// An HTTP/1.1 connection is free again once the response body has been read to its end;
+    /// the client's `permit` is released only after it is back in the pool, so that the
+    /// client's next request finds it there instead of dialling another.
     fn return_when_ready(
         self: &Arc<Self>,
         target: Target,
         mut sender: http1::SendRequest<ProxyBody>,
         meta: ConnMeta,
+        permit: Option<OwnedSemaphorePermit>,
     ) {
         let this = self.clone();
         tokio::spawn(async move {
+            let _permit = permit;
             if sender.ready().await.is_err() {
                 return;
             }

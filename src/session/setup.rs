@@ -267,7 +267,9 @@ impl Config {
         store: Arc<Store>,
         listen_addr: SocketAddr,
     ) -> anyhow::Result<Ctx> {
-        let dialer = Dialer::new(self.dial.clone()).context("cannot set up upstream TLS")?;
+        let dialer = Dialer::new(self.dial.clone())
+            .context("cannot set up upstream TLS")?
+            .refusing_loops_to(listen_addr);
         Ok(Ctx {
             rules: self.rules.clone(),
             store,
