@@ -23,6 +23,7 @@ use super::error::{error_response, ProxyError};
 use super::flow_cell::{AbortGuard, FlowCell, HeadSource};
 use super::hooks::{self, Answer, LocalBody, RequestPlan};
 use super::limits::MAX_UPSTREAM_CONNS_PER_CLIENT_CONN;
+use super::local_file;
 use super::record::{fail_now, request_flow};
 use super::shaping::{Throttled, Truncated};
 use super::upstream::{Sent, UpstreamBudget};
@@ -187,18 +188,14 @@ async fn answer_locally(ctx: &Ctx, cell: &Arc<FlowCell>, answer: Answer) -> Resp
     };
     let (status, text_default, bytes) = match body {
         LocalBody::Text(t) => (status, true, Bytes::from(t)),
-        LocalBody::File(Some(path)) => match tokio::fs::read(&path).await {
-            Ok(data) => (status, false, Bytes::from(data)),
-            Err(e) => (
-                404,
-                true,
-                Bytes::from(format!(
-                    "gomitm: map_local cannot read {}: {e}\n",
-                    path.display()
-                )),
-            ),
+        LocalBody::File {
+            root,
+            file: Some(path),
+        } => match local_file::read(root, path).await {
+            Ok(data) => (status, false, data),
+            Err(e) => (e.status(), true, Bytes::from(format!("gomitm: {e}\n"))),
         },
-        LocalBody::File(None) => (
+        LocalBody::File { file: None, .. } => (
             404,
             true,
             Bytes::from_static(b"gomitm: map_local has no file for this URL\n"),

@@ -38,8 +38,12 @@ pub enum Answer {
 #[derive(Debug)]
 pub enum LocalBody {
     Text(String),
-    /// Read when answering; `None` when a `map_local` directory has no file for the URL.
-    File(Option<PathBuf>),
+    /// Read when answering; `file` is `None` when a `map_local` directory has no file for
+    /// the URL, and `root` is that directory, which the file must not leave.
+    File {
+        root: Option<PathBuf>,
+        file: Option<PathBuf>,
+    },
 }
 
 /// What the response-phase rules decided (header edits are already applied).
@@ -83,11 +87,15 @@ fn apply_request_action(
         Action::Delay { request_ms, .. } => plan.delay += Duration::from_millis(*request_ms),
         Action::Ignore => plan.ignore = true,
         Action::MapLocal { path } => {
-            let file = crate::rules::local_file(path, path.is_dir(), &flow.request.url);
+            let is_dir = path.is_dir();
+            let file = crate::rules::local_file(path, is_dir, &flow.request.url);
             plan.answer = Some(Answer::Local {
                 status: 200,
                 headers: vec![],
-                body: LocalBody::File(file),
+                body: LocalBody::File {
+                    root: is_dir.then(|| path.clone()),
+                    file,
+                },
             });
         }
         Action::Respond {
@@ -97,7 +105,10 @@ fn apply_request_action(
         } => {
             let body = match body {
                 Body::Text(t) => LocalBody::Text(t.clone()),
-                Body::File(p) => LocalBody::File(Some(p.clone())),
+                Body::File(p) => LocalBody::File {
+                    root: None,
+                    file: Some(p.clone()),
+                },
             };
             plan.answer = Some(Answer::Local {
                 status: *status,
