@@ -1029,3 +1029,68 @@ fn an_h2_client_gets_a_bounded_number_of_http1_upstream_connections() {
         );
     });
 }
+
+// ---------------------------------------------------------------- Host is the target's
+
+/// The upstream's Host comes from the target (the absolute URL, or the tunnel's authority),
+/// never from a different Host the client sent; the flow keeps what the client sent. Two Host
+/// fields, or one that is not an authority, are answered 400 and recorded.
+#[test]
+fn the_upstream_host_is_the_targets_and_ambiguous_hosts_are_refused() {
+    let fx = Fixture::start();
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
+
+    let mut conn = client::open(proxy.addr);
+    let resp = conn.request("GET http://plain.test/echo?p HTTP/1.1\r\nHost: evil.test\r\n\r\n");
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let mut tls = client::tunnel(proxy.addr, "goproxy.test", &proxy.ca_pem());
+    let resp = tls.request("GET /echo?t HTTP/1.1\r\nHost: evil.test:8443\r\n\r\n");
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    for (query, tls) in [("p", false), ("t", true)] {
+        let seen = fx.requests();
+        let upstream = seen
+            .iter()
+            .find(|r| r.path() == "/echo" && r.tls == tls)
+            .unwrap_or_else(|| panic!("fixture never saw /echo?{query}"));
+        let want = if tls { "goproxy.test" } else { "plain.test" };
+        assert_eq!(upstream.authority, want, "?{query}");
+        assert_eq!(upstream.header("host"), Some(want), "?{query}");
+    }
+    let flow = proxy.wait_for_flow("the tunnelled /echo", |f| url_of(f).ends_with("/echo?t"));
+    let sent: Vec<&str> = flow["request"]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|h| {
+            h[0].as_str()
+                .is_some_and(|n| n.eq_ignore_ascii_case("host"))
+        })
+        .filter_map(|h| h[1].as_str())
+        .collect();
+    assert_eq!(
+        sent,
+        ["evil.test:8443"],
+        "the record lost the client's Host"
+    );
+
+    for (name, head) in [
+        ("two hosts", "Host: plain.test\r\nHost: evil.test\r\n"),
+        ("userinfo", "Host: user@plain.test\r\n"),
+        ("not an authority", "Host: plain test\r\n"),
+    ] {
+        let mut c = client::open(proxy.addr);
+        let resp = c.request(&format!(
+            "GET http://plain.test/status/200?{} HTTP/1.1\r\n{head}\r\n",
+            name.replace(' ', "-")
+        ));
+        assert_eq!(resp.status, 400, "{name}: {}", resp.text());
+        let q = name.replace(' ', "-");
+        let f = proxy.wait_for_flow(name, |f| url_of(f).ends_with(&q));
+        assert_eq!(error_class(&f), "protocol", "{name}");
+    }
+    assert!(
+        !fx.requests().iter().any(|r| r.path() == "/status/200"),
+        "an ambiguous request reached the upstream"
+    );
+    assert_still_serves(&proxy);
+}

@@ -73,13 +73,17 @@ pub async fn handle(
     side: Arc<ClientSide>,
     req: Request<Incoming>,
 ) -> Response<ProxyBody> {
-    let target = match target_of(&req, &side) {
+    let target = match target_of(&req, &side).and_then(|t| check_host(&req, t)) {
         Ok(t) => t,
         Err(e) => return reject(&ctx.store, &side, &req, e),
     };
     let mut flow = new_flow(&req, &target, &side);
     flow.connection.insecure_upstream = ctx.upstream.dialer().config().insecure;
     let (mut parts, body) = req.into_parts();
+    // The record keeps the client's Host; the upstream gets one made from the target (RFC 9112
+    // §3.2.2: a proxy replaces it), so a Host that names another server cannot reach a
+    // virtual host the URL did not name. A rule that sets Host still can.
+    parts.headers.remove(http::header::HOST);
     // One snapshot of the rules for the whole exchange, even if the file is reloaded meanwhile.
     let rules = ctx.rules.current();
     let plan = hooks::plan_request(&rules, &flow, &target, &mut parts.headers);
@@ -318,6 +322,30 @@ fn target_of(req: &Request<Incoming>, side: &ClientSide) -> Result<Target, Proxy
         .to_string();
     let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
     Ok(Target { https, host, port })
+}
+
+/// At most one Host field, and a valid authority (no userinfo) when there is one: anything
+/// else is a request two parsers could read differently, answered 400.
+fn check_host<B>(req: &Request<B>, target: Target) -> Result<Target, ProxyError> {
+    let mut hosts = req.headers().get_all(http::header::HOST).iter();
+    let first = hosts.next();
+    if hosts.next().is_some() {
+        return Err(ProxyError::Protocol(
+            "more than one Host header field".into(),
+        ));
+    }
+    if let Some(value) = first {
+        let valid = value
+            .to_str()
+            .ok()
+            .filter(|v| !v.contains('@'))
+            .and_then(|v| v.parse::<http::uri::Authority>().ok())
+            .is_some();
+        if !valid {
+            return Err(ProxyError::Protocol("invalid Host header field".into()));
+        }
+    }
+    Ok(target)
 }
 
 /// A request gomitm cannot forward still becomes a flow.

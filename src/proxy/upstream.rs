@@ -489,6 +489,7 @@ fn classify_hyper_error(target: &Target, e: &hyper::Error) -> ProxyError {
 
 /// Fit the request to the connection: h2 wants an absolute URI and no Host header; HTTP/1.1
 /// wants origin-form and a Host header, except towards an upstream proxy for plain http.
+/// The Host is the target's (the client's was removed by `exchange`), unless a rule set one.
 fn shape_request(
     mut req: Request<ProxyBody>,
     target: &Target,
