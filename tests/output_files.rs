@@ -88,6 +88,25 @@ impl Proxy {
     }
 }
 
+/// `gomitm proxy` on a free port with its CA in `ca`, the HAR at `har`, `down.test` sent to a
+/// closed port, then `extra`.
+fn proxy_args<'a>(ca: &'a Path, har: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "proxy",
+        "--listen",
+        "127.0.0.1:0",
+        "--ca-dir",
+        ca.to_str().unwrap(),
+        "--har-out",
+        har.to_str().unwrap(),
+        "--resolve",
+        "down.test=127.0.0.1:1",
+        "-q",
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
 fn har_entries(path: &Path) -> Vec<Value> {
     let har: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     har["log"]["entries"].as_array().unwrap().clone()
@@ -132,18 +151,7 @@ fn a_har_that_fails_at_exit_is_saved_elsewhere_and_the_exit_code_says_so() {
     let out_dir = tmp.path().join("out");
     std::fs::create_dir(&out_dir).unwrap();
     let har = out_dir.join("capture.har");
-    let proxy = start(&[
-        "proxy",
-        "--listen",
-        "127.0.0.1:0",
-        "--ca-dir",
-        ca.to_str().unwrap(),
-        "--har-out",
-        har.to_str().unwrap(),
-        "--resolve",
-        "down.test=127.0.0.1:1",
-        "-q",
-    ]);
+    let proxy = start(&proxy_args(&ca, &har, &[]));
     proxy.one_flow();
     // The directory disappears under gomitm (a full disk, an unmounted share would do too).
     std::fs::remove_dir_all(&out_dir).unwrap();
@@ -206,20 +214,11 @@ fn a_rewritten_har_replaces_the_old_file_and_jsonl_appends() {
     std::fs::write(&har, "the older capture").unwrap();
     std::fs::write(&jsonl, "{\"earlier\":true}\n").unwrap();
     let held = std::fs::File::open(&har).unwrap();
-    let proxy = start(&[
-        "proxy",
-        "--listen",
-        "127.0.0.1:0",
-        "--ca-dir",
-        ca.to_str().unwrap(),
-        "--har-out",
-        har.to_str().unwrap(),
-        "--jsonl",
-        jsonl.to_str().unwrap(),
-        "--resolve",
-        "down.test=127.0.0.1:1",
-        "-q",
-    ]);
+    let proxy = start(&proxy_args(
+        &ca,
+        &har,
+        &["--jsonl", jsonl.to_str().unwrap()],
+    ));
     proxy.one_flow();
     let (code, err) = proxy.stop();
     assert_eq!(code, Some(0), "{err}");
