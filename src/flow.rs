@@ -346,6 +346,9 @@ pub enum ErrorClass {
     /// gomitm itself failed (a panic, a rule whose answer could not be built): a bug in
     /// gomitm or its rules, never the client's or the server's doing.
     Internal,
+    /// gomitm was stopped (Ctrl-C, SIGTERM, the end of `gomitm run`) while the flow was in
+    /// flight; the flow keeps the bytes and time it had reached.
+    Interrupted,
 }
 
 /// The client program of a flow, from its User-Agent. A closed set: a tool gomitm gives
@@ -383,7 +386,7 @@ impl std::fmt::Display for ClientTool {
 }
 
 impl ErrorClass {
-    pub const ALL: [ErrorClass; 12] = [
+    pub const ALL: [ErrorClass; 13] = [
         ErrorClass::Dns,
         ErrorClass::Connect,
         ErrorClass::ConnectTimeout,
@@ -396,6 +399,7 @@ impl ErrorClass {
         ErrorClass::UpstreamProxy,
         ErrorClass::Refused,
         ErrorClass::Internal,
+        ErrorClass::Interrupted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -412,6 +416,7 @@ impl ErrorClass {
             ErrorClass::UpstreamProxy => "upstream_proxy",
             ErrorClass::Refused => "refused",
             ErrorClass::Internal => "internal",
+            ErrorClass::Interrupted => "interrupted",
         }
     }
 

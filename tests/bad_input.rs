@@ -431,3 +431,93 @@ fn bytes_after_a_content_length_body_are_not_smuggled_into_the_upstream_request(
     assert_eq!(recorded, seen.len(), "{seen:?}");
     assert_still_serves(&proxy);
 }
+
+// ---------------------------------------------------------------- shutdown mid-transfer
+
+/// SIGTERM while three downloads are mid-body — plain HTTP, decrypted HTTPS, and a blind
+/// (`--no-intercept`) tunnel — records each in the HAR as `interrupted`, with the bytes it
+/// had reached and the time it had run, not as a 0-byte in-flight stub.
+#[test]
+fn downloads_cut_by_shutdown_keep_their_bytes_and_time_and_say_interrupted() {
+    let fx = Fixture::start();
+    let hosts = &["goproxy.test", "plain.test:80", "a.test"];
+    let mut proxy = gomitm_for(&fx, hosts, &strings(&["--no-intercept", "a.test"]));
+    const BIG: &str = "/bytes/536870912";
+    const READ: u64 = 4 << 20;
+    let mut plain = client::open(proxy.addr);
+    plain
+        .send(format!("GET http://plain.test{BIG} HTTP/1.1\r\nHost: plain.test\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut decrypted = client::tunnel(proxy.addr, "goproxy.test", &proxy.ca_pem());
+    decrypted
+        .send(format!("GET {BIG} HTTP/1.1\r\nHost: goproxy.test\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut blind = client::tunnel(proxy.addr, "a.test", &fx.ca_pem);
+    blind
+        .send(format!("GET {BIG} HTTP/1.1\r\nHost: a.test\r\n\r\n").as_bytes())
+        .unwrap();
+    for conn in [&mut plain as &mut dyn Download, &mut decrypted, &mut blind] {
+        conn.read_some(READ);
+    }
+    // The clients stay connected and stop reading: the transfers stall mid-body.
+    let stopped_at = Instant::now();
+    let har = proxy.stop();
+    let waited = stopped_at.elapsed();
+    let entries = har["log"]["entries"].as_array().unwrap();
+    let cut: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["_error"]["class"] == "interrupted")
+        .collect();
+    let urls: Vec<&str> = cut
+        .iter()
+        .map(|e| e["request"]["url"].as_str().unwrap())
+        .collect();
+    for url in [
+        format!("http://plain.test{BIG}"),
+        format!("https://goproxy.test{BIG}"),
+        "https://a.test:443/".to_string(),
+    ] {
+        assert!(
+            urls.contains(&url.as_str()),
+            "{url} not interrupted; entries: {:#?}",
+            entries
+                .iter()
+                .map(|e| (&e["request"]["url"], &e["_error"], &e["time"]))
+                .collect::<Vec<_>>()
+        );
+    }
+    for e in &cut {
+        let url = e["request"]["url"].as_str().unwrap();
+        let reached = if url == "https://a.test:443/" {
+            e["_tunnel"]["bytesDown"].as_u64().unwrap()
+        } else {
+            assert_eq!(e["response"]["status"], 200, "{url}");
+            e["response"]["bodySize"].as_u64().unwrap()
+        };
+        assert!(
+            (READ..536_870_912).contains(&reached),
+            "{url}: {reached} bytes recorded, the client read {READ}"
+        );
+        // It ran from before the signal until the cut, past the 3 s grace.
+        let time = e["time"].as_f64().unwrap();
+        assert!(
+            time >= 3000.0 && time <= (waited.as_secs_f64() + 60.0) * 1000.0,
+            "{url}: time {time} ms, stop took {waited:?}"
+        );
+    }
+    // A stopped proxy does not hang on its stalled clients.
+    assert!(waited < Duration::from_secs(10), "stop took {waited:?}");
+}
+
+/// Reading a response's first bytes, on a plain or a TLS connection.
+trait Download {
+    fn read_some(&mut self, n: u64);
+}
+
+impl<S: std::io::Read + std::io::Write> Download for client::Conn<S> {
+    fn read_some(&mut self, n: u64) {
+        let (status, _) = self.read_head().unwrap().expect("a response head");
+        assert_eq!(status, 200);
+        assert_eq!(self.read_bytes(n).len() as u64, n);
+    }
+}

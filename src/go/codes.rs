@@ -144,6 +144,8 @@ codes! {
         "gomitm refused the request itself (loop, limit, credentials, rule)";
     Internal => "internal", "gomitm-failed-itself",
         "gomitm itself failed (a panic, a rule whose answer could not be built)";
+    Interrupted => "interrupted", "gomitm-was-stopped",
+        "gomitm was stopped while the flow was in flight";
     // ---- settings (under `gomitm run`, from go env and go's own message)
     GoproxyOff => "goproxy_off", "settings-that-stop-a-download",
         "GOPROXY=off, and go said 'module lookup disabled by GOPROXY=off'";

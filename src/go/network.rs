@@ -42,6 +42,12 @@ pub(super) fn diagnose(flow: &Flow, err: &FlowError, ctx: &DiagnoseContext) -> D
             format!("gomitm refused the request itself: {msg}"),
             refused_fix(msg),
         ),
+        ErrorClass::Interrupted => Diagnosis::new(
+            Code::Interrupted,
+            Severity::Info,
+            format!("gomitm was stopped before {} finished; the record ends where it was cut", what(flow)),
+            "nothing to fix: the proxy was shut down (Ctrl-C, SIGTERM, or the end of the command), not the network".into(),
+        ),
         ErrorClass::Internal => Diagnosis::new(
             Code::Internal,
             Severity::Error,

@@ -49,7 +49,15 @@ pub fn to_json(har: &Har) -> Result<String, HarError> {
 }
 
 fn entry(flow: &Flow, opts: &HarOptions) -> HarEntry {
-    let timings = har_timings(&flow.timings);
+    let mut timings = har_timings(&flow.timings);
+    if flow.kind == FlowKind::Tunnel {
+        // A tunnel's bytes pass for as long as it is open; HAR's only phase for that is
+        // `receive`, and `time` must say how long the tunnel ran, not how long it took to dial.
+        let rest = required(flow.timings.total_ms) - timings.total();
+        if timings.receive == 0.0 && rest > 0.0 {
+            timings.receive = round3(rest);
+        }
+    }
     let message = |e: &FlowError| {
         if opts.redact {
             redact_text(&e.message)

@@ -13,7 +13,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::body::ProxyBody;
@@ -21,6 +21,7 @@ use super::context::{ConnSlot, Ctx};
 use super::dial::{describe_tls_io_error, Target};
 use super::error::error_response;
 use super::exchange::{self, ClientSide, TunnelSide};
+use super::interrupt::InterruptibleExecutor;
 use super::prefixed::Prefixed;
 use super::record::{self, headers_of, ms_since};
 use super::watched::Watched;
@@ -60,7 +61,8 @@ pub async fn handle(
     if rule.is_some() {
         return blind(ctx, client, req, target, rule, slot).await;
     }
-    tokio::spawn(async move {
+    let store = ctx.store.clone();
+    super::interrupt::spawn(store, async move {
         // The tunnel still counts as this client's connection.
         let _slot = slot;
         match hyper::upgrade::on(req).await {
@@ -258,7 +260,7 @@ where
     let (io, unanswered) = Watched::new(io);
     let io = TokioIo::new(io);
     let result = if h2 {
-        hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+        hyper::server::conn::http2::Builder::new(InterruptibleExecutor(store.clone()))
             .timer(TokioTimer::new())
             .max_header_list_size(super::context::MAX_HEAD_BYTES as u32)
             .serve_connection(io, service)
@@ -319,7 +321,8 @@ async fn blind(
     flow.connection.server_addr = info.server_addr.map(|a| a.to_string());
     flow.connection.via_upstream_proxy = info.via_proxy.clone();
     let stored = ctx.store.add(flow);
-    tokio::spawn(async move {
+    let store = ctx.store.clone();
+    super::interrupt::spawn(store, async move {
         let _slot = slot;
         let Ok(upgraded) = hyper::upgrade::on(req).await else {
             return;
@@ -366,34 +369,85 @@ where
 async fn copy_and_record<C, U>(
     ctx: Arc<Ctx>,
     mut flow: Flow,
-    mut client: C,
-    mut upstream: U,
+    client: C,
+    upstream: U,
     prefix: Bytes,
     started: Instant,
 ) where
     C: AsyncRead + AsyncWrite + Send + Unpin,
     U: AsyncRead + AsyncWrite + Send + Unpin,
 {
-    let mut up = prefix.len() as u64;
-    let mut result = upstream.write_all(&prefix).await.map(|_| (0, 0));
-    if result.is_ok() {
-        result = tokio::io::copy_bidirectional(&mut client, &mut upstream).await;
-    }
-    let error = match result {
-        Ok((a, b)) => {
-            up += a;
-            flow.tunnel = Some(TunnelStats {
-                bytes_up: up,
-                bytes_down: b,
-            });
-            None
-        }
-        Err(e) => Some((
-            ErrorClass::UpstreamReset,
-            format!("tunnel ended with an error: {e}"),
+    // Counted as read, so that a tunnel cut short (an error, or gomitm stopping) still
+    // records how far it got.
+    let mut client = Counted::new(client);
+    let mut upstream = Counted::new(upstream);
+    let copied = async {
+        upstream.write_all(&prefix).await?;
+        tokio::io::copy_bidirectional(&mut client, &mut upstream).await
+    };
+    let error = tokio::select! {
+        result = copied => result.err().map(|e| {
+            (ErrorClass::UpstreamReset, format!("tunnel ended with an error: {e}"))
+        }),
+        () = ctx.store.interrupted() => Some((
+            ErrorClass::Interrupted,
+            "gomitm was stopped while the tunnel was open".to_string(),
         )),
     };
+    flow.tunnel = Some(TunnelStats {
+        bytes_up: prefix.len() as u64 + client.read,
+        bytes_down: upstream.read,
+    });
     flow.timings.total_ms = Some(ms_since(started));
     finish(&mut flow, error);
     ctx.store.update(flow);
+}
+
+/// A stream that counts the bytes read from it.
+struct Counted<T> {
+    inner: T,
+    read: u64,
+}
+
+impl<T> Counted<T> {
+    fn new(inner: T) -> Counted<T> {
+        Counted { inner, read: 0 }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Counted<T> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        self.read += (buf.filled().len() - before) as u64;
+        polled
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Counted<T> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }

@@ -78,6 +78,12 @@ impl FlowCell {
         change(Arc::make_mut(&mut self.lock()))
     }
 
+    /// The session is cutting in-flight flows short: a body or handler dropped now was
+    /// dropped by gomitm, not by the client.
+    fn interrupted(&self) -> bool {
+        self.store.as_ref().is_some_and(|s| s.is_interrupted())
+    }
+
     fn marks(&self) -> MutexGuard<'_, Marks> {
         self.marks.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -229,7 +235,10 @@ impl FlowCell {
             flow.timings.wait_ms = Some(ms_between(req_end, head));
             flow.timings.receive_ms = Some(ms_between(head, outcome.ended_at));
         }
-        flow.error = body_error(&outcome.end, flow.host());
+        flow.error = match outcome.end {
+            BodyEnd::Dropped if self.interrupted() => Some(interrupted_error("response body")),
+            ref end => body_error(end, flow.host()),
+        };
         if let Some(resp) = flow.response.as_mut() {
             resp.body = outcome.capture;
         }
@@ -325,6 +334,14 @@ pub fn body_error(end: &BodyEnd, host: &str) -> Option<FlowError> {
     Some(FlowError { class, message })
 }
 
+/// gomitm itself stopped the exchange (shutdown): the flow keeps what it had reached.
+fn interrupted_error(waiting_for: &str) -> FlowError {
+    FlowError {
+        class: ErrorClass::Interrupted,
+        message: format!("gomitm was stopped while the {waiting_for} was in flight"),
+    }
+}
+
 fn ms_between(a: Instant, b: Instant) -> f64 {
     b.saturating_duration_since(a).as_secs_f64() * 1000.0
 }
@@ -348,6 +365,8 @@ impl Drop for AbortGuard {
                           in gomitm: its stderr has the message) and closed the connection"
                     .into(),
             }
+        } else if self.0.interrupted() {
+            interrupted_error("response head")
         } else {
             FlowError {
                 class: ErrorClass::ClientAbort,

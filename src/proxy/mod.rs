@@ -1,7 +1,7 @@
 //! The proxy, the I/O shell: `server` (accept loop, client connections), `connect` (CONNECT,
 //! TLS interception, tunnels), `exchange` (one request upstream and back, rules applied),
 //! `flow_cell` (a flow in progress, finished exactly once), `record` (hyper's heads → the
-//! flow record), `context` (what every task shares), `local_file` (files rules answer with), `own_addr` (which addresses reach
+//! flow record), `context` (what every task shares), `local_file` (files rules answer with), `interrupt` (the cut at shutdown), `own_addr` (which addresses reach
 //! gomitm's own socket: loops), `dial`/`route`/`target`/`upstream` (how and where upstream
 //! connections are made). This file only declares and re-exports.
 
@@ -16,6 +16,7 @@ mod exchange;
 mod flow_cell;
 mod hashing;
 mod hooks;
+mod interrupt;
 pub mod limits;
 pub mod live_rules;
 mod local_file;

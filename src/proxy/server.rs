@@ -24,7 +24,7 @@ use super::context::{ConnSlot, Ctx};
 use super::error::ProxyError;
 use super::limits::{self, Admission, ConnCounter, Permit};
 use super::watched::Watched;
-use super::{auth, connect, exchange};
+use super::{auth, connect, exchange, interrupt};
 use crate::flow::ErrorClass;
 
 /// Accept clients until `shutdown` resolves. Each connection runs in its own task, so a
@@ -46,10 +46,12 @@ pub async fn serve(listener: TcpListener, ctx: Arc<Ctx>, shutdown: impl Future<O
                 let _ = stream.set_nodelay(true);
                 match counter.admit(peer.ip()) {
                     Admission::Serve(p) => {
-                        tokio::spawn(serve_client(ctx.clone(), stream, peer, Arc::new(p)));
+                        let task = serve_client(ctx.clone(), stream, peer, Arc::new(p));
+                        interrupt::spawn(ctx.store.clone(), task);
                     }
                     Admission::Refuse(p) => {
-                        tokio::spawn(refuse_client(ctx.clone(), stream, peer, p));
+                        let task = refuse_client(ctx.clone(), stream, peer, p);
+                        interrupt::spawn(ctx.store.clone(), task);
                     }
                     Admission::Close => {
                         tracing::debug!("{peer}: closed at once, far over the connection limit");

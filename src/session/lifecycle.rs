@@ -9,7 +9,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 use super::setup::{watch_rules, Banner, Config};
-use super::shutdown::wait_for_in_flight;
+use super::shutdown::drain_in_flight;
 use crate::ca::{self, CertAuthority};
 use crate::filter::Filter;
 use crate::flow::Flow;
@@ -114,7 +114,7 @@ impl Session {
     pub(crate) async fn finish(self) -> Ending {
         let _ = self.stop.send(());
         let _ = self.serve.await;
-        wait_for_in_flight(&self.store).await;
+        drain_in_flight(&self.store).await;
         self.observers.close().await;
         let mut har_failed = false;
         if let Some(path) = &self.har_out {

@@ -1,4 +1,5 @@
-//! The end of a session: the signals that start it, and the grace in-flight flows get.
+//! The end of a session: the signals that start it, the grace in-flight flows get, and the
+//! cut that records the rest as interrupted.
 
 use std::time::{Duration, Instant};
 
@@ -39,9 +40,31 @@ pub fn shutdown_signal() -> impl std::future::Future<Output = ()> + Send + 'stat
     }
 }
 
-pub(super) async fn wait_for_in_flight(store: &Store) {
-    let deadline = Instant::now() + DRAIN_GRACE;
-    while store.in_flight() > 0 && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(50)).await;
+/// How long the connection tasks get to record what they reached once they are told to stop.
+const CUT_GRACE: Duration = Duration::from_secs(1);
+
+/// Let in-flight flows finish for a moment; then cut the rest short. Each connection task
+/// drops its exchanges, whose flows record the bytes and time they had reached as
+/// `interrupted`; a flow whose task does not end in time is marked so by the store.
+pub(super) async fn drain_in_flight(store: &Store) {
+    wait_until_idle(store, DRAIN_GRACE).await;
+    if store.in_flight() == 0 {
+        return;
     }
+    store.interrupt();
+    wait_until_idle(store, CUT_GRACE).await;
+    store.finish_in_flight_as_interrupted(now_us());
+}
+
+async fn wait_until_idle(store: &Store, grace: Duration) {
+    let deadline = Instant::now() + grace;
+    while store.in_flight() > 0 && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }

@@ -74,6 +74,9 @@ pub struct Store {
     inner: Mutex<Inner>,
     limits: StoreLimits,
     events: broadcast::Sender<Event>,
+    /// Set once when the session cuts its in-flight flows short: flows that end after it
+    /// are interrupted, not failed by their client or server.
+    interrupt: tokio::sync::watch::Sender<bool>,
 }
 
 impl Store {
@@ -91,6 +94,52 @@ impl Store {
             }),
             limits,
             events,
+            interrupt: tokio::sync::watch::Sender::new(false),
+        }
+    }
+
+    /// Cut the in-flight flows short: the proxy's connection tasks wait on
+    /// [`interrupted`](Self::interrupted) and drop their exchanges, whose flows then finish
+    /// as [`ErrorClass::Interrupted`](crate::flow::ErrorClass) with what they had reached.
+    pub fn interrupt(&self) {
+        self.interrupt.send_replace(true);
+    }
+
+    pub fn is_interrupted(&self) -> bool {
+        *self.interrupt.borrow()
+    }
+
+    /// Resolves once [`interrupt`](Self::interrupt) has been called.
+    pub async fn interrupted(&self) {
+        let mut rx = self.interrupt.subscribe();
+        // The sender lives as long as the store, and the store outlives this borrow.
+        let _ = rx.wait_for(|cut| *cut).await;
+    }
+
+    /// Finish every flow still in flight as interrupted, with what its record holds: the last
+    /// resort after [`interrupt`](Self::interrupt), for a flow whose task did not end in time.
+    pub fn finish_in_flight_as_interrupted(&self, now_us: i64) {
+        let mut inner = self.lock();
+        // Under the lock, so that a flow finishing meanwhile keeps its own ending.
+        for pos in 0..inner.flows.len() {
+            if inner.flows[pos].is_done() {
+                continue;
+            }
+            let mut flow = (*inner.flows[pos]).clone();
+            flow.state = crate::flow::FlowState::Done;
+            flow.error = Some(crate::flow::FlowError {
+                class: crate::flow::ErrorClass::Interrupted,
+                message: "gomitm was stopped while this flow was in flight".into(),
+            });
+            if flow.timings.total_ms.is_none() {
+                let ms = now_us.saturating_sub(flow.started_at_us) as f64 / 1000.0;
+                flow.timings.total_ms = Some(ms.max(0.0));
+            }
+            let flow = Arc::new(flow);
+            inner.held_bytes -= inner.flows[pos].held_bytes();
+            inner.held_bytes += flow.held_bytes();
+            inner.flows[pos] = flow.clone();
+            self.announce(&mut inner, EventKind::Finished, &flow);
         }
     }
 
@@ -355,6 +404,50 @@ mod tests {
             s.len()
         );
         assert!(s.len() >= 9, "{}", s.len());
+    }
+
+    #[test]
+    fn the_cut_finishes_only_flows_still_in_flight_and_keeps_what_they_hold() {
+        let s = store(10, usize::MAX);
+        let mut open = FlowBuilder::get("https://a.test/big").build();
+        open.state = FlowState::InFlight;
+        open.started_at_us = 1_000_000;
+        let open = s.add(open);
+        let done = s.add(FlowBuilder::get("https://a.test/small").build());
+        let mut rx = s.subscribe();
+        assert!(!s.is_interrupted());
+        s.interrupt();
+        assert!(s.is_interrupted());
+        s.finish_in_flight_as_interrupted(4_500_000);
+        assert_eq!(s.in_flight(), 0);
+        let cut = s.get(open.id).unwrap();
+        let err = cut.error.as_ref().unwrap();
+        assert_eq!(err.class, crate::flow::ErrorClass::Interrupted);
+        assert_eq!(cut.timings.total_ms, Some(3500.0));
+        assert_eq!(cut.request.url, "https://a.test/big");
+        assert!(
+            Arc::ptr_eq(&s.get(done.id).unwrap(), &done),
+            "a finished flow is untouched"
+        );
+        let ev = rx.try_recv().unwrap();
+        assert_eq!((ev.kind, ev.flow.id), (EventKind::Finished, open.id));
+        assert!(rx.try_recv().is_err(), "one event: the cut flow's finish");
+    }
+
+    #[tokio::test]
+    async fn interrupted_resolves_once_interrupt_is_called() {
+        let s = Arc::new(store(10, usize::MAX));
+        let waiter = tokio::spawn({
+            let s = s.clone();
+            async move { s.interrupted().await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        assert!(!waiter.is_finished());
+        s.interrupt();
+        tokio::time::timeout(std::time::Duration::from_secs(5), waiter)
+            .await
+            .unwrap()
+            .unwrap();
     }
 
     #[test]
