@@ -432,6 +432,107 @@ fn bytes_after_a_content_length_body_are_not_smuggled_into_the_upstream_request(
     assert_still_serves(&proxy);
 }
 
+// ---------------------------------------------------------------- request bodies that fail
+
+/// A request body that fails on the client's side is the client's failure, not the
+/// upstream's: malformed chunked framing (a bad size line, a chunk longer than announced, a
+/// missing CRLF) is answered 400 and recorded as `protocol`; a client that goes away
+/// mid-body (fewer bytes than its Content-Length, or mid-chunk) is `client_abort`. Neither is
+/// blamed on the upstream (`upstream_reset`, 502), and gomitm keeps serving.
+#[test]
+fn a_request_body_that_fails_on_the_client_side_is_blamed_on_the_client() {
+    let fx = Fixture::start();
+    let proxy = gomitm_for(&fx, HOSTS, &[]);
+    let head = |framing: &str, path: &str| {
+        format!("POST http://plain.test/echo?{path} HTTP/1.1\r\nHost: plain.test\r\n{framing}\r\n")
+    };
+    let chunked = "Transfer-Encoding: chunked\r\n";
+    let malformed = [
+        (
+            "bad-size",
+            format!("{}5\r\nhello\r\nZZ\r\nxx\r\n", head(chunked, "bad-size")),
+        ),
+        (
+            "long-chunk",
+            format!("{}3\r\nhello\r\n0\r\n\r\n", head(chunked, "long-chunk")),
+        ),
+        (
+            "no-crlf",
+            format!(
+                "{}5\r\nhelloXX5\r\nhello\r\n0\r\n\r\n",
+                head(chunked, "no-crlf")
+            ),
+        ),
+    ];
+    for (name, text) in &malformed {
+        let mut c = client::open(proxy.addr);
+        c.send(text.as_bytes()).unwrap();
+        // The client is still there: it is told its request was bad, not that upstream failed.
+        if let Ok(Some(reply)) = c.read_reply() {
+            assert_eq!(reply.status, 400, "{name}: {}", reply.text());
+            assert!(
+                reply.text().starts_with("gomitm: "),
+                "{name}: {}",
+                reply.text()
+            );
+            assert!(
+                !reply.text().contains("upstream plain.test"),
+                "{name}: {}",
+                reply.text()
+            );
+        }
+        let f = proxy.wait_for_flow(name, |f| url_of(f).ends_with(&format!("?{name}")));
+        assert_eq!(error_class(&f), "protocol", "{name}: {}", f["error"]);
+        assert!(
+            message(&f).contains("request body"),
+            "{name}: {}",
+            message(&f)
+        );
+    }
+    let gone = [
+        (
+            "short",
+            format!("{}hello", head("Content-Length: 100000\r\n", "short")),
+        ),
+        (
+            "mid-chunk",
+            format!("{}a\r\nhel", head(chunked, "mid-chunk")),
+        ),
+    ];
+    for (name, text) in &gone {
+        let mut c = client::open(proxy.addr);
+        c.send(text.as_bytes()).unwrap();
+        // Let the head and the first bytes reach the upstream before the client leaves.
+        wait_until_the_fixture_saw(&fx, name);
+        drop(c);
+        let f = proxy.wait_for_flow(name, |f| url_of(f).ends_with(&format!("?{name}")));
+        assert_eq!(error_class(&f), "client_abort", "{name}: {}", f["error"]);
+        assert!(
+            message(&f).contains("request body"),
+            "{name}: {}",
+            message(&f)
+        );
+    }
+    assert_still_serves(&proxy);
+}
+
+/// Waits until the fixture has seen the request whose query is `name`.
+fn wait_until_the_fixture_saw(fx: &Fixture, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let query = format!("?{name}");
+    while !fx
+        .requests()
+        .iter()
+        .any(|r| r.path_and_query.ends_with(&query))
+    {
+        assert!(
+            Instant::now() < deadline,
+            "{name} never reached the fixture"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 // ---------------------------------------------------------------- shutdown mid-transfer
 
 /// SIGTERM while three downloads are mid-body — plain HTTP, decrypted HTTPS, and a blind

@@ -43,6 +43,10 @@ pub enum ProxyError {
     Internal(String),
     #[error("{client} already has {limit} connections open to gomitm")]
     TooManyConnections { client: String, limit: usize },
+    /// The client's request body failed while it was forwarded: the client's doing, never
+    /// the upstream's, whatever the upstream connection then reported.
+    #[error("the client's request body {}: {reason}", if *.malformed { "was malformed" } else { "broke off (the client went away mid-body)" })]
+    ClientBody { malformed: bool, reason: String },
 }
 
 impl ProxyError {
@@ -58,6 +62,12 @@ impl ProxyError {
             ProxyError::Protocol(_) | ProxyError::UpstreamProtocol { .. } => ErrorClass::Protocol,
             ProxyError::Refused(_) | ProxyError::TooManyConnections { .. } => ErrorClass::Refused,
             ProxyError::Internal(_) => ErrorClass::Internal,
+            ProxyError::ClientBody {
+                malformed: true, ..
+            } => ErrorClass::Protocol,
+            ProxyError::ClientBody {
+                malformed: false, ..
+            } => ErrorClass::ClientAbort,
         }
     }
 
@@ -66,7 +76,7 @@ impl ProxyError {
             ProxyError::ConnectTimeout { .. } | ProxyError::UpstreamTimeout { .. } => {
                 StatusCode::GATEWAY_TIMEOUT
             }
-            ProxyError::Protocol(_) => StatusCode::BAD_REQUEST,
+            ProxyError::Protocol(_) | ProxyError::ClientBody { .. } => StatusCode::BAD_REQUEST,
             ProxyError::Refused(_) => StatusCode::FORBIDDEN,
             ProxyError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ProxyError::TooManyConnections { .. } => StatusCode::SERVICE_UNAVAILABLE,
@@ -117,6 +127,10 @@ impl ProxyError {
             ProxyError::TooManyConnections { .. } => {
                 "Close idle connections, or raise the limit with --max-conns-per-client N \
                  (0 = no limit)."
+            }
+            ProxyError::ClientBody { .. } => {
+                "The request body did not arrive whole (bad chunked encoding, fewer bytes than \
+                 its Content-Length, or a reset stream); the upstream server is not at fault."
             }
         }
     }

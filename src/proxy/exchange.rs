@@ -133,6 +133,7 @@ async fn exchange(
         .await
     {
         Err(e) => {
+            let e = cell.request_fault().unwrap_or(e);
             let flow = cell.fail(&e);
             error_reply(&e, &flow, ctx)
         }

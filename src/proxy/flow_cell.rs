@@ -41,6 +41,8 @@ struct Marks {
     sent_at: Option<Instant>,
     head_at: Option<Instant>,
     request_end: Option<Instant>,
+    /// The client's request body failed (malformed, or the client went away mid-body).
+    request_fault: Option<ProxyError>,
 }
 
 /// How the connection of an upstream response was made (for the record).
@@ -96,7 +98,18 @@ impl FlowCell {
     }
 
     pub fn wrap_request_body(self: Arc<Self>, body: Incoming, cap: usize) -> ProxyBody {
+        let cell = self.clone();
+        // Noted as it happens: the upstream side then fails too, and must not take the blame.
+        let body = body.map_err(move |e| {
+            cell.marks().request_fault = Some(client_body_fault(&e));
+            e
+        });
         CapturingBody::new(body, cap, move |o| self.request_body_done(o)).boxed_unsync()
+    }
+
+    /// The client's request body failure, when the exchange failed because of it.
+    pub fn request_fault(&self) -> Option<ProxyError> {
+        self.marks().request_fault.clone()
     }
 
     fn request_body_done(&self, outcome: BodyOutcome) {
@@ -332,6 +345,28 @@ pub fn body_error(end: &BodyEnd, host: &str) -> Option<FlowError> {
         ),
     };
     Some(FlowError { class, message })
+}
+
+/// A request body that failed on the client's side: malformed framing (hyper's parse errors,
+/// chunked and length errors, an h2 protocol error), or the client gone (anything else: an
+/// early end of file, a reset or cancelled stream).
+fn client_body_fault(e: &hyper::Error) -> ProxyError {
+    let reason = super::body::error_chain(e);
+    let lower = reason.to_ascii_lowercase();
+    let h2_malformed = std::error::Error::source(e)
+        .and_then(|s| s.downcast_ref::<h2::Error>())
+        .and_then(h2::Error::reason)
+        .is_some_and(|r| r != h2::Reason::CANCEL && r != h2::Reason::NO_ERROR);
+    let malformed = e.is_parse()
+        || e.is_parse_too_large()
+        || h2_malformed
+        || ["chunk", "invalid", "content-length", "too large"]
+            .iter()
+            .any(|w| lower.contains(w));
+    ProxyError::ClientBody {
+        malformed: malformed && !e.is_incomplete_message(),
+        reason,
+    }
 }
 
 /// gomitm itself stopped the exchange (shutdown): the flow keeps what it had reached.
