@@ -39,6 +39,10 @@ pub struct Flow {
     /// Where a `map_remote` rule actually sent the request (`request.url` keeps the original).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mapped_to: Option<String>,
+    /// The Host the client sent when it named another server than the request's target. The
+    /// upstream got the target's (RFC 9112 §3.2.2); this says the two differed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_host: Option<String>,
 }
 
 /// A Go-toolchain request: module proxy, checksum database, discovery or git smart HTTP.

@@ -1072,6 +1072,17 @@ fn the_upstream_host_is_the_targets_and_ambiguous_hosts_are_refused() {
         ["evil.test:8443"],
         "the record lost the client's Host"
     );
+    // …and says that it differed from the target, for both kinds of request.
+    assert_eq!(flow["client_host"], "evil.test:8443");
+    let plain = proxy.wait_for_flow("the plain /echo", |f| url_of(f).ends_with("/echo?p"));
+    assert_eq!(plain["client_host"], "evil.test");
+    // A Host that names the target (any case, default port spelled out) is not flagged.
+    let mut conn = client::open(proxy.addr);
+    let resp =
+        conn.request("GET http://plain.test/echo?same HTTP/1.1\r\nHost: PLAIN.test:80\r\n\r\n");
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let same = proxy.wait_for_flow("the /echo?same", |f| url_of(f).ends_with("/echo?same"));
+    assert!(same.get("client_host").is_none(), "{}", same["client_host"]);
 
     for (name, head) in [
         ("two hosts", "Host: plain.test\r\nHost: evil.test\r\n"),

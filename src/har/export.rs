@@ -110,6 +110,7 @@ fn entry(flow: &Flow, opts: &HarOptions) -> HarEntry {
                 u.to_string()
             }
         }),
+        client_host: flow.client_host.clone(),
     }
 }
 

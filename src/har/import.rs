@@ -204,6 +204,7 @@ fn flow_from_entry(
         tool: e.tool.as_deref().and_then(ClientTool::parse),
         rules: e.rules.clone(),
         mapped_to: e.mapped_to.clone(),
+        client_host: e.client_host.clone(),
     })
 }
 

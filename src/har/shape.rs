@@ -89,6 +89,13 @@ pub struct HarEntry {
     /// Where a map_remote rule actually sent the request.
     #[serde(rename = "_mappedTo", default, skip_serializing_if = "Option::is_none")]
     pub mapped_to: Option<String>,
+    /// The Host the client sent when it named another server than the target.
+    #[serde(
+        rename = "_clientHost",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub client_host: Option<String>,
 }
 
 /// `{name, value}`: headers, cookies and query parameters (extra cookie attributes are ignored).

@@ -78,6 +78,7 @@ pub async fn handle(
         Err(e) => return reject(&ctx.store, &side, &req, e),
     };
     let mut flow = new_flow(&req, &target, &side);
+    flow.client_host = differing_host(&req, &target);
     flow.connection.insecure_upstream = ctx.upstream.dialer().config().insecure;
     let (mut parts, body) = req.into_parts();
     // The record keeps the client's Host; the upstream gets one made from the target (RFC 9112
@@ -349,6 +350,20 @@ fn check_host<B>(req: &Request<B>, target: Target) -> Result<Target, ProxyError>
     Ok(target)
 }
 
+/// The client's Host when it names another server than `target` (letter case, a trailing dot
+/// and the scheme's default port aside).
+fn differing_host<B>(req: &Request<B>, target: &Target) -> Option<String> {
+    let value = req.headers().get(http::header::HOST)?.to_str().ok()?;
+    let auth: http::uri::Authority = value.parse().ok()?;
+    let host = auth.host().trim_start_matches('[').trim_end_matches(']');
+    let default_port = if target.https { 443 } else { 80 };
+    let same_host = host
+        .trim_end_matches('.')
+        .eq_ignore_ascii_case(target.host.trim_end_matches('.'));
+    let same = same_host && auth.port_u16().unwrap_or(default_port) == target.port;
+    (!same).then(|| value.to_string())
+}
+
 /// A request gomitm cannot forward still becomes a flow.
 pub(super) fn reject(
     store: &Store,
@@ -483,6 +498,50 @@ fn annotation_for(flow: &Flow, ctx: &Ctx) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_host_differs_only_when_it_names_another_server() {
+        let target = |https, host: &str, port| super::Target {
+            https,
+            host: host.into(),
+            port,
+        };
+        let differs = |host: &str, t: &super::Target| {
+            let req = http::Request::builder()
+                .header(http::header::HOST, host)
+                .body(())
+                .unwrap();
+            super::differing_host(&req, t)
+        };
+        let tls = target(true, "goproxy.test", 443);
+        for same in [
+            "goproxy.test",
+            "GOPROXY.test",
+            "goproxy.test:443",
+            "goproxy.test.",
+        ] {
+            assert_eq!(differs(same, &tls), None, "{same}");
+        }
+        for other in [
+            "evil.test",
+            "goproxy.test:8443",
+            "goproxy.test:80",
+            "goproxy.tes",
+        ] {
+            assert_eq!(differs(other, &tls).as_deref(), Some(other), "{other}");
+        }
+        let plain = target(false, "plain.test", 80);
+        assert_eq!(differs("plain.test", &plain), None);
+        assert_eq!(
+            differs("plain.test:443", &plain).as_deref(),
+            Some("plain.test:443")
+        );
+        let v6 = target(true, "::1", 8443);
+        assert_eq!(differs("[::1]:8443", &v6), None);
+        assert_eq!(differs("[::1]", &v6).as_deref(), Some("[::1]"));
+        let none = http::Request::builder().body(()).unwrap();
+        assert_eq!(super::differing_host(&none, &tls), None, "no Host at all");
+    }
+
     use super::*;
 
     #[test]

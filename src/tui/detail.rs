@@ -369,6 +369,12 @@ fn connection_tab(flow: &Flow) -> Vec<Line<'static>> {
     if let Some(m) = &flow.mapped_to {
         rows.push(("mapped to", m.clone()));
     }
+    if let Some(h) = &flow.client_host {
+        rows.push((
+            "client Host",
+            format!("{h} (differs from the target; upstream got the target's)"),
+        ));
+    }
     if c.insecure_upstream {
         rows.push((
             "insecure",
@@ -535,6 +541,9 @@ fn rules_tab(flow: &Flow, width: usize) -> Vec<Line<'static>> {
     }
     if let Some(m) = &flow.mapped_to {
         out.extend(field("mapped to", m, width));
+    }
+    if let Some(h) = &flow.client_host {
+        out.extend(field("client Host", h, width));
     }
     out.push(Line::default());
     out.push(heading("Error"));
