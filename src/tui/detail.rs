@@ -369,6 +369,12 @@ fn connection_tab(flow: &Flow) -> Vec<Line<'static>> {
     if let Some(m) = &flow.mapped_to {
         rows.push(("mapped to", m.clone()));
     }
+    if let Some(r) = c.retried {
+        rows.push((
+            "retried",
+            format!("once, on a fresh connection: {}", r.describe()),
+        ));
+    }
     if c.insecure_upstream {
         rows.push((
             "insecure",
