@@ -262,6 +262,47 @@ pub struct ConnectionInfo {
     /// handful of servers and `Flow` must stay small.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub server_cert: Option<Box<CertSummary>>,
+    /// The first attempt failed in a way that shows the upstream never processed the request,
+    /// so it was sent once more on a fresh connection; the rest of the record is the retry's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retried: Option<RetryReason>,
+}
+
+/// Why gomitm sent a request a second time (see `proxy::upstream`): each is a case where
+/// the upstream most likely or provably never processed the first attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryReason {
+    /// A pooled connection the server closed before sending any byte of the answer (the
+    /// keep-alive race: the server timed the idle connection out as the request went out).
+    ReusedConnectionClosed,
+    /// An h2 stream above the last-stream-id of the server's GOAWAY (RFC 9113 §6.8).
+    GoawayUnprocessed,
+    /// An h2 stream the server reset with REFUSED_STREAM (RFC 9113 §8.7).
+    RefusedStream,
+}
+
+impl RetryReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RetryReason::ReusedConnectionClosed => "reused_connection_closed",
+            RetryReason::GoawayUnprocessed => "goaway_unprocessed",
+            RetryReason::RefusedStream => "refused_stream",
+        }
+    }
+
+    /// For people: what happened to the first attempt.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RetryReason::ReusedConnectionClosed => {
+                "the reused connection was closed before any byte of the answer"
+            }
+            RetryReason::GoawayUnprocessed => {
+                "the h2 stream was above the server's GOAWAY last-stream-id"
+            }
+            RetryReason::RefusedStream => "the server refused the h2 stream (REFUSED_STREAM)",
+        }
+    }
 }
 
 /// Who the upstream's certificate says it is and who vouches for it: enough to see a

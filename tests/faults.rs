@@ -384,3 +384,237 @@ fn h2_stream_reset_mid_body_cuts_the_client_body_and_is_recorded() {
     assert_eq!(h2.connections(), 1, "{:?}", h2.seen());
     assert_still_serves(&proxy);
 }
+
+// ---------------------------------------------------------------- one retry of an unprocessed request
+
+/// A plain HTTP/1.1 keep-alive server (`ka.test`): each request is read whole, then answered
+/// 200 `ok` — or, where `answers(connection, request)` says no (both counted from 0), the
+/// connection is closed without a byte of answer.
+struct KeepAlive {
+    addr: SocketAddr,
+    accepted: Arc<AtomicUsize>,
+    /// `(connection, request line)` of every request read.
+    requests: Arc<std::sync::Mutex<Vec<(usize, String)>>>,
+}
+
+impl KeepAlive {
+    fn start(answers: fn(usize, usize) -> bool) -> KeepAlive {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let requests = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (n, seen) = (accepted.clone(), requests.clone());
+        std::thread::spawn(move || {
+            for (conn, stream) in listener.incoming().enumerate() {
+                let Ok(stream) = stream else { continue };
+                n.fetch_add(1, Ordering::SeqCst);
+                let seen = seen.clone();
+                std::thread::spawn(move || serve_keep_alive(stream, conn, answers, &seen));
+            }
+        });
+        KeepAlive {
+            addr,
+            accepted,
+            requests,
+        }
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(Ordering::SeqCst)
+    }
+
+    fn requests(&self) -> Vec<(usize, String)> {
+        self.requests.lock().unwrap().clone()
+    }
+}
+
+fn serve_keep_alive(
+    stream: std::net::TcpStream,
+    conn: usize,
+    answers: fn(usize, usize) -> bool,
+    seen: &std::sync::Mutex<Vec<(usize, String)>>,
+) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut writer = stream.try_clone().unwrap();
+    let mut reader = BufReader::new(stream);
+    for request in 0.. {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header).unwrap_or(0) == 0 {
+                return;
+            }
+            if header.trim().is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':') {
+                if name.eq_ignore_ascii_case("content-length") {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+        }
+        let mut body = vec![0u8; length];
+        reader.read_exact(&mut body).unwrap();
+        let request_line = line.trim_end().trim_end_matches(" HTTP/1.1").to_string();
+        seen.lock().unwrap().push((conn, request_line));
+        if !answers(conn, request) {
+            return; // both halves dropped: FIN, not one byte of an answer
+        }
+        let answer = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 3\r\n\r\nok\n";
+        if writer.write_all(answer.as_bytes()).is_err() {
+            return;
+        }
+    }
+}
+
+fn gomitm_for_keep_alive(fx: &Fixture, ka: &KeepAlive) -> Gomitm {
+    let extra = vec!["--resolve".to_string(), format!("ka.test:80={}", ka.addr)];
+    gomitm_for(fx, HOSTS, &extra)
+}
+
+/// A first request, answered, whose upstream connection is then back in gomitm's pool.
+fn warm_up(proxy: &Gomitm) {
+    let reply = client::get(proxy.addr, "http://ka.test/first");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    proxy.wait_for_flow("first", |f| url_of(f) == "http://ka.test/first");
+    // The connection returns to the pool once its response has been read to the end.
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+fn ka_flow(proxy: &Gomitm, path: &str) -> Value {
+    let url = format!("http://ka.test{path}");
+    proxy.wait_for_flow(&url.clone(), move |f| url_of(f) == url)
+}
+
+#[test]
+fn a_reused_h1_connection_closed_before_any_answer_is_retried_once_on_a_fresh_one() {
+    let fx = Fixture::start();
+    let ka = KeepAlive::start(|_, request| request == 0);
+    let proxy = gomitm_for_keep_alive(&fx, &ka);
+    warm_up(&proxy);
+
+    let reply = client::get(proxy.addr, "http://ka.test/second");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.text(), "ok\n");
+    let f = ka_flow(&proxy, "/second");
+    assert_eq!(
+        f["connection"]["retried"], "reused_connection_closed",
+        "{f}"
+    );
+    assert_eq!(
+        f["connection"]["reused"], false,
+        "the retry's connection is fresh: {f}"
+    );
+    assert!(f["error"].is_null(), "{f}");
+    assert_eq!(ka.accepted(), 2);
+    assert_eq!(
+        ka.requests(),
+        vec![
+            (0, "GET /first".to_string()),
+            (0, "GET /second".to_string()),
+            (1, "GET /second".to_string()),
+        ]
+    );
+    let first = ka_flow(&proxy, "/first");
+    assert!(first["connection"].get("retried").is_none(), "{first}");
+}
+
+#[test]
+fn a_post_on_a_reused_h1_connection_closed_before_any_answer_is_not_retried() {
+    let fx = Fixture::start();
+    let ka = KeepAlive::start(|_, request| request == 0);
+    let proxy = gomitm_for_keep_alive(&fx, &ka);
+    warm_up(&proxy);
+
+    let reply = client::open(proxy.addr).request(
+        "POST http://ka.test/post HTTP/1.1\r\nHost: ka.test\r\nContent-Length: 5\r\n\
+         Connection: close\r\n\r\nhello",
+    );
+    assert_gomitm_error(
+        &reply,
+        502,
+        "gomitm: upstream ka.test closed or reset the connection",
+    );
+    assert!(
+        reply.first_line().contains("not retried"),
+        "{}",
+        reply.first_line()
+    );
+    let f = ka_flow(&proxy, "/post");
+    assert_eq!(error_class(&f), "upstream_reset", "{f}");
+    assert!(message(&f).contains("not retried"), "{}", message(&f));
+    assert!(f["connection"].get("retried").is_none(), "{f}");
+    assert_eq!(ka.accepted(), 1, "no second connection");
+    assert_eq!(ka.requests().len(), 2, "{:?}", ka.requests());
+}
+
+#[test]
+fn a_request_is_retried_at_most_once() {
+    let fx = Fixture::start();
+    // Only the very first request is answered: the retry's fresh connection closes too.
+    let ka = KeepAlive::start(|conn, request| conn == 0 && request == 0);
+    let proxy = gomitm_for_keep_alive(&fx, &ka);
+    warm_up(&proxy);
+
+    let reply = client::get(proxy.addr, "http://ka.test/second");
+    assert_gomitm_error(
+        &reply,
+        502,
+        "gomitm: upstream ka.test closed or reset the connection",
+    );
+    let f = ka_flow(&proxy, "/second");
+    assert_eq!(error_class(&f), "upstream_reset", "{f}");
+    assert_eq!(
+        f["connection"]["retried"], "reused_connection_closed",
+        "{f}"
+    );
+    assert!(message(&f).contains("after a retry"), "{}", message(&f));
+    // Give a (wrong) third attempt time to show up.
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(ka.accepted(), 2, "{:?}", ka.requests());
+    assert_eq!(
+        ka.requests(),
+        vec![
+            (0, "GET /first".to_string()),
+            (0, "GET /second".to_string()),
+            (1, "GET /second".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn an_h2_stream_refused_with_refused_stream_is_retried_on_a_fresh_connection() {
+    let fx = Fixture::start();
+    let h2 = H2Upstream::start();
+    let proxy = gomitm_for_h2(&fx, &h2);
+    let reply = h2_get(&proxy, "/refuse-once");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.text(), "ok from h2\n");
+    let f = h2_flow(&proxy, "/refuse-once");
+    assert_eq!(f["connection"]["retried"], "refused_stream", "{f}");
+    assert!(f["error"].is_null(), "{f}");
+    let conns: Vec<u64> = h2.seen().iter().map(|s| s.conn).collect();
+    assert_eq!(conns, vec![1, 2], "{:?}", h2.seen());
+    assert_still_serves(&proxy);
+}
+
+#[test]
+fn an_h2_stream_above_the_goaway_last_stream_id_is_retried_on_a_fresh_connection() {
+    let fx = Fixture::start();
+    let h2 = H2Upstream::start();
+    h2.goaway_on_first_connection();
+    let proxy = gomitm_for_h2(&fx, &h2);
+    let reply = h2_get(&proxy, "/ok");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.text(), "ok from h2\n");
+    let f = h2_flow(&proxy, "/ok");
+    assert_eq!(f["connection"]["retried"], "goaway_unprocessed", "{f}");
+    assert_eq!(h2.connections(), 2);
+    let conns: Vec<u64> = h2.seen().iter().map(|s| s.conn).collect();
+    assert_eq!(conns, vec![2], "{:?}", h2.seen());
+    assert_still_serves(&proxy);
+}

@@ -298,6 +298,7 @@ fn gomitm_ext(flow: &Flow, opts: &HarOptions) -> GomitmExt {
         // An upstream proxy URL may carry its own credentials.
         via_upstream_proxy: c.via_upstream_proxy.as_deref().map(url),
         server_cert: c.server_cert.as_deref().cloned(),
+        retried: c.retried,
         request_body: BodyFlags::from(&flow.request.body),
         response_body: flow.response.as_ref().map(|r| BodyFlags::from(&r.body)),
     }

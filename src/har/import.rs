@@ -419,6 +419,7 @@ fn import_connection(e: &HarEntry, extras: &Extras) -> ConnectionInfo {
         insecure_upstream: g.insecure_upstream,
         via_upstream_proxy: g.via_upstream_proxy,
         server_cert: g.server_cert.map(Box::new),
+        retried: g.retried,
     }
 }
 

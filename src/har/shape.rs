@@ -291,6 +291,10 @@ pub struct GomitmExt {
     /// The upstream's certificate chain, summarised (issuer, expiry, public root or not).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub server_cert: Option<crate::flow::CertSummary>,
+    /// Why the request was sent a second time, on a fresh connection (`reused_connection_closed`,
+    /// `goaway_unprocessed`, `refused_stream`); absent when it was sent once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retried: Option<crate::flow::RetryReason>,
     pub request_body: BodyFlags,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub response_body: Option<BodyFlags>,

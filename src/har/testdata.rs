@@ -69,6 +69,7 @@ pub(super) fn success_flow() -> Flow {
             root: "Corp Inspection CA".into(),
             public_root: Some(false),
         })),
+        retried: Some(crate::flow::RetryReason::GoawayUnprocessed),
     };
     if let Some(r) = f.response.as_mut() {
         r.reason = "OK".into();

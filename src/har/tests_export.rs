@@ -162,6 +162,7 @@ fn success_entry_carries_connection_and_gomitm_details() -> TestResult {
     assert_eq!(g["clientSni"], "proxy.golang.org");
     assert_eq!(g["insecureUpstream"], true);
     assert_eq!(g["reused"], false);
+    assert_eq!(g["retried"], "goaway_unprocessed");
     assert_eq!(
         g["responseBody"],
         json!({"truncated": false, "complete": true})

@@ -26,7 +26,7 @@ use super::limits::MAX_UPSTREAM_CONNS_PER_CLIENT_CONN;
 use super::local_file;
 use super::record::{fail_now, request_flow};
 use super::shaping::{Throttled, Truncated};
-use super::upstream::{Sent, UpstreamBudget};
+use super::upstream::{SendError, Sent, UpstreamBudget};
 use crate::flow::header_value;
 use crate::flow::Flow;
 use crate::go::diagnose::{diagnose, diagnosis_lines, DiagnoseContext, Os};
@@ -133,10 +133,13 @@ async fn exchange(
         .send(&target, Request::from_parts(parts, body), budget)
         .await
     {
-        Err(e) => {
-            let e = cell.request_fault().unwrap_or(e);
-            let flow = cell.fail(&e);
-            error_reply(&e, &flow, ctx)
+        Err(SendError { error, retried }) => {
+            if let Some(reason) = retried {
+                cell.record_retry(reason);
+            }
+            let error = cell.request_fault().unwrap_or(error);
+            let flow = cell.fail(&error);
+            error_reply(&error, &flow, ctx)
         }
         Ok(sent) => {
             let (response, delay) = respond(cell, sent, ctx, rules);
@@ -252,6 +255,7 @@ fn respond(
         reused,
         sent_at,
         head_at,
+        retried,
     } = sent;
     let (mut parts, body) = response.into_parts();
     let source = HeadSource {
@@ -260,6 +264,7 @@ fn respond(
         insecure: ctx.upstream.dialer().config().insecure,
         sent_at,
         head_at,
+        retried,
     };
     let flow = cell.record_upstream_head(&parts, source);
     let plan = hooks::plan_response(rules, &flow, &mut parts.headers);

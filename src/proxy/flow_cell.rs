@@ -20,7 +20,7 @@ use super::hashing::{self, HashResult, HashTap};
 use super::record::ms_since;
 use super::record::response_of;
 use super::upstream::ConnMeta;
-use crate::flow::{BodyHash, ErrorClass, Flow, FlowError, FlowState, GoKind};
+use crate::flow::{BodyHash, ErrorClass, Flow, FlowError, FlowState, GoKind, RetryReason};
 use crate::store::Store;
 
 pub struct FlowCell {
@@ -52,6 +52,7 @@ pub struct HeadSource<'a> {
     pub insecure: bool,
     pub sent_at: Instant,
     pub head_at: Instant,
+    pub retried: Option<RetryReason>,
 }
 
 impl FlowCell {
@@ -165,6 +166,7 @@ impl FlowCell {
         c.insecure_upstream = src.insecure;
         c.via_upstream_proxy = dial.via_proxy.clone();
         c.server_cert = dial.server_cert.clone();
+        c.retried = src.retried;
         if !src.reused {
             flow.timings.dns_ms = dial.dns_ms;
             flow.timings.connect_ms = dial.connect_ms;
@@ -199,6 +201,11 @@ impl FlowCell {
             .rules
             .extend(names.iter().cloned());
         self.publish(&guard);
+    }
+
+    /// The request was sent a second time; its failure is about to be recorded.
+    pub fn record_retry(&self, reason: RetryReason) {
+        self.edit(|f| f.connection.retried = Some(reason));
     }
 
     pub fn set_blocked_ms(&self, ms: f64) {

@@ -3,23 +3,30 @@
 //! over h2, an HTTP/1.1 client's over HTTP/1.1), and per-request timing (reuse,
 //! dns/connect/tls, wait).
 //!
+//! Also the one retry of a request the upstream never processed (see [`Upstream::send`]).
+//!
 //! Written by hand rather than with a pooled client so that each flow can record how its
-//! connection was made. Knows nothing of flows or the store.
+//! connection was made. Knows nothing of flows or the store beyond the retry reason it reports.
 
 use std::collections::HashMap;
+use std::io;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use http::{Request, Response, Uri, Version};
-use hyper::body::Incoming;
+use http::{HeaderMap, Method, Request, Response, Uri, Version};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::{Body, Incoming};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::body::{error_chain, ProxyBody};
-use super::dial::{Alpn, DialInfo, Dialer, Target};
+use super::dial::{Alpn, BoxIo, DialInfo, Dialer, Target};
 use super::error::ProxyError;
+use crate::flow::RetryReason;
 
 /// Idle HTTP/1.1 connections kept per target, and for how long. HTTP/1.1 clients get an
 /// HTTP/1.1 connection each, so this has to cover their concurrency: with 16, 64 keep-alive
@@ -58,6 +65,9 @@ pub struct ConnMeta {
     pub h2: bool,
     /// `dial.server_addr` as recorded, formatted once per connection rather than per flow.
     pub server_addr: Option<String>,
+    /// Bytes an HTTP/1.1 connection has read from the server so far: a request that failed
+    /// with this unchanged got not one byte of an answer.
+    read: Arc<AtomicU64>,
 }
 
 /// A response head from upstream, with how it was obtained.
@@ -69,6 +79,24 @@ pub struct Sent {
     pub sent_at: Instant,
     /// When the response head arrived.
     pub head_at: Instant,
+    /// Set when this is the answer to a second attempt, and why the first was not enough.
+    pub retried: Option<RetryReason>,
+}
+
+/// A request that got no answer, with the retry that came before the failure, if any.
+#[derive(Debug)]
+pub struct SendError {
+    pub error: ProxyError,
+    pub retried: Option<RetryReason>,
+}
+
+impl From<ProxyError> for SendError {
+    fn from(error: ProxyError) -> SendError {
+        SendError {
+            error,
+            retried: None,
+        }
+    }
 }
 
 enum Sender {
@@ -162,7 +190,7 @@ impl Upstream {
         target: &Target,
         req: Request<ProxyBody>,
         budget: &UpstreamBudget,
-    ) -> Result<Sent, ProxyError> {
+    ) -> Result<Sent, SendError> {
         // Plain http has no ALPN and is always HTTP/1.1.
         let alpn = if req.version() == Version::HTTP_2 && target.https {
             Alpn::H2OrHttp1
@@ -202,7 +230,7 @@ impl Upstream {
         }
         let connected = self.connect(target, alpn).await;
         drop(_turn);
-        let (sender, meta) = connected?;
+        let (sender, meta) = connected.map_err(SendError::from)?;
         self.send_on(target, alpn, sender, meta, false, req, permit)
             .await
     }
@@ -222,6 +250,10 @@ impl Upstream {
         }
     }
 
+    /// Send on `sender`, and once more on a fresh connection when the first attempt failed in
+    /// a way that shows the upstream never processed the request and sending it again is
+    /// safe (see [`retry_decision`]); the second attempt's failure is final.
+    ///
     /// `permit` is the client's claim on an HTTP/1.1 connection: it goes back to the pool with
     /// the connection; an h2 connection returns it at once.
     #[allow(clippy::too_many_arguments)]
@@ -233,8 +265,70 @@ impl Upstream {
         meta: ConnMeta,
         reused: bool,
         req: Request<ProxyBody>,
+        permit: Option<OwnedSemaphorePermit>,
+    ) -> Result<Sent, SendError> {
+        let idempotent = is_idempotent(req.method(), req.headers());
+        let replay = Replay::of(&req);
+        let (failure, permit) = match self
+            .attempt(target, sender, meta, reused, req, permit)
+            .await
+        {
+            Ok(sent) => return Ok(sent),
+            Err(failed) => failed,
+        };
+        let (reason, req) = match failure {
+            // A pooled connection the server closed meanwhile: the request was never written,
+            // hyper gave it back whole, body included.
+            SendFailure::NotSent(req) if reused => (RetryReason::ReusedConnectionClosed, *req),
+            SendFailure::NotSent(_) => return Err(not_sent(target).into()),
+            SendFailure::Failed { error, broke } => {
+                match retry_decision(broke, reused, idempotent, replay.is_some()) {
+                    Decision::Retry(reason) => match replay {
+                        Some(replay) => (reason, replay.request()),
+                        None => return Err(error.into()),
+                    },
+                    Decision::NotRetried(why) => {
+                        return Err(with_note(error, &format!("not retried: {why}")).into())
+                    }
+                    Decision::Final => return Err(error.into()),
+                }
+            }
+        };
+        tracing::debug!(
+            "retrying {} on a fresh connection: {}",
+            target.host,
+            reason.describe()
+        );
+        let retried = Some(reason);
+        let note = |e: ProxyError| SendError {
+            error: with_note(
+                e,
+                &format!(
+                    "after a retry on a fresh connection ({})",
+                    reason.describe()
+                ),
+            ),
+            retried,
+        };
+        let (sender, meta) = self.connect(target, alpn).await.map_err(note)?;
+        match self.attempt(target, sender, meta, false, req, permit).await {
+            Ok(sent) => Ok(Sent { retried, ..sent }),
+            Err((SendFailure::NotSent(_), _)) => Err(note(not_sent(target))),
+            Err((SendFailure::Failed { error, .. }, _)) => Err(note(error)),
+        }
+    }
+
+    /// One attempt on one connection. On failure the client's permit comes back with it, for
+    /// a second attempt.
+    async fn attempt(
+        self: &Arc<Self>,
+        target: &Target,
+        sender: Sender,
+        meta: ConnMeta,
+        reused: bool,
+        req: Request<ProxyBody>,
         mut permit: Option<OwnedSemaphorePermit>,
-    ) -> Result<Sent, ProxyError> {
+    ) -> Result<Sent, (SendFailure, Option<OwnedSemaphorePermit>)> {
         let absolute_form = meta.dial.via_proxy.is_some() && !target.https;
         let mut req = shape_request(req, target, meta.h2, absolute_form);
         // Plain http through the upstream proxy is not tunnelled: each request carries the
@@ -251,6 +345,7 @@ impl Upstream {
                     .insert(http::header::PROXY_AUTHORIZATION, v);
             }
         }
+        let read_before = meta.read.load(Ordering::Relaxed);
         let sent_at = Instant::now();
         let result = match sender {
             Sender::H2(mut s) => {
@@ -273,22 +368,25 @@ impl Upstream {
                 reused,
                 sent_at,
                 head_at: Instant::now(),
+                retried: None,
             }),
-            // A pooled connection the server closed meanwhile: the request was never sent,
-            // so it is safe to send it again on a fresh connection.
-            Err(SendFailure::NotSent(req)) if reused => {
+            Err(SendFailure::NotSent(req)) => {
                 self.forget_h2(target, meta.id);
-                let (sender, meta) = self.connect(target, alpn).await?;
-                Box::pin(self.send_on(target, alpn, sender, meta, false, *req, permit)).await
+                Err((SendFailure::NotSent(req), permit))
             }
-            Err(SendFailure::NotSent(_)) => {
-                Err(reset(target, "connection closed before sending".into()))
-            }
-            Err(SendFailure::Failed(e, stream_only)) => {
-                if meta.h2 && !stream_only {
+            Err(SendFailure::Failed { error, mut broke }) => {
+                if meta.h2 && !broke.connection_survives() {
                     self.forget_h2(target, meta.id);
                 }
-                Err(e)
+                // Some bytes of an answer came: the server had begun to process the request.
+                // h2 says exactly which streams went unprocessed (GOAWAY, REFUSED_STREAM); one
+                // cut by the connection's end (hyper reports it as a bare I/O error) may not be.
+                if broke == Broke::ClosedBeforeAnswer
+                    && (meta.h2 || meta.read.load(Ordering::Relaxed) != read_before)
+                {
+                    broke = Broke::Connection;
+                }
+                Err((SendFailure::Failed { error, broke }, permit))
             }
         }
     }
@@ -311,17 +409,20 @@ impl Upstream {
                         host: target.host.clone(),
                         after,
                     };
-                    return Err(SendFailure::Failed(e, true));
+                    return Err(SendFailure::Failed {
+                        error: e,
+                        broke: Broke::Stream,
+                    });
                 }
             },
             None => fut.await,
         };
         outcome.map_err(|mut e| match e.take_message() {
             Some(req) => SendFailure::NotSent(Box::new(req)),
-            None => SendFailure::Failed(
-                classify_hyper_error(target, e.error()),
-                stream_only(e.error()),
-            ),
+            None => SendFailure::Failed {
+                error: classify_hyper_error(target, e.error()),
+                broke: what_broke(e.error()),
+            },
         })
     }
 
@@ -417,14 +518,14 @@ impl Upstream {
             dial,
             h2,
             server_addr,
+            read: Arc::default(),
         };
-        let io = TokioIo::new(io);
         let handshake_err =
             |e: hyper::Error| reset(target, format!("HTTP handshake: {}", error_chain(&e)));
         if h2 {
             let (sender, conn) = http2::Builder::new(TokioExecutor::new())
                 .timer(TokioTimer::new())
-                .handshake(io)
+                .handshake(TokioIo::new(io))
                 .await
                 .map_err(handshake_err)?;
             tokio::spawn(async move {
@@ -436,8 +537,12 @@ impl Upstream {
                 Some((sender.clone(), meta.clone()));
             Ok((Sender::H2(sender), meta))
         } else {
+            let io = ReadCounted {
+                io,
+                read: meta.read.clone(),
+            };
             let (sender, conn) = http1::Builder::new()
-                .handshake(io)
+                .handshake(TokioIo::new(io))
                 .await
                 .map_err(handshake_err)?;
             tokio::spawn(async move {
@@ -452,21 +557,223 @@ impl Upstream {
 
 enum SendFailure {
     NotSent(Box<Request<ProxyBody>>),
-    /// With whether the failure was the request's own stream alone (an h2 RST_STREAM, or
-    /// gomitm's timeout), leaving an h2 connection good for other requests.
-    Failed(ProxyError, bool),
+    Failed { error: ProxyError, broke: Broke },
 }
 
-/// An h2 RST_STREAM ends one stream, not the connection; a GOAWAY or an I/O error does.
-fn stream_only(e: &hyper::Error) -> bool {
+/// What a failed attempt's error shows: how much of the connection is gone, and whether the
+/// upstream can have processed the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Broke {
+    /// The request's own stream only (an h2 RST_STREAM, or gomitm's timeout): an h2
+    /// connection stays good for other requests. The server may have acted on the request.
+    Stream,
+    /// RST_STREAM(REFUSED_STREAM): the server did not process the stream (RFC 9113 §8.7).
+    Refused,
+    /// A stream above the last-stream-id of the server's GOAWAY, which it did not process
+    /// and will not (RFC 9113 §6.8); the connection takes no new streams.
+    GoAway,
+    /// The connection closed or was reset while the request waited for its answer. Processed
+    /// or not is unknown: the keep-alive race (the server timing out an idle connection as the
+    /// request goes out) is the usual cause; a server that crashed on it is the other.
+    ClosedBeforeAnswer,
+    /// Anything else (a parse error, an answer cut short…): the connection is gone.
+    Connection,
+}
+
+impl Broke {
+    fn connection_survives(self) -> bool {
+        matches!(self, Broke::Stream | Broke::Refused)
+    }
+}
+
+/// Whether to send the request once more, on a fresh connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    Retry(RetryReason),
+    /// It would have been retried were it safe; the reason goes into the error.
+    NotRetried(&'static str),
+    Final,
+}
+
+/// Go's transport and browsers decide the same way: a request the upstream provably did not
+/// process (refused, above the GOAWAY) can go again whatever its method; one whose reused
+/// connection closed before any byte of the answer only if repeating it is harmless
+/// (idempotent). A fresh connection that closes is no keep-alive race but the server
+/// refusing the request, not retried. Either way the body must be sent again whole, and it
+/// is streamed from the client, not held: only an empty body can be.
+fn retry_decision(broke: Broke, reused: bool, idempotent: bool, replayable: bool) -> Decision {
+    let reason = match broke {
+        Broke::Refused => RetryReason::RefusedStream,
+        Broke::GoAway => RetryReason::GoawayUnprocessed,
+        Broke::ClosedBeforeAnswer if reused => {
+            if !idempotent {
+                return Decision::NotRetried("the method is not idempotent");
+            }
+            RetryReason::ReusedConnectionClosed
+        }
+        Broke::ClosedBeforeAnswer | Broke::Stream | Broke::Connection => return Decision::Final,
+    };
+    if !replayable {
+        return Decision::NotRetried("its body was streamed and is not held");
+    }
+    Decision::Retry(reason)
+}
+
+/// RFC 9110 §9.2.2's idempotent methods; like Go, also a request carrying an
+/// `Idempotency-Key` (or `X-Idempotency-Key`), which says the server dedupes it.
+fn is_idempotent(method: &Method, headers: &HeaderMap) -> bool {
+    matches!(
+        *method,
+        Method::GET | Method::HEAD | Method::OPTIONS | Method::TRACE | Method::PUT | Method::DELETE
+    ) || headers.contains_key("idempotency-key")
+        || headers.contains_key("x-idempotency-key")
+}
+
+/// A bodiless request's head, kept to send it again: hyper consumes the request it sends.
+struct Replay {
+    method: Method,
+    uri: Uri,
+    version: Version,
+    headers: HeaderMap,
+}
+
+impl Replay {
+    /// `None` unless the body is known empty before anything is sent.
+    fn of(req: &Request<ProxyBody>) -> Option<Replay> {
+        req.body().is_end_stream().then(|| Replay {
+            method: req.method().clone(),
+            uri: req.uri().clone(),
+            version: req.version(),
+            headers: req.headers().clone(),
+        })
+    }
+
+    fn request(self) -> Request<ProxyBody> {
+        let body = Empty::new().map_err(|never| match never {}).boxed_unsync();
+        let mut req = Request::new(body);
+        *req.method_mut() = self.method;
+        *req.uri_mut() = self.uri;
+        *req.version_mut() = self.version;
+        *req.headers_mut() = self.headers;
+        req
+    }
+}
+
+/// What a hyper error says about the request, from the h2 error inside it if there is one.
+fn what_broke(e: &hyper::Error) -> Broke {
     let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = cur {
         if let Some(h2) = err.downcast_ref::<h2::Error>() {
-            return h2.is_reset() && !h2.is_go_away();
+            return match () {
+                // Received from the server: h2 applies a GOAWAY to exactly the streams above
+                // its last-stream-id (and to requests opened after it).
+                _ if h2.is_remote() && h2.is_go_away() => Broke::GoAway,
+                _ if h2.is_remote()
+                    && h2.is_reset()
+                    && h2.reason() == Some(h2::Reason::REFUSED_STREAM) =>
+                {
+                    Broke::Refused
+                }
+                _ if h2.is_reset() && !h2.is_go_away() => Broke::Stream,
+                _ => Broke::Connection,
+            };
+        }
+        cur = err.source();
+    }
+    if e.is_incomplete_message() || e.is_canceled() || closed_by_peer(e) {
+        Broke::ClosedBeforeAnswer
+    } else {
+        Broke::Connection
+    }
+}
+
+/// An I/O error that means the server closed or reset the connection.
+fn closed_by_peer(e: &hyper::Error) -> bool {
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<io::Error>() {
+            return matches!(
+                io.kind(),
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::UnexpectedEof
+            );
         }
         cur = err.source();
     }
     false
+}
+
+fn not_sent(target: &Target) -> ProxyError {
+    reset(target, "connection closed before sending".into())
+}
+
+/// Add `note` to an upstream error's reason (other errors have none to add to).
+fn with_note(e: ProxyError, note: &str) -> ProxyError {
+    match e {
+        ProxyError::UpstreamReset { host, reason } => ProxyError::UpstreamReset {
+            host,
+            reason: format!("{reason}; {note}"),
+        },
+        ProxyError::UpstreamProtocol { host, reason } => ProxyError::UpstreamProtocol {
+            host,
+            reason: format!("{reason}; {note}"),
+        },
+        other => other,
+    }
+}
+
+/// An HTTP/1.1 connection's socket, counting the bytes read from the server.
+struct ReadCounted {
+    io: BoxIo,
+    read: Arc<AtomicU64>,
+}
+
+impl tokio::io::AsyncRead for ReadCounted {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.io).poll_read(cx, buf);
+        let n = buf.filled().len().saturating_sub(before);
+        if n > 0 {
+            self.read.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        polled
+    }
+}
+
+impl tokio::io::AsyncWrite for ReadCounted {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
 }
 
 fn reset(target: &Target, reason: String) -> ProxyError {
@@ -545,7 +852,6 @@ fn host_for_authority(host: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use http_body_util::{BodyExt, Empty};
 
     fn req(uri: &str) -> Request<ProxyBody> {
         let body = Empty::new().map_err(|never| match never {}).boxed_unsync();
@@ -558,6 +864,75 @@ mod tests {
             host: "goproxy.test".into(),
             port,
         }
+    }
+
+    #[test]
+    fn provably_unprocessed_requests_are_retried_whatever_the_method() {
+        for (broke, reason) in [
+            (Broke::Refused, RetryReason::RefusedStream),
+            (Broke::GoAway, RetryReason::GoawayUnprocessed),
+        ] {
+            for reused in [false, true] {
+                let d = retry_decision(broke, reused, false, true);
+                assert_eq!(d, Decision::Retry(reason), "{broke:?} reused={reused}");
+            }
+            assert!(matches!(
+                retry_decision(broke, true, true, false),
+                Decision::NotRetried(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn a_closed_connection_is_retried_only_when_reused_idempotent_and_bodiless() {
+        let closed = Broke::ClosedBeforeAnswer;
+        assert_eq!(
+            retry_decision(closed, true, true, true),
+            Decision::Retry(RetryReason::ReusedConnectionClosed)
+        );
+        assert_eq!(retry_decision(closed, false, true, true), Decision::Final);
+        assert!(matches!(
+            retry_decision(closed, true, false, true),
+            Decision::NotRetried(why) if why.contains("idempotent")
+        ));
+        assert!(matches!(
+            retry_decision(closed, true, true, false),
+            Decision::NotRetried(why) if why.contains("body")
+        ));
+        for broke in [Broke::Stream, Broke::Connection] {
+            assert_eq!(retry_decision(broke, true, true, true), Decision::Final);
+        }
+    }
+
+    #[test]
+    fn idempotent_methods_are_rfc_9110s_and_idempotency_keys() {
+        let none = HeaderMap::new();
+        for m in ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"] {
+            assert!(is_idempotent(&m.parse().unwrap(), &none), "{m}");
+        }
+        for m in ["POST", "PATCH", "CONNECT"] {
+            assert!(!is_idempotent(&m.parse().unwrap(), &none), "{m}");
+        }
+        let mut keyed = HeaderMap::new();
+        keyed.insert("idempotency-key", "k1".parse().unwrap());
+        assert!(is_idempotent(&Method::POST, &keyed));
+    }
+
+    #[test]
+    fn only_a_bodiless_request_is_kept_for_a_replay() {
+        let replay = Replay::of(&req("http://goproxy.test/x")).expect("empty body");
+        let again = replay.request();
+        assert_eq!(again.uri().to_string(), "http://goproxy.test/x");
+        assert!(again.body().is_end_stream());
+        let full = http_body_util::Full::new(bytes::Bytes::from_static(b"hello"))
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        let with_body = Request::builder()
+            .method("POST")
+            .uri("/p")
+            .body(full)
+            .unwrap();
+        assert!(Replay::of(&with_body).is_none());
     }
 
     #[test]

@@ -375,6 +375,12 @@ fn connection_tab(flow: &Flow) -> Vec<Line<'static>> {
             format!("{h} (differs from the target; upstream got the target's)"),
         ));
     }
+    if let Some(r) = c.retried {
+        rows.push((
+            "retried",
+            format!("once, on a fresh connection: {}", r.describe()),
+        ));
+    }
     if c.insecure_upstream {
         rows.push((
             "insecure",

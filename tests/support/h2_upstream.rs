@@ -10,13 +10,20 @@
 //! - `/rst-before-head`: RST_STREAM(INTERNAL_ERROR) instead of a response.
 //! - `/rst-mid-body`: 200 announcing [`RST_ANNOUNCED`] bytes, [`RST_SENT`] of them, then
 //!   RST_STREAM(INTERNAL_ERROR).
+//! - `/refuse-once`: the first time, RST_STREAM(REFUSED_STREAM) instead of a response (the
+//!   stream was not processed); afterwards like `/ok`.
+//!
+//! With [`H2Upstream::goaway_on_first_connection`], the first connection answers its first
+//! request with GOAWAY(last-stream-id 0, NO_ERROR) — the stream is above it, so provably not
+//! processed — and closes; it is spoken by hand, since the `h2` server always counts an
+//! accepted stream as processed. Its requests are not in [`H2Upstream::seen`].
 //!
 //! Like the main fixture it has its own CA and depends on no gomitm code.
 #![allow(dead_code)]
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -45,6 +52,8 @@ pub struct Seen {
 struct State {
     seen: Mutex<Vec<Seen>>,
     connections: AtomicU64,
+    refused: AtomicBool,
+    goaway_first: AtomicBool,
 }
 
 pub struct H2Upstream {
@@ -89,6 +98,11 @@ impl H2Upstream {
 
     pub fn seen(&self) -> Vec<Seen> {
         self.state.seen.lock().unwrap().clone()
+    }
+
+    /// From now on the first connection refuses its first stream with a GOAWAY below it.
+    pub fn goaway_on_first_connection(&self) {
+        self.state.goaway_first.store(true, Ordering::SeqCst);
     }
 
     /// TLS connections accepted so far.
@@ -153,7 +167,11 @@ async fn accept(listener: TcpListener, acceptor: TlsAcceptor, state: Arc<State>)
                 return;
             };
             let id = state.connections.fetch_add(1, Ordering::SeqCst) + 1;
-            serve(tls, id, state).await;
+            if id == 1 && state.goaway_first.load(Ordering::SeqCst) {
+                goaway_below_first_stream(tls).await;
+            } else {
+                serve(tls, id, state).await;
+            }
         });
     }
 }
@@ -178,7 +196,8 @@ where
                 Some(Ok((req, respond))) => {
                     let path = req.uri().path().to_string();
                     state.seen.lock().unwrap().push(Seen { conn: conn_id, path: path.clone() });
-                    tokio::spawn(answer(path, respond, tx.clone()));
+                    let refuse = path == "/refuse-once" && !state.refused.swap(true, Ordering::SeqCst);
+                    tokio::spawn(answer(path, refuse, respond, tx.clone()));
                 }
                 _ => break,
             },
@@ -190,8 +209,51 @@ where
     }
 }
 
+/// HTTP/2 by hand, just enough: the client's preface and SETTINGS, then a GOAWAY with
+/// last-stream-id 0 for its first HEADERS, then the connection closes.
+async fn goaway_below_first_stream<T>(mut io: T)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
+{
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SETTINGS: [u8; 9] = [0, 0, 0, 4, 0, 0, 0, 0, 0];
+    const SETTINGS_ACK: [u8; 9] = [0, 0, 0, 4, 1, 0, 0, 0, 0];
+    const GOAWAY_BELOW_1: [u8; 17] = [0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
+    let mut preface = [0u8; 24];
+    if io.read_exact(&mut preface).await.is_err() || io.write_all(&SETTINGS).await.is_err() {
+        return;
+    }
+    let _ = io.flush().await;
+    loop {
+        let mut head = [0u8; 9];
+        if io.read_exact(&mut head).await.is_err() {
+            return;
+        }
+        let len = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+        let mut payload = vec![0u8; len];
+        if io.read_exact(&mut payload).await.is_err() {
+            return;
+        }
+        match (head[3], head[4]) {
+            (4, flags) if flags & 1 == 0 => {
+                let _ = io.write_all(&SETTINGS_ACK).await;
+                let _ = io.flush().await;
+            }
+            (1, _) => {
+                let _ = io.write_all(&GOAWAY_BELOW_1).await;
+                let _ = io.flush().await;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                let _ = io.shutdown().await;
+                return;
+            }
+            _ => {}
+        }
+    }
+}
+
 async fn answer(
     path: String,
+    refuse: bool,
     mut respond: h2::server::SendResponse<Bytes>,
     conn: mpsc::UnboundedSender<Shutdown>,
 ) {
@@ -204,7 +266,8 @@ async fn answer(
             .unwrap()
     };
     match path.as_str() {
-        "/ok" => {
+        "/refuse-once" if refuse => respond.send_reset(Reason::REFUSED_STREAM),
+        "/ok" | "/refuse-once" => {
             let body = Bytes::from_static(b"ok from h2\n");
             if let Ok(mut send) = respond.send_response(head(body.len() as u64), false) {
                 let _ = send.send_data(body, true);
