@@ -381,8 +381,11 @@ fn redact_refresh(value: &str) -> String {
     let (head, tail) = value.split_at(semi + 1);
     let after_space = tail.trim_start();
     let mut target = after_space;
-    if target.len() >= 3 && target[..3].eq_ignore_ascii_case("url") {
-        let after_url = target[3..].trim_start();
+    if target
+        .get(..3)
+        .is_some_and(|w| w.eq_ignore_ascii_case("url"))
+    {
+        let after_url = target.get(3..).unwrap_or("").trim_start();
         if let Some(v) = after_url.strip_prefix('=') {
             target = v.trim_start();
         }

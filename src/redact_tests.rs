@@ -232,6 +232,8 @@ fn urls_inside_header_values_are_redacted() {
         ),
         ("Refresh", "0;URL='/x?jwt=s'", "0;URL='/x?jwt=REDACTED'"),
         ("refresh", "0; /x?jwt=s", "0; /x?jwt=REDACTED"),
+        // Not a character boundary three bytes in: no panic.
+        ("Refresh", "0;éx", "0;éx"),
         (
             "Link",
             "</p?access_token=s>; rel=next, <https://u:s@h/>; rel=last",
