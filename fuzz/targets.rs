@@ -17,7 +17,8 @@ use std::path::Path;
 
 use gomitm::filter::Filter;
 use gomitm::flow::{Flow, Response};
-use gomitm::har::{from_json, redact_flow, redact_text, redact_url, to_har, to_json, HarOptions};
+use gomitm::har::{from_json, to_har, to_json, HarOptions};
+use gomitm::redact::{redact_flow, redact_text, redact_url};
 use gomitm::rules::RuleSet;
 
 /// Inputs beyond this are cut: the parsers are linear or close to it, and a fuzzer that spends
@@ -130,7 +131,7 @@ pub fn classify(data: &[u8]) {
     // The redaction functions take the same kind of input (URLs and header names).
     let _ = redact_url(url);
     let _ = redact_text(text);
-    let _ = gomitm::har::is_secret_name(method);
+    let _ = gomitm::redact::is_secret_name(method);
 }
 
 /// `har::from_json`, then export and import again.

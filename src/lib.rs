@@ -19,7 +19,9 @@
 //!   read go's own error lines and settings, and give the run's verdict; pure.
 //! - `filter` — filter expressions: parse (caret errors), Display, matches(&Flow); pure.
 //! - `rules`  — rules file and CLI quick forms → validated `RuleSet`; which rules apply; pure.
-//! - `har`    — HAR 1.2 to and from flows, redaction; pure.
+//! - `har`    — HAR 1.2 to and from flows; pure.
+//! - `redact` — the one redaction every output applies (secret headers and parameters, URL
+//!   userinfo, URLs in headers and messages; `redact_flow`); pure, reads only `flow`.
 //! - `inspect` — bodies made readable (decompress, pretty-print, hex, zip listing); pure.
 //! - `terminal_text` — the one rule for text written to a terminal (`terminal_safe`): controls,
 //!   DEL, C1 and bidi/zero-width format characters shown as visible stand-ins; pure, a leaf.
@@ -30,7 +32,8 @@
 //! Dependencies run one way (no circle between files; `tests/architecture.rs` checks it):
 //! main → app → {commands, run} → session → {proxy, store, log, tui, har};
 //! proxy → {ca, certinfo, rules, store, go, flow}; log, tui → {store, filter, har, units, flow};
-//! go → {flow, units, inspect}; rules → {filter, flow}; har, store, certinfo → flow;
+//! go → {flow, units, inspect, redact}; rules → {filter, flow}; har → {flow, redact};
+//! log → redact; store, certinfo, redact → flow;
 //! flow, units, terminal_text and ca → nothing internal. Only `proxy` writes to the store.
 //! Adding an observer: a file with `impl store::Observer`, one `attach` line in
 //! `session/lifecycle.rs`.
@@ -48,6 +51,7 @@ pub mod inspect;
 pub mod log;
 pub mod output_file;
 pub mod proxy;
+pub mod redact;
 pub mod rules;
 pub mod run;
 pub mod session;

@@ -1,7 +1,8 @@
 //! The headless log observer: one line per finished flow on stderr, and/or one JSON object
 //! per finished flow (`--jsonl`). An observer: it can never slow or break traffic.
-//! Secrets: the stderr line always hides URL credentials and secret query values; the JSON
-//! lines are redacted like the HAR unless `--no-redact` (the rules live in `har::redact`).
+//! Secrets: the stderr line always hides URL credentials, secret query values and secrets
+//! quoted in the error message; the JSON lines are `redact::redact_flow`'s copies unless
+//! `--no-redact`. Both use the one rule in `crate::redact`.
 //! Sizes and durations in the line are spelled by `units`. The URL, method and error message
 //! come from the network: each stderr line passes through the one terminal rule
 //! (`terminal_text::terminal_safe`), so it is one line and nothing in it acts on the terminal.
@@ -10,7 +11,7 @@
 use std::io::Write;
 
 use crate::flow::{Flow, FlowKind};
-use crate::har::{redact_flow, redact_url_cow};
+use crate::redact::{redact_flow, redact_message, redact_url_cow};
 use crate::store::{Event, EventKind, Observer, Store};
 use crate::terminal_text::terminal_safe;
 use crate::units::{push_bytes, push_ms};
@@ -25,6 +26,8 @@ pub struct LogOutputs {
     /// `Some(extra secret header names)`: the JSON lines carry redacted flows (the HAR rules);
     /// `None` (`--no-redact`): flows as recorded.
     pub redact: Option<Vec<String>>,
+    /// `--redact-header`: the stderr line is redacted even with `--no-redact`, with these too.
+    pub extra_secret_headers: Vec<String>,
 }
 
 /// Past this many pending bytes of log lines, they are written even while events keep coming.
@@ -72,14 +75,11 @@ impl Observer for Log {
             return;
         }
         if out.lines {
-            write_line(&mut self.lines, flow);
+            write_line(&mut self.lines, flow, &out.extra_secret_headers);
             self.lines.push('\n');
         }
         if let Some(sink) = out.jsonl.as_mut() {
-            let json = match &out.redact {
-                Some(extra) => serde_json::to_string(&redact_flow(flow, extra)),
-                None => serde_json::to_string(&**flow),
-            };
+            let json = json_line(flow, out.redact.as_deref());
             if let Ok(json) = json {
                 if writeln!(sink, "{json}").is_err() {
                     out.jsonl = None;
@@ -103,27 +103,36 @@ impl Observer for Log {
     }
 }
 
+/// One `--jsonl` object: `redact::redact_flow`'s copy with `Some(extra secret headers)`, the
+/// flow as recorded with `None` (`--no-redact`).
+pub fn json_line(flow: &Flow, redact: Option<&[String]>) -> serde_json::Result<String> {
+    match redact {
+        Some(extra) => serde_json::to_string(&redact_flow(flow, extra)),
+        None => serde_json::to_string(flow),
+    }
+}
+
 /// `#12 GET https://proxy.golang.org/…/v0.14.0.zip 200 3.1MiB 412ms`, plus the error class
 /// and message on failure.
-pub fn format_line(flow: &Flow) -> String {
+pub fn format_line(flow: &Flow, extra: &[String]) -> String {
     let mut line = String::new();
-    write_line(&mut line, flow);
+    write_line(&mut line, flow, extra);
     line
 }
 
 /// `format_line` appended to `out`: the log task writes each line straight into its batch,
 /// without a string of its own or of its parts; a line that needs no replacing is not copied.
-pub fn write_line(out: &mut String, flow: &Flow) {
+pub fn write_line(out: &mut String, flow: &Flow, extra: &[String]) {
     let start = out.len();
-    write_raw_line(out, flow);
+    write_raw_line(out, flow, extra);
     if let std::borrow::Cow::Owned(safe) = terminal_safe(&out[start..]) {
         out.truncate(start);
         out.push_str(&safe);
     }
 }
 
-/// The line as the flow spells it, before it is made safe for the terminal.
-fn write_raw_line(out: &mut String, flow: &Flow) {
+/// The line as the flow spells it, redacted, before it is made safe for the terminal.
+fn write_raw_line(out: &mut String, flow: &Flow, extra: &[String]) {
     use std::fmt::Write as _;
     let _ = write!(out, "#{} ", flow.id);
     match flow.kind {
@@ -132,7 +141,12 @@ fn write_raw_line(out: &mut String, flow: &Flow) {
                 .tunnel
                 .as_ref()
                 .map_or((0, 0), |t| (t.bytes_up, t.bytes_down));
-            let _ = write!(out, "CONNECT {} tunnel up ", flow.request.url);
+            // A CONNECT target may carry userinfo (`user:pass@host:443`).
+            let _ = write!(
+                out,
+                "CONNECT {} tunnel up ",
+                redact_url_cow(&flow.request.url)
+            );
             push_bytes(out, up);
             out.push_str(" down ");
             push_bytes(out, down);
@@ -160,7 +174,12 @@ fn write_raw_line(out: &mut String, flow: &Flow) {
         None => out.push('-'),
     }
     if let Some(e) = &flow.error {
-        let _ = write!(out, " {}: {}", e.class, e.message);
+        let _ = write!(
+            out,
+            " {}: {}",
+            e.class,
+            redact_message(flow, &e.message, extra)
+        );
     }
 }
 
@@ -185,7 +204,7 @@ mod tests {
             r.body.total = 3_250_000;
         }
         assert_eq!(
-            format_line(&flow),
+            format_line(&flow, &[]),
             "#12 GET https://proxy.golang.org/golang.org/x/text/@v/v0.14.0.zip 200 3.1MiB 412ms"
         );
     }
@@ -196,7 +215,7 @@ mod tests {
             .id(3)
             .error(ErrorClass::Dns, "dns lookup of nosuch.test failed")
             .build();
-        let line = format_line(&flow);
+        let line = format_line(&flow, &[]);
         assert!(
             line.starts_with("#3 GET https://REDACTED@nosuch.test/x --- -"),
             "{line}"
@@ -216,7 +235,7 @@ mod tests {
             .build();
         flow.request.url = "git.test:443".into();
         assert_eq!(
-            format_line(&flow),
+            format_line(&flow, &[]),
             "#4 CONNECT git.test:443 tunnel up 1.5KiB down 10B -"
         );
     }
@@ -233,7 +252,7 @@ mod tests {
             .build();
         flow.request.method = format!("GE{evil}T");
         flow.response = None;
-        let line = format_line(&flow);
+        let line = format_line(&flow, &[]);
         crate::terminal_text::assert_safe(&line);
         assert!(!line.contains('\n'), "{line:?}");
         assert!(
@@ -245,7 +264,7 @@ mod tests {
 
         let mut tunnel = FlowBuilder::get("t.test:443").id(8).tunnel(1, 2).build();
         tunnel.request.url = format!("t.test{evil}:443");
-        let line = format_line(&tunnel);
+        let line = format_line(&tunnel, &[]);
         crate::terminal_text::assert_safe(&line);
         assert!(line.contains("t.test␛[2J"), "{line}");
     }
@@ -267,6 +286,7 @@ mod tests {
             jsonl: Some(Box::new(buf.clone())),
             filter: None,
             redact,
+            extra_secret_headers: Vec::new(),
         }
     }
 

@@ -1,5 +1,6 @@
 use clap::Parser;
 
+use gomitm::redact::redact_text;
 use gomitm::terminal_text::terminal_safe;
 
 fn main() {
@@ -7,11 +8,14 @@ fn main() {
     match gomitm::app::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {
-            // The chain may quote a HAR file, a rules file or an upstream's words: each line
-            // passes through the one terminal rule (a rules error's caret drawing keeps its
-            // own line breaks).
+            // The chain may quote a HAR file, a rules file, a proxy URL or an upstream's
+            // words: each line is redacted like every output and passes through the one
+            // terminal rule (a rules error's caret drawing keeps its own line breaks).
             let text = format!("{e:#}");
-            let lines: Vec<_> = text.split('\n').map(terminal_safe).collect();
+            let lines: Vec<_> = text
+                .split('\n')
+                .map(|l| terminal_safe(&redact_text(l)).into_owned())
+                .collect();
             eprintln!("gomitm: error: {}", lines.join("\n"));
             std::process::exit(1);
         }

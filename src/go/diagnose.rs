@@ -18,6 +18,7 @@ pub use super::discovery::{go_imports, GoImport};
 pub use super::goversion::GoVersion;
 use super::private::PrivatePatterns;
 use crate::flow::{Flow, GoKind, GoRequest, Response};
+use crate::redact::redact_text;
 
 /// `None` for a healthy flow (and for flows that are nothing the Go toolchain sent).
 pub fn diagnose(flow: &Flow, ctx: &DiagnoseContext) -> Option<Diagnosis> {
@@ -308,9 +309,13 @@ pub fn suggest_glob(module: &str, private: &PrivatePatterns) -> String {
 /// caller's own first line still fits.
 pub fn diagnosis_lines(d: &Diagnosis) -> String {
     const BUDGET: usize = 420;
-    let cause = clip(&format!("gomitm diagnosis: {}", one_line(&d.cause)), 200);
+    // go prints this body into terminals and CI logs: URLs in it redacted like every output.
+    let cause = clip(
+        &format!("gomitm diagnosis: {}", one_line(&redact_text(&d.cause))),
+        200,
+    );
     let fix = clip(
-        &format!("gomitm fix: {}", one_line(&d.fix)),
+        &format!("gomitm fix: {}", one_line(&redact_text(&d.fix))),
         BUDGET - cause.len() - 1,
     );
     format!("{cause}\n{fix}")

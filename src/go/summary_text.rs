@@ -4,13 +4,15 @@
 //! Pure formatting of data `analysis` already computed; must not compute or filter anything.
 //! Every line passes through the one terminal rule (`terminal_safe`) as it is joined: URLs,
 //! module paths, hosts, go's lines and error messages come from the network or a HAR file, and
-//! only the renderer's own newlines end a line.
+//! only the renderer's own newlines end a line. Callers summarise redacted flows
+//! (`redact::redact_flow`); every line is also passed through `redact_text` as it is joined,
+//! for what comes from elsewhere (go's output, settings).
 
 use super::analysis::{ModuleReport, Summary};
 use super::diagnosis::{Diagnosis, FailureReport, Severity};
 use super::integrity_check::Check;
 use super::verdict::{Cause, Verdict};
-use crate::har::{redact_text, redact_url};
+use crate::redact::{redact_text, redact_url};
 use crate::terminal_text::terminal_safe;
 use crate::units::{format_bytes, format_ms};
 
@@ -84,7 +86,10 @@ impl Summary {
                     .map(|s| format!("  {:>7}  #{} {}", format_ms(s.ms), s.flow_id, url(&s.url))),
             );
         }
-        let safe: Vec<_> = lines.iter().map(|l| terminal_safe(l)).collect();
+        let safe: Vec<_> = lines
+            .iter()
+            .map(|l| terminal_safe(&redact_text(l)).into_owned())
+            .collect();
         safe.join("\n") + "\n"
     }
 
@@ -114,8 +119,13 @@ impl Summary {
     }
 }
 
-fn short_source(source: &str) -> &str {
-    source.split_once("://").map_or(source, |(_, r)| r)
+/// `proxy.golang.org/…` from `https://proxy.golang.org/…`, redacted first: without its scheme
+/// a URL's userinfo would no longer be found.
+fn short_source(source: &str) -> String {
+    let red = redact_url(source);
+    red.split_once("://")
+        .map_or(red.as_str(), |(_, r)| r)
+        .to_string()
 }
 
 /// `succeeded`: the command exited 0, so a module without an intact answer in the capture was

@@ -185,7 +185,8 @@ fn tied_failures(
             .filter(|f| {
                 same_url(&f.url, u)
                     || (err.kind == GoMessage::InvalidResponse
-                        && f.url.starts_with(u.trim_end_matches('/')))
+                        && crate::redact::redact_url(&f.url)
+                            .starts_with(crate::redact::redact_url(u).trim_end_matches('/')))
             })
             .collect()
     });
@@ -214,10 +215,12 @@ fn tied_failures(
     Some((ids, first.diagnosis.clone()))
 }
 
-/// URLs equal up to go 1.19's mangled `https:/host` and a trailing slash.
+/// URLs equal up to go 1.19's mangled `https:/host`, a trailing slash and redaction (the
+/// flows are redacted copies; go's line is not).
 fn same_url(a: &str, b: &str) -> bool {
     let norm = |s: &str| {
-        s.replacen("https:/", "https://", 1)
+        crate::redact::redact_url(s)
+            .replacen("https:/", "https://", 1)
             .replacen("https:///", "https://", 1)
             .trim_end_matches('/')
             .to_string()

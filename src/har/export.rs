@@ -1,6 +1,7 @@
 //! Flows → HAR: one entry per flow in the order given, the timing rules (`connect` includes
-//! `ssl`, `time` is the sum of the phases), bodies as text or base64, and redaction of secrets
-//! (credential headers, cookies, URL userinfo, proxy URLs inside error messages).
+//! `ssl`, `time` is the sum of the phases), bodies as text or base64. With redaction on, each
+//! entry is written from `redact::redact_flow`'s copy (the rule every output shares); only the
+//! HAR's own `cookies` lists, which have no counterpart in a flow, are redacted here.
 //!
 //! Pure: flows in, values out. The HAR shape belongs to `shape` and reading HARs to `import`;
 //! the `Flow` definition belongs to `flow.rs` and is not changed from here.
@@ -14,7 +15,6 @@ use time::OffsetDateTime;
 
 use super::error::HarError;
 use super::options::HarOptions;
-use super::redact::{redact_header_value, redact_text, redact_url, REDACTED};
 use super::shape::round3;
 use super::shape::{
     BodyFlags, GomitmExt, GomitmTimings, Har, HarCache, HarContent, HarCreator, HarEntry,
@@ -22,9 +22,9 @@ use super::shape::{
     HarTunnel,
 };
 use crate::flow::{
-    header_value, url_host, BodyCapture, Flow, FlowError, FlowKind, Headers, Request, Response,
-    Timings,
+    header_value, url_host, BodyCapture, Flow, FlowKind, Headers, Request, Response, Timings,
 };
+use crate::redact::{redact_flow, REDACTED};
 
 /// Builds the HAR for `flows`, one entry each in the order given, failed flows included.
 pub fn to_har<'a>(flows: impl IntoIterator<Item = &'a Flow>, opts: &HarOptions) -> Har {
@@ -37,7 +37,17 @@ pub fn to_har<'a>(flows: impl IntoIterator<Item = &'a Flow>, opts: &HarOptions) 
                 comment: None,
             },
             pages: Vec::new(),
-            entries: flows.into_iter().map(|f| entry(f, opts)).collect(),
+            entries: flows
+                .into_iter()
+                .map(|f| {
+                    if opts.redact {
+                        // One flow's copy at a time: the export does not hold two captures.
+                        entry(&redact_flow(f, &opts.extra_redact_headers), f, opts)
+                    } else {
+                        entry(f, f, opts)
+                    }
+                })
+                .collect(),
             comment: None,
         },
     }
@@ -48,7 +58,9 @@ pub fn to_json(har: &Har) -> Result<String, HarError> {
     serde_json::to_string_pretty(har).map_err(HarError::Serialize)
 }
 
-fn entry(flow: &Flow, opts: &HarOptions) -> HarEntry {
+/// The entry for `flow` (already redacted when that is asked for); `recorded` is the flow as
+/// recorded, read only for the names in the `cookies` lists.
+fn entry(flow: &Flow, recorded: &Flow, opts: &HarOptions) -> HarEntry {
     let mut timings = har_timings(&flow.timings);
     if flow.kind == FlowKind::Tunnel {
         // A tunnel's bytes pass for as long as it is open; HAR's only phase for that is
@@ -58,27 +70,23 @@ fn entry(flow: &Flow, opts: &HarOptions) -> HarEntry {
             timings.receive = round3(rest);
         }
     }
-    let message = |e: &FlowError| {
-        if opts.redact {
-            redact_text(&e.message)
-        } else {
-            e.message.clone()
-        }
-    };
     let mut response = flow
         .response
         .as_ref()
-        .map_or_else(HarResponse::absent, |r| har_response(r, opts));
+        .map_or_else(HarResponse::absent, |r| {
+            let cookies_from = recorded.response.as_ref().unwrap_or(r);
+            har_response(r, &cookies_from.headers, opts)
+        });
     // Viewers built for Chrome's exports show a failure from here.
     response.error = flow
         .error
         .as_ref()
-        .map(|e| HarErrorField::Message(message(e)));
+        .map(|e| HarErrorField::Message(e.message.clone()));
     HarEntry {
         pageref: None,
         started_date_time: format_started(flow.started_at_us),
         time: timings.total(),
-        request: har_request(flow, opts),
+        request: har_request(flow, &recorded.request.headers, opts),
         response,
         cache: HarCache {},
         timings,
@@ -87,47 +95,34 @@ fn entry(flow: &Flow, opts: &HarOptions) -> HarEntry {
         comment: None,
         error: flow.error.as_ref().map(|e| HarErrorField::Classified {
             class: e.class.as_str().into(),
-            message: message(e),
+            message: e.message.clone(),
         }),
         tunnel: flow.tunnel.as_ref().map(|t| HarTunnel {
             bytes_up: t.bytes_up,
             bytes_down: t.bytes_down,
         }),
-        gomitm: Some(gomitm_ext(flow, opts)),
-        go: flow.go.clone().map(|mut go| {
-            // A GOPROXY base URL may carry the proxy's credentials.
-            if opts.redact {
-                go.base = go.base.as_deref().map(redact_url);
-            }
-            *go
-        }),
+        gomitm: Some(gomitm_ext(flow)),
+        go: flow.go.clone().map(|go| *go),
         tool: flow.tool.map(|t| t.as_str().to_string()),
         rules: flow.rules.clone(),
-        mapped_to: flow.mapped_to.as_deref().map(|u| {
-            if opts.redact {
-                redact_url(u)
-            } else {
-                u.to_string()
-            }
-        }),
+        mapped_to: flow.mapped_to.clone(),
         client_host: flow.client_host.clone(),
     }
 }
 
-fn har_request(flow: &Flow, opts: &HarOptions) -> HarRequest {
+fn har_request(flow: &Flow, recorded_headers: &Headers, opts: &HarOptions) -> HarRequest {
     let req = &flow.request;
     let url = match flow.kind {
         FlowKind::Tunnel => tunnel_url(&req.url),
         FlowKind::Http => req.url.clone(),
     };
-    let url = if opts.redact { redact_url(&url) } else { url };
     HarRequest {
         method: req.method.clone(),
         query_string: query_params(&url),
         url,
         http_version: req.http_version.clone(),
-        cookies: request_cookies(&req.headers, opts),
-        headers: har_headers(&req.headers, opts),
+        cookies: request_cookies(recorded_headers, opts),
+        headers: har_headers(&req.headers),
         post_data: has_body(&req.body).then(|| post_data(req)),
         headers_size: -1,
         body_size: size(req.body.total),
@@ -146,8 +141,8 @@ fn post_data(req: &Request) -> HarPostData {
     }
 }
 
-fn har_response(resp: &Response, opts: &HarOptions) -> HarResponse {
-    let headers = har_headers(&resp.headers, opts);
+fn har_response(resp: &Response, recorded_headers: &Headers, opts: &HarOptions) -> HarResponse {
+    let headers = har_headers(&resp.headers);
     // From the written headers, so a redacted Location stays redacted here too.
     let redirect_url = headers
         .iter()
@@ -159,7 +154,7 @@ fn har_response(resp: &Response, opts: &HarOptions) -> HarResponse {
         status: resp.status.into(),
         status_text: resp.reason.clone(),
         http_version: resp.http_version.clone(),
-        cookies: response_cookies(&resp.headers, opts),
+        cookies: response_cookies(recorded_headers, opts),
         headers,
         content: HarContent {
             size: size(body.total),
@@ -270,21 +265,14 @@ fn tunnel_url(target: &str) -> String {
     }
 }
 
-fn gomitm_ext(flow: &Flow, opts: &HarOptions) -> GomitmExt {
+fn gomitm_ext(flow: &Flow) -> GomitmExt {
     let c = &flow.connection;
-    let url = |u: &str| {
-        if opts.redact {
-            redact_url(u)
-        } else {
-            u.to_string()
-        }
-    };
     GomitmExt {
         id: flow.id,
         kind: flow.kind,
         state: flow.state,
         started_at_us: flow.started_at_us,
-        target: (flow.kind == FlowKind::Tunnel).then(|| url(&flow.request.url)),
+        target: (flow.kind == FlowKind::Tunnel).then(|| flow.request.url.clone()),
         client_addr: flow.client_addr.clone(),
         timings: Some(GomitmTimings::from(&flow.timings)),
         server_addr: c.server_addr.clone(),
@@ -295,8 +283,7 @@ fn gomitm_ext(flow: &Flow, opts: &HarOptions) -> GomitmExt {
         client_alpn: c.client_alpn.clone(),
         client_sni: c.client_sni.clone(),
         insecure_upstream: c.insecure_upstream,
-        // An upstream proxy URL may carry its own credentials.
-        via_upstream_proxy: c.via_upstream_proxy.as_deref().map(url),
+        via_upstream_proxy: c.via_upstream_proxy.clone(),
         server_cert: c.server_cert.as_deref().cloned(),
         retried: c.retried,
         request_body: BodyFlags::from(&flow.request.body),
@@ -335,22 +322,14 @@ impl From<&BodyCapture> for BodyFlags {
 // Headers, cookies, query strings
 // ---------------------------------------------------------------------------------------------
 
-fn har_headers(headers: &Headers, opts: &HarOptions) -> Vec<HarNameValue> {
+fn har_headers(headers: &Headers) -> Vec<HarNameValue> {
     headers
         .iter()
         .map(|(name, value)| HarNameValue {
             name: name.clone(),
-            value: header_for_har(name, value, opts),
+            value: value.clone(),
         })
         .collect()
-}
-
-fn header_for_har(name: &str, value: &str, opts: &HarOptions) -> String {
-    if opts.redact {
-        redact_header_value(name, value, &opts.extra_redact_headers)
-    } else {
-        value.to_string()
-    }
 }
 
 /// Name/value pairs of every Cookie header (h2 may split cookies over several headers).

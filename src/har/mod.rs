@@ -1,11 +1,12 @@
 //! HAR 1.2 to and from flows: the HAR shape (one serde definition for export and import), the
-//! timing rules, redaction of secrets, and tolerant import of HARs from other tools.
+//! timing rules, and tolerant import of HARs from other tools. What counts as a secret is
+//! `crate::redact`'s: an export with redaction on writes `redact::redact_flow`'s copy.
 //!
 //! Pure: strings and values in, strings and values out. Choosing paths and writing files belong
 //! to `session` and the TUI; the `Flow` definition belongs to `flow.rs` and is not changed from here.
 //!
 //! Layout: `shape` is the serde definition of a HAR (no logic), `export` turns flows into HARs
-//! (timings, bodies), `redact` owns what counts as a secret (shared with `--jsonl`), `import`
+//! (timings, bodies), `import`
 //! turns HARs from gomitm or other tools back into flows.
 //! `options` and `error` hold the public options and errors. This file only re-exports and
 //! must not grow logic of its own; callers use `crate::har::X` only, never the submodules' paths. Tests sit next to what
@@ -16,7 +17,6 @@ mod error;
 mod export;
 mod import;
 mod options;
-mod redact;
 mod shape;
 #[cfg(test)]
 mod testdata;
@@ -25,10 +25,6 @@ pub use error::HarError;
 pub use export::{to_har, to_json};
 pub use import::from_json;
 pub use options::HarOptions;
-pub use redact::{
-    is_secret_header, is_secret_name, redact_flow, redact_header_value, redact_text, redact_url,
-    redact_url_cow, REDACTED,
-};
 pub use shape::{
     BodyFlags, GomitmExt, GomitmTimings, Har, HarCache, HarContent, HarCreator, HarEntry,
     HarErrorField, HarLog, HarNameValue, HarPostData, HarRequest, HarResponse, HarTimings,

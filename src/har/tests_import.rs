@@ -9,7 +9,8 @@ use crate::flow::testing::FlowBuilder;
 use crate::har::export::format_started;
 use crate::har::testdata::{export, failed_flow, success_flow, tunnel_flow, verbatim, TestResult};
 use crate::har::testdata::{CHROME_HAR, MITMPROXY_HAR};
-use crate::har::{to_har, to_json, HarOptions, REDACTED};
+use crate::har::{to_har, to_json, HarOptions};
+use crate::redact::REDACTED;
 
 fn detailed_flows() -> Vec<Flow> {
     let mut truncated = success_flow();

@@ -61,6 +61,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         go_version,
         go_sum,
         private,
+        extra_secret_headers: args.proxy.redact_header.clone(),
     };
     if let Some(tui_cfg) = tui {
         return run_in_tui(&args, tui_cfg, session, ctx, &warnings).await;
@@ -85,6 +86,8 @@ struct RunCtx {
     go_version: Option<GoVersion>,
     go_sum: Option<GoSum>,
     private: PrivatePatterns,
+    /// `--redact-header`: the summary is redacted with these too.
+    extra_secret_headers: Vec<String>,
 }
 
 impl RunCtx {
@@ -112,7 +115,7 @@ fn display_command(command: &[String]) -> String {
             *first = name.to_string_lossy().into_owned();
         }
     }
-    let mut text = crate::har::redact_text(&words.join(" "));
+    let mut text = crate::redact::redact_text(&words.join(" "));
     if command.len() > 6 {
         text.push_str(" …");
     }
@@ -137,7 +140,11 @@ fn summarize(
     bundle: &Path,
     outcome: Option<&CommandOutcome>,
 ) -> analysis::Summary {
-    let flows: Vec<Flow> = flows.iter().map(|f| (**f).clone()).collect();
+    // The summary is computed from redacted copies: nothing it prints can quote a secret.
+    let flows: Vec<Flow> = flows
+        .iter()
+        .map(|f| crate::redact::redact_flow(f, &ctx.extra_secret_headers))
+        .collect();
     let dctx = DiagnoseContext {
         private: &ctx.private,
         os: Os::current(),
@@ -292,6 +299,12 @@ fn exit_code(status: ExitStatus) -> i32 {
 /// `gomitm report FILE.har`: classify (gomitm's own HARs and other tools' alike, from their
 /// URLs) and print the summary.
 pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
+    print!("{}", report_text(args)?);
+    Ok(0)
+}
+
+/// What `gomitm report` prints.
+fn report_text(args: &ReportArgs) -> anyhow::Result<String> {
     let text = std::fs::read_to_string(&args.har)
         .with_context(|| format!("cannot read {}", args.har.display()))?;
     let mut flows = crate::har::from_json(&text)
@@ -300,6 +313,10 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
     if let Some(f) = &args.filter {
         flows.retain(|flow| f.matches(flow));
     }
+    // The HAR may have been written with `--no-redact` or by another tool.
+    for flow in &mut flows {
+        crate::redact::redact_flow_in_place(flow, &[]);
+    }
     let private = args.private.clone().unwrap_or_else(PrivatePatterns::none);
     let ctx = DiagnoseContext {
         private: &private,
@@ -307,11 +324,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
         bundle: None,
         go: None,
     };
-    print!(
-        "{}",
-        analysis::summarize(&flows, &ctx, RunEvidence::default()).render()
-    );
-    Ok(0)
+    Ok(analysis::summarize(&flows, &ctx, RunEvidence::default()).render())
 }
 
 /// Flows read from a HAR: classify those another tool wrote (gomitm's own carry `_go` and
@@ -335,3 +348,6 @@ pub(crate) fn classify_imported(flows: &mut [Flow]) {
         }
     }
 }
+
+#[cfg(test)]
+mod redaction_tests;

@@ -46,8 +46,10 @@ impl Session {
         // Scripts read the port from this exact first line.
         eprintln!("gomitm: listening on http://{addr}");
         for line in &cfg.route_lines {
-            // Upstream settings come from the environment (HTTPS_PROXY…): shown safe.
-            eprintln!("{}", crate::terminal_text::terminal_safe(line));
+            // Upstream settings come from the environment (HTTPS_PROXY…): shown safe, and
+            // redacted (the proxy URLs are masked already; this is the rule every output uses).
+            let line = crate::redact::redact_text(line);
+            eprintln!("{}", crate::terminal_text::terminal_safe(&line));
         }
         if !addr.ip().is_loopback() && cfg.auth.is_none() {
             eprintln!(

@@ -258,6 +258,7 @@ impl Config {
                 .har
                 .redact
                 .then(|| self.har.extra_redact_headers.clone()),
+            extra_secret_headers: self.har.extra_redact_headers.clone(),
         }))
     }
 

@@ -1,5 +1,6 @@
 //! Tests for `redact`: the secret-name rule (tables of names that must and must not match),
-//! URL and prose redaction, and the redacted copy of a flow that `--jsonl` writes.
+//! URL, header-value and prose redaction, and the redacted copy of a flow. That every output
+//! uses it is tested in `run/redaction_tests.rs`.
 
 use super::*;
 use crate::flow::testing::FlowBuilder;
@@ -115,7 +116,7 @@ fn redact_url_replaces_userinfo_and_secret_query_values() {
         ("https://host.test/p", "https://host.test/p"),
         ("//u:p@host.test/", "//REDACTED@host.test/"),
         ("u:p@git.test:443", "REDACTED@git.test:443"),
-        ("/relative?a=http://u:p@x", "/relative?a=http://u:p@x"),
+        ("/relative?a=http://u:p@x", "/relative?a=http://REDACTED@x"),
         ("", ""),
         (
             "https://s3.test/b/k.zip?X-Amz-Credential=AKIA&X-Amz-Date=1&X-Amz-Signature=abc",
@@ -123,7 +124,7 @@ fn redact_url_replaces_userinfo_and_secret_query_values() {
         ),
         (
             "https://h.test/x?access_token=t1&go-get=1#frag&token=x",
-            "https://h.test/x?access_token=REDACTED&go-get=1#frag&token=x",
+            "https://h.test/x?access_token=REDACTED&go-get=1#frag&token=REDACTED",
         ),
         (
             "https://h.test/info/refs?service=git-upload-pack",
@@ -135,6 +136,140 @@ fn redact_url_replaces_userinfo_and_secret_query_values() {
     ] {
         assert_eq!(redact_url(url), want, "{url}");
     }
+}
+
+#[test]
+fn query_names_are_judged_as_a_server_decodes_them() {
+    for (url, want) in [
+        ("/p?%74oken=s", "/p?%74oken=REDACTED"),
+        ("/p?%54OKEN=s", "/p?%54OKEN=REDACTED"),
+        ("/p?access%5Ftoken=s", "/p?access%5Ftoken=REDACTED"),
+        ("/p?access%5ftoken=s", "/p?access%5ftoken=REDACTED"),
+        ("/p?Token=s", "/p?Token=REDACTED"),
+        ("/p?access+token=s", "/p?access+token=REDACTED"),
+        ("/p?access%20token=s", "/p?access%20token=REDACTED"),
+        ("/p?%2574oken=s", "/p?%2574oken=REDACTED"),
+        ("/p?%252574oken=s", "/p?%252574oken=REDACTED"),
+        ("/p?user[password]=s", "/p?user[password]=REDACTED"),
+        ("/p?a=1;session=s;b=2", "/p?a=1;session=REDACTED;b=2"),
+        (
+            "/p?token=s1&token=s2&token=",
+            "/p?token=REDACTED&token=REDACTED&token=",
+        ),
+        (
+            "/p?x=1#access_token=s&state=k",
+            "/p?x=1#access_token=REDACTED&state=k",
+        ),
+        ("/p#/cb?id_token=s", "/p#/cb?id_token=REDACTED"),
+        ("/x;jsessionid=s/y?q=1", "/x;jsessionid=REDACTED/y?q=1"),
+        ("/p?%zz=1&key=s", "/p?%zz=1&key=REDACTED"),
+        // Nested URLs in values and paths, plain or percent-encoded.
+        (
+            "/p?next=https://u:s@n.test/",
+            "/p?next=https://REDACTED@n.test/",
+        ),
+        ("/p?next=/x?token=s", "/p?next=/x?token=REDACTED"),
+        ("/p?next=%2Fx%3Ftoken%3Ds", "/p?next=/x?token%3DREDACTED"),
+        (
+            "/p?next=https%3A%2F%2Fu%3As%40n.test%2F",
+            "/p?next=https://REDACTED@n.test/",
+        ),
+        (
+            "https://h/r/https://u:s@i/",
+            "https://h/r/https://REDACTED@i/",
+        ),
+        // Kept: what is not secret.
+        (
+            "/p?next=u@x&signal=1&monkey=2",
+            "/p?next=u@x&signal=1&monkey=REDACTED",
+        ),
+        (
+            "/p?go-get=1&service=git-upload-pack",
+            "/p?go-get=1&service=git-upload-pack",
+        ),
+    ] {
+        assert_eq!(redact_url(url), want, "{url}");
+    }
+}
+
+#[test]
+fn deeply_nested_urls_are_cut_not_followed() {
+    let mut url = "/x?token=s".to_string();
+    for _ in 0..5000 {
+        url = format!("/p?next={url}");
+    }
+    let red = redact_url(&url);
+    assert!(!red.contains("token=s"), "{}", &red[..200]);
+    let mut url = "https://u:s@h/".to_string();
+    for _ in 0..5000 {
+        url = format!("https://h/{url}");
+    }
+    assert!(!redact_url(&url).contains("u:s"));
+}
+
+#[test]
+fn urls_inside_header_values_are_redacted() {
+    let extra = vec!["X-Tenant".to_string()];
+    for (name, value, want) in [
+        (
+            "Location",
+            "/next?token=s&page=2",
+            "/next?token=REDACTED&page=2",
+        ),
+        ("location", "//u:s@h/", "//REDACTED@h/"),
+        ("Content-Location", "https://u:s@h/", "https://REDACTED@h/"),
+        (
+            "Referer",
+            "https://u:s@h/?sig=s",
+            "https://REDACTED@h/?sig=REDACTED",
+        ),
+        ("Origin", "https://u:s@h", "https://REDACTED@h"),
+        ("X-Original-URL", "/a?key=s", "/a?key=REDACTED"),
+        (
+            "Refresh",
+            "5; url=https://u:s@h/?token=s",
+            "5; url=https://REDACTED@h/?token=REDACTED",
+        ),
+        ("Refresh", "0;URL='/x?jwt=s'", "0;URL='/x?jwt=REDACTED'"),
+        ("refresh", "0; /x?jwt=s", "0; /x?jwt=REDACTED"),
+        // Not a character boundary three bytes in: no panic.
+        ("Refresh", "0;éx", "0;éx"),
+        (
+            "Link",
+            "</p?access_token=s>; rel=next, <https://u:s@h/>; rel=last",
+            "</p?access_token=REDACTED>; rel=next, <https://REDACTED@h/>; rel=last",
+        ),
+        (
+            "WWW-Authenticate",
+            "Bearer realm=\"https://a/t?client_secret=s\"",
+            "Bearer realm=\"https://a/t?client_secret=REDACTED\"",
+        ),
+        ("X-Debug", "see https://u:s@h/x", "see https://REDACTED@h/x"),
+        ("Authorization", "Basic dTpz", "REDACTED"),
+        ("x-tenant", "t", "REDACTED"),
+        ("User-Agent", "Go-http-client/2.0", "Go-http-client/2.0"),
+    ] {
+        assert_eq!(
+            redact_header_value(name, value, &extra),
+            want,
+            "{name}: {value}"
+        );
+    }
+}
+
+#[test]
+fn error_messages_lose_every_secret_the_flow_carries() {
+    let flow = FlowBuilder::get("u:s3cret-pass@git.test:443")
+        .req_header("Private-Token", "tok-echo")
+        .req_header("X-Tenant", "tenant-x")
+        .build();
+    let extra = vec!["x-tenant".to_string()];
+    let msg = "dial u:s3cret-pass@git.test:443 as tok-echo for tenant-x via http://p:q@h: no";
+    let red = redact_message(&flow, msg, &extra);
+    for secret in ["s3cret-pass", "tok-echo", "tenant-x", "p:q"] {
+        assert!(!red.contains(secret), "{secret} in {red}");
+    }
+    assert!(red.contains("git.test:443"), "{red}");
 }
 
 #[test]
