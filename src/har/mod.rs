@@ -6,7 +6,8 @@
 //!
 //! Layout: `shape` is the serde definition of a HAR (no logic), `export` turns flows into HARs
 //! (timings, bodies), `redact` owns what counts as a secret (shared with `--jsonl`), `import`
-//! turns HARs from gomitm or other tools back into flows.
+//! turns HARs from gomitm or other tools back into flows, reading them through `stream`, which
+//! walks a HAR entry by entry without holding the file and caps the bodies it keeps.
 //! `options` and `error` hold the public options and errors. This file only re-exports and
 //! must not grow logic of its own; callers use `crate::har::X` only, never the submodules' paths. Tests sit next to what
 //! they test (`tests_*.rs` are child modules of `export` and `import`); `testdata` holds the
@@ -18,12 +19,13 @@ mod import;
 mod options;
 mod redact;
 mod shape;
+mod stream;
 #[cfg(test)]
 mod testdata;
 
-pub use error::HarError;
+pub use error::{HarError, Unreadable};
 pub use export::{to_har, to_json};
-pub use import::from_json;
+pub use import::{from_json, from_reader};
 pub use options::HarOptions;
 pub use redact::{
     is_secret_header, is_secret_name, redact_flow, redact_header_value, redact_text, redact_url,
