@@ -8,7 +8,6 @@ use anyhow::Context;
 
 use crate::cli::{OpenArgs, ProxyArgs};
 use crate::go::private::PrivatePatterns;
-use crate::har;
 use crate::session::{shutdown_signal, Config, GoFacts, Mode, Session};
 
 pub(crate) async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
@@ -56,10 +55,7 @@ pub(crate) async fn open_har(args: &OpenArgs) -> anyhow::Result<i32> {
             args.har.display()
         );
     }
-    let text = std::fs::read_to_string(&args.har)
-        .with_context(|| format!("cannot read {}", args.har.display()))?;
-    let mut flows = har::from_json(&text)
-        .with_context(|| format!("{} is not a HAR file gomitm can read", args.har.display()))?;
+    let mut flows = crate::run::read_har(&args.har)?;
     crate::run::classify_imported(&mut flows);
     let private = args.private.clone().unwrap_or_else(PrivatePatterns::none);
     let cfg = crate::tui::Config {

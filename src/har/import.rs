@@ -12,14 +12,16 @@ use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
 use base64::engine::DecodePaddingMode;
 use base64::Engine;
 use serde_json::Value;
+use std::io::{BufRead, Cursor, Seek, SeekFrom};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-use super::error::HarError;
+use super::error::{HarError, Unreadable};
 use super::shape::round3;
-use super::shape::{
-    BodyFlags, GomitmTimings, Har, HarEntry, HarErrorField, HarNameValue, HarTimings,
-};
+use super::shape::{BodyFlags, GomitmTimings, HarEntry, HarErrorField, HarNameValue, HarTimings};
+#[cfg(test)]
+use super::stream::FOREIGN_BODY_CAP;
+use super::stream::{self, RawEntry, TextStats};
 use crate::flow::{
     BodyCapture, ClientTool, ConnectionInfo, ErrorClass, Flow, FlowError, FlowKind, FlowState,
     Headers, Request, Response, Timings, TunnelStats,
@@ -44,10 +46,6 @@ impl SslConvention {
     }
 }
 
-/// Body bytes kept per message of another tool's HAR: the proxy's default
-/// `--max-body-capture`, so an opened HAR weighs what a live capture would.
-const FOREIGN_BODY_CAP: usize = 1 << 20;
-
 /// Base64 as producers write it: padded or not, trailing bits tolerated.
 const BASE64: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
@@ -62,34 +60,73 @@ const BASE64_URL: GeneralPurpose = GeneralPurpose::new(
         .with_decode_allow_trailing_bits(true),
 );
 
-/// Flows from a HAR: gomitm's own (restored exactly from `_gomitm`) or another tool's.
+/// Flows from a HAR held in memory: see [`from_reader`].
 pub fn from_json(text: &str) -> Result<Vec<Flow>, HarError> {
-    // The HAR spec asks readers to accept a byte order mark.
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut value = parse_value(text)?;
+    from_reader(Cursor::new(text.as_bytes()))
+}
+
+/// Flows from a HAR: gomitm's own (restored exactly from `_gomitm`) or another tool's. The
+/// reader is read twice and never held whole (see `stream`); memory is what the flows keep.
+pub fn from_reader<R: BufRead + Seek>(mut reader: R) -> Result<Vec<Flow>, HarError> {
+    match read_entries(&mut reader) {
+        // JavaScript's JSON.stringify writes lone UTF-16 surrogate escapes for broken strings
+        // and serde_json refuses them: such a file is repaired in memory and read again.
+        Err(HarError::Parse(why)) if why.lone_surrogate => {
+            reader.seek(SeekFrom::Start(0)).map_err(HarError::Read)?;
+            let mut text = String::new();
+            if reader.read_to_string(&mut text).is_err() {
+                return Err(HarError::Parse(why));
+            }
+            match replace_lone_surrogates(&text) {
+                Some(fixed) => read_entries(Cursor::new(fixed.as_bytes())),
+                None => Err(HarError::Parse(why)),
+            }
+        }
+        other => other,
+    }
+}
+
+fn read_entries<R: BufRead + Seek>(reader: R) -> Result<Vec<Flow>, HarError> {
+    let mut flows = Vec::new();
+    stream::for_each_entry(reader, |index, cap, creator, raw| {
+        let flow = flow_from_raw(index, cap, SslConvention::of(creator), raw)?;
+        let kept =
+            flow.request.body.data.len() + flow.response.as_ref().map_or(0, |r| r.body.data.len());
+        flows.push(flow);
+        Ok(kept)
+    })?;
+    Ok(flows)
+}
+
+fn flow_from_raw(
+    index: usize,
+    cap: usize,
+    ssl: SslConvention,
+    raw: RawEntry,
+) -> Result<Flow, HarError> {
+    let RawEntry {
+        mut value,
+        request_text,
+        response_text,
+    } = raw;
     // A null means "absent" in every producer we know; stripping it lets `default` apply.
     strip_nulls(&mut value);
     let extras = entry_extras(&value);
-    let har: Har = serde_json::from_value(value).map_err(HarError::Parse)?;
-    let ssl = SslConvention::of(&har.log.creator.name);
-    har.log
-        .entries
-        .into_iter()
-        .enumerate()
-        .map(|(i, e)| flow_from_entry(i, e, ssl, extras.get(i).cloned().unwrap_or_default()))
-        .collect()
+    let entry: HarEntry = serde_json::from_value(value)
+        .map_err(|e| HarError::Parse(Unreadable::entry(index + 1, &e)))?;
+    let bodies = Bodies {
+        cap,
+        request_text,
+        response_text,
+    };
+    flow_from_entry(index, entry, ssl, extras, &bodies)
 }
 
-/// JSON text to a value; text with lone UTF-16 surrogate escapes (JavaScript's JSON.stringify
-/// writes them for broken strings, serde_json refuses them) is repaired and parsed again.
-fn parse_value(text: &str) -> Result<Value, HarError> {
-    match serde_json::from_str(text) {
-        Ok(value) => Ok(value),
-        Err(first) => match replace_lone_surrogates(text) {
-            Some(fixed) => serde_json::from_str(&fixed).map_err(HarError::Parse),
-            None => Err(HarError::Parse(first)),
-        },
-    }
+/// How much of an entry's bodies to keep, and the measurements of their whole texts.
+struct Bodies {
+    cap: usize,
+    request_text: Option<TextStats>,
+    response_text: Option<TextStats>,
 }
 
 /// `text` with every `\uD800`–`\uDFFF` escape that is not half of a pair replaced by
@@ -139,22 +176,16 @@ struct Extras {
     charles_status: Option<String>,
 }
 
-fn entry_extras(value: &Value) -> Vec<Extras> {
-    let Some(entries) = value.pointer("/log/entries").and_then(Value::as_array) else {
-        return Vec::new();
-    };
+fn entry_extras(entry: &Value) -> Extras {
     let text = |v: Option<&Value>| match v {
         Some(Value::String(s)) => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     };
-    entries
-        .iter()
-        .map(|e| Extras {
-            connection_id: text(e.get("_connectionId")),
-            charles_status: text(e.pointer("/response/_charlesStatus")),
-        })
-        .collect()
+    Extras {
+        connection_id: text(entry.get("_connectionId")),
+        charles_status: text(entry.pointer("/response/_charlesStatus")),
+    }
 }
 
 fn strip_nulls(value: &mut serde_json::Value) {
@@ -173,6 +204,7 @@ fn flow_from_entry(
     e: HarEntry,
     ssl: SslConvention,
     extras: Extras,
+    bodies: &Bodies,
 ) -> Result<Flow, HarError> {
     let ext = e.gomitm.as_ref();
     let tunnel = e.tunnel.as_ref().map(|t| TunnelStats {
@@ -190,8 +222,8 @@ fn flow_from_entry(
         state: FlowState::Done,
         started_at_us: ext.map_or_else(|| parse_started(&e.started_date_time), |g| g.started_at_us),
         client_addr: ext.and_then(|g| g.client_addr.clone()),
-        request: import_request(index, &e)?,
-        response: import_response(index, &e)?,
+        request: import_request(index, &e, bodies)?,
+        response: import_response(index, &e, bodies)?,
         timings: match ext.and_then(|g| g.timings.clone()) {
             Some(t) => t.into(),
             None => import_timings(&e.timings, e.time, ssl),
@@ -232,21 +264,17 @@ fn version_name(v: &str) -> String {
     name.to_string()
 }
 
-/// Body bytes kept for an entry: all of gomitm's own, a capped prefix of another tool's.
-fn body_cap(e: &HarEntry) -> usize {
-    if e.gomitm.is_some() {
-        usize::MAX
-    } else {
-        FOREIGN_BODY_CAP
-    }
-}
-
-fn import_request(index: usize, e: &HarEntry) -> Result<Request, HarError> {
+fn import_request(index: usize, e: &HarEntry, bodies: &Bodies) -> Result<Request, HarError> {
     let req = &e.request;
     let ext = e.gomitm.as_ref();
     let (data, full) = match &req.post_data {
-        Some(p) => decode_body(&p.text, p.encoding.as_deref(), body_cap(e))
-            .map_err(|source| base64_error(index, e, "request postData", source))?,
+        Some(p) => decode_body(
+            &p.text,
+            bodies.request_text,
+            p.encoding.as_deref(),
+            bodies.cap,
+        )
+        .map_err(|source| base64_error(index, e, "request postData", source))?,
         None => (Vec::new(), 0),
     };
     let flags = ext.map(|g| g.request_body.clone());
@@ -265,15 +293,24 @@ fn import_request(index: usize, e: &HarEntry) -> Result<Request, HarError> {
 }
 
 /// `None` for status 0: the placeholder for "no response" (gomitm, Chrome and mitmproxy agree).
-fn import_response(index: usize, e: &HarEntry) -> Result<Option<Response>, HarError> {
+fn import_response(
+    index: usize,
+    e: &HarEntry,
+    bodies: &Bodies,
+) -> Result<Option<Response>, HarError> {
     let resp = &e.response;
     if resp.status <= 0 {
         return Ok(None);
     }
     let content = &resp.content;
     let (data, full) = match &content.text {
-        Some(text) => decode_body(text, content.encoding.as_deref(), body_cap(e))
-            .map_err(|source| base64_error(index, e, "response content", source))?,
+        Some(text) => decode_body(
+            text,
+            bodies.response_text,
+            content.encoding.as_deref(),
+            bodies.cap,
+        )
+        .map_err(|source| base64_error(index, e, "response content", source))?,
         None => (Vec::new(), 0),
     };
     let flags = e.gomitm.as_ref().and_then(|g| g.response_body.clone());
@@ -303,24 +340,26 @@ fn base64_error(
     }
 }
 
-/// The body bytes (at most `cap`) and the full length of the body the text holds. Base64 may be
+/// The body bytes (at most `cap`) and the full length of the body the text holds. `text` may
+/// be a prefix of the whole text `whole` measures (`None`: it is whole). Base64 may be
 /// wrapped across lines, unpadded or URL-safe; only the part that is kept is decoded.
 fn decode_body(
     text: &str,
+    whole: Option<TextStats>,
     encoding: Option<&str>,
     cap: usize,
 ) -> Result<(Vec<u8>, u64), base64::DecodeError> {
+    let whole = whole.unwrap_or_else(|| TextStats::of(text));
     let is_base64 = encoding.is_some_and(|enc| enc.trim().eq_ignore_ascii_case("base64"));
     if !is_base64 {
         let bytes = text.as_bytes();
         return Ok((
             bytes.get(..cap).unwrap_or(bytes).to_vec(),
-            bytes.len() as u64,
+            whole.bytes as u64,
         ));
     }
     let clean: Vec<u8> = text.bytes().filter(|b| !b.is_ascii_whitespace()).collect();
-    let unpadded = clean.iter().rposition(|&b| b != b'=').map_or(0, |p| p + 1);
-    let full = unpadded * 3 / 4;
+    let full = whole.base64_chars * 3 / 4;
     // A multiple of 4 characters decodes to whole bytes, so a prefix decodes on its own.
     let take = if full > cap {
         cap.div_ceil(3).saturating_mul(4).min(clean.len())
@@ -346,10 +385,12 @@ fn body_capture(
 ) -> BodyCapture {
     let kept = data.len() as u64;
     let total = u64::try_from(size).unwrap_or(0).max(full).max(kept);
-    let flags = flags.unwrap_or(BodyFlags {
+    let mut flags = flags.unwrap_or(BodyFlags {
         truncated: kept < full || truncated.unwrap_or(kept < total),
         complete: true,
     });
+    // gomitm's own bodies are cut too once the import's budget is spent.
+    flags.truncated |= kept < full;
     BodyCapture {
         data,
         total,

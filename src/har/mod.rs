@@ -7,7 +7,8 @@
 //!
 //! Layout: `shape` is the serde definition of a HAR (no logic), `export` turns flows into HARs
 //! (timings, bodies), `import`
-//! turns HARs from gomitm or other tools back into flows.
+//! turns HARs from gomitm or other tools back into flows, reading them through `stream`, which
+//! walks a HAR entry by entry without holding the file and caps the bodies it keeps.
 //! `options` and `error` hold the public options and errors. This file only re-exports and
 //! must not grow logic of its own; callers use `crate::har::X` only, never the submodules' paths. Tests sit next to what
 //! they test (`tests_*.rs` are child modules of `export` and `import`); `testdata` holds the
@@ -18,12 +19,13 @@ mod export;
 mod import;
 mod options;
 mod shape;
+mod stream;
 #[cfg(test)]
 mod testdata;
 
-pub use error::HarError;
+pub use error::{HarError, Unreadable};
 pub use export::{to_har, to_json};
-pub use import::from_json;
+pub use import::{from_json, from_reader};
 pub use options::HarOptions;
 pub use shape::{
     BodyFlags, GomitmExt, GomitmTimings, Har, HarCache, HarContent, HarCreator, HarEntry,

@@ -42,7 +42,7 @@ fn base64_bodies_may_be_wrapped_unpadded_or_url_safe() -> TestResult {
         "UEsDBBQAAAAIAAAAIQA",
         "UEsDBBQAAAAI\r\nAAAAIQA=",
     ] {
-        let (data, full) = decode_body(text, Some("base64"), usize::MAX)?;
+        let (data, full) = decode_body(text, None, Some("base64"), usize::MAX)?;
         assert_eq!(
             data, b"PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00!\x00",
             "{text:?}"
@@ -50,11 +50,14 @@ fn base64_bodies_may_be_wrapped_unpadded_or_url_safe() -> TestResult {
         assert_eq!(full, 14);
     }
     assert_eq!(
-        decode_body("_-8", Some("BASE64"), usize::MAX)?.0,
+        decode_body("_-8", None, Some("BASE64"), usize::MAX)?.0,
         [0xff, 0xef]
     );
-    assert!(decode_body("@@@", Some("base64"), usize::MAX).is_err());
-    assert_eq!(decode_body("plain", Some("utf-8"), usize::MAX)?.0, b"plain");
+    assert!(decode_body("@@@", None, Some("base64"), usize::MAX).is_err());
+    assert_eq!(
+        decode_body("plain", None, Some("utf-8"), usize::MAX)?.0,
+        b"plain"
+    );
     Ok(())
 }
 

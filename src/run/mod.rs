@@ -305,10 +305,7 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
 
 /// What `gomitm report` prints.
 fn report_text(args: &ReportArgs) -> anyhow::Result<String> {
-    let text = std::fs::read_to_string(&args.har)
-        .with_context(|| format!("cannot read {}", args.har.display()))?;
-    let mut flows = crate::har::from_json(&text)
-        .with_context(|| format!("{} is not a HAR file gomitm can read", args.har.display()))?;
+    let mut flows = read_har(&args.har)?;
     classify_imported(&mut flows);
     if let Some(f) = &args.filter {
         flows.retain(|flow| f.matches(flow));
@@ -325,6 +322,15 @@ fn report_text(args: &ReportArgs) -> anyhow::Result<String> {
         go: None,
     };
     Ok(analysis::summarize(&flows, &ctx, RunEvidence::default()).render())
+}
+
+/// The flows of a HAR file (`report`, `open`), read through a buffer: memory follows what the
+/// flows keep (docs/HAR.md, "Large HARs"), not the file's size.
+pub(crate) fn read_har(path: &std::path::Path) -> anyhow::Result<Vec<Flow>> {
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    crate::har::from_reader(std::io::BufReader::with_capacity(1 << 16, file))
+        .with_context(|| format!("{} is not a HAR file gomitm can read", path.display()))
 }
 
 /// Flows read from a HAR: classify those another tool wrote (gomitm's own carry `_go` and
