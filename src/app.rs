@@ -43,7 +43,9 @@ fn init_tracing() {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| crate::terminal_text::SafeLines(std::io::stderr()))
+        // gomitm's sanitiser would show the formatter's own colours as `<ESC>`.
+        .with_ansi(false)
         .with_target(false)
         .try_init();
 }

@@ -75,6 +75,30 @@ fn is_invisible(c: char) -> bool {
 
 /// Tests of every output path: `text` holds nothing [`terminal_safe`] would replace (no C0
 /// control but newline, no DEL, C1, bidi or zero-width format character).
+/// A writer for diagnostic logs (`GOMITM_LOG`): each line passes through [`terminal_safe`], so
+/// a URL, header or error message quoted in a debug log cannot drive the terminal either.
+/// Line breaks between lines are kept; the formatter writes one record per call.
+pub struct SafeLines<W>(pub W);
+
+impl<W: std::io::Write> std::io::Write for SafeLines<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let mut out = String::with_capacity(text.len());
+        for (i, line) in text.split('\n').enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&terminal_safe(line));
+        }
+        self.0.write_all(out.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 #[cfg(test)]
 pub(crate) fn assert_safe(text: &str) {
     let bad = text.chars().find(|&c| c != '\n' && needs_replacing(c));
@@ -87,6 +111,25 @@ mod tests {
 
     fn is_unsafe(c: char) -> bool {
         needs_replacing(c)
+    }
+
+    #[test]
+    fn diagnostic_log_lines_are_made_safe_and_keep_their_line_breaks() {
+        use std::io::Write;
+        let mut w = super::SafeLines(Vec::new());
+        w.write_all("DEBUG upstream \x1b[2Jevil.test\u{202e}fdp.exe: ended\r\nnext\n".as_bytes())
+            .unwrap();
+        let text = String::from_utf8(w.0).unwrap();
+        assert_safe(text.trim_end_matches('\n'));
+        assert!(
+            !text.contains('\x1b') && !text.contains('\u{202e}'),
+            "{text:?}"
+        );
+        assert!(
+            text.contains("evil.test") && text.ends_with("next\n"),
+            "{text:?}"
+        );
+        assert_eq!(text.matches('\n').count(), 2, "{text:?}");
     }
 
     #[test]

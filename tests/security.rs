@@ -985,3 +985,46 @@ fn har_and_jsonl_redact_secret_looking_headers_and_redact_header_adds_names() {
         );
     }
 }
+
+// ---------------------------------------------------------------- nested tunnels
+
+/// A CONNECT sent inside a decrypted tunnel is answered 400 and recorded, never forwarded to
+/// the origin (which would be asked to be a proxy) and never a tunnel of its own: with a
+/// per-client limit of 4, two tunnels carrying 200 nested CONNECTs between them leave the
+/// client's other connections admitted, and the upstream never sees a CONNECT.
+#[test]
+fn connects_nested_in_a_tunnel_are_refused_and_take_no_connection() {
+    let fx = Fixture::start();
+    let proxy = gomitm_for(&fx, HOSTS, &strings(&["--max-conns-per-client", "4"]));
+    let mut tunnels: Vec<_> = (0..2)
+        .map(|_| support::client::tunnel(proxy.addr, "goproxy.test", &proxy.ca_pem()))
+        .collect();
+    for (i, t) in tunnels.iter_mut().enumerate() {
+        for n in 0..100 {
+            let target = format!("nested{i}-{n}.test:443");
+            let reply = t.request(&format!(
+                "CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n"
+            ));
+            assert_eq!(reply.status, 400, "{target}: {}", reply.text());
+            assert!(
+                reply.text().contains("does not nest tunnels"),
+                "{target}: {}",
+                reply.text()
+            );
+        }
+        // The tunnel itself still works after its nested CONNECTs.
+        let ok = t.request("GET /bytes/10 HTTP/1.1\r\nHost: goproxy.test\r\n\r\n");
+        assert_eq!(ok.status, 200, "{}", ok.text());
+    }
+    // Two tunnels open, two more connections allowed: both are served.
+    for _ in 0..2 {
+        let reply = support::client::get(proxy.addr, "http://plain.test/bytes/10");
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    }
+    let f = proxy.wait_for_flow("a nested CONNECT", |f| url_of(f) == "nested1-99.test:443");
+    assert_eq!(error_class(&f), "protocol");
+    assert!(
+        !fx.requests().iter().any(|r| r.method == "CONNECT"),
+        "a nested CONNECT reached the upstream"
+    );
+}

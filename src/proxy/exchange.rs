@@ -299,6 +299,18 @@ fn respond(
 
 fn target_of(req: &Request<Incoming>, side: &ClientSide) -> Result<Target, ProxyError> {
     if let Some(t) = &side.tunnel {
+        // A CONNECT outside a tunnel never comes here (`server::route`). Forwarded, it would
+        // ask the origin server to be a proxy; gomitm does not chain tunnels either, so a
+        // nested tunnel can hold no connection of gomitm's or the upstream's.
+        if req.method() == http::Method::CONNECT {
+            return Err(ProxyError::Protocol(format!(
+                "CONNECT {} inside the tunnel to {}:{}: gomitm does not nest tunnels; send \
+                 CONNECT to gomitm itself",
+                req.uri(),
+                t.host,
+                t.port
+            )));
+        }
         return Ok(Target {
             https: true,
             host: t.host.clone(),
