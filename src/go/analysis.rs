@@ -8,14 +8,14 @@
 
 pub use super::module_report::{Attempt, ModuleReport};
 
+use std::collections::{HashMap, HashSet};
+
 use super::codes::Code;
 use super::diagnose::{diagnose, suggest_glob};
 use super::diagnosis::{DiagnoseContext, Diagnosis, FailureReport, Severity};
 use super::evidence::GoMessage;
 use super::integrity_check::GoSum;
-use super::module_report::{
-    discovery_probes, is_path_prefix, is_probe, module_reports, ok, Judged,
-};
+use super::module_report::{discovery_probes, is_probe, module_reports, ok, Judged, PathIndex};
 use super::private::PrivatePatterns;
 use super::verdict::{verdict, CommandOutcome, Verdict};
 use crate::flow::{Flow, FlowKind, GoKind};
@@ -79,12 +79,13 @@ pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext, run: RunEvidence) -> Sum
     let (checks, integrity) = super::integrity_check::check(&ordered, run.go_sum);
     let judged = judge(&ordered, ctx, checks, &integrity);
     let reports = module_reports(&ordered, &probes, &judged);
-    let all: Vec<&str> = reports.iter().map(|r| r.module.as_str()).collect();
-    let served: Vec<&str> = reports
-        .iter()
-        .filter(|r| r.served_by.is_some())
-        .map(|r| r.module.as_str())
-        .collect();
+    let all = PathIndex::new(reports.iter().map(|r| r.module.as_str()));
+    let served = PathIndex::new(
+        reports
+            .iter()
+            .filter(|r| r.served_by.is_some())
+            .map(|r| r.module.as_str()),
+    );
     let mut failures = failure_reports(&ordered, &probes, &all, &served, ctx);
     for (id, d) in integrity {
         if let Some(f) = ordered.iter().find(|f| f.id == id) {
@@ -127,11 +128,20 @@ pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext, run: RunEvidence) -> Sum
 fn failure_reports(
     flows: &[&Flow],
     probes: &[u64],
-    all: &[&str],
-    served: &[&str],
+    all: &PathIndex<'_>,
+    served: &PathIndex<'_>,
     ctx: &DiagnoseContext,
 ) -> Vec<FailureReport> {
+    let probes: HashSet<u64> = probes.iter().copied().collect();
+    // The last successful position of each request: a failure retried to success is no failure.
+    let mut last_ok: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, &g) in flows.iter().enumerate() {
+        if ok(g) {
+            last_ok.insert((g.request.method.as_str(), g.request.url.as_str()), i);
+        }
+    }
     let mut out: Vec<FailureReport> = Vec::new();
+    let mut seen: HashMap<(String, Code), usize> = HashMap::new();
     for (i, &f) in flows.iter().enumerate() {
         if probes.contains(&f.id) {
             continue;
@@ -142,21 +152,23 @@ fn failure_reports(
         if d.severity == Severity::Info
             || d.code == Code::PrivateLeak
             || expected_not_found(f, &d, all, served)
-            || flows[i + 1..].iter().any(|g| same_request(f, g) && ok(g))
+            || last_ok
+                .get(&(f.request.method.as_str(), f.request.url.as_str()))
+                .is_some_and(|&j| j > i)
         {
             continue;
         }
-        match out
-            .iter_mut()
-            .find(|r| r.url == f.request.url && r.diagnosis.code == d.code)
-        {
-            Some(r) => r.repeats += 1,
-            None => out.push(FailureReport {
-                flow_id: f.id,
-                url: f.request.url.clone(),
-                diagnosis: d,
-                repeats: 0,
-            }),
+        match seen.entry((f.request.url.clone(), d.code)) {
+            std::collections::hash_map::Entry::Occupied(at) => out[*at.get()].repeats += 1,
+            std::collections::hash_map::Entry::Vacant(slot) => {
+                slot.insert(out.len());
+                out.push(FailureReport {
+                    flow_id: f.id,
+                    url: f.request.url.clone(),
+                    diagnosis: d,
+                    repeats: 0,
+                });
+            }
         }
     }
     out
@@ -256,11 +268,12 @@ fn inspected(flows: &[&Flow]) -> Vec<(String, String)> {
     out
 }
 
-fn same_request(a: &Flow, b: &Flow) -> bool {
-    a.request.method == b.request.method && a.request.url == b.request.url
-}
-
-fn expected_not_found(f: &Flow, d: &Diagnosis, all: &[&str], served: &[&str]) -> bool {
+fn expected_not_found(
+    f: &Flow,
+    d: &Diagnosis,
+    all: &PathIndex<'_>,
+    served: &PathIndex<'_>,
+) -> bool {
     if !matches!(d.code, Code::ModuleNotFound | Code::DiscoveryNotFound) {
         return false;
     }
@@ -272,10 +285,8 @@ fn expected_not_found(f: &Flow, d: &Diagnosis, all: &[&str], served: &[&str]) ->
 
 /// `go get a.b/c/d` asks for every prefix; when one of them is a module that was served, the
 /// others were only probing.
-fn near(path: &str, served: &[&str]) -> bool {
-    served
-        .iter()
-        .any(|m| is_path_prefix(m, path) || is_path_prefix(path, m))
+fn near(path: &str, served: &PathIndex<'_>) -> bool {
+    served.related(path)
 }
 
 /// Every request that carried a private path to a module proxy or checksum database, one

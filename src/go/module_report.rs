@@ -62,12 +62,13 @@ pub(super) struct Judged {
 /// path of the run, unless it resolved itself (its answer has a go-import tag covering it;
 /// the go command takes a tag whatever the status).
 pub(super) fn discovery_probes(flows: &[&Flow]) -> Vec<u64> {
-    let paths: Vec<&str> = flows
-        .iter()
-        .filter_map(|f| f.go.as_ref())
-        .filter(|g| g.kind == GoKind::Discovery || g.kind.is_module_proxy())
-        .filter_map(|g| g.module.as_deref())
-        .collect();
+    let paths = PathIndex::new(
+        flows
+            .iter()
+            .filter_map(|f| f.go.as_ref())
+            .filter(|g| g.kind == GoKind::Discovery || g.kind.is_module_proxy())
+            .filter_map(|g| g.module.as_deref()),
+    );
     flows
         .iter()
         .filter(|f| kind(f) == Some(GoKind::Discovery))
@@ -112,9 +113,43 @@ pub(super) fn is_path_prefix(prefix: &str, path: &str) -> bool {
 }
 
 /// `go get a.b/c/d` also asks for `a.b/c` and `a.b`: a strict prefix of another module.
-pub(super) fn is_probe(module: &str, all: &[&str]) -> bool {
-    all.iter()
-        .any(|m| m.len() > module.len() && is_path_prefix(module, m))
+pub(super) fn is_probe(module: &str, all: &PathIndex<'_>) -> bool {
+    all.has_beneath(module)
+}
+
+/// Module and import paths, sorted, for path-prefix questions in O(log n): a capture of
+/// 100,000 flows asks them once per module, which a scan of every path made quadratic.
+pub(super) struct PathIndex<'a> {
+    sorted: Vec<&'a str>,
+}
+
+impl<'a> PathIndex<'a> {
+    pub(super) fn new(paths: impl IntoIterator<Item = &'a str>) -> PathIndex<'a> {
+        let mut sorted: Vec<&str> = paths.into_iter().collect();
+        sorted.sort_unstable();
+        sorted.dedup();
+        PathIndex { sorted }
+    }
+
+    /// Some path lies strictly beneath `path` (`a/b/c` beneath `a/b`, not `a/bc`).
+    pub(super) fn has_beneath(&self, path: &str) -> bool {
+        let below = format!("{path}/");
+        let at = self.sorted.partition_point(|m| *m < below.as_str());
+        self.sorted.get(at).is_some_and(|m| m.starts_with(&below))
+    }
+
+    pub(super) fn contains(&self, path: &str) -> bool {
+        self.sorted.binary_search(&path).is_ok()
+    }
+
+    /// Some path is `path`, an ancestor of it, or beneath it.
+    pub(super) fn related(&self, path: &str) -> bool {
+        if self.contains(path) || self.has_beneath(path) {
+            return true;
+        }
+        path.match_indices('/')
+            .any(|(i, _)| self.contains(&path[..i]))
+    }
 }
 
 fn group_index(groups: &mut Vec<Group<'_>>, module: &str, version: Option<&str>) -> usize {
@@ -124,17 +159,26 @@ fn group_index(groups: &mut Vec<Group<'_>>, module: &str, version: Option<&str>)
     {
         return i;
     }
-    groups.push(Group {
-        module: module.to_string(),
-        version: version.map(str::to_string),
-        proxy: Vec::new(),
-        direct: Vec::new(),
-    });
+    groups.push(Group::new(module, version));
     groups.len() - 1
 }
 
+impl Group<'_> {
+    fn new(module: &str, version: Option<&str>) -> Self {
+        Group {
+            module: module.to_string(),
+            version: version.map(str::to_string),
+            proxy: Vec::new(),
+            direct: Vec::new(),
+        }
+    }
+}
+
 fn module_groups<'a>(flows: &[&'a Flow], probes: &[u64]) -> Vec<Group<'a>> {
-    let mut groups = Vec::new();
+    let mut groups: Vec<Group<'a>> = Vec::new();
+    // Looked up per flow: by (module, version), and the versioned groups per module.
+    let mut by_key: HashMap<(&'a str, Option<&'a str>), usize> = HashMap::new();
+    let mut versions: HashMap<&'a str, Vec<usize>> = HashMap::new();
     let mut unversioned = Vec::new();
     for &f in flows {
         let Some(go) = f.go.as_ref().filter(|g| g.kind.is_module_proxy()) else {
@@ -146,24 +190,33 @@ fn module_groups<'a>(flows: &[&'a Flow], probes: &[u64]) -> Vec<Group<'a>> {
         match go.kind {
             GoKind::List | GoKind::Latest => unversioned.push((module, f)),
             _ => {
-                let i = group_index(&mut groups, module, go.version.as_deref());
+                let version = go.version.as_deref();
+                let i = *by_key.entry((module, version)).or_insert_with(|| {
+                    groups.push(Group::new(module, version));
+                    if version.is_some() {
+                        versions.entry(module).or_default().push(groups.len() - 1);
+                    }
+                    groups.len() - 1
+                });
                 groups[i].proxy.push(f);
             }
         }
     }
     // list and @latest belong to every version of their module that was fetched.
     for (module, f) in unversioned {
-        let mut linked = false;
-        for g in groups
-            .iter_mut()
-            .filter(|g| g.module == module && g.version.is_some())
-        {
-            g.proxy.push(f);
-            linked = true;
-        }
-        if !linked {
-            let i = group_index(&mut groups, module, None);
-            groups[i].proxy.push(f);
+        match versions.get(module) {
+            Some(linked) => {
+                for &i in linked {
+                    groups[i].proxy.push(f);
+                }
+            }
+            None => {
+                let i = *by_key.entry((module, None)).or_insert_with(|| {
+                    groups.push(Group::new(module, None));
+                    groups.len() - 1
+                });
+                groups[i].proxy.push(f);
+            }
         }
     }
     link_direct(&mut groups, flows, probes);
@@ -369,4 +422,33 @@ fn cut(f: &Flow) -> bool {
     f.response
         .as_ref()
         .is_some_and(|r| r.status / 100 == 2 && (f.error.is_some() || !r.body.complete))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_path_prefix, PathIndex};
+
+    /// The index answers exactly what a scan of every path answered.
+    #[test]
+    fn the_path_index_agrees_with_a_scan() {
+        let paths = [
+            "a.b", "a.b/c", "a.b/c/d", "a.bc", "a.b-c/x", "x.y/z", "x.y/z/v2", "g.test/m",
+            "g.test/m/sub/deep", "h.test", "h.test",
+        ];
+        let index = PathIndex::new(paths);
+        let probes = [
+            "a", "a.b", "a.b/c", "a.b/c/d", "a.b/c/d/e", "a.bc", "a.b-c", "x.y", "x.y/z/v2/w",
+            "g.test", "g.test/m/sub", "h.test/q", "z.test", "",
+        ];
+        for p in probes {
+            let beneath = paths
+                .iter()
+                .any(|m| m.len() > p.len() && is_path_prefix(p, m));
+            let related = paths
+                .iter()
+                .any(|m| is_path_prefix(m, p) || is_path_prefix(p, m));
+            assert_eq!(index.has_beneath(p), beneath, "beneath {p:?}");
+            assert_eq!(index.related(p), related, "related {p:?}");
+        }
+    }
 }
