@@ -432,13 +432,34 @@ mod tests {
     #[test]
     fn the_path_index_agrees_with_a_scan() {
         let paths = [
-            "a.b", "a.b/c", "a.b/c/d", "a.bc", "a.b-c/x", "x.y/z", "x.y/z/v2", "g.test/m",
-            "g.test/m/sub/deep", "h.test", "h.test",
+            "a.b",
+            "a.b/c",
+            "a.b/c/d",
+            "a.bc",
+            "a.b-c/x",
+            "x.y/z",
+            "x.y/z/v2",
+            "g.test/m",
+            "g.test/m/sub/deep",
+            "h.test",
+            "h.test",
         ];
         let index = PathIndex::new(paths);
         let probes = [
-            "a", "a.b", "a.b/c", "a.b/c/d", "a.b/c/d/e", "a.bc", "a.b-c", "x.y", "x.y/z/v2/w",
-            "g.test", "g.test/m/sub", "h.test/q", "z.test", "",
+            "a",
+            "a.b",
+            "a.b/c",
+            "a.b/c/d",
+            "a.b/c/d/e",
+            "a.bc",
+            "a.b-c",
+            "x.y",
+            "x.y/z/v2/w",
+            "g.test",
+            "g.test/m/sub",
+            "h.test/q",
+            "z.test",
+            "",
         ];
         for p in probes {
             let beneath = paths
