@@ -448,7 +448,7 @@ mod tests {
         let Some(UpstreamChoice::Url(up)) = p.upstream_proxy else {
             panic!("expected a proxy URL")
         };
-        assert_eq!(up.display_masked(), "http://u:***@corp:3128");
+        assert_eq!(up.display_masked(), "http://REDACTED@corp:3128");
         assert_eq!((up.host.as_str(), up.port), ("corp", 3128));
         // "u:p@ss" in base64
         assert_eq!(up.authorization.as_deref(), Some("Basic dTpwQHNz"));

@@ -58,7 +58,7 @@ fn the_inherited_https_proxy_carries_gomitms_connections_with_its_credentials() 
         let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
         assert_eq!(out.status.code(), Some(0), "{version}\n{}", dump(&out));
         let said = format!(
-            "gomitm: upstream proxy http://u:***@127.0.0.1:{} (from HTTPS_PROXY) for https",
+            "gomitm: upstream proxy http://REDACTED@127.0.0.1:{} (from HTTPS_PROXY) for https",
             corp.addr.port()
         );
         assert!(

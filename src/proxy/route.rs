@@ -346,7 +346,7 @@ mod tests {
         let (route, lines) = route_from_env(&env, parse);
         let text = lines.join("\n");
         assert!(
-            text.contains("upstream proxy http://u:***@corp:3128 (from https_proxy) for https"),
+            text.contains("upstream proxy http://REDACTED@corp:3128 (from https_proxy) for https"),
             "{text}"
         );
         assert!(

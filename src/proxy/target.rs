@@ -46,12 +46,13 @@ impl UpstreamProxy {
         format!("http://{}:{}", self.host, self.port)
     }
 
-    /// As `display`, naming the user with the password masked: `http://u:***@host:port`.
+    /// As `display`, saying that credentials are set the way every output redacts a URL's
+    /// userinfo (`crate::redact`): `http://REDACTED@host:port`.
     pub fn display_masked(&self) -> String {
-        match (&self.user, &self.authorization) {
-            (Some(u), _) => format!("http://{u}:***@{}:{}", self.host, self.port),
-            (None, Some(_)) => format!("http://***@{}:{}", self.host, self.port),
-            (None, None) => self.display(),
+        if self.user.is_none() && self.authorization.is_none() {
+            return self.display();
         }
+        let userinfo = crate::redact::REDACTED;
+        format!("http://{userinfo}@{}:{}", self.host, self.port)
     }
 }
