@@ -227,12 +227,7 @@ fn many_flows_with_50_kb_heads_stay_within_the_capture_budget() {
         w.join().unwrap();
     }
     let secs = started.elapsed().as_secs_f64();
-    let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap();
-    let peak_kib: u64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap();
+    let peak_kib = support::tools::vm_hwm_kib(child.id()).unwrap();
     let _ = child.kill();
     let _ = child.wait();
     let heads_mib = (flows * PAD) as f64 / (1 << 20) as f64;

@@ -5,10 +5,10 @@
 
 mod support;
 
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 /// Another tool's HAR (no `_gomitm`, so bodies are capped at 1 MiB): `big` entries with
 /// bodies of `body` bytes (written as base64) and 100 small ones, of which entry 50 is a 404.
@@ -57,51 +57,14 @@ fn write_har(path: &Path, big: usize, body: usize) {
     f.flush().unwrap();
 }
 
-/// Runs gomitm to completion, reading its VmHWM from /proc while it runs (the peak only
-/// grows, so the last reading is at most the few milliseconds before exit short of it).
+/// Runs gomitm to completion, with its peak RSS (see `run_watching_rss`).
 fn run_watching_rss(args: &[&str]) -> (Option<i32>, String, String, u64) {
-    let mut child = Command::new(support::gomitm::binary())
-        .args(args)
-        .env(
-            "GOMITM_CA_DIR",
-            std::env::temp_dir().join("gomitm-large-har-unused"),
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pipe = |mut p: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = p.read_to_end(&mut buf);
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    };
-    let out = pipe(Box::new(child.stdout.take().unwrap()));
-    let err = pipe(Box::new(child.stderr.take().unwrap()));
-    let status_file = format!("/proc/{}/status", child.id());
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let mut peak = 0;
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        let hwm = std::fs::read_to_string(&status_file).ok().and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        });
-        peak = peak.max(hwm.unwrap_or(0));
-        assert!(Instant::now() < deadline, "gomitm report did not finish");
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    (
-        status.code(),
-        out.join().unwrap(),
-        err.join().unwrap(),
-        peak,
-    )
+    let mut cmd = Command::new(support::gomitm::binary());
+    cmd.args(args).env(
+        "GOMITM_CA_DIR",
+        std::env::temp_dir().join("gomitm-large-har-unused"),
+    );
+    support::tools::run_watching_rss(&mut cmd, Duration::from_secs(300))
 }
 
 /// 12 bodies of 3 MiB (a 50 MB file): before streaming, the file, its JSON tree and the

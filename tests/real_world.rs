@@ -13,9 +13,8 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -167,7 +166,8 @@ fn gomitm_run(go: &Path, net: &Net, tmp: &Path, env: &[(&str, &str)], args: &[&s
         cmd.env(k, v);
     }
     let started = Instant::now();
-    let (code, stdout, stderr, peak_rss_kib) = run_watching_rss(&mut cmd);
+    let (code, stdout, stderr, peak_rss_kib) =
+        support::tools::run_watching_rss(&mut cmd, RUN_TIMEOUT);
     let wall = started.elapsed();
     let flows = std::fs::read_to_string(tmp.join("flows.jsonl"))
         .unwrap_or_default()
@@ -182,55 +182,6 @@ fn gomitm_run(go: &Path, net: &Net, tmp: &Path, env: &[(&str, &str)], args: &[&s
         peak_rss_kib,
         wall,
     }
-}
-
-/// Runs `cmd` (gomitm itself) to completion within `RUN_TIMEOUT`, reading its VmHWM from
-/// /proc while it runs (the peak only grows, so the last reading before exit is the peak).
-fn run_watching_rss(cmd: &mut Command) -> (Option<i32>, String, String, u64) {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().expect("spawn gomitm run");
-    let pipe = |mut p: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = p.read_to_end(&mut buf);
-            String::from_utf8_lossy(&buf).into_owned()
-        })
-    };
-    let out = pipe(Box::new(child.stdout.take().unwrap()));
-    let err = pipe(Box::new(child.stderr.take().unwrap()));
-    let status_file = format!("/proc/{}/status", child.id());
-    let deadline = Instant::now() + RUN_TIMEOUT;
-    let mut peak = 0;
-    let status = loop {
-        if let Some(s) = child.try_wait().expect("wait") {
-            break s;
-        }
-        if let Some(kib) = vm_hwm_kib(&status_file) {
-            peak = peak.max(kib);
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("gomitm run did not finish within {RUN_TIMEOUT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    (
-        status.code(),
-        out.join().unwrap(),
-        err.join().unwrap(),
-        peak,
-    )
-}
-
-fn vm_hwm_kib(status_file: &str) -> Option<u64> {
-    std::fs::read_to_string(status_file)
-        .ok()?
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
 fn fresh_dir(go_mod: &str) -> tempfile::TempDir {

@@ -214,13 +214,7 @@ impl Gomitm {
 
     /// Peak resident set size of the gomitm process so far, in KiB (VmHWM).
     pub fn peak_rss_kib(&self) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .unwrap_or(0)
+        super::tools::vm_hwm_kib(self.pid()).unwrap_or(0)
     }
 
     /// SIGTERM, wait for exit, and return the HAR it wrote.

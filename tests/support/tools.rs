@@ -259,3 +259,54 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .expect("client runtime")
         .block_on(f)
 }
+
+/// Peak resident set size (VmHWM) of process `pid` so far, in KiB; `None` once it is gone.
+pub fn vm_hwm_kib(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()?
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// Runs `cmd` to completion within `timeout`, reading its VmHWM while it runs (the peak only
+/// grows, so the last reading is at most the few milliseconds before exit short of it):
+/// exit code, stdout, stderr and the peak in KiB.
+pub fn run_watching_rss(
+    cmd: &mut Command,
+    timeout: Duration,
+) -> (Option<i32>, String, String, u64) {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn");
+    let pipe = |mut p: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = p.read_to_end(&mut buf);
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let out = pipe(Box::new(child.stdout.take().unwrap()));
+    let err = pipe(Box::new(child.stderr.take().unwrap()));
+    let deadline = Instant::now() + timeout;
+    let mut peak = 0;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        peak = peak.max(vm_hwm_kib(child.id()).unwrap_or(0));
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    (
+        status.code(),
+        out.join().unwrap(),
+        err.join().unwrap(),
+        peak,
+    )
+}
