@@ -28,6 +28,13 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             print!("{}", crate::filter::help_text());
             Ok(0)
         }
+        Command::Version => commands::meta::print_version(&mut std::io::stdout()).map(|_| 0),
+        Command::Completions { shell } => {
+            commands::meta::print_completions(shell, &mut std::io::stdout()).map(|_| 0)
+        }
+        Command::Man { dir } => {
+            commands::meta::man(dir.as_deref(), &mut std::io::stdout()).map(|_| 0)
+        }
     }
 }
 

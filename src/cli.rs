@@ -4,17 +4,21 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use base64::Engine;
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 
 use crate::filter::Filter;
 use crate::go::private::PrivatePatterns;
 use crate::proxy::auth::ProxyAuth;
-use crate::proxy::dial::{ResolveRule, UpstreamProxy};
+use crate::proxy::dial::{ConnectTo, ResolveRule, UpstreamProxy};
+
+/// `0.1.0 (e55c1d9ab 2026-12-03)`: the package version and the commit it was built from
+/// (`build.rs`), for `--version` and `gomitm version`.
+pub const VERSION: &str = env!("GOMITM_VERSION");
 
 #[derive(Debug, Parser)]
 #[command(
     name = "gomitm",
-    version,
+    version = VERSION,
     about = "A debugging MITM proxy that shows what the go command and git do on the network",
     args_conflicts_with_subcommands = true
 )]
@@ -24,6 +28,66 @@ pub struct Cli {
     /// With no subcommand, gomitm runs the proxy.
     #[command(flatten)]
     pub proxy: ProxyArgs,
+}
+
+/// Parse the command line as `Cli::try_parse_from` does, with one mistake explained in the
+/// user's terms: `gomitm run go version` (the command must come after `--`) gets the line to
+/// type instead of clap's "unexpected argument".
+pub fn try_parse_args<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    Cli::try_parse_from(&args).map_err(|e| explain_run_without_dashes(e, &args))
+}
+
+fn explain_run_without_dashes(e: clap::Error, args: &[std::ffi::OsString]) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let words: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let bad = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(bad)) if e.kind() == ErrorKind::UnknownArgument => bad.clone(),
+        _ => return e,
+    };
+    let is_run = words.get(1).is_some_and(|w| w == "run");
+    if !is_run || bad.starts_with('-') || words.iter().any(|w| w == "--") {
+        return e;
+    }
+    let Some(at) = words.iter().skip(2).position(|w| *w == bad).map(|p| p + 2) else {
+        return e;
+    };
+    let mut fixed: Vec<&str> = vec!["gomitm"];
+    fixed.extend(words[1..at].iter().map(String::as_str));
+    fixed.push("--");
+    fixed.extend(words[at..].iter().map(String::as_str));
+    let line: Vec<String> = fixed.iter().map(|w| shell_word(w)).collect();
+    let message = format!(
+        "unexpected argument {}: put the command to run after --, so that its options are \
+         not read as gomitm's:\n\n    {}",
+        quoted(&bad),
+        crate::terminal_text::terminal_safe(&line.join(" "))
+    );
+    let mut cmd = Cli::command();
+    cmd.build();
+    match cmd.find_subcommand_mut("run") {
+        Some(run) => run.error(ErrorKind::UnknownArgument, message),
+        None => e,
+    }
+}
+
+/// A word as a POSIX shell reads it back: bare when it is plain, else in single quotes.
+fn shell_word(w: &str) -> String {
+    let plain = !w.is_empty()
+        && w.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./:@%+=,".contains(&b));
+    if plain {
+        w.to_string()
+    } else {
+        format!("'{}'", w.replace('\'', "'\\''"))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,6 +108,19 @@ pub enum Command {
     Rules(RulesArgs),
     /// Print the filter expression reference.
     Filters,
+    /// Print gomitm's version and the commit it was built from (as --version does).
+    Version,
+    /// Print a shell completion script: gomitm completions bash > ~/.local/share/bash-completion/completions/gomitm
+    Completions {
+        #[arg(value_enum, value_name = "SHELL")]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout, or write one page per subcommand into --dir.
+    Man {
+        /// Write gomitm.1, gomitm-run.1… into this directory instead of printing gomitm.1.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -107,7 +184,12 @@ pub struct OpenArgs {
 pub struct CaDirArg {
     /// Directory of the gomitm CA, created on first run
     /// [default: $XDG_CONFIG_HOME/gomitm, else ~/.config/gomitm].
-    #[arg(long, env = "GOMITM_CA_DIR", value_name = "DIR")]
+    #[arg(
+        long,
+        env = "GOMITM_CA_DIR",
+        hide_env_values = true,
+        value_name = "DIR"
+    )]
     pub ca_dir: Option<PathBuf>,
 }
 
@@ -119,10 +201,11 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(std::net::SocketAddrV4::ne
 
 #[derive(Debug, Clone, Args)]
 pub struct ProxyArgs {
-    /// Address to listen on [default: 127.0.0.1:8080]; port 0 picks a free port. A
-    /// non-loopback address needs --proxy-auth or --allow-unauthenticated-remote. Not with
-    /// `gomitm run`, which picks a free loopback port itself.
-    #[arg(long, value_name = "ADDR")]
+    /// Address to listen on [default: 127.0.0.1:8080]: PORT, :PORT, localhost:PORT (all on
+    /// 127.0.0.1), IP:PORT, [IPv6]:PORT; port 0 picks a free port. A non-loopback address
+    /// needs --proxy-auth or --allow-unauthenticated-remote. Not with `gomitm run`, which
+    /// picks a free loopback port itself.
+    #[arg(long, value_name = "ADDR", value_parser = parse_listen)]
     pub listen: Option<SocketAddr>,
     /// Require these credentials (Proxy-Authorization: Basic) on every proxy request and
     /// CONNECT; clients put them in the proxy URL: http://USER:PASS@host:port.
@@ -140,9 +223,19 @@ pub struct ProxyArgs {
     pub allow_unauthenticated_remote: bool,
     #[command(flatten)]
     pub ca: CaDirArg,
-    /// Connect to IP:PORT instead of resolving HOST (like curl's --connect-to); repeatable.
+    /// Connect to IP:PORT instead of resolving HOST; repeatable. Also curl's own form
+    /// HOST:PORT:ADDR (the first address of ADDR[,ADDR…]; IPv6 with or without brackets).
     #[arg(long = "resolve", value_name = "HOST[:PORT]=IP:PORT", value_parser = parse_resolve)]
     pub resolve: Vec<ResolveRule>,
+    /// As curl: requests for HOST1:PORT1 connect to HOST2:PORT2 instead (resolved as usual);
+    /// the Host header and TLS server name stay HOST1. An empty HOST1 or PORT1 matches any,
+    /// an empty HOST2 or PORT2 keeps the original; the first matching rule wins; repeatable.
+    #[arg(
+        long = "connect-to",
+        value_name = "HOST1:PORT1:HOST2:PORT2",
+        value_parser = parse_connect_to
+    )]
+    pub connect_to: Vec<ConnectTo>,
     /// Extra PEM trust roots for upstream TLS, on top of the system roots; repeatable.
     #[arg(long = "extra-root", value_name = "FILE.pem")]
     pub extra_roots: Vec<PathBuf>,
@@ -284,23 +377,157 @@ pub enum CaAction {
     },
 }
 
-/// `HOST[:PORT]=IP:PORT`.
+/// `--listen`: what a user types for a local address. `8081`, `:8081` and `localhost:8081`
+/// all mean 127.0.0.1:8081: the address `gomitm env` exports, and one socket that exists on
+/// every host, where `::1` may be disabled (containers) and "both" would be two sockets. Any
+/// other address is an IP literal (`[::1]:8081`, `0.0.0.0:8081`); a bare IP listens on 8080.
+/// Names are not resolved: the address listened on is the one the user wrote.
+pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    let loopback = |port: &str| parse_port(port).map(|p| SocketAddr::from(([127, 0, 0, 1], p)));
+    let t = s.trim();
+    if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
+        return loopback(t);
+    }
+    if let Ok(addr) = t.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let bare = t
+        .strip_prefix('[')
+        .and_then(|v6| v6.strip_suffix(']'))
+        .unwrap_or(t);
+    if let Ok(ip) = bare.parse::<std::net::IpAddr>() {
+        return Ok(SocketAddr::new(ip, DEFAULT_LISTEN.port()));
+    }
+    if let Some(port) = t.strip_prefix(':') {
+        return loopback(port);
+    }
+    if let Some((host, port)) = t.rsplit_once(':') {
+        if host.eq_ignore_ascii_case("localhost") {
+            return loopback(port);
+        }
+    }
+    Err(format!(
+        "{} is not an address to listen on: give PORT, :PORT, localhost:PORT, IP:PORT or \
+         [IPv6]:PORT (0 as the port picks a free one), e.g. 8081 or 127.0.0.1:0",
+        quoted(s)
+    ))
+}
+
+/// `HOST[:PORT]=IP:PORT`, or curl's `HOST:PORT:ADDR[,ADDR…]`.
 pub fn parse_resolve(s: &str) -> Result<ResolveRule, String> {
-    let (left, right) = s
-        .split_once('=')
-        .ok_or_else(|| format!("expected HOST[:PORT]=IP:PORT, got {s:?}"))?;
-    let addr: SocketAddr = right
-        .parse()
-        .map_err(|_| format!("{right:?} is not IP:PORT (e.g. 127.0.0.1:8443 or [::1]:8443)"))?;
+    let Some((left, right)) = s.split_once('=') else {
+        return parse_curl_resolve(s);
+    };
+    let addr: SocketAddr = right.parse().map_err(|_| {
+        format!(
+            "{} is not IP:PORT (e.g. 127.0.0.1:8443 or [::1]:8443)",
+            quoted(right)
+        )
+    })?;
     let (host, port) = split_host_port(left)?;
     if host.is_empty() {
-        return Err(format!("missing host before '=' in {s:?}"));
+        return Err(format!("missing host before '=' in {}", quoted(s)));
     }
     Ok(ResolveRule {
         host: host.to_ascii_lowercase(),
         port,
         addr,
     })
+}
+
+/// curl's `--resolve HOST:PORT:ADDR[,ADDR…]`: the port is required, an IPv6 address may come
+/// with or without brackets, and only the first address is used (gomitm connects to one
+/// address per rule). curl's `+` prefix (its cache timeout) is accepted and means nothing
+/// here; its `-` (remove an entry) and `*` host are not supported and say so.
+fn parse_curl_resolve(s: &str) -> Result<ResolveRule, String> {
+    let usage = || {
+        format!(
+            "expected HOST[:PORT]=IP:PORT or curl's HOST:PORT:ADDR, got {}",
+            quoted(s)
+        )
+    };
+    let t = s.strip_prefix('+').unwrap_or(s);
+    if t.starts_with('-') {
+        return Err(format!(
+            "{}: removing a --resolve entry (curl's -HOST:PORT) means nothing here",
+            quoted(s)
+        ));
+    }
+    let (host, rest) = split_field(t).ok_or_else(usage)?;
+    let rest = rest.ok_or_else(usage)?;
+    let (port, addrs) = rest.split_once(':').ok_or_else(usage)?;
+    if host.is_empty() {
+        return Err(usage());
+    }
+    if host == "*" {
+        return Err(format!(
+            "{}: a wildcard host is not supported; name the host",
+            quoted(s)
+        ));
+    }
+    let port = parse_port(port)?;
+    let first = addrs.split(',').next().unwrap_or_default().trim();
+    let bare = first
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(first);
+    let ip: std::net::IpAddr = bare.parse().map_err(|_| {
+        format!(
+            "{} is not an IP address (e.g. 127.0.0.1, ::1 or [::1])",
+            quoted(first)
+        )
+    })?;
+    Ok(ResolveRule {
+        host: host.to_ascii_lowercase(),
+        port: Some(port),
+        addr: SocketAddr::new(ip, port),
+    })
+}
+
+/// curl's `--connect-to HOST1:PORT1:HOST2:PORT2`; a host may be `[IPv6]`, an empty field
+/// means any (HOST1, PORT1) or unchanged (HOST2, PORT2).
+pub fn parse_connect_to(s: &str) -> Result<ConnectTo, String> {
+    let usage = || format!("expected HOST1:PORT1:HOST2:PORT2, got {}", quoted(s));
+    let (host1, rest) = split_field(s).ok_or_else(usage)?;
+    let (port1, rest) = rest.ok_or_else(usage)?.split_once(':').ok_or_else(usage)?;
+    let (host2, port2) = split_field(rest).ok_or_else(usage)?;
+    let port2 = port2.ok_or_else(usage)?;
+    let port = |p: &str| {
+        if p.is_empty() {
+            Ok(None)
+        } else {
+            parse_port(p).map(Some)
+        }
+    };
+    let host = |h: &str| (!h.is_empty()).then(|| h.to_ascii_lowercase());
+    Ok(ConnectTo {
+        host: host(host1),
+        port: port(port1)?,
+        to_host: host(host2),
+        to_port: port(port2)?,
+    })
+}
+
+/// The first `:`-separated field of `s`, which may be a bracketed IPv6 address (returned
+/// without its brackets), and what follows its `:` (`None` at the end of `s`).
+fn split_field(s: &str) -> Option<(&str, Option<&str>)> {
+    if let Some(inner) = s.strip_prefix('[') {
+        let (host, after) = inner.split_once(']')?;
+        return match after {
+            "" => Some((host, None)),
+            _ => Some((host, Some(after.strip_prefix(':')?))),
+        };
+    }
+    Some(match s.split_once(':') {
+        Some((field, rest)) => (field, Some(rest)),
+        None => (s, None),
+    })
+}
+
+/// User input quoted for an error message: Debug quoting shows control characters escaped,
+/// so nothing the user typed (or pasted) can drive the terminal.
+fn quoted(s: &str) -> String {
+    format!("{s:?}")
 }
 
 fn split_host_port(s: &str) -> Result<(String, Option<u16>), String> {
@@ -577,6 +804,155 @@ mod tests {
                 ..
             }))
         ));
+    }
+
+    #[test]
+    fn listen_accepts_what_a_user_types() {
+        let listen = |s: &str| {
+            let cli = Cli::try_parse_from(["gomitm", "--listen", s]).unwrap();
+            cli.proxy.listen.unwrap().to_string()
+        };
+        assert_eq!(listen("8081"), "127.0.0.1:8081");
+        assert_eq!(listen(":8081"), "127.0.0.1:8081");
+        assert_eq!(listen("localhost:8081"), "127.0.0.1:8081");
+        assert_eq!(listen("LOCALHOST:8081"), "127.0.0.1:8081");
+        assert_eq!(listen("[::1]:8081"), "[::1]:8081");
+        assert_eq!(listen("127.0.0.1:8081"), "127.0.0.1:8081");
+        assert_eq!(listen("0"), "127.0.0.1:0");
+        assert_eq!(listen("0.0.0.0:8081"), "0.0.0.0:8081");
+        assert_eq!(listen("127.0.0.2"), "127.0.0.2:8080");
+        assert_eq!(listen("::1"), "[::1]:8080");
+        for bad in ["", "99999", "example.com:80", ":x", "localhost:", "[::1"] {
+            let err = Cli::try_parse_from(["gomitm", "--listen", bad]).unwrap_err();
+            assert!(err.to_string().contains("--listen"), "{bad}: {err}");
+        }
+        let err = parse_listen("host.example:80").unwrap_err();
+        assert!(
+            err.contains("127.0.0.1:0") && err.contains("localhost:PORT"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn resolve_accepts_curls_own_form() {
+        let r = parse_resolve("GoProxy.test:443:127.0.0.1").unwrap();
+        assert_eq!((r.host.as_str(), r.port), ("goproxy.test", Some(443)));
+        assert_eq!(r.addr.to_string(), "127.0.0.1:443");
+        for v6 in [
+            "h.test:8443:[::1]",
+            "h.test:8443:::1",
+            "+h.test:8443:[::1],127.0.0.1",
+        ] {
+            let r = parse_resolve(v6).unwrap_or_else(|e| panic!("{v6}: {e}"));
+            assert_eq!(r.addr.to_string(), "[::1]:8443", "{v6}");
+            assert_eq!(r.host, "h.test");
+        }
+        let r = parse_resolve("h.test:443:10.0.0.1,10.0.0.2").unwrap();
+        assert_eq!(r.addr.to_string(), "10.0.0.1:443", "the first address");
+        for (bad, says) in [
+            ("h.test:443", "HOST:PORT:ADDR"),
+            ("h.test:x:127.0.0.1", "port"),
+            ("h.test:443:nothost", "not an IP"),
+            ("-h.test:443", "removing"),
+            ("*:443:127.0.0.1", "wildcard"),
+            (":443:127.0.0.1", "HOST:PORT:ADDR"),
+        ] {
+            let err = parse_resolve(bad).unwrap_err();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+        let cli = Cli::try_parse_from(["gomitm", "--resolve", "a.test:443:127.0.0.1"]).unwrap();
+        assert_eq!(cli.proxy.resolve[0].addr.port(), 443);
+    }
+
+    #[test]
+    fn connect_to_parses_curls_four_fields() {
+        let c = parse_connect_to("goproxy.test:443:127.0.0.1:8443").unwrap();
+        assert_eq!(c.host.as_deref(), Some("goproxy.test"));
+        assert_eq!(c.port, Some(443));
+        assert_eq!(c.to_host.as_deref(), Some("127.0.0.1"));
+        assert_eq!(c.to_port, Some(8443));
+        let any = parse_connect_to("::backend.test:").unwrap();
+        assert_eq!((any.host, any.port), (None, None));
+        assert_eq!(
+            (any.to_host.as_deref(), any.to_port),
+            (Some("backend.test"), None)
+        );
+        let v6 = parse_connect_to("[::1]:443:[fe80::1]:80").unwrap();
+        assert_eq!(v6.host.as_deref(), Some("::1"));
+        assert_eq!(v6.to_host.as_deref(), Some("fe80::1"));
+        for bad in ["a:443:b", "a:443", "a:x:b:1", "a:1:b:99999", "[::1:443:b:1"] {
+            assert!(parse_connect_to(bad).is_err(), "{bad}");
+        }
+        let cli =
+            Cli::try_parse_from(["gomitm", "--connect-to", "a.test:443:b.test:8443"]).unwrap();
+        assert_eq!(cli.proxy.connect_to.len(), 1);
+        let err = Cli::try_parse_from(["gomitm", "--connect-to", "a.test"]).unwrap_err();
+        assert!(err.to_string().contains("HOST1:PORT1:HOST2:PORT2"), "{err}");
+    }
+
+    #[test]
+    fn run_without_dashes_says_where_the_command_goes() {
+        let err =
+            try_parse_args(["gomitm", "run", "--har-out", "x.har", "go", "version"]).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("gomitm run --har-out x.har -- go version"),
+            "{text}"
+        );
+        assert!(text.contains("Usage: gomitm run"), "{text}");
+        assert_eq!(err.exit_code(), 2);
+        let err = try_parse_args(["gomitm", "run", "sh", "-c", "echo hi"]).unwrap_err();
+        assert!(
+            err.to_string().contains("gomitm run -- sh -c 'echo hi'"),
+            "{err}"
+        );
+        // Other mistakes keep clap's own message; the right form still parses.
+        let err = try_parse_args(["gomitm", "run", "--nosuch", "--", "go"]).unwrap_err();
+        assert!(!err.to_string().contains("put the command"), "{err}");
+        assert!(try_parse_args(["gomitm", "run", "--", "go", "version"]).is_ok());
+    }
+
+    #[test]
+    fn help_names_environment_variables_without_showing_their_values() {
+        let help = Cli::command().render_long_help().to_string();
+        assert!(help.contains("[env: GOMITM_CA_DIR]"), "{help}");
+        assert!(help.contains("[env: GOMITM_PROXY_AUTH]"), "{help}");
+        assert!(!help.contains("GOMITM_CA_DIR="), "{help}");
+        // Every env-backed option, in every subcommand, hides its value.
+        fn check(cmd: &clap::Command) {
+            for arg in cmd.get_arguments() {
+                if arg.get_env().is_some() {
+                    assert!(
+                        arg.is_hide_env_values_set(),
+                        "{} shows its env value",
+                        arg.get_id()
+                    );
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                check(sub);
+            }
+        }
+        check(&Cli::command());
+    }
+
+    #[test]
+    fn version_completions_and_man_parse() {
+        let cli = Cli::try_parse_from(["gomitm", "version"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Version)));
+        let cli = Cli::try_parse_from(["gomitm", "completions", "fish"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Completions {
+                shell: clap_complete::Shell::Fish
+            })
+        ));
+        assert!(Cli::try_parse_from(["gomitm", "completions", "tcsh"]).is_err());
+        let cli = Cli::try_parse_from(["gomitm", "man", "--dir", "/tmp/m"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Man { dir: Some(_) })));
+        let err = Cli::try_parse_from(["gomitm", "--version"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::DisplayVersion);
+        assert_eq!(err.to_string(), format!("gomitm {VERSION}\n"));
     }
 
     #[test]

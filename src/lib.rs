@@ -28,6 +28,8 @@
 //! - `units`  — sizes and durations as people read them (`3.1MiB`, `412ms`); pure.
 //! - `output_file` — files written for the user: replaced by rename, checked at start-up.
 //! - `cli`    — command-line types, every value parsed into its type here, once.
+//! - `version` — the `--version` text (package version, commit hash and date); pure, shared
+//!   with `build.rs`.
 //!
 //! Dependencies run one way (no circle between files; `tests/architecture.rs` checks it):
 //! main → app → {commands, run} → session → {proxy, store, log, tui, har};
@@ -59,3 +61,4 @@ pub mod store;
 pub mod terminal_text;
 pub mod tui;
 pub mod units;
+pub mod version;

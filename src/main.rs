@@ -1,10 +1,11 @@
-use clap::Parser;
-
 use gomitm::redact::redact_text;
 use gomitm::terminal_text::terminal_safe;
 
 fn main() {
-    let cli = gomitm::cli::Cli::parse();
+    let cli = match gomitm::cli::try_parse_args(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match gomitm::app::run(cli) {
         Ok(code) => std::process::exit(code),
         Err(e) => {

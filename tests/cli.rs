@@ -718,3 +718,161 @@ fn rules_check_error_never_writes_control_characters_from_the_file() {
         "{err}"
     );
 }
+
+// ---------------------------------------------------------------- version, completions, man
+
+/// `--version` and `gomitm version` name the commit as `rustc -V` does, read from git by
+/// build.rs: `gomitm 0.1.0 (e55c1d934 2026-12-03)`.
+#[test]
+fn version_names_the_commit_hash_and_date() {
+    let tmp = tempfile::tempdir().unwrap();
+    let flag = run(tmp.path(), &["--version"]);
+    assert_ok(&flag, "gomitm --version");
+    let sub = run(tmp.path(), &["version"]);
+    assert_ok(&sub, "gomitm version");
+    assert_eq!(stdout(&flag), stdout(&sub));
+    let line = stdout(&flag);
+    let prefix = format!("gomitm {}", env!("CARGO_PKG_VERSION"));
+    assert!(line.starts_with(&prefix), "{line}");
+    let manifest = env!("CARGO_MANIFEST_DIR");
+    let git = |args: &[&str]| {
+        Command::new("git")
+            .arg("-C")
+            .arg(manifest)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+    };
+    match (
+        git(&["rev-parse", "--short=9", "HEAD"]),
+        git(&["log", "-1", "--format=%cs"]),
+    ) {
+        // Built from this checkout: the commit it was built from (the test binary and gomitm
+        // are built together, so HEAD has not moved since).
+        (Some(hash), Some(date)) => assert_eq!(line, format!("{prefix} ({hash} {date})\n")),
+        // A copy without git: the bare version, nothing empty in brackets.
+        _ => assert_eq!(line, format!("{prefix}\n")),
+    }
+}
+
+#[test]
+fn completions_load_in_bash_and_fish() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(tmp.path(), &["completions", "bash"]);
+    assert_ok(&out, "gomitm completions bash");
+    let bash = stdout(&out);
+    for sub in ["run", "report", "completions", "man", "version", "filters"] {
+        assert!(bash.contains(sub), "{sub} not completed in bash");
+    }
+    let script = tmp.path().join("gomitm.bash");
+    std::fs::write(&script, &bash).unwrap();
+    // Sourced for real: defines the completion function without an error.
+    let check = run_with_timeout(
+        Command::new("bash").arg("-c").arg(format!(
+            "source '{}' && complete -p gomitm",
+            script.display()
+        )),
+        RUN_TIMEOUT,
+    );
+    assert_ok(&check, "bash sources the completion script");
+    assert!(stdout(&check).contains("gomitm"), "{}", stdout(&check));
+
+    let Some(fish) = support::tools::require_tool("fish") else {
+        return;
+    };
+    let out = run(tmp.path(), &["completions", "fish"]);
+    assert_ok(&out, "gomitm completions fish");
+    let script = tmp.path().join("gomitm.fish");
+    std::fs::write(&script, stdout(&out)).unwrap();
+    let check = run_with_timeout(
+        Command::new(&fish)
+            .env("HOME", tmp.path())
+            .arg("-c")
+            .arg(format!(
+                "source '{}'; complete -C 'gomitm rep'",
+                script.display()
+            )),
+        RUN_TIMEOUT,
+    );
+    assert_ok(&check, "fish sources the completion script");
+    assert!(stdout(&check).contains("report"), "{}", stdout(&check));
+}
+
+#[test]
+fn man_page_renders() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(tmp.path(), &["man"]);
+    assert_ok(&out, "gomitm man");
+    let page = stdout(&out);
+    assert!(page.contains("\n.TH gomitm 1"), "{}", &page[..200]);
+    let dir = tmp.path().join("man1");
+    let out = run(tmp.path(), &["man", "--dir", dir.to_str().unwrap()]);
+    assert_ok(&out, "gomitm man --dir");
+    let run_page = dir.join("gomitm-run.1");
+    assert!(run_page.is_file(), "{}", stdout(&out));
+    // Rendered by man itself where the machine has it.
+    if support::tools::find_on_path("man").is_some() {
+        let shown = run_with_timeout(
+            Command::new("man")
+                .env("MANPAGER", "cat")
+                .env("MANWIDTH", "80")
+                .arg("-l")
+                .arg(&run_page),
+            RUN_TIMEOUT,
+        );
+        assert_ok(&shown, "man -l gomitm-run.1");
+        assert!(stdout(&shown).contains("--log-flows"), "{}", stdout(&shown));
+    }
+}
+
+// ---------------------------------------------------------------- listening, run mistakes
+
+/// A port that is taken says how to pick another.
+#[test]
+fn a_busy_port_says_how_to_pick_another() {
+    let tmp = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let out = run(tmp.path(), &["--no-tui", "--listen", &port]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("already in use"), "{err}");
+    assert!(err.contains("--listen 127.0.0.1:0"), "{err}");
+}
+
+/// `gomitm run go version`: the command belongs after `--`, and the message says so.
+#[test]
+fn run_without_dashes_shows_the_line_to_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(tmp.path(), &["run", "go", "version"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("gomitm run -- go version"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A command that cannot start exits 127 (not found) or 126 (not executable), as a shell
+/// does, with one clear line and nothing else: no listening line, no summary.
+#[test]
+fn run_of_a_command_that_cannot_start_exits_like_a_shell() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run(tmp.path(), &["run", "--", "gomitm-no-such-command", "x"]);
+    assert_eq!(out.status.code(), Some(127), "{}", stderr(&out));
+    assert_eq!(
+        stderr(&out),
+        "gomitm: cannot run \"gomitm-no-such-command\": command not found on PATH\n"
+    );
+    let script = tmp.path().join("not-executable.sh");
+    std::fs::write(&script, "#!/bin/sh\necho hi\n").unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = run(tmp.path(), &["run", "--", script.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(126), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("not executable"), "{err}");
+    assert!(stdout(&out).is_empty());
+}

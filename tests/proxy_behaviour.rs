@@ -1105,3 +1105,56 @@ fn the_upstream_host_is_the_targets_and_ambiguous_hosts_are_refused() {
     );
     assert_still_serves(&proxy);
 }
+
+// ---------------------------------------------------------------- curl's --connect-to
+
+/// `--connect-to` sends the connection elsewhere while the request keeps its name: the
+/// fixture sees Host `goproxy.test` and gomitm verifies its certificate for that name (SNI),
+/// though the TCP connection went to `backend.test`, which curl's own `--resolve HOST:PORT:ADDR`
+/// form maps to 127.0.0.1 (a `--resolve` applies after the connect-to, as in curl).
+#[test]
+fn connect_to_moves_the_connection_but_not_the_name() {
+    let fx = Fixture::start();
+    let port = fx.addr.port();
+    let args = strings(&[
+        "--connect-to",
+        &format!("goproxy.test:443:backend.test:{port}"),
+        "--resolve",
+        &format!("backend.test:{port}:127.0.0.1"),
+        "--extra-root",
+        fx.ca_pem.to_str().unwrap(),
+    ]);
+    let proxy = Gomitm::start(&args);
+    let mut tls = client::tunnel(proxy.addr, "goproxy.test", &proxy.ca_pem());
+    let resp = tls.request("GET /echo?ct HTTP/1.1\r\nHost: goproxy.test\r\n\r\n");
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let seen = fx.requests();
+    let upstream = seen
+        .iter()
+        .find(|r| r.path() == "/echo" && r.tls)
+        .expect("the fixture saw the request");
+    assert_eq!(upstream.header("host"), Some("goproxy.test"));
+    let flow = proxy.wait_for_flow("the /echo", |f| url_of(f).ends_with("/echo?ct"));
+    assert_eq!(url_of(&flow), "https://goproxy.test/echo?ct");
+    assert_eq!(flow["connection"]["server_addr"], fx.addr.to_string());
+    assert!(
+        flow["timings"]["dns"].is_null(),
+        "--resolve spared the lookup"
+    );
+}
+
+/// `--listen 0` is a free loopback port, and the first line names the port really used.
+#[test]
+fn listen_zero_picks_a_free_loopback_port_and_says_which() {
+    let proxy = Gomitm::start_on(tempfile::tempdir().unwrap(), "0", &[]);
+    assert_eq!(proxy.addr.ip().to_string(), "127.0.0.1");
+    assert_ne!(proxy.addr.port(), 0);
+    let reply = client::open(proxy.addr)
+        .request("GET /ca.pem HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    assert_eq!(reply.status, 200);
+    assert!(
+        reply.text().contains("BEGIN CERTIFICATE"),
+        "{}",
+        reply.text()
+    );
+}

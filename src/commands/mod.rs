@@ -1,6 +1,7 @@
 //! The subcommands other than `run`, one file each: `proxy` (and `open`), `ca` (and `env`),
-//! `rules` (`rules check`).
+//! `rules` (`rules check`), `meta` (`version`, `completions`, `man`).
 
 pub mod ca;
+pub mod meta;
 pub mod proxy;
 pub mod rules;

@@ -1,5 +1,5 @@
 //! Opening upstream connections with each phase timed: dns, connect, upstream-proxy CONNECT,
-//! TLS. Applies `--resolve` overrides, extra roots, `--insecure-upstream`, `--upstream-proxy`.
+//! TLS. Applies `--connect-to` and `--resolve` overrides, extra roots, `--insecure-upstream`, `--upstream-proxy`.
 //!
 //! Returns a raw byte stream plus what was measured; it knows nothing of HTTP above that, of
 //! pooling, or of flows.
@@ -18,7 +18,7 @@ use super::error::{describe_tls_error, ProxyError};
 use super::own_addr::{self, literal_addresses};
 use super::record::ms_since;
 use super::route::ProxyRoute;
-pub use super::target::{ResolveRule, Target, UpstreamProxy};
+pub use super::target::{ConnectTo, ResolveRule, Target, UpstreamProxy};
 
 pub trait AsyncIo: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> AsyncIo for T {}
@@ -27,6 +27,8 @@ pub type BoxIo = Box<dyn AsyncIo>;
 #[derive(Debug, Clone)]
 pub struct DialConfig {
     pub resolve: Vec<ResolveRule>,
+    /// Tried in order before `resolve`; the first match wins, as in curl.
+    pub connect_to: Vec<ConnectTo>,
     pub extra_roots: Vec<CertificateDer<'static>>,
     pub insecure: bool,
     /// Which connections go through an upstream proxy (none by default).
@@ -103,9 +105,10 @@ impl Dialer {
             return Some(loop_error(target, None, addr, own));
         }
         let via = self.cfg.proxy.for_target(target, false);
+        let dest = self.connect_target(target);
         let (host, port) = match via {
             Some(p) => (p.host.as_str(), p.port),
-            None => (target.host.as_str(), target.port),
+            None => (dest.host.as_str(), dest.port),
         };
         let known = match self.rule_for(host, port) {
             Some(rule) => vec![rule.addr],
@@ -113,6 +116,16 @@ impl Dialer {
         };
         let addr = known.into_iter().find(|a| own_addr::reaches(own, *a))?;
         Some(loop_error(target, via, addr, own))
+    }
+
+    /// Where a connection for `target` goes: the first `--connect-to` rule that matches it,
+    /// else the target itself. Host header and TLS server name keep using `target`.
+    fn connect_target(&self, target: &Target) -> Target {
+        self.cfg
+            .connect_to
+            .iter()
+            .find_map(|rule| rule.apply(target))
+            .unwrap_or_else(|| target.clone())
     }
 
     fn rule_for(&self, host: &str, port: u16) -> Option<&ResolveRule> {
@@ -156,10 +169,13 @@ impl Dialer {
         refused_alpn: &mut bool,
     ) -> Result<(BoxIo, DialInfo), ProxyError> {
         let mut info = DialInfo::default();
+        // NO_PROXY is matched against the name the client asked for; through an upstream
+        // proxy, `--connect-to` changes the CONNECT's target (as curl does).
         let via = self.cfg.proxy.for_target(target, !tls);
+        let dest = self.connect_target(target);
         let (tcp_host, tcp_port) = match via {
             Some(p) => (p.host.clone(), p.port),
-            None => (target.host.clone(), target.port),
+            None => (dest.host.clone(), dest.port),
         };
         let addrs = self.resolve(&tcp_host, tcp_port, &mut info).await;
         // Decided on the resolved addresses, however the host was spelled: `127.1`,
@@ -191,7 +207,7 @@ impl Dialer {
             if target.https || !tls {
                 // The tunnel through the upstream proxy is part of connecting.
                 let start = Instant::now();
-                proxy_connect(&mut tcp, proxy, target, self.cfg.connect_timeout).await?;
+                proxy_connect(&mut tcp, proxy, &dest, self.cfg.connect_timeout).await?;
                 info.connect_ms = info.connect_ms.map(|c| c + ms_since(start));
             }
         }
@@ -527,6 +543,7 @@ mod tests {
     fn dialer(resolve: Vec<ResolveRule>) -> Dialer {
         Dialer::new(DialConfig {
             resolve,
+            connect_to: vec![],
             extra_roots: vec![],
             insecure: false,
             proxy: Default::default(),
@@ -551,6 +568,59 @@ mod tests {
         assert_eq!(info.dns_ms, None, "an override is not a dns lookup");
         let other = d.resolve("goproxy.test", 80, &mut info).await;
         assert!(other.is_err() || other.unwrap() != vec![addr]);
+    }
+
+    #[tokio::test]
+    async fn connect_to_dials_the_other_address_and_then_applies_resolve() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let there = listener.local_addr().unwrap();
+        let mut d = dialer(vec![ResolveRule {
+            host: "backend.test".into(),
+            port: None,
+            addr: there,
+        }]);
+        d.cfg.connect_to = vec![
+            ConnectTo {
+                host: Some("other.test".into()),
+                port: None,
+                to_host: Some("nosuch.invalid".into()),
+                to_port: None,
+            },
+            ConnectTo {
+                host: Some("front.test".into()),
+                port: Some(80),
+                to_host: Some("backend.test".into()),
+                to_port: Some(there.port()),
+            },
+        ];
+        let target = Target {
+            https: false,
+            host: "FRONT.test".into(),
+            port: 80,
+        };
+        let (_, info) = d.dial(&target, false).await.unwrap();
+        assert_eq!(info.server_addr, Some(there));
+        // Another port of the same host is not matched: it goes where it would have gone.
+        let other_port = Target { port: 81, ..target };
+        assert_eq!(d.connect_target(&other_port), other_port);
+    }
+
+    #[test]
+    fn connect_to_empty_fields_mean_any_and_unchanged() {
+        let rule = ConnectTo {
+            host: None,
+            port: Some(443),
+            to_host: None,
+            to_port: Some(8443),
+        };
+        let t = Target {
+            https: true,
+            host: "a.test".into(),
+            port: 443,
+        };
+        let moved = rule.apply(&t).unwrap();
+        assert_eq!((moved.host.as_str(), moved.port), ("a.test", 8443));
+        assert!(rule.apply(&Target { port: 80, ..t }).is_none());
     }
 
     #[tokio::test]

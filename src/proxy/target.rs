@@ -29,6 +29,36 @@ pub struct ResolveRule {
     pub addr: SocketAddr,
 }
 
+/// `--connect-to HOST1:PORT1:HOST2:PORT2`, with curl's meaning: a connection for HOST1:PORT1
+/// goes to HOST2:PORT2 (resolved as any host is, `--resolve` included), while the request's
+/// Host and the TLS server name stay HOST1. `None` matches any host or port, or on the right
+/// keeps the original one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConnectTo {
+    pub host: Option<String>,
+    pub port: Option<u16>,
+    pub to_host: Option<String>,
+    pub to_port: Option<u16>,
+}
+
+impl ConnectTo {
+    /// Where a connection to `target` goes instead, if this rule matches it.
+    pub fn apply(&self, target: &Target) -> Option<Target> {
+        let host_matches = self
+            .host
+            .as_deref()
+            .is_none_or(|h| h.eq_ignore_ascii_case(&target.host));
+        if !host_matches || self.port.is_some_and(|p| p != target.port) {
+            return None;
+        }
+        Some(Target {
+            https: target.https,
+            host: self.to_host.clone().unwrap_or_else(|| target.host.clone()),
+            port: self.to_port.unwrap_or(target.port),
+        })
+    }
+}
+
 /// `--upstream-proxy http://[user:pass@]host:port`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UpstreamProxy {

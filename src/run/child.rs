@@ -272,3 +272,119 @@ mod tests {
         assert!(text.ends_with("line 99999\n"));
     }
 }
+
+/// Why the command cannot start, found before the proxy starts so that nothing else is
+/// printed first; the exit status is the one a shell gives (127 not found, 126 not
+/// executable), so scripts that check for those keep working under `gomitm run`.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CannotStart {
+    #[error("cannot run {0:?}: command not found{1}")]
+    NotFound(String, &'static str),
+    #[error("cannot run {0:?}: {1}")]
+    NotExecutable(String, &'static str),
+}
+
+impl CannotStart {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CannotStart::NotFound(..) => 127,
+            CannotStart::NotExecutable(..) => 126,
+        }
+    }
+
+    /// The same judgement from a failed spawn (the program vanished, or an interpreter named
+    /// by its `#!` line is missing, after the check passed).
+    pub fn from_spawn_error(program: &str, e: &std::io::Error) -> Option<CannotStart> {
+        match e.kind() {
+            std::io::ErrorKind::NotFound => Some(CannotStart::NotFound(
+                program.to_string(),
+                " (or the interpreter its #! line names)",
+            )),
+            std::io::ErrorKind::PermissionDenied => Some(CannotStart::NotExecutable(
+                program.to_string(),
+                "permission denied",
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Look `program` up as a shell would: a name with a `/` is a path, any other name is searched
+/// in `path` (the PATH the command inherits; an empty entry is the current directory).
+pub fn check_runnable(program: &str, path: Option<&std::ffi::OsStr>) -> Result<(), CannotStart> {
+    use std::path::{Path, PathBuf};
+    let judge = |p: &Path| -> Option<Result<(), &'static str>> {
+        let meta = std::fs::metadata(p).ok()?;
+        Some(if meta.is_dir() {
+            Err("it is a directory")
+        } else if !is_executable(&meta) {
+            Err("permission denied: the file is not executable (chmod +x it?)")
+        } else {
+            Ok(())
+        })
+    };
+    let not_found = |hint| CannotStart::NotFound(program.to_string(), hint);
+    if program.is_empty() {
+        return Err(not_found(""));
+    }
+    if program.contains('/') {
+        return match judge(Path::new(program)) {
+            None => Err(not_found(" (no such file)")),
+            Some(Ok(())) => Ok(()),
+            Some(Err(why)) => Err(CannotStart::NotExecutable(program.to_string(), why)),
+        };
+    }
+    let mut refused = None;
+    for dir in std::env::split_paths(path.unwrap_or_default()) {
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        match judge(&dir.join(program)) {
+            Some(Ok(())) => return Ok(()),
+            Some(Err(why)) => refused = refused.or(Some(why)),
+            None => {}
+        }
+    }
+    match refused {
+        Some(why) => Err(CannotStart::NotExecutable(program.to_string(), why)),
+        None => Err(not_found(" on PATH")),
+    }
+}
+
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(test)]
+mod cannot_start_tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn not_found_is_127_and_not_executable_is_126_like_a_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("script.sh");
+        std::fs::write(&script, "#!/bin/sh\nexit 0\n").unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let path = dir.path().as_os_str();
+        let err = check_runnable("script.sh", Some(path)).unwrap_err();
+        assert_eq!(err.exit_code(), 126, "{err}");
+        assert!(err.to_string().contains("not executable"), "{err}");
+        let err = check_runnable(script.to_str().unwrap(), None).unwrap_err();
+        assert_eq!(err.exit_code(), 126, "{err}");
+        let err = check_runnable(dir.path().to_str().unwrap(), None).unwrap_err();
+        assert!(err.to_string().contains("directory"), "{err}");
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(check_runnable("script.sh", Some(path)), Ok(()));
+        let err = check_runnable("gomitm-no-such-command", Some(path)).unwrap_err();
+        assert_eq!(err.exit_code(), 127);
+        assert_eq!(
+            err.to_string(),
+            "cannot run \"gomitm-no-such-command\": command not found on PATH"
+        );
+        assert_eq!(check_runnable("./nope", None).unwrap_err().exit_code(), 127);
+    }
+}

@@ -29,6 +29,10 @@ use crate::session::{shutdown_signal, Config, GoFacts, Mode, Session};
 pub use settings::gather as gather_settings;
 
 pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
+    let program = args.command.first().map_or("", String::as_str);
+    if let Err(e) = child::check_runnable(program, std::env::var_os("PATH").as_deref()) {
+        return Ok(cannot_start(&e));
+    }
     let settings = settings::gather(&args.command);
     let go_version = GoVersion::parse(settings.get("GOVERSION"));
     let go_sum = settings::read_go_sum(&settings);
@@ -73,11 +77,29 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         .with_context(|| format!("cannot run {program}"));
     let bundle = session.bundle_path();
     let flows = session.finish().await.flows;
-    let (status, captured) = ran?;
+    let (status, captured) = match ran {
+        Err(e) => {
+            let io = e.downcast_ref::<std::io::Error>();
+            match io.and_then(|io| child::CannotStart::from_spawn_error(&program, io)) {
+                Some(why) => return Ok(cannot_start(&why)),
+                None => return Err(e),
+            }
+        }
+        Ok(ran) => ran,
+    };
     let outcome = ctx.outcome(&args.command, status, &captured.stderr, &captured.stdout);
     let summary = summarize(&flows, &ctx, &bundle, Some(&outcome));
     eprint!("{}", summary.render());
     Ok(exit_code(status))
+}
+
+/// Says why the command did not start; the exit status a shell would give.
+fn cannot_start(why: &child::CannotStart) -> i32 {
+    eprintln!(
+        "gomitm: {}",
+        crate::terminal_text::terminal_safe(&why.to_string())
+    );
+    why.exit_code()
 }
 
 /// What `run` knows before the child starts, and needs again for the summary.

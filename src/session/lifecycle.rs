@@ -36,9 +36,15 @@ impl Session {
     /// Bind, announce, and serve `cfg` (validated before: nothing here can be the user's
     /// mistake except a port that is taken).
     pub(crate) async fn start(mut cfg: Config) -> anyhow::Result<Session> {
-        let listener = tokio::net::TcpListener::bind(cfg.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", cfg.listen))?;
+        let listener = match tokio::net::TcpListener::bind(cfg.listen).await {
+            Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => anyhow::bail!(
+                "cannot listen on {}: the port is already in use (another gomitm?); pick \
+                 another with --listen PORT, or --listen 127.0.0.1:0 for a free one (the \
+                 first line then says which)",
+                cfg.listen
+            ),
+            bound => bound.with_context(|| format!("cannot listen on {}", cfg.listen))?,
+        };
         let addr = listener
             .local_addr()
             .context("cannot read the listening address")?;

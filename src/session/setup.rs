@@ -165,6 +165,7 @@ impl Config {
         }
         let dial = DialConfig {
             resolve: args.resolve.clone(),
+            connect_to: args.connect_to.clone(),
             extra_roots,
             insecure: args.insecure_upstream,
             proxy: route,
