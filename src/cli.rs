@@ -10,6 +10,7 @@ use crate::filter::Filter;
 use crate::go::private::PrivatePatterns;
 use crate::proxy::auth::ProxyAuth;
 use crate::proxy::dial::{ConnectTo, ResolveRule, UpstreamProxy};
+use crate::terminal_text;
 
 /// `0.1.0 (e55c1d9ab 2026-12-03)`: the package version and the commit it was built from
 /// (`build.rs`), for `--version` and `gomitm version`.
@@ -68,7 +69,7 @@ fn explain_run_without_dashes(e: clap::Error, args: &[std::ffi::OsString]) -> cl
         "unexpected argument {}: put the command to run after --, so that its options are \
          not read as gomitm's:\n\n    {}",
         quoted(&bad),
-        crate::terminal_text::terminal_safe(&line.join(" "))
+        terminal_text::terminal_safe(&line.join(" "))
     );
     let mut cmd = Cli::command();
     cmd.build();
@@ -110,12 +111,18 @@ pub enum Command {
     Filters,
     /// Print gomitm's version and the commit it was built from (as --version does).
     Version,
-    /// Print a shell completion script: gomitm completions bash > ~/.local/share/bash-completion/completions/gomitm
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) to stdout.
+    #[command(after_help = "Install one, e.g.:\n  \
+        gomitm completions bash > ~/.local/share/bash-completion/completions/gomitm\n  \
+        gomitm completions zsh > ~/.zfunc/_gomitm   (with fpath+=(~/.zfunc) before compinit)\n  \
+        gomitm completions fish > ~/.config/fish/completions/gomitm.fish")]
     Completions {
         #[arg(value_enum, value_name = "SHELL")]
         shell: clap_complete::Shell,
     },
     /// Print the man page (roff) to stdout, or write one page per subcommand into --dir.
+    #[command(after_help = "Read it with: man <(gomitm man)\n\
+        Install: gomitm man --dir ~/.local/share/man/man1, then man gomitm-run")]
     Man {
         /// Write gomitm.1, gomitm-run.1… into this directory instead of printing gomitm.1.
         #[arg(long, value_name = "DIR")]
@@ -330,8 +337,14 @@ pub struct ProxyArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct EnvArgs {
-    /// The proxy URL to export.
-    #[arg(long, default_value = "http://127.0.0.1:8080", value_name = "URL")]
+    /// The proxy URL to export: http://HOST:PORT, or what --listen takes (8081, :8081,
+    /// localhost:8081…), which means http:// on that address.
+    #[arg(
+        long,
+        default_value = "http://127.0.0.1:8080",
+        value_name = "URL",
+        value_parser = parse_env_proxy
+    )]
     pub proxy: String,
     /// Put these credentials in the exported proxy URL (for a gomitm run with --proxy-auth).
     #[arg(
@@ -411,6 +424,24 @@ pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
          [IPv6]:PORT (0 as the port picks a free one), e.g. 8081 or 127.0.0.1:0",
         quoted(s)
     ))
+}
+
+/// `gomitm env --proxy`: a URL as given, or the address gomitm was started with
+/// (`--listen 8081` → `--proxy 8081`) made into one. gomitm's port speaks plain HTTP, so an
+/// `https://` (or any other) scheme would only make go fail later with a reset: refused now.
+pub fn parse_env_proxy(s: &str) -> Result<String, String> {
+    match s.split_once("://") {
+        Some((scheme, _)) if scheme.eq_ignore_ascii_case("http") => Ok(s.to_string()),
+        Some((scheme, _)) => Err(format!(
+            "{}: gomitm's port speaks plain HTTP, so the proxy URL starts with http://, not {}://",
+            quoted(s),
+            terminal_text::terminal_safe(scheme)
+        )),
+        None => Ok(match parse_listen(s) {
+            Ok(addr) => format!("http://{addr}"),
+            Err(_) => format!("http://{s}"),
+        }),
+    }
 }
 
 /// `HOST[:PORT]=IP:PORT`, or curl's `HOST:PORT:ADDR[,ADDR…]`.
@@ -804,6 +835,25 @@ mod tests {
                 ..
             }))
         ));
+    }
+
+    #[test]
+    fn env_proxy_takes_a_listen_address_and_refuses_https() {
+        let proxy = |s: &str| {
+            let cli = Cli::try_parse_from(["gomitm", "env", "--proxy", s]).unwrap();
+            match cli.command {
+                Some(Command::Env(e)) => e.proxy,
+                _ => panic!("expected env"),
+            }
+        };
+        assert_eq!(proxy("8081"), "http://127.0.0.1:8081");
+        assert_eq!(proxy("localhost:8081"), "http://127.0.0.1:8081");
+        assert_eq!(proxy("[::1]:8081"), "http://[::1]:8081");
+        assert_eq!(proxy("proxy.lan:8080"), "http://proxy.lan:8080");
+        assert_eq!(proxy("http://u:p@127.0.0.1:1"), "http://u:p@127.0.0.1:1");
+        let err = Cli::try_parse_from(["gomitm", "env", "--proxy", "https://127.0.0.1:8080"])
+            .unwrap_err();
+        assert!(err.to_string().contains("plain HTTP"), "{err}");
     }
 
     #[test]
