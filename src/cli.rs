@@ -43,6 +43,25 @@ where
     Cli::try_parse_from(&args).map_err(|e| explain_run_without_dashes(e, &args))
 }
 
+/// A parse error's text, made safe, when what the user typed holds a control or invisible
+/// format character: clap quotes an invalid value or argument as given and, on a terminal,
+/// writes it unchanged (an ESC sequence pasted with a URL could clear or recolour the screen).
+/// `None` when the arguments are clean, so clap prints the error itself, with its colours.
+pub fn unsafe_error_text<T: AsRef<std::ffi::OsStr>>(e: &clap::Error, args: &[T]) -> Option<String> {
+    let dirty = args.iter().any(|a| {
+        let a = a.as_ref().to_string_lossy();
+        matches!(terminal_text::terminal_safe(&a), std::borrow::Cow::Owned(_))
+    });
+    if !dirty {
+        return None;
+    }
+    // The plain rendering (clap's styles, and any ESC sequence typed, stripped), then the one
+    // terminal rule for whatever control is left.
+    let text = e.render().to_string();
+    let safe: Vec<_> = text.split('\n').map(terminal_text::terminal_safe).collect();
+    Some(safe.join("\n"))
+}
+
 fn explain_run_without_dashes(e: clap::Error, args: &[std::ffi::OsString]) -> clap::Error {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     let words: Vec<String> = args
@@ -960,6 +979,31 @@ mod tests {
         let err = try_parse_args(["gomitm", "run", "--nosuch", "--", "go"]).unwrap_err();
         assert!(!err.to_string().contains("put the command"), "{err}");
         assert!(try_parse_args(["gomitm", "run", "--", "go", "version"]).is_ok());
+    }
+
+    #[test]
+    fn errors_never_echo_control_characters_raw() {
+        for args in [
+            &["gomitm", "--resolve", "\u{1b}[2Jx"][..],
+            &["gomitm", "r\u{1b}[2Jun"],
+            &["gomitm", "run", "g\u{202e}o", "x"],
+            &["gomitm", "--listen", "\u{9b}31m"],
+        ] {
+            let err = try_parse_args(args).unwrap_err();
+            let text = unsafe_error_text(&err, args).expect("control characters were typed");
+            assert!(
+                !text.contains(['\u{1b}', '\u{202e}', '\u{9b}']),
+                "{args:?}: {text:?}"
+            );
+            assert!(text.contains("error:"), "{text}");
+        }
+        let args = ["gomitm", "--listen", "nope"];
+        let clean = try_parse_args(args).unwrap_err();
+        assert_eq!(
+            unsafe_error_text(&clean, &args),
+            None,
+            "clean errors keep clap's colours"
+        );
     }
 
     #[test]

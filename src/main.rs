@@ -2,9 +2,16 @@ use gomitm::redact::redact_text;
 use gomitm::terminal_text::terminal_safe;
 
 fn main() {
-    let cli = match gomitm::cli::try_parse_args(std::env::args_os()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cli = match gomitm::cli::try_parse_args(&args) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => match gomitm::cli::unsafe_error_text(&e, &args) {
+            Some(text) => {
+                eprint!("{text}");
+                std::process::exit(e.exit_code());
+            }
+            None => e.exit(),
+        },
     };
     match gomitm::app::run(cli) {
         Ok(code) => std::process::exit(code),
