@@ -20,6 +20,7 @@ pub const VERSION: &str = env!("GOMITM_VERSION");
 #[command(
     name = "gomitm",
     version = VERSION,
+    propagate_version = true,
     about = "A debugging MITM proxy that shows what the go command and git do on the network",
     args_conflicts_with_subcommands = true
 )]
@@ -1047,6 +1048,17 @@ mod tests {
         let err = Cli::try_parse_from(["gomitm", "--version"]).unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::DisplayVersion);
         assert_eq!(err.to_string(), format!("gomitm {VERSION}\n"));
+        // Where a user types it: after a subcommand too (the command after -- keeps its own).
+        for args in [&["gomitm", "run", "--version"][..], &["gomitm", "ca", "-V"]] {
+            let err = Cli::try_parse_from(args).unwrap_err();
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::DisplayVersion,
+                "{args:?}"
+            );
+        }
+        let cli = Cli::try_parse_from(["gomitm", "run", "--", "go", "--version"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Run(r)) if r.command == ["go", "--version"]));
     }
 
     #[test]
