@@ -169,6 +169,13 @@ pub enum RulesAction {
 #[command(after_help = "Example: gomitm run -- go mod download\n\
     The proxy listens on a free loopback port of its own; the command gets \
     HTTPS_PROXY, HTTP_PROXY, SSL_CERT_FILE and GIT_SSL_CAINFO; gomitm exits with its exit code.")]
+// Accepted (and refused with a reason, `session::setup`) but not offered: under `run` they
+// would do nothing.
+#[command(
+    mut_arg("listen", |a| a.hide(true)),
+    mut_arg("quiet", |a| a.hide(true)),
+    mut_arg("no_tui", |a| a.hide(true))
+)]
 pub struct RunArgs {
     #[command(flatten)]
     pub proxy: ProxyArgs,
@@ -1029,6 +1036,22 @@ mod tests {
             }
         }
         check(&Cli::command());
+    }
+
+    #[test]
+    fn run_help_leaves_out_the_options_it_refuses() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let run = cmd.find_subcommand_mut("run").unwrap();
+        let help = run.render_long_help().to_string();
+        for hidden in ["--listen <ADDR>", "--quiet", "--no-tui"] {
+            assert!(!help.contains(hidden), "{hidden} offered by run --help");
+        }
+        assert!(help.contains("--log-flows") && help.contains("--har-out"));
+        // Still parsed, so that `session::setup` can say why it is refused.
+        assert!(Cli::try_parse_from(["gomitm", "run", "--listen", "1", "--", "go"]).is_ok());
+        let top = Cli::command().render_long_help().to_string();
+        assert!(top.contains("--listen <ADDR>") && top.contains("--no-tui"));
     }
 
     #[test]
