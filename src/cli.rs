@@ -41,7 +41,49 @@ where
     T: Into<std::ffi::OsString> + Clone,
 {
     let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
-    Cli::try_parse_from(&args).map_err(|e| explain_run_without_dashes(e, &args))
+    Cli::try_parse_from(&args)
+        .map_err(|e| explain_run_without_dashes(e, &args))
+        .map_err(|e| explain_missing_run(e, &args))
+}
+
+/// `gomitm go mod download`: a command where a subcommand belongs, and no subcommand it could
+/// be a typo of (clap suggests those itself): the user most likely meant `gomitm run -- …`.
+fn explain_missing_run(e: clap::Error, args: &[std::ffi::OsString]) -> clap::Error {
+    use clap::error::{ContextKind, ErrorKind};
+    let bad = match e.get(ContextKind::InvalidSubcommand) {
+        Some(clap::error::ContextValue::String(bad))
+            if e.kind() == ErrorKind::InvalidSubcommand =>
+        {
+            bad.clone()
+        }
+        _ => return e,
+    };
+    if e.get(ContextKind::SuggestedSubcommand).is_some() {
+        return e;
+    }
+    let words: Vec<String> = args
+        .iter()
+        .skip(1)
+        .map(|a| shell_word(&a.to_string_lossy()))
+        .collect();
+    if words.first().map(String::as_str) != Some(shell_word(&bad).as_str()) {
+        return e;
+    }
+    let shown = terminal_text::terminal_safe(&words.join(" ")).into_owned();
+    let message = if bad.to_ascii_lowercase().ends_with(".har") {
+        format!(
+            "unrecognized subcommand {}; to browse a HAR file, or print its summary:\n\n    \
+             gomitm open {shown}\n    gomitm report {shown}",
+            quoted(&bad)
+        )
+    } else {
+        format!(
+            "unrecognized subcommand {}; to run a command through gomitm, put it after \
+             run --:\n\n    gomitm run -- {shown}",
+            quoted(&bad)
+        )
+    };
+    Cli::command().error(ErrorKind::InvalidSubcommand, message)
 }
 
 /// A parse error's text, made safe, when what the user typed holds a control or invisible
@@ -1036,6 +1078,22 @@ mod tests {
             }
         }
         check(&Cli::command());
+    }
+
+    #[test]
+    fn a_command_without_run_is_pointed_at_run() {
+        let err = try_parse_args(["gomitm", "go", "mod", "download"]).unwrap_err();
+        assert!(
+            err.to_string().contains("gomitm run -- go mod download"),
+            "{err}"
+        );
+        assert_eq!(err.exit_code(), 2);
+        let err = try_parse_args(["gomitm", "deps.har"]).unwrap_err();
+        assert!(err.to_string().contains("gomitm open deps.har"), "{err}");
+        // A typo of a subcommand keeps clap's suggestion instead.
+        let err = try_parse_args(["gomitm", "reprot", "x.har"]).unwrap_err();
+        assert!(err.to_string().contains("'report'"), "{err}");
+        assert!(!err.to_string().contains("gomitm run --"), "{err}");
     }
 
     #[test]
