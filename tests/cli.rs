@@ -451,6 +451,45 @@ fn report_summarises_a_foreign_har_and_honours_filter() {
     );
 }
 
+/// A file that is not a HAR, given to `report`, is named for what it is, in words about the
+/// file (never serde's `expected ident at line 1 column 2`), and gomitm exits 1.
+#[test]
+fn report_says_in_words_why_a_file_is_not_a_har() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    std::fs::write(dir.join("notes.txt"), "notes: meeting\n").unwrap();
+    std::fs::write(dir.join("empty.har"), "").unwrap();
+    std::fs::write(dir.join("other.json"), r#"{"name": "x"}"#).unwrap();
+    std::fs::create_dir(dir.join("captures")).unwrap();
+    let cases = [
+        (
+            "notes.txt",
+            "notes.txt is not a HAR file: it does not start with a JSON object",
+        ),
+        (
+            "empty.har",
+            "empty.har is not a HAR file: the file is empty",
+        ),
+        (
+            "other.json",
+            "other.json is not a HAR file: it is JSON but has no `log` object",
+        ),
+        ("captures", "captures is a directory, not a HAR file"),
+        ("missing.har", "missing.har does not exist"),
+    ];
+    for (name, want) in cases {
+        let out = run_with_timeout(
+            gomitm_cmd(dir).current_dir(dir).args(["report", name]),
+            RUN_TIMEOUT,
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(want), "{name}: {err}");
+        assert!(!err.contains("expected"), "{name}: {err}");
+        assert!(stdout(&out).is_empty(), "{name}: no summary is printed");
+    }
+}
+
 /// `gomitm env` output, evaluated by the shell it was written for, gives back exactly the
 /// values it was given, whatever quotes, backslashes, dollars and spaces they hold.
 #[test]

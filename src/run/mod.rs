@@ -327,10 +327,18 @@ fn report_text(args: &ReportArgs) -> anyhow::Result<String> {
 /// The flows of a HAR file (`report`, `open`), read through a buffer: memory follows what the
 /// flows keep (docs/HAR.md, "Large HARs"), not the file's size.
 pub(crate) fn read_har(path: &std::path::Path) -> anyhow::Result<Vec<Flow>> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // Opening a directory succeeds on unix; reading it then fails with EISDIR's wording.
+    if path.is_dir() {
+        anyhow::bail!("{} is a directory, not a HAR file", path.display());
+    }
+    let file = match std::fs::File::open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            anyhow::bail!("{} does not exist", path.display())
+        }
+        opened => opened.with_context(|| format!("cannot read {}", path.display()))?,
+    };
     crate::har::from_reader(std::io::BufReader::with_capacity(1 << 16, file))
-        .with_context(|| format!("{} is not a HAR file gomitm can read", path.display()))
+        .with_context(|| format!("{} is not a HAR file", path.display()))
 }
 
 /// Flows read from a HAR: classify those another tool wrote (gomitm's own carry `_go` and
