@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::{ReportArgs, RunArgs};
+use crate::cli::{FailOn, ReportArgs, RunArgs};
 use crate::flow::Flow;
 use crate::go::analysis::{self, RunEvidence};
 use crate::go::diagnose::{DiagnoseContext, Os};
@@ -297,14 +297,82 @@ fn exit_code(status: ExitStatus) -> i32 {
 }
 
 /// `gomitm report FILE.har`: classify (gomitm's own HARs and other tools' alike, from their
-/// URLs) and print the summary.
+/// URLs) and print the summary, as text or JSON; exit [`FAIL_ON_EXIT`] when `--fail-on` finds
+/// what it names.
 pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
-    print!("{}", report_text(args)?);
-    Ok(0)
+    let summary = report_summary(args)?;
+    if args.json {
+        print!(
+            "{}",
+            summary
+                .render_json()
+                .context("cannot write the report as JSON")?
+        );
+    } else {
+        print!("{}", summary.render());
+    }
+    match fail_on_reason(&summary, &args.fail_on) {
+        Some(reason) => {
+            eprintln!("gomitm: {reason}");
+            Ok(FAIL_ON_EXIT)
+        }
+        None => Ok(0),
+    }
 }
 
-/// What `gomitm report` prints.
-fn report_text(args: &ReportArgs) -> anyhow::Result<String> {
+/// `report --fail-on` found what it names: 3, as govulncheck exits when it finds
+/// vulnerabilities; 1 stays an error (an unreadable file), 2 a usage error.
+pub const FAIL_ON_EXIT: i32 = 3;
+
+/// The line that says why `--fail-on` fails, or `None` when it passes.
+fn fail_on_reason(summary: &analysis::Summary, fail_on: &[FailOn]) -> Option<String> {
+    use crate::go::summary_json::Finding;
+    let wanted = |f: Finding| {
+        fail_on.iter().any(|w| {
+            matches!(
+                (w, f),
+                (FailOn::Any, _)
+                    | (FailOn::Leak, Finding::Leak)
+                    | (FailOn::Failure, Finding::Failure)
+            )
+        })
+    };
+    let found: Vec<String> = summary
+        .findings()
+        .into_iter()
+        .filter(|&f| wanted(f))
+        .map(|f| match f {
+            Finding::Leak => plural(
+                summary.leaks.len(),
+                "private-path leak",
+                "private-path leaks",
+            ),
+            Finding::Failure => plural(summary.failures.len(), "failure", "failures"),
+        })
+        .collect();
+    (!found.is_empty()).then(|| {
+        let names: Vec<&str> = fail_on
+            .iter()
+            .map(|w| match w {
+                FailOn::Leak => "leak",
+                FailOn::Failure => "failure",
+                FailOn::Any => "any",
+            })
+            .collect();
+        format!(
+            "--fail-on {}: the capture has {} (exit {FAIL_ON_EXIT})",
+            names.join(","),
+            found.join(" and ")
+        )
+    })
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The summary `gomitm report` prints.
+fn report_summary(args: &ReportArgs) -> anyhow::Result<analysis::Summary> {
     let mut flows = read_har(&args.har)?;
     classify_imported(&mut flows);
     if let Some(f) = &args.filter {
@@ -321,7 +389,7 @@ fn report_text(args: &ReportArgs) -> anyhow::Result<String> {
         bundle: None,
         go: None,
     };
-    Ok(analysis::summarize(&flows, &ctx, RunEvidence::default()).render())
+    Ok(analysis::summarize(&flows, &ctx, RunEvidence::default()))
 }
 
 /// The flows of a HAR file (`report`, `open`), read through a buffer: memory follows what the
