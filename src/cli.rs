@@ -275,12 +275,17 @@ pub struct EnvArgs {
     pub proxy_auth: Option<ProxyAuth>,
     #[arg(long, value_enum, default_value_t = Shell::Bash)]
     pub shell: Shell,
+    /// Print the lines that undo it instead (unset, set -e, Remove-Item Env:): eval "$(gomitm env --unset)".
+    #[arg(long)]
+    pub unset: bool,
     #[command(flatten)]
     pub ca: CaDirArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Shell {
+    /// Also sh, dash and ksh: the lines are POSIX.
+    #[value(alias = "sh")]
     Bash,
     Zsh,
     Fish,

@@ -92,6 +92,10 @@ fn env_prints_exports_for_bash_fish_and_powershell() {
         script.contains("export HTTP_PROXY='http://127.0.0.1:9999'\n"),
         "{script}"
     );
+    assert!(
+        script.contains("export http_proxy='http://127.0.0.1:9999'\n"),
+        "{script}"
+    );
     let ca_text = read(&ca_dir.join(CERT_FILE));
     assert!(ca_text.starts_with("-----BEGIN CERTIFICATE-----"));
     for var in ["SSL_CERT_FILE", "GIT_SSL_CAINFO"] {
@@ -654,6 +658,69 @@ fn report_says_in_words_why_a_file_is_not_a_har() {
         assert!(err.contains(want), "{name}: {err}");
         assert!(!err.contains("expected"), "{name}: {err}");
         assert!(stdout(&out).is_empty(), "{name}: no summary is printed");
+    }
+}
+
+/// In real bash and fish: `gomitm env` sets both spellings of the proxy variables (git and
+/// libcurl read `http_proxy` in lower case only) and the CA variables, and `gomitm env --unset`
+/// removes every one of them again, whatever was there before.
+#[test]
+fn env_sets_both_spellings_and_unset_removes_them_in_bash_and_fish() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca = tmp.path().join("ca");
+    let ca = ca.to_str().unwrap();
+    let proxy = "http://127.0.0.1:9999";
+    let names = [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "SSL_CERT_FILE",
+        "GIT_SSL_CAINFO",
+    ];
+    let mut shells = vec![("bash", PathBuf::from("bash"))];
+    if let Some(fish) = support::tools::require_tool("fish") {
+        shells.push(("fish", fish));
+    }
+    for (flavour, binary) in shells {
+        let set = run(
+            tmp.path(),
+            &["env", "--shell", flavour, "--proxy", proxy, "--ca-dir", ca],
+        );
+        assert_ok(&set, "gomitm env");
+        let unset = run(tmp.path(), &["env", "--shell", flavour, "--unset"]);
+        assert_ok(&unset, "gomitm env --unset");
+        // `env` prints what the shell exported, for a child process: what go and git see.
+        let show =
+            "env | grep -i -E '^(https?_proxy|ssl_cert_file|git_ssl_cainfo)=' | sort; echo END";
+        let script = format!("{}\n{show}\n{}\n{show}\n", stdout(&set), stdout(&unset));
+        let evaluated = run_with_timeout(
+            Command::new(&binary)
+                .arg("-c")
+                .arg(&script)
+                // Set beforehand, as a user's shell may have them: --unset removes them too.
+                .env("http_proxy", "http://old.example:3128")
+                .env("SSL_CERT_FILE", "/etc/old.pem"),
+            RUN_TIMEOUT,
+        );
+        assert_ok(&evaluated, &format!("{flavour} evaluating:\n{script}"));
+        let text = stdout(&evaluated);
+        let (after_set, after_unset) = text.split_once("END\n").unwrap();
+        for name in names {
+            let line = after_set
+                .lines()
+                .find(|l| l.starts_with(&format!("{name}=")))
+                .unwrap_or_else(|| panic!("{flavour}: {name} not exported:\n{after_set}"));
+            if name.ends_with("proxy") || name.ends_with("PROXY") {
+                assert_eq!(line, format!("{name}={proxy}"), "{flavour}");
+            } else {
+                assert!(line.ends_with("gomitm-bundle.pem"), "{flavour}: {line}");
+            }
+        }
+        assert_eq!(
+            after_unset, "END\n",
+            "{flavour}: --unset left:\n{after_unset}"
+        );
     }
 }
 
