@@ -154,6 +154,11 @@ fn outputs() -> Vec<(&'static str, String)> {
     };
     let exported = dir.path().join("export.har");
     crate::tui::write_har(&exported, &arcs, &tui.har_options()).unwrap();
+    // It holds traffic: the owner's alone, as --har-out is.
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&exported).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "TUI export mode {mode:o}");
     out.push(("tui export", std::fs::read_to_string(&exported).unwrap()));
 
     let ctx = RunCtx {
