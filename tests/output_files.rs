@@ -267,7 +267,10 @@ fn har_and_jsonl_are_created_0600_and_a_failed_entry_keeps_its_time() {
     assert_eq!(e["response"]["content"]["text"], "", "{e}");
     let t = &e["timings"];
     let connect = t["connect"].as_f64().unwrap();
-    assert!(connect >= 0.0, "the failed connect's time is in connect: {t}");
+    assert!(
+        connect >= 0.0,
+        "the failed connect's time is in connect: {t}"
+    );
     let sum: f64 = ["blocked", "dns", "connect", "send", "wait", "receive"]
         .iter()
         .map(|k| t[*k].as_f64().unwrap())

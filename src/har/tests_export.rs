@@ -161,7 +161,11 @@ fn a_failed_entry_keeps_its_elapsed_time_in_the_phase_that_failed() -> TestResul
                    "receive": 0.0, "ssl": -1.0}),
         ),
         (
-            failed("https://slow.test/", ErrorClass::ConnectTimeout, total(30000.0)),
+            failed(
+                "https://slow.test/",
+                ErrorClass::ConnectTimeout,
+                total(30000.0),
+            ),
             json!({"blocked": -1.0, "dns": -1.0, "connect": 30000.0, "send": 0.0, "wait": 0.0,
                    "receive": 0.0, "ssl": -1.0}),
         ),
@@ -171,7 +175,11 @@ fn a_failed_entry_keeps_its_elapsed_time_in_the_phase_that_failed() -> TestResul
                    "receive": 0.0, "ssl": 7.0}),
         ),
         (
-            failed("https://mute.test/", ErrorClass::UpstreamTimeout, total(60000.0)),
+            failed(
+                "https://mute.test/",
+                ErrorClass::UpstreamTimeout,
+                total(60000.0),
+            ),
             json!({"blocked": -1.0, "dns": -1.0, "connect": -1.0, "send": 0.0, "wait": 60000.0,
                    "receive": 0.0, "ssl": -1.0}),
         ),
