@@ -273,6 +273,7 @@ pub struct EnvArgs {
         value_parser = parse_proxy_auth
     )]
     pub proxy_auth: Option<ProxyAuth>,
+    /// The shell to print the lines for.
     #[arg(long, value_enum, default_value_t = Shell::Bash)]
     pub shell: Shell,
     /// Print the lines that undo it instead (unset, set -e, Remove-Item Env:): eval "$(gomitm env --unset)".

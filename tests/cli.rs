@@ -546,6 +546,37 @@ fn report_fail_on_exits_3_for_what_it_names_only() {
     }
 }
 
+/// `--fail-on leak` without `--private` could never fail (no path is private): it is refused
+/// with the reason, exit 1; `--fail-on any` still gates on failures, with a warning.
+#[test]
+fn report_fail_on_leak_without_private_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("x.har");
+    std::fs::write(
+        &file,
+        chrome_har(&[(
+            "https://proxy.golang.org/golang.org/x/net/@v/v9.9.9.info",
+            500,
+        )]),
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let out = run(home.path(), &["report", &path, "--fail-on", "leak"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--fail-on leak needs --private GLOBS"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(home.path(), &["report", &path, "--fail-on", "any"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: --fail-on any without --private"),
+        "{}",
+        stderr(&out)
+    );
+}
+
 /// `report --json` prints one JSON document with the same numbers as the text report, its
 /// URLs redacted as the text's are.
 #[test]

@@ -300,6 +300,19 @@ fn exit_code(status: ExitStatus) -> i32 {
 /// URLs) and print the summary, as text or JSON; exit [`FAIL_ON_EXIT`] when `--fail-on` finds
 /// what it names.
 pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
+    // Without private patterns no path is private: a leak gate would pass whatever was sent.
+    if args.private.is_none() {
+        if args.fail_on.contains(&FailOn::Leak) {
+            anyhow::bail!(
+                "--fail-on leak needs --private GLOBS (the module paths that are private, as in                  GOPRIVATE): without it no leak can be found"
+            );
+        }
+        if args.fail_on.contains(&FailOn::Any) {
+            eprintln!(
+                "gomitm: warning: --fail-on any without --private checks failures only: no                  module path is private, so no leak can be found"
+            );
+        }
+    }
     let summary = report_summary(args)?;
     if args.json {
         print!(
