@@ -4,7 +4,8 @@
 //! userinfo, URLs inside header values and error messages, and the redacted copy of a whole
 //! flow ([`redact_flow`]), which is the entry point for anything that writes a flow.
 //!
-//! Pure, and a leaf apart from `flow`. The rule is deliberately broad (GOAUTH, Go 1.24+, can
+//! Pure apart from reading $HOME once (the home directory hidden in error messages), and a
+//! leaf apart from `flow`. The rule is deliberately broad (GOAUTH, Go 1.24+, can
 //! send any header a credential helper prints), with a short list of names that look secret
 //! but are not and matter for debugging; `docs/HAR.md#redaction` documents it.
 
