@@ -244,6 +244,30 @@ pub struct ReportArgs {
     /// Only summarise flows matching this filter expression (see docs/FILTERS.md).
     #[arg(long, value_name = "FILTER", value_parser = parse_filter)]
     pub filter: Option<Filter>,
+    /// Exit 3 when the capture has one of these (comma-separated or repeated), for CI: a
+    /// private-path leak, a failure listed in the report, or either.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        value_name = "leak,failure,any"
+    )]
+    pub fail_on: Vec<FailOn>,
+    /// Print the report as one JSON document for scripts (same numbers as the text, redacted
+    /// the same way; see docs/HAR.md#report-json).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// What `gomitm report --fail-on` fails on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// A private module path sent to a module proxy or checksum database.
+    Leak,
+    /// A failed request the report lists (under "Failures").
+    Failure,
+    /// A leak or a failure.
+    Any,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -424,14 +448,20 @@ pub struct EnvArgs {
         value_parser = parse_proxy_auth
     )]
     pub proxy_auth: Option<ProxyAuth>,
+    /// The shell to print the lines for.
     #[arg(long, value_enum, default_value_t = Shell::Bash)]
     pub shell: Shell,
+    /// Print the lines that undo it instead (unset, set -e, Remove-Item Env:): eval "$(gomitm env --unset)".
+    #[arg(long)]
+    pub unset: bool,
     #[command(flatten)]
     pub ca: CaDirArg,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Shell {
+    /// Also sh, dash and ksh: the lines are POSIX.
+    #[value(alias = "sh")]
     Bash,
     Zsh,
     Fish,

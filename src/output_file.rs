@@ -10,6 +10,23 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+/// The mode of the files that hold traffic (the HAR, `--jsonl`, the TUI's export, a capture
+/// saved elsewhere at exit): the owner's alone, as the CA key is.
+pub const TRAFFIC_MODE: u32 = 0o600;
+
+/// Open `path` to append lines of traffic (`--jsonl`): created with [`TRAFFIC_MODE`] when it
+/// does not exist; an existing file keeps its mode and contents.
+pub fn open_append_private(path: &Path) -> io::Result<fs::File> {
+    let mut opts = fs::OpenOptions::new();
+    opts.create(true).append(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(TRAFFIC_MODE);
+    }
+    opts.open(path)
+}
+
 /// Create `path`, which must not exist, with exactly `mode` (Unix) from the first byte, and
 /// write `data` to disk. `O_EXCL` never follows a symlink: one at `path`, even dangling, is an
 /// error, not a write where it points.

@@ -4,7 +4,8 @@
 //! userinfo, URLs inside header values and error messages, and the redacted copy of a whole
 //! flow ([`redact_flow`]), which is the entry point for anything that writes a flow.
 //!
-//! Pure, and a leaf apart from `flow`. The rule is deliberately broad (GOAUTH, Go 1.24+, can
+//! Pure apart from reading $HOME once (the home directory hidden in error messages), and a
+//! leaf apart from `flow`. The rule is deliberately broad (GOAUTH, Go 1.24+, can
 //! send any header a credential helper prints), with a short list of names that look secret
 //! but are not and matter for debugging; `docs/HAR.md#redaction` documents it.
 
@@ -302,6 +303,68 @@ pub fn redact_text(text: &str) -> String {
     text_at(text, 0)
 }
 
+/// `text` with the home directory replaced by `~` ([`hide_home`]). For what is written about
+/// flows (their error messages, through [`redact_message`]), which is shared as files; gomitm's
+/// own lines on the user's terminal keep full paths to copy.
+pub fn hide_local_paths(text: String) -> String {
+    home_dirs()
+        .iter()
+        .fold(text, |t, home| match hide_home(&t, home) {
+            Cow::Borrowed(_) => t,
+            Cow::Owned(hidden) => hidden,
+        })
+}
+
+/// The home directory of the user gomitm runs as ($HOME, and where it leads when that is a
+/// symlink), read once: error messages quote local paths (the CA bundle, a rules file, a
+/// `map_local` file), and a path under it names the user. The one place redaction reads the
+/// environment. Empty when HOME is unset, relative or `/`.
+fn home_dirs() -> &'static [String] {
+    static HOMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    HOMES.get_or_init(|| {
+        let var = if cfg!(windows) { "USERPROFILE" } else { "HOME" };
+        let Some(home) = std::env::var_os(var).map(std::path::PathBuf::from) else {
+            return Vec::new();
+        };
+        let real = std::fs::canonicalize(&home).ok();
+        let mut homes: Vec<String> = [Some(home), real]
+            .into_iter()
+            .flatten()
+            .filter_map(|p| {
+                p.to_str()
+                    .map(|s| s.trim_end_matches(['/', '\\']).to_string())
+            })
+            .filter(|p| std::path::Path::new(p).is_absolute() && p.len() > 1)
+            .collect();
+        // The longer first: a path under both is replaced whole.
+        homes.sort_by_key(|h| std::cmp::Reverse(h.len()));
+        homes.dedup();
+        homes
+    })
+}
+
+/// `home` replaced by `~` wherever it is a whole path prefix: `/home/al/x` and `/home/al`
+/// become `~/x` and `~`, while `/home/alice` (another directory) and `/x/home/al` are left.
+pub(crate) fn hide_home<'a>(text: &'a str, home: &str) -> Cow<'a, str> {
+    if home.is_empty() || !text.contains(home) {
+        return Cow::Borrowed(text);
+    }
+    let in_name = |c: char| c.is_alphanumeric() || "._-~/\\".contains(c);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(home) {
+        let before = rest[..at].chars().next_back();
+        let after = rest[at + home.len()..].chars().next();
+        let whole = !before.is_some_and(in_name)
+            && after.is_none_or(|c| c == '/' || c == '\\' || !in_name(c));
+        out.push_str(&rest[..at]);
+        out.push_str(if whole { "~" } else { home });
+        rest = &rest[at + home.len()..];
+    }
+    out.push_str(rest);
+    Cow::Owned(out)
+}
+
 fn text_at(text: &str, depth: u8) -> String {
     if !text.contains("://") {
         return text.to_string();
@@ -489,10 +552,11 @@ fn known_secrets(flow: &Flow, extra: &[String]) -> Vec<String> {
     found
 }
 
-/// An error message as it may be shown: URLs in it redacted ([`redact_text`]), and any secret
-/// the flow carries elsewhere replaced wherever it appears.
+/// An error message as it may be shown: URLs in it redacted ([`redact_text`]), the home
+/// directory replaced by `~` ([`hide_local_paths`]), and any secret the flow carries elsewhere
+/// replaced wherever it appears.
 pub fn redact_message(flow: &Flow, message: &str, extra: &[String]) -> String {
-    let mut out = redact_text(message);
+    let mut out = hide_local_paths(redact_text(message));
     for secret in known_secrets(flow, extra) {
         if out.contains(&secret) {
             out = out.replace(&secret, REDACTED);

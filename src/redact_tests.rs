@@ -346,3 +346,34 @@ fn redact_flow_hides_every_secret_and_keeps_names_and_bodies() {
         .unwrap_or_default()
         .contains("pw1"));
 }
+
+/// A local path under the home directory loses the part that names the user, wherever it
+/// sits in a message; a longer sibling directory or a path that merely contains it is kept.
+#[test]
+fn the_home_directory_becomes_a_tilde_in_text() {
+    let home = "/home/alice";
+    let cases = [
+        (
+            "client TLS failed: SSL_CERT_FILE=/home/alice/.config/gomitm/gomitm-bundle.pem (…)",
+            "client TLS failed: SSL_CERT_FILE=~/.config/gomitm/gomitm-bundle.pem (…)",
+        ),
+        ("cannot read /home/alice: denied", "cannot read ~: denied"),
+        ("'/home/alice/x' and \"/home/alice\"", "'~/x' and \"~\""),
+        ("/home/alicebob/x", "/home/alicebob/x"),
+        ("/srv/home/alice/x", "/srv/home/alice/x"),
+        ("no path here", "no path here"),
+    ];
+    for (text, want) in cases {
+        assert_eq!(hide_home(text, home), want, "{text}");
+    }
+    // Through a flow's error message: URLs are redacted and the home directory goes too.
+    if let Some(home) = home_dirs().first() {
+        let text = format!("cannot read {home}/mods/x.zip via https://u:p@h/");
+        let out = redact_message(&Flow::default(), &text, &[]);
+        assert!(!out.contains(home.as_str()), "{out}");
+        assert!(
+            out.starts_with("cannot read ~/mods/x.zip via https://REDACTED@h/"),
+            "{out}"
+        );
+    }
+}

@@ -92,6 +92,10 @@ fn env_prints_exports_for_bash_fish_and_powershell() {
         script.contains("export HTTP_PROXY='http://127.0.0.1:9999'\n"),
         "{script}"
     );
+    assert!(
+        script.contains("export http_proxy='http://127.0.0.1:9999'\n"),
+        "{script}"
+    );
     let ca_text = read(&ca_dir.join(CERT_FILE));
     assert!(ca_text.starts_with("-----BEGIN CERTIFICATE-----"));
     for var in ["SSL_CERT_FILE", "GIT_SSL_CAINFO"] {
@@ -449,6 +453,306 @@ fn report_summarises_a_foreign_har_and_honours_filter() {
         "{}",
         stderr(&out)
     );
+}
+
+/// A HAR in Chrome's shape with one entry per (url, status).
+fn chrome_har(entries: &[(&str, u16)]) -> String {
+    let entry = |(url, status): &(&str, u16)| {
+        format!(
+            r#"{{"startedDateTime":"2026-01-01T00:00:00.000Z","time":5,
+            "request":{{"method":"GET","url":"{url}","httpVersion":"HTTP/2","headers":[],"queryString":[],"cookies":[],"headersSize":-1,"bodySize":0}},
+            "response":{{"status":{status},"statusText":"","httpVersion":"HTTP/2","headers":[],"cookies":[],"content":{{"size":3,"mimeType":"text/plain","text":"abc"}},"redirectURL":"","headersSize":-1,"bodySize":3}},
+            "cache":{{}},"timings":{{"send":0,"wait":4,"receive":1}}}}"#
+        )
+    };
+    let entries: Vec<String> = entries.iter().map(entry).collect();
+    format!(
+        r#"{{"log":{{"version":"1.2","creator":{{"name":"WebInspector","version":"537.36"}},"entries":[{}]}}}}"#,
+        entries.join(",")
+    )
+}
+
+/// `report --fail-on` exits 3 exactly when the capture has what it names (a comma list or the
+/// flag repeated; `any` is either), with a line on stderr saying why; otherwise 0, and the
+/// report itself is printed either way.
+#[test]
+fn report_fail_on_exits_3_for_what_it_names_only() {
+    let home = tempfile::tempdir().unwrap();
+    const GOOD: (&str, u16) = (
+        "https://proxy.golang.org/golang.org/x/text/@v/v0.14.0.zip",
+        200,
+    );
+    const LEAK: (&str, u16) = (
+        "https://proxy.golang.org/corp.example/secret/@v/v1.0.0.zip",
+        200,
+    );
+    const FAIL: (&str, u16) = (
+        "https://proxy.golang.org/golang.org/x/net/@v/v9.9.9.info",
+        500,
+    );
+    let hars = [
+        ("clean", vec![GOOD]),
+        ("leak", vec![GOOD, LEAK]),
+        ("failure", vec![GOOD, FAIL]),
+        ("both", vec![GOOD, LEAK, FAIL]),
+    ];
+    let flags: [(&str, &[&str]); 7] = [
+        ("none", &[]),
+        ("leak", &["--fail-on", "leak"]),
+        ("failure", &["--fail-on", "failure"]),
+        ("leak,failure", &["--fail-on", "leak,failure"]),
+        ("repeated", &["--fail-on", "leak", "--fail-on", "failure"]),
+        ("any", &["--fail-on", "any"]),
+        ("json", &["--fail-on", "leak", "--json"]),
+    ];
+    for (har, entries) in &hars {
+        let file = home.path().join(format!("{har}.har"));
+        std::fs::write(&file, chrome_har(entries)).unwrap();
+        let path = file.display().to_string();
+        for (flag, extra) in flags {
+            let mut args = vec!["report", path.as_str(), "--private", "corp.example"];
+            args.extend_from_slice(extra);
+            let out = run(home.path(), &args);
+            let has_leak = har.contains("leak") || *har == "both";
+            let has_failure = har.contains("failure") || *har == "both";
+            let should_fail = match flag {
+                "none" => false,
+                "leak" | "json" => has_leak,
+                "failure" => has_failure,
+                _ => has_leak || has_failure,
+            };
+            let what = format!("{har} HAR, --fail-on {flag}: {}", stderr(&out));
+            assert_eq!(
+                out.status.code(),
+                Some(if should_fail { 3 } else { 0 }),
+                "{what}"
+            );
+            assert_eq!(stderr(&out).contains("--fail-on"), should_fail, "{what}");
+            if should_fail && flag != "json" {
+                let err = stderr(&out);
+                assert_eq!(
+                    err.contains("private-path leak"),
+                    has_leak && flag != "failure",
+                    "{what}"
+                );
+                assert_eq!(
+                    err.contains("has 1 failure") || err.contains("and 1 failure"),
+                    has_failure && flag != "leak",
+                    "{what}"
+                );
+            }
+            assert!(!stdout(&out).is_empty(), "{what}: the report is printed");
+        }
+    }
+}
+
+/// `--fail-on leak` without `--private` could never fail (no path is private): it is refused
+/// with the reason, exit 1; `--fail-on any` still gates on failures, with a warning.
+#[test]
+fn report_fail_on_leak_without_private_is_refused() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("x.har");
+    std::fs::write(
+        &file,
+        chrome_har(&[(
+            "https://proxy.golang.org/golang.org/x/net/@v/v9.9.9.info",
+            500,
+        )]),
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let out = run(home.path(), &["report", &path, "--fail-on", "leak"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--fail-on leak needs --private GLOBS"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(home.path(), &["report", &path, "--fail-on", "any"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("warning: --fail-on any without --private"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `report --json` prints one JSON document with the same numbers as the text report, its
+/// URLs redacted as the text's are.
+#[test]
+fn report_json_has_the_numbers_of_the_text_report() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("both.har");
+    std::fs::write(
+        &file,
+        chrome_har(&[
+            (
+                "https://proxy.golang.org/golang.org/x/text/@v/v0.14.0.zip",
+                200,
+            ),
+            (
+                "https://proxy.golang.org/corp.example/secret/@v/v1.0.0.zip",
+                200,
+            ),
+            (
+                "https://u:hunter2@proxy.golang.org/golang.org/x/net/@v/v9.9.9.info?token=hunter2",
+                500,
+            ),
+        ]),
+    )
+    .unwrap();
+    let path = file.display().to_string();
+    let out = run(
+        home.path(),
+        &["report", &path, "--private", "corp.example", "--json"],
+    );
+    assert_ok(&out, "report --json");
+    let text = stdout(&out);
+    assert!(!text.contains("hunter2"), "{text}");
+    let doc: serde_json::Value = serde_json::from_str(&text).expect("one JSON document");
+    assert_eq!(doc["format"], "gomitm-report/1");
+    assert_eq!(doc["ok"], false);
+    assert_eq!(doc["found"], serde_json::json!(["leak", "failure"]));
+    assert_eq!(doc["totals"]["requests"], 3);
+    assert_eq!(doc["totals"]["failed"], 1);
+    assert_eq!(doc["leaks"][0]["module"], "corp.example/secret");
+    assert_eq!(doc["leaks"][0]["flow_id"], 2);
+    let failure = &doc["failures"][0];
+    assert_eq!(failure["flow_id"], 3);
+    assert!(
+        failure["url"].as_str().unwrap().contains("REDACTED"),
+        "{failure}"
+    );
+    for field in ["code", "severity", "cause", "fix"] {
+        assert!(
+            failure["diagnosis"][field]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "{field}: {failure}"
+        );
+    }
+    let modules: Vec<&str> = doc["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["module"].as_str().unwrap())
+        .collect();
+    assert!(modules.contains(&"golang.org/x/text"), "{modules:?}");
+    // The text report says the same numbers.
+    let out = run(home.path(), &["report", &path, "--private", "corp.example"]);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(&format!(
+            "gomitm: 3 requests, {} modules, 1 failed,",
+            doc["totals"]["modules"]
+        )),
+        "{text}"
+    );
+    assert!(text.contains("PRIVATE-PATH LEAKS (1)"), "{text}");
+    let code = failure["diagnosis"]["code"].as_str().unwrap();
+    assert!(text.contains(&format!("#3 error {code}:")), "{text}");
+}
+
+/// A file that is not a HAR, given to `report`, is named for what it is, in words about the
+/// file (never serde's `expected ident at line 1 column 2`), and gomitm exits 1.
+#[test]
+fn report_says_in_words_why_a_file_is_not_a_har() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    std::fs::write(dir.join("notes.txt"), "notes: meeting\n").unwrap();
+    std::fs::write(dir.join("empty.har"), "").unwrap();
+    std::fs::write(dir.join("other.json"), r#"{"name": "x"}"#).unwrap();
+    std::fs::create_dir(dir.join("captures")).unwrap();
+    let cases = [
+        (
+            "notes.txt",
+            "notes.txt is not a HAR file: it does not start with a JSON object",
+        ),
+        (
+            "empty.har",
+            "empty.har is not a HAR file: the file is empty",
+        ),
+        (
+            "other.json",
+            "other.json is not a HAR file: it is JSON but has no `log` object",
+        ),
+        ("captures", "captures is a directory, not a HAR file"),
+        ("missing.har", "missing.har does not exist"),
+    ];
+    for (name, want) in cases {
+        let out = run_with_timeout(
+            gomitm_cmd(dir).current_dir(dir).args(["report", name]),
+            RUN_TIMEOUT,
+        );
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(want), "{name}: {err}");
+        assert!(!err.contains("expected"), "{name}: {err}");
+        assert!(stdout(&out).is_empty(), "{name}: no summary is printed");
+    }
+}
+
+/// In real bash and fish: `gomitm env` sets both spellings of the proxy variables (git and
+/// libcurl read `http_proxy` in lower case only) and the CA variables, and `gomitm env --unset`
+/// removes every one of them again, whatever was there before.
+#[test]
+fn env_sets_both_spellings_and_unset_removes_them_in_bash_and_fish() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ca = tmp.path().join("ca");
+    let ca = ca.to_str().unwrap();
+    let proxy = "http://127.0.0.1:9999";
+    let names = [
+        "HTTPS_PROXY",
+        "https_proxy",
+        "HTTP_PROXY",
+        "http_proxy",
+        "SSL_CERT_FILE",
+        "GIT_SSL_CAINFO",
+    ];
+    let mut shells = vec![("bash", PathBuf::from("bash"))];
+    if let Some(fish) = support::tools::require_tool("fish") {
+        shells.push(("fish", fish));
+    }
+    for (flavour, binary) in shells {
+        let set = run(
+            tmp.path(),
+            &["env", "--shell", flavour, "--proxy", proxy, "--ca-dir", ca],
+        );
+        assert_ok(&set, "gomitm env");
+        let unset = run(tmp.path(), &["env", "--shell", flavour, "--unset"]);
+        assert_ok(&unset, "gomitm env --unset");
+        // `env` prints what the shell exported, for a child process: what go and git see.
+        let show =
+            "env | grep -i -E '^(https?_proxy|ssl_cert_file|git_ssl_cainfo)=' | sort; echo END";
+        let script = format!("{}\n{show}\n{}\n{show}\n", stdout(&set), stdout(&unset));
+        let evaluated = run_with_timeout(
+            Command::new(&binary)
+                .arg("-c")
+                .arg(&script)
+                // Set beforehand, as a user's shell may have them: --unset removes them too.
+                .env("http_proxy", "http://old.example:3128")
+                .env("SSL_CERT_FILE", "/etc/old.pem"),
+            RUN_TIMEOUT,
+        );
+        assert_ok(&evaluated, &format!("{flavour} evaluating:\n{script}"));
+        let text = stdout(&evaluated);
+        let (after_set, after_unset) = text.split_once("END\n").unwrap();
+        for name in names {
+            let line = after_set
+                .lines()
+                .find(|l| l.starts_with(&format!("{name}=")))
+                .unwrap_or_else(|| panic!("{flavour}: {name} not exported:\n{after_set}"));
+            if name.ends_with("proxy") || name.ends_with("PROXY") {
+                assert_eq!(line, format!("{name}={proxy}"), "{flavour}");
+            } else {
+                assert!(line.ends_with("gomitm-bundle.pem"), "{flavour}: {line}");
+            }
+        }
+        assert_eq!(
+            after_unset, "END\n",
+            "{flavour}: --unset left:\n{after_unset}"
+        );
+    }
 }
 
 /// `gomitm env` output, evaluated by the shell it was written for, gives back exactly the

@@ -720,3 +720,98 @@ fn exit_code_is_passed_through() {
         "the bundle lacks the gomitm CA"
     );
 }
+
+/// When gomitm saw no request at all, the summary says so and names the likely reason, read
+/// from the command's own settings: GOPROXY=off, a loopback GOPROXY (go never proxies
+/// loopback), or a module cache that already had everything (a second download of the same
+/// module into the same cache).
+#[test]
+fn no_request_at_all_names_the_likely_reason() {
+    let Some(go) = go_binaries().into_iter().next() else {
+        return;
+    };
+    let fx = Fixture::start();
+    let cache = tempfile::tempdir().unwrap();
+    let cache_env = cache.path().join("modcache").display().to_string();
+    let download = || go_cmd(&go, &["mod", "download", "example.test/mod01@v1.0.0"]);
+    let says = |run: &support::run::Run, words: &[&str]| {
+        let summary = run.summary();
+        // Its own line, or the verdict's explanation of go's failure: once either way.
+        let said: Vec<&str> = summary
+            .lines()
+            .filter(|l| l.contains("gomitm saw no request at all: "))
+            .collect();
+        assert_eq!(said.len(), 1, "{}", run.dump());
+        let line = said[0];
+        for w in words {
+            assert!(
+                line.contains(w),
+                "{line:?} does not say {w:?}\n{}",
+                run.dump()
+            );
+        }
+        assert!(summary.contains("gomitm: 0 requests,"), "{summary}");
+    };
+
+    let run = gomitm_run(
+        &fx,
+        Spec {
+            hosts: &[],
+            args: &[],
+            env: &[("GOPROXY", "off".into())],
+            go_mod: EMPTY_GO_MOD,
+            command: download(),
+        },
+    );
+    assert_ne!(run.code(), Some(0), "{}", run.dump());
+    says(&run, &["GOPROXY=off"]);
+
+    let run = gomitm_run(
+        &fx,
+        Spec {
+            hosts: &[],
+            args: &[],
+            env: &[("GOPROXY", "https://127.0.0.1:9".into())],
+            go_mod: EMPTY_GO_MOD,
+            command: download(),
+        },
+    );
+    says(&run, &["GOPROXY names 127.0.0.1", "loopback"]);
+
+    // Warm the cache through gomitm, then download the same module again.
+    let warm = |expect_requests: bool| {
+        let run = gomitm_run(
+            &fx,
+            Spec {
+                hosts: &["goproxy.test"],
+                args: &[],
+                env: &[
+                    ("GOPROXY", "https://goproxy.test".into()),
+                    ("GOMODCACHE", cache_env.clone()),
+                    // The cache's files stay removable by the temp dir's cleanup.
+                    ("GOFLAGS", "-mod=mod -modcacherw".into()),
+                ],
+                go_mod: EMPTY_GO_MOD,
+                command: download(),
+            },
+        );
+        assert_eq!(run.code(), Some(0), "{}", run.dump());
+        assert_eq!(
+            run.summary().contains("gomitm saw no request at all"),
+            !expect_requests,
+            "{}",
+            run.dump()
+        );
+        run
+    };
+    warm(true);
+    let run = warm(false);
+    says(
+        &run,
+        &[
+            "already in the module cache",
+            &cache_env,
+            "GOMODCACHE=$(mktemp -d)",
+        ],
+    );
+}

@@ -100,7 +100,7 @@ fn a_cut_off_har_is_refused_in_words() {
     std::fs::write(&har, &text[..text.len() / 2]).unwrap();
     let (code, _, err, _) = run_watching_rss(&["report", har.to_str().unwrap()]);
     assert_ne!(code, Some(0));
-    assert!(err.contains("is not a HAR file gomitm can read"), "{err}");
+    assert!(err.contains("is not a HAR file"), "{err}");
     assert!(err.contains("the file ends before the HAR does"), "{err}");
     assert!(!err.contains("EOF while parsing"), "serde's wording: {err}");
 }

@@ -237,3 +237,46 @@ fn a_rewritten_har_replaces_the_old_file_and_jsonl_appends() {
     let flow: Value = serde_json::from_str(&lines[1]).unwrap();
     assert_eq!(flow["request"]["url"], "http://down.test/x");
 }
+
+/// The HAR and the `--jsonl` file hold traffic: gomitm creates them for their owner alone
+/// (0600), whatever the umask lets through. The one flow (a refused connection) shows what
+/// other HAR tools need of a failed entry: `content.text` present, its elapsed time in
+/// `connect`, and `time` the sum of the phases.
+#[test]
+fn har_and_jsonl_are_created_0600_and_a_failed_entry_keeps_its_time() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let ca = tmp.path().join("ca");
+    let har = tmp.path().join("capture.har");
+    let jsonl = tmp.path().join("flows.jsonl");
+    let proxy = start(&proxy_args(
+        &ca,
+        &har,
+        &["--jsonl", jsonl.to_str().unwrap()],
+    ));
+    proxy.one_flow();
+    let (code, err) = proxy.stop();
+    assert_eq!(code, Some(0), "{err}");
+    for file in [&har, &jsonl] {
+        let mode = std::fs::metadata(file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}: {mode:o}", file.display());
+    }
+    let entries = har_entries(&har);
+    let e = &entries[0];
+    assert_eq!(e["_error"]["class"], "connect", "{e}");
+    assert_eq!(e["response"]["content"]["text"], "", "{e}");
+    let t = &e["timings"];
+    let connect = t["connect"].as_f64().unwrap();
+    assert!(
+        connect >= 0.0,
+        "the failed connect's time is in connect: {t}"
+    );
+    let sum: f64 = ["blocked", "dns", "connect", "send", "wait", "receive"]
+        .iter()
+        .map(|k| t[*k].as_f64().unwrap())
+        .filter(|v| *v >= 0.0)
+        .sum();
+    let time = e["time"].as_f64().unwrap();
+    assert!((time - sum).abs() < 0.01, "time {time} != sum {sum}: {t}");
+    assert!(time > 0.0, "the elapsed time is kept: {e}");
+}

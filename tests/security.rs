@@ -1028,3 +1028,44 @@ fn connects_nested_in_a_tunnel_are_refused_and_take_no_connection() {
         "a nested CONNECT reached the upstream"
     );
 }
+
+/// A client that rejects gomitm's certificate gets a flow whose error names the trust bundle,
+/// which lives under the home directory. In the redacted HAR and `--jsonl` (and so in
+/// `report`) the home directory is `~`: the files can be shared without the user's name.
+#[test]
+fn exported_error_messages_carry_no_home_directory() {
+    let fx = Fixture::start();
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().to_str().unwrap().to_string();
+    let mut proxy = Gomitm::start_on_with_env(
+        dir,
+        "127.0.0.1:0",
+        &fixture_args(&fx, HOSTS, &[]),
+        &[("HOME", home.as_str())],
+    );
+    block_on(async {
+        let (tcp, reply) = open_tunnel(proxy.addr, "goproxy.test", "").await;
+        assert_eq!(reply.status, 200);
+        let cfg = Arc::new(tls_client_config(&fx.ca_pem, &[b"http/1.1"]));
+        let name = rustls::pki_types::ServerName::try_from("goproxy.test").unwrap();
+        let tls = tokio_rustls::TlsConnector::from(cfg)
+            .connect(name, tcp)
+            .await;
+        assert!(tls.is_err(), "the client must refuse gomitm's leaf");
+    });
+    let flow = proxy.wait_for_flow("the client_tls failure", |f| error_class(f) == "client_tls");
+    let har = proxy.stop();
+    let entry = &har["log"]["entries"][0];
+    let texts = [
+        flow["error"]["message"].as_str().unwrap().to_string(),
+        entry["_error"]["message"].as_str().unwrap().to_string(),
+        entry["response"]["_error"].as_str().unwrap().to_string(),
+    ];
+    for text in texts {
+        assert!(
+            text.contains("SSL_CERT_FILE=~/ca/gomitm-bundle.pem"),
+            "{text}"
+        );
+        assert!(!text.contains(&home), "{text}");
+    }
+}

@@ -10,6 +10,11 @@ use crate::cli::{CaAction, EnvArgs, Shell};
 use crate::session::load_ca;
 
 pub(crate) fn print_env(args: &EnvArgs) -> anyhow::Result<()> {
+    if args.unset {
+        // Undoing needs no CA: nothing is created or written.
+        print!("{}", unset_script(args.shell));
+        return Ok(());
+    }
     let ca = load_ca(&args.ca)?;
     let bundle = ca.dir().join(ca::BUNDLE_FILE);
     ca::write_bundle(&ca, &bundle)?;
@@ -21,20 +26,32 @@ pub(crate) fn print_env(args: &EnvArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The lines that point go (HTTPS_PROXY, SSL_CERT_FILE) and git (GIT_SSL_CAINFO) at gomitm.
+/// The proxy variables in both spellings: Go reads the upper-case name first, while curl
+/// (and so git) reads only `http_proxy` in lower case, and prefers `https_proxy` lower-case.
+const PROXY_VARS: [&str; 4] = ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"];
+/// Go reads SSL_CERT_FILE; git does not, it reads GIT_SSL_CAINFO.
+const CA_VARS: [&str; 2] = ["SSL_CERT_FILE", "GIT_SSL_CAINFO"];
+
+/// The lines that point go (HTTPS_PROXY, SSL_CERT_FILE) and git (https_proxy, GIT_SSL_CAINFO)
+/// at gomitm.
 pub fn env_script(shell: Shell, proxy: &str, bundle: &Path) -> String {
     let bundle = bundle.display().to_string();
-    let vars = [
-        ("HTTPS_PROXY", proxy),
-        ("HTTP_PROXY", proxy),
-        ("SSL_CERT_FILE", bundle.as_str()),
-        ("GIT_SSL_CAINFO", bundle.as_str()),
-    ];
+    let vars = PROXY_VARS
+        .iter()
+        .map(|k| (*k, proxy))
+        .chain(CA_VARS.iter().map(|k| (*k, bundle.as_str())));
     let mut out = String::from(
         "# gomitm: go and git through the proxy. Go never proxies localhost/127.0.0.1 URLs.\n\
          # SSL_CERT_FILE: Go reads it on Linux and the BSDs, and on macOS and Windows from Go 1.27;\n\
-         # Go 1.18-1.26 on macOS use the Keychain, and Go before 1.27 on Windows the Root store.\n",
+         # Go 1.18-1.26 on macOS use the Keychain, and Go before 1.27 on Windows the Root store.\n\
+         # Undo with: ",
     );
+    out.push_str(match shell {
+        Shell::Bash => "eval \"$(gomitm env --unset)\"\n",
+        Shell::Zsh => "eval \"$(gomitm env --shell zsh --unset)\"\n",
+        Shell::Fish => "gomitm env --shell fish --unset | source\n",
+        Shell::Powershell => "gomitm env --shell powershell --unset | Invoke-Expression\n",
+    });
     for (k, v) in vars {
         let line = match shell {
             Shell::Bash | Shell::Zsh => format!("export {k}='{}'\n", v.replace('\'', r"'\''")),
@@ -45,6 +62,24 @@ pub fn env_script(shell: Shell, proxy: &str, bundle: &Path) -> String {
                 v.replace('\\', r"\\").replace('\'', r"\'")
             ),
             Shell::Powershell => format!("$env:{k} = '{}'\n", v.replace('\'', "''")),
+        };
+        out.push_str(&line);
+    }
+    out
+}
+
+/// The lines that undo [`env_script`]: the variables are removed, not restored to what they
+/// were before.
+pub fn unset_script(shell: Shell) -> String {
+    let mut out = String::from("# gomitm: go and git no longer through gomitm.\n");
+    for k in PROXY_VARS.iter().chain(CA_VARS.iter()) {
+        let line = match shell {
+            Shell::Bash | Shell::Zsh => format!("unset {k}\n"),
+            Shell::Fish => format!("set -e {k}\n"),
+            // Windows names are case-insensitive: the second spelling is already gone there.
+            Shell::Powershell => {
+                format!("Remove-Item Env:{k} -ErrorAction SilentlyContinue\n")
+            }
         };
         out.push_str(&line);
     }
@@ -127,6 +162,10 @@ mod tests {
         assert!(fish.contains("set -gx HTTP_PROXY 'http://p'\n"));
         let ps = env_script(Shell::Powershell, "http://p", b);
         assert!(ps.contains("$env:SSL_CERT_FILE = '/tmp/it''s/bundle.pem'\n"));
+        assert!(ps.contains("$env:https_proxy = 'http://p'\n"));
+        let ps_undo = unset_script(Shell::Powershell);
+        assert!(ps_undo.contains("Remove-Item Env:https_proxy -ErrorAction SilentlyContinue\n"));
+        assert_eq!(ps_undo.matches("Remove-Item").count(), 6);
     }
 
     #[test]

@@ -42,6 +42,9 @@ pub struct Summary {
     /// Hosts whose certificate chain ends at a locally installed CA, and that CA (one entry
     /// per pair): TLS inspection between gomitm and the servers.
     pub inspected: Vec<(String, String)>,
+    /// Under `gomitm run`, when gomitm saw no request at all: the likely reason.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_request: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -119,6 +122,10 @@ pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext, run: RunEvidence) -> Sum
         slowest: slowest(&ordered, 5),
         private: ctx.private.describe(),
         inspected: inspected(&ordered),
+        no_request: run
+            .outcome
+            .filter(|_| ordered.is_empty())
+            .map(|o| super::policy::no_request_reason(&o.settings, &o.command, o.exit_code)),
     }
 }
 

@@ -24,6 +24,7 @@ mod network;
 pub mod policy;
 pub mod private;
 pub mod qualifiers;
+pub mod summary_json;
 mod summary_text;
 pub mod verdict;
 

@@ -22,6 +22,8 @@ pub struct Settings {
     pub git_ssh_rewrites: Vec<String>,
     /// `http.sslVerify=false` in git's configuration.
     pub git_ssl_verify_off: bool,
+    /// The main module has `vendor/modules.txt`: go 1.14+ builds from it unless `-mod=mod`.
+    pub vendor_dir: bool,
 }
 
 impl Settings {
@@ -107,6 +109,61 @@ pub fn preflight_warnings(s: &Settings) -> Vec<String> {
         out.push("git config http.sslVerify=false: git does not check certificates at all (gomitm's or the server's)".into());
     }
     out
+}
+
+/// Why `command` (as the summary shows it: `go mod download …`) most likely sent no request
+/// through gomitm, from the settings that make go skip the network or bypass the proxy, else
+/// from how it exited. (`gomitm run` removes NO_PROXY and no_proxy from the command's
+/// environment, so they are never the reason there.)
+pub fn no_request_reason(s: &Settings, command: &str, exit_code: i32) -> String {
+    let program = command.split_whitespace().next().unwrap_or("");
+    if program != "go" {
+        return format!(
+            "{program} made no HTTP(S) request, or does not read HTTPS_PROXY/https_proxy \
+             (gomitm sets both spellings and HTTP_PROXY/http_proxy)"
+        );
+    }
+    let goproxy = s.goproxy();
+    if goproxy.trim() == "off" {
+        return "GOPROXY=off: go downloads nothing (it uses the module cache or fails)".into();
+    }
+    if s.goflags_has("-mod=vendor") {
+        return "GOFLAGS has -mod=vendor: go reads modules from vendor/ and downloads nothing"
+            .into();
+    }
+    if s.vendor_dir && !s.goflags_has("-mod=mod") {
+        return "the main module has vendor/modules.txt: go builds from vendor/ and downloads \
+             nothing (GOFLAGS=-mod=mod to use the module cache and the network)"
+            .into();
+    }
+    let first = goproxy
+        .split([',', '|'])
+        .map(str::trim)
+        .next()
+        .unwrap_or("");
+    if let Some(host) = goproxy_hosts(first).first().filter(|h| is_loopback_host(h)) {
+        return format!(
+            "GOPROXY names {host}: go never sends loopback requests through a proxy; use a \
+             host name and gomitm --resolve"
+        );
+    }
+    if first.starts_with("file:") {
+        return "GOPROXY starts with a file:// entry: go reads it from disk".into();
+    }
+    if exit_code == 0 {
+        let cache = s.get("GOMODCACHE");
+        let cache = if cache.is_empty() {
+            String::new()
+        } else {
+            format!(" ({cache})")
+        };
+        return format!(
+            "everything it needed was already in the module cache{cache}, or it needed no \
+             module; to watch the downloads, run it with an empty cache: \
+             GOMODCACHE=$(mktemp -d) GOFLAGS=-modcacherw gomitm run -- {command}"
+        );
+    }
+    "go failed before any download (its error is above)".into()
 }
 
 /// A go message that a setting explains, naming the setting.

@@ -86,3 +86,72 @@ fn go_messages_that_a_setting_explains_name_it() {
     )
     .is_none());
 }
+
+/// Why a run saw no request: each setting that keeps go off the network or off the proxy is
+/// named; otherwise a successful go had its cache, a failed one failed first, and another
+/// program may not read the proxy variables.
+#[test]
+fn no_request_reasons_name_the_setting_first() {
+    let mut vendored = pre(&[]);
+    vendored.vendor_dir = true;
+    let mut vendored_mod = pre(&[("GOFLAGS", "-mod=mod")]);
+    vendored_mod.vendor_dir = true;
+    let cases: Vec<(Settings, &str, i32, &str)> = vec![
+        (
+            pre(&[("GOPROXY", "off")]),
+            "go mod download",
+            1,
+            "GOPROXY=off",
+        ),
+        (
+            pre(&[("GOFLAGS", "-mod=vendor")]),
+            "go build ./...",
+            0,
+            "-mod=vendor",
+        ),
+        (vendored, "go build ./...", 0, "vendor/modules.txt"),
+        (
+            vendored_mod,
+            "go build ./...",
+            0,
+            "already in the module cache",
+        ),
+        (
+            pre(&[("GOPROXY", "http://localhost:3000,direct")]),
+            "go mod download",
+            1,
+            "GOPROXY names localhost",
+        ),
+        (
+            pre(&[("GOPROXY", "https://[::1]:8443")]),
+            "go get x",
+            1,
+            "GOPROXY names ::1",
+        ),
+        (
+            pre(&[("GOMODCACHE", "/c/mod")]),
+            "go mod download",
+            0,
+            "already in the module cache (/c/mod)",
+        ),
+        (
+            pre(&[]),
+            "go mod download",
+            1,
+            "go failed before any download",
+        ),
+        (
+            pre(&[("GOPROXY", "off")]),
+            "curl https://x",
+            0,
+            "curl made no HTTP(S) request",
+        ),
+    ];
+    for (settings, command, code, want) in cases {
+        let got = no_request_reason(&settings, command, code);
+        assert!(
+            got.contains(want),
+            "{command} {code}: {got:?} lacks {want:?}"
+        );
+    }
+}

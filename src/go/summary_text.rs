@@ -9,6 +9,7 @@
 //! for what comes from elsewhere (go's output, settings).
 
 use super::analysis::{ModuleReport, Summary};
+use super::codes::Code;
 use super::diagnosis::{Diagnosis, FailureReport, Severity};
 use super::integrity_check::Check;
 use super::verdict::{Cause, Verdict};
@@ -41,6 +42,15 @@ impl Summary {
             format_bytes(t.bytes),
             format_ms(t.wall_ms)
         ));
+        // Said once: a failed command's verdict may already explain itself with it.
+        let said_by_verdict = self.verdict.as_ref().is_some_and(|v| {
+            v.explanations.iter().any(
+                |e| matches!(&e.cause, Cause::Unexplained { code, .. } if *code == Code::NoRequest),
+            )
+        });
+        if let Some(reason) = self.no_request.as_ref().filter(|_| !said_by_verdict) {
+            lines.push(format!("gomitm saw no request at all: {reason}"));
+        }
         lines.push(format!("private module patterns: {}", self.private));
         if !self.leaks.is_empty() {
             lines.push(String::new());

@@ -133,7 +133,10 @@ fn explain(
     if flows.is_empty() {
         return Cause::Unexplained {
             code: Code::NoRequest,
-            meaning: "gomitm saw no request at all: go failed before any download, or did not use gomitm (NO_PROXY, a loopback GOPROXY, GOPROXY=off, GOFLAGS=-mod=vendor), or had everything in its module cache already".into(),
+            meaning: format!(
+                "gomitm saw no request at all: {}",
+                policy::no_request_reason(&outcome.settings, &outcome.command, outcome.exit_code)
+            ),
         };
     }
     let mut meaning = policy::meaning(err.kind).to_string();

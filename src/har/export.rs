@@ -22,7 +22,8 @@ use super::shape::{
     HarTunnel,
 };
 use crate::flow::{
-    header_value, url_host, BodyCapture, Flow, FlowKind, Headers, Request, Response, Timings,
+    header_value, url_host, BodyCapture, ErrorClass, Flow, FlowKind, Headers, Request, Response,
+    Timings,
 };
 use crate::redact::{redact_flow, REDACTED};
 
@@ -62,11 +63,16 @@ pub fn to_json(har: &Har) -> Result<String, HarError> {
 /// recorded, read only for the names in the `cookies` lists.
 fn entry(flow: &Flow, recorded: &Flow, opts: &HarOptions) -> HarEntry {
     let mut timings = har_timings(&flow.timings);
-    if flow.kind == FlowKind::Tunnel {
-        // A tunnel's bytes pass for as long as it is open; HAR's only phase for that is
-        // `receive`, and `time` must say how long the tunnel ran, not how long it took to dial.
-        let rest = required(flow.timings.total_ms) - timings.total();
-        if timings.receive == 0.0 && rest > 0.0 {
+    let rest = required(flow.timings.total_ms) - timings.total();
+    if rest > 0.0 {
+        if let Some(phase) = failed_phase(flow) {
+            // A failed flow's elapsed time stays in `time`, in the phase that failed (a dns
+            // lookup that failed after 1 ms is `dns: 1`), so other tools see where it went.
+            timings.add_to(phase, round3(rest));
+        } else if flow.kind == FlowKind::Tunnel && timings.receive == 0.0 {
+            // A tunnel's bytes pass for as long as it is open; HAR's only phase for that is
+            // `receive`, and `time` must say how long the tunnel ran, not how long it took to
+            // dial.
             timings.receive = round3(rest);
         }
     }
@@ -161,7 +167,8 @@ fn har_response(resp: &Response, recorded_headers: &Headers, opts: &HarOptions) 
             mime_type: header_value(&resp.headers, "content-type")
                 .unwrap_or("")
                 .to_string(),
-            text: (!body.data.is_empty()).then_some(text),
+            // `""` rather than no field for an empty body: some HAR libraries require `text`.
+            text: Some(text),
             encoding: encoding.filter(|_| !body.data.is_empty()),
             truncated: body.truncated.then_some(true),
         },
@@ -203,6 +210,47 @@ impl HarTimings {
             self.receive,
         ];
         round3(phases.iter().filter(|v| **v >= 0.0).sum())
+    }
+}
+
+/// A HAR timing phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Dns,
+    Connect,
+    Ssl,
+    Wait,
+}
+
+/// Where a failed flow's time went that no phase measured: the phase it failed in. Dialing
+/// failures fail before any byte; an HTTP flow that failed without a response was waiting for
+/// one. `None` for flows that did not fail, or whose other phases already account for it.
+fn failed_phase(flow: &Flow) -> Option<Phase> {
+    let class = flow.error.as_ref()?.class;
+    match class {
+        ErrorClass::Dns => Some(Phase::Dns),
+        ErrorClass::Connect | ErrorClass::ConnectTimeout | ErrorClass::UpstreamProxy => {
+            Some(Phase::Connect)
+        }
+        ErrorClass::UpstreamTls => Some(Phase::Ssl),
+        _ if flow.kind == FlowKind::Http && flow.response.is_none() => Some(Phase::Wait),
+        _ => None,
+    }
+}
+
+impl HarTimings {
+    /// `ms` more in `phase`; `ssl` is also counted in `connect`, as HAR 1.2 has it.
+    fn add_to(&mut self, phase: Phase, ms: f64) {
+        let more = |v: f64| round3(v.max(0.0) + ms);
+        match phase {
+            Phase::Dns => self.dns = more(self.dns),
+            Phase::Connect => self.connect = more(self.connect),
+            Phase::Ssl => {
+                self.ssl = more(self.ssl);
+                self.connect = more(self.connect);
+            }
+            Phase::Wait => self.wait = more(self.wait),
+        }
     }
 }
 

@@ -180,7 +180,11 @@ impl HarResponse {
             http_version: String::new(),
             cookies: Vec::new(),
             headers: Vec::new(),
-            content: HarContent::default(),
+            content: HarContent {
+                // Some HAR libraries require `text`, even with no response.
+                text: Some(String::new()),
+                ..HarContent::default()
+            },
             redirect_url: String::new(),
             headers_size: -1,
             // The spec's "-1 if the info is not available".

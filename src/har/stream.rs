@@ -76,6 +76,10 @@ where
     F: FnMut(usize, usize, &str, RawEntry) -> Result<usize, HarError>,
 {
     skip_bom(&mut reader)?;
+    // A file that is plainly something else is named for what it is, before serde sees it.
+    if let Some(why) = Unreadable::sniff(reader.fill_buf().map_err(HarError::Read)?) {
+        return Err(HarError::Parse(why));
+    }
     let start = reader.stream_position().map_err(HarError::Read)?;
     let outline = outline(&mut reader)?;
     reader
@@ -170,7 +174,7 @@ where
             })?;
         }
         if !seen_log {
-            return Err(de::Error::custom("there is no `log` object"));
+            return Err(de::Error::custom("has no `log` object"));
         }
         Ok(found)
     }
@@ -226,7 +230,7 @@ where
             }
         }
         if !seen_entries {
-            return Err(de::Error::custom("`log` has no `entries` list"));
+            return Err(de::Error::custom("has no `log.entries` list"));
         }
         Ok(self.walk.is_none().then_some(outline))
     }

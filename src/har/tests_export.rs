@@ -82,6 +82,12 @@ fn required_fields_are_present_and_never_null() -> TestResult {
         }
         assert!(e["response"]["content"]["size"].is_i64());
         assert!(e["response"]["content"]["mimeType"].is_string());
+        // Optional in HAR 1.2, required by some HAR libraries: `""` when there is no body.
+        assert!(
+            e["response"]["content"]["text"].is_string(),
+            "flow {}: content.text missing",
+            flow.id
+        );
         for key in ["send", "wait", "receive"] {
             let v = e["timings"][key].as_f64().ok_or("timing is not a number")?;
             assert!(v >= 0.0, "flow {}: timings.{key} = {v}", flow.id);
@@ -99,7 +105,7 @@ fn failed_flow_gets_the_placeholder_response_and_its_error() -> TestResult {
         e["response"],
         json!({
             "status": 0, "statusText": "", "httpVersion": "", "cookies": [], "headers": [],
-            "content": {"size": 0, "mimeType": ""}, "redirectURL": "",
+            "content": {"size": 0, "mimeType": "", "text": ""}, "redirectURL": "",
             "headersSize": -1, "bodySize": -1,
             "_error": "lookup nope.invalid: no such host"
         })
@@ -117,6 +123,86 @@ fn failed_flow_gets_the_placeholder_response_and_its_error() -> TestResult {
     assert!(e.get("serverIPAddress").is_none() && e.get("connection").is_none());
     assert!(e["request"].get("postData").is_none());
     assert_eq!(e["request"]["bodySize"], 0);
+    Ok(())
+}
+
+/// What gomitm records for a failed dial: the elapsed time only (the dialer's own phase
+/// timings go with the connection it did not make). The HAR puts that time in the phase that
+/// failed, and `time` is the sum of the phases, as for any entry.
+#[test]
+fn a_failed_entry_keeps_its_elapsed_time_in_the_phase_that_failed() -> TestResult {
+    let failed = |url: &str, class: ErrorClass, timings: Timings| {
+        FlowBuilder::get(url)
+            .error(class, "failed")
+            .timings(timings)
+            .build()
+    };
+    let total = |ms: f64| Timings {
+        total_ms: Some(ms),
+        ..Timings::default()
+    };
+    let cases = [
+        (
+            failed("https://nope.invalid/", ErrorClass::Dns, total(1.0)),
+            json!({"blocked": -1.0, "dns": 1.0, "connect": -1.0, "send": 0.0, "wait": 0.0,
+                   "receive": 0.0, "ssl": -1.0}),
+        ),
+        (
+            failed(
+                "https://down.test/",
+                ErrorClass::Connect,
+                Timings {
+                    dns_ms: Some(2.0),
+                    total_ms: Some(5.5),
+                    ..Timings::default()
+                },
+            ),
+            json!({"blocked": -1.0, "dns": 2.0, "connect": 3.5, "send": 0.0, "wait": 0.0,
+                   "receive": 0.0, "ssl": -1.0}),
+        ),
+        (
+            failed(
+                "https://slow.test/",
+                ErrorClass::ConnectTimeout,
+                total(30000.0),
+            ),
+            json!({"blocked": -1.0, "dns": -1.0, "connect": 30000.0, "send": 0.0, "wait": 0.0,
+                   "receive": 0.0, "ssl": -1.0}),
+        ),
+        (
+            failed("https://badcert.test/", ErrorClass::UpstreamTls, total(7.0)),
+            json!({"blocked": -1.0, "dns": -1.0, "connect": 7.0, "send": 0.0, "wait": 0.0,
+                   "receive": 0.0, "ssl": 7.0}),
+        ),
+        (
+            failed(
+                "https://mute.test/",
+                ErrorClass::UpstreamTimeout,
+                total(60000.0),
+            ),
+            json!({"blocked": -1.0, "dns": -1.0, "connect": -1.0, "send": 0.0, "wait": 60000.0,
+                   "receive": 0.0, "ssl": -1.0}),
+        ),
+        (
+            failed("git.test:443", ErrorClass::Dns, total(4.0)),
+            json!({"blocked": -1.0, "dns": 4.0, "connect": -1.0, "send": 0.0, "wait": 0.0,
+                   "receive": 0.0, "ssl": -1.0}),
+        ),
+    ];
+    for (mut flow, want) in cases {
+        if !flow.request.url.contains("://") {
+            flow.kind = FlowKind::Tunnel;
+        }
+        let har = export(std::slice::from_ref(&flow), &HarOptions::default())?;
+        let e = &har["log"]["entries"][0];
+        assert_eq!(e["timings"], want, "{}", flow.request.url);
+        assert_eq!(
+            e["time"].as_f64(),
+            flow.timings.total_ms,
+            "{}: time is the elapsed time",
+            flow.request.url
+        );
+    }
     Ok(())
 }
 

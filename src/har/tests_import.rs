@@ -236,7 +236,7 @@ fn garbage_is_an_error_not_a_panic() {
     let missing = from_json(r#"{"log": {"creator": {"name": "x"}}}"#);
     // Said in the error itself, in words about the HAR (not serde's "missing field").
     let said = missing.err().map(|e| e.to_string());
-    assert!(said.is_some_and(|s| s.contains("`log` has no `entries` list")));
+    assert!(said.is_some_and(|s| s.contains("has no `log.entries` list")));
     let b64 = from_json(bad_base64).err().map(|e| e.to_string());
     assert_eq!(
         b64.as_deref(),

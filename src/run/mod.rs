@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
-use crate::cli::{ReportArgs, RunArgs};
+use crate::cli::{FailOn, ReportArgs, RunArgs};
 use crate::flow::Flow;
 use crate::go::analysis::{self, RunEvidence};
 use crate::go::diagnose::{DiagnoseContext, Os};
@@ -319,14 +319,95 @@ fn exit_code(status: ExitStatus) -> i32 {
 }
 
 /// `gomitm report FILE.har`: classify (gomitm's own HARs and other tools' alike, from their
-/// URLs) and print the summary.
+/// URLs) and print the summary, as text or JSON; exit [`FAIL_ON_EXIT`] when `--fail-on` finds
+/// what it names.
 pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
-    print!("{}", report_text(args)?);
-    Ok(0)
+    // Without private patterns no path is private: a leak gate would pass whatever was sent.
+    if args.private.is_none() {
+        if args.fail_on.contains(&FailOn::Leak) {
+            anyhow::bail!(
+                "--fail-on leak needs --private GLOBS (the module paths that are private, as in                  GOPRIVATE): without it no leak can be found"
+            );
+        }
+        if args.fail_on.contains(&FailOn::Any) {
+            eprintln!(
+                "gomitm: warning: --fail-on any without --private checks failures only: no                  module path is private, so no leak can be found"
+            );
+        }
+    }
+    let summary = report_summary(args)?;
+    if args.json {
+        print!(
+            "{}",
+            summary
+                .render_json()
+                .context("cannot write the report as JSON")?
+        );
+    } else {
+        print!("{}", summary.render());
+    }
+    match fail_on_reason(&summary, &args.fail_on) {
+        Some(reason) => {
+            eprintln!("gomitm: {reason}");
+            Ok(FAIL_ON_EXIT)
+        }
+        None => Ok(0),
+    }
 }
 
-/// What `gomitm report` prints.
-fn report_text(args: &ReportArgs) -> anyhow::Result<String> {
+/// `report --fail-on` found what it names: 3, as govulncheck exits when it finds
+/// vulnerabilities; 1 stays an error (an unreadable file), 2 a usage error.
+pub const FAIL_ON_EXIT: i32 = 3;
+
+/// The line that says why `--fail-on` fails, or `None` when it passes.
+fn fail_on_reason(summary: &analysis::Summary, fail_on: &[FailOn]) -> Option<String> {
+    use crate::go::summary_json::Finding;
+    let wanted = |f: Finding| {
+        fail_on.iter().any(|w| {
+            matches!(
+                (w, f),
+                (FailOn::Any, _)
+                    | (FailOn::Leak, Finding::Leak)
+                    | (FailOn::Failure, Finding::Failure)
+            )
+        })
+    };
+    let found: Vec<String> = summary
+        .findings()
+        .into_iter()
+        .filter(|&f| wanted(f))
+        .map(|f| match f {
+            Finding::Leak => plural(
+                summary.leaks.len(),
+                "private-path leak",
+                "private-path leaks",
+            ),
+            Finding::Failure => plural(summary.failures.len(), "failure", "failures"),
+        })
+        .collect();
+    (!found.is_empty()).then(|| {
+        let names: Vec<&str> = fail_on
+            .iter()
+            .map(|w| match w {
+                FailOn::Leak => "leak",
+                FailOn::Failure => "failure",
+                FailOn::Any => "any",
+            })
+            .collect();
+        format!(
+            "--fail-on {}: the capture has {} (exit {FAIL_ON_EXIT})",
+            names.join(","),
+            found.join(" and ")
+        )
+    })
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The summary `gomitm report` prints.
+fn report_summary(args: &ReportArgs) -> anyhow::Result<analysis::Summary> {
     let mut flows = read_har(&args.har)?;
     classify_imported(&mut flows);
     if let Some(f) = &args.filter {
@@ -343,16 +424,24 @@ fn report_text(args: &ReportArgs) -> anyhow::Result<String> {
         bundle: None,
         go: None,
     };
-    Ok(analysis::summarize(&flows, &ctx, RunEvidence::default()).render())
+    Ok(analysis::summarize(&flows, &ctx, RunEvidence::default()))
 }
 
 /// The flows of a HAR file (`report`, `open`), read through a buffer: memory follows what the
 /// flows keep (docs/HAR.md, "Large HARs"), not the file's size.
 pub(crate) fn read_har(path: &std::path::Path) -> anyhow::Result<Vec<Flow>> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    // Opening a directory succeeds on unix; reading it then fails with EISDIR's wording.
+    if path.is_dir() {
+        anyhow::bail!("{} is a directory, not a HAR file", path.display());
+    }
+    let file = match std::fs::File::open(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            anyhow::bail!("{} does not exist", path.display())
+        }
+        opened => opened.with_context(|| format!("cannot read {}", path.display()))?,
+    };
     crate::har::from_reader(std::io::BufReader::with_capacity(1 << 16, file))
-        .with_context(|| format!("{} is not a HAR file gomitm can read", path.display()))
+        .with_context(|| format!("{} is not a HAR file", path.display()))
 }
 
 /// Flows read from a HAR: classify those another tool wrote (gomitm's own carry `_go` and

@@ -154,6 +154,11 @@ fn outputs() -> Vec<(&'static str, String)> {
     };
     let exported = dir.path().join("export.har");
     crate::tui::write_har(&exported, &arcs, &tui.har_options()).unwrap();
+    // It holds traffic: the owner's alone, as --har-out is.
+    let mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(&exported).unwrap().permissions(),
+    );
+    assert_eq!(mode & 0o777, 0o600, "TUI export mode {mode:o}");
     out.push(("tui export", std::fs::read_to_string(&exported).unwrap()));
 
     let ctx = RunCtx {
@@ -190,15 +195,19 @@ fn outputs() -> Vec<(&'static str, String)> {
         har: raw,
         private: None,
         filter: None,
+        fail_on: Vec::new(),
+        json: false,
     };
-    out.push(("report", report_text(&args).unwrap()));
+    let report = report_summary(&args).unwrap();
+    out.push(("report", report.render()));
+    out.push(("report --json", report.render_json().unwrap()));
     out
 }
 
 #[test]
 fn no_output_shows_a_secret_and_every_output_keeps_the_context() {
     let outputs = outputs();
-    assert_eq!(outputs.len(), 6);
+    assert_eq!(outputs.len(), 7);
     // The verbatim HAR the report reads does carry them: the markers are real.
     let raw = crate::har::to_json(&crate::har::to_har(
         &flows(),
@@ -240,7 +249,7 @@ fn no_output_shows_a_secret_and_every_output_keeps_the_context() {
     // Where whole flows are written, what is not secret is all still there.
     for (name, text) in outputs
         .iter()
-        .filter(|(n, _)| !matches!(*n, "run summary" | "report"))
+        .filter(|(n, _)| !n.starts_with("run summary") && !n.starts_with("report"))
     {
         for context in [
             "corp.test/mod/@v/list?go-get=1&",
@@ -253,6 +262,7 @@ fn no_output_shows_a_secret_and_every_output_keeps_the_context() {
     }
     for (name, text) in outputs
         .iter()
+        .filter(|(n, _)| !n.starts_with("report"))
         .filter(|(n, _)| n.contains("json") || n.contains("har") || n.contains("tui"))
     {
         for context in [

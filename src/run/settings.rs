@@ -28,13 +28,25 @@ pub fn gather(command: &[String]) -> Settings {
         .filter(|o| o.status.success())
         .and_then(|o| serde_json::from_slice(&o.stdout).ok())
         .unwrap_or_default();
+    let vendor_dir = main_module_dir(&go_env)
+        .is_some_and(|dir| dir.join("vendor").join("modules.txt").is_file());
     Settings {
+        vendor_dir,
         go_env,
         git_http_proxy: git(&["config", "--get", "http.proxy"]),
         git_ssh_rewrites: ssh_rewrites(),
         git_ssl_verify_off: git(&["config", "--bool", "--get", "http.sslVerify"])
             .is_some_and(|v| v == "false"),
     }
+}
+
+/// The directory of the main module's go.mod (`go env GOMOD`), when there is one.
+fn main_module_dir(go_env: &std::collections::HashMap<String, String>) -> Option<&Path> {
+    let gomod = go_env.get("GOMOD").map(String::as_str).unwrap_or("");
+    if gomod.is_empty() || gomod == "/dev/null" || gomod == "NUL" {
+        return None;
+    }
+    Path::new(gomod).parent()
 }
 
 fn git(args: &[&str]) -> Option<String> {

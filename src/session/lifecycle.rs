@@ -190,7 +190,7 @@ fn save_har(flows: &[Arc<Flow>], path: &Path, opts: &har::HarOptions, ca_dir: &P
             return false;
         }
     };
-    match output_file::replace(path, json.as_bytes(), None) {
+    match output_file::replace(path, json.as_bytes(), Some(output_file::TRAFFIC_MODE)) {
         Ok(()) => {
             eprintln!("gomitm: wrote {} flows to {}", flows.len(), path.display());
             return true;
@@ -201,7 +201,7 @@ fn save_har(flows: &[Arc<Flow>], path: &Path, opts: &har::HarOptions, ca_dir: &P
         ),
     }
     for fallback in output_file::fallback_path(&[ca_dir], "gomitm-unsaved", "har") {
-        match output_file::write_new(&fallback, json.as_bytes(), Some(0o600)) {
+        match output_file::write_new(&fallback, json.as_bytes(), Some(output_file::TRAFFIC_MODE)) {
             Ok(()) => {
                 eprintln!(
                     "gomitm: saved the {} flows to {} instead",

@@ -177,10 +177,7 @@ impl Config {
             Some(_) if jsonl_on_stdout => Some(Box::new(std::io::stdout())),
             Some(p) => {
                 // Appended to, never truncated: a second run must not wipe the first one's lines.
-                let file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(p)
+                let file = crate::output_file::open_append_private(p)
                     .with_context(|| format!("cannot open --jsonl file {}", p.display()))?;
                 Some(Box::new(std::io::BufWriter::new(file)))
             }

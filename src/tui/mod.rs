@@ -261,6 +261,12 @@ pub fn write_har(
 ) -> Result<usize, String> {
     let doc = har::to_har(flows.iter().map(|f| &**f), opts);
     let json = har::to_json(&doc).map_err(|e| e.to_string())?;
-    std::fs::write(path, json).map_err(|e| format!("{}: {e}", path.display()))?;
+    // Replaced as --har-out is, and the owner's alone: it holds traffic.
+    crate::output_file::replace(
+        path,
+        json.as_bytes(),
+        Some(crate::output_file::TRAFFIC_MODE),
+    )
+    .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(flows.len())
 }
