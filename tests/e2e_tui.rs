@@ -459,3 +459,61 @@ fn run_tui_shows_the_child_traffic_its_output_and_the_summary_and_keeps_its_exit
     let har = read_har(&tmp.path().join("out.har"));
     assert!(entries(&har).len() >= Fixture::modules().len() * 2);
 }
+
+impl Tmux {
+    /// The screen and the scrollback above it.
+    fn history(&self) -> String {
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p", "-t", "t", "-S", "-1000"])
+            .output()
+            .expect("tmux capture-pane -S");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+#[test]
+fn after_run_tui_the_commands_output_is_in_the_scrollback_with_the_rest_in_a_file() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // 80 lines, more than the 50-row screen holds, then an error line last, as go's would be.
+    let script = "for i in $(seq 1 80); do echo out-$i >&2; done; \
+                  echo 'go: example.test/x@v1.0.0: reading boom: 404 Not Found' >&2; exit 3";
+    let mut argv = vec![binary().to_string(), "run".to_string(), "--tui".to_string()];
+    argv.extend(path_arg("--ca-dir", &tmp.path().join("ca")));
+    argv.extend(["--", "sh", "-c", script].map(String::from));
+    let Some(tui) = Tmux::start(&argv, tmp.path()) else {
+        return;
+    };
+    tui.wait_for("the summary once the command exited", |s| {
+        s.contains("run summary") && s.contains("exited 3")
+    });
+    tui.keys(&["q"]);
+    let screen = tui.wait_for_exit();
+    assert!(screen.contains("GOMITM_EXIT=3"), "{screen}");
+    let all = tui.history();
+    let error_at = all
+        .find("reading boom: 404 Not Found")
+        .unwrap_or_else(|| panic!("go's error line is in the scrollback: {all}"));
+    let note_at = all
+        .find("gomitm: output of sh, the last ")
+        .unwrap_or_else(|| panic!("a note says only the last lines are shown: {all}"));
+    assert!(note_at < error_at, "{all}");
+    assert!(
+        !all.contains("out-1\n"),
+        "the first lines are in the file only: {all}"
+    );
+    // The note names the file that holds all of it.
+    let at = all.find("all of it in ").expect("the file") + "all of it in ".len();
+    let path: String = all[at..]
+        .chars()
+        .filter(|c| *c != '\n')
+        .take_while(|c| *c != ')')
+        .collect();
+    let saved = std::fs::read_to_string(path.trim()).expect("the saved output");
+    let _ = std::fs::remove_file(path.trim());
+    assert!(saved.starts_with("out-1\nout-2\n"), "{saved}");
+    assert!(saved.contains("reading boom: 404 Not Found"), "{saved}");
+    // The summary comes after the output, as the last thing before the prompt.
+    let summary_at = all.find("gomitm: FAILED").expect("the summary");
+    assert!(summary_at > error_at, "{all}");
+}

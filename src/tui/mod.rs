@@ -40,7 +40,7 @@ use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 pub use config::{Config, Source};
 pub use state::Action;
-pub use terminal::local_utc_offset;
+pub use terminal::{local_utc_offset, terminal_rows};
 
 use crate::flow::Flow;
 use crate::har;
