@@ -475,8 +475,9 @@ impl Tmux {
 #[test]
 fn after_run_tui_the_commands_output_is_in_the_scrollback_with_the_rest_in_a_file() {
     let tmp = tempfile::tempdir().expect("temp dir");
-    // 80 lines, more than the 50-row screen holds, then an error line last, as go's would be.
-    let script = "for i in $(seq 1 80); do echo out-$i >&2; done; \
+    // A line that is not UTF-8 (it must not stop the reading), 80 lines, more than the 50-row
+    // screen holds, then an error line last, as go's would be.
+    let script = "printf 'bad \\377 byte\\n' >&2; for i in $(seq 1 80); do echo out-$i >&2; done; \
                   echo 'go: example.test/x@v1.0.0: reading boom: 404 Not Found' >&2; exit 3";
     let mut argv = vec![binary().to_string(), "run".to_string(), "--tui".to_string()];
     argv.extend(path_arg("--ca-dir", &tmp.path().join("ca")));
@@ -511,7 +512,7 @@ fn after_run_tui_the_commands_output_is_in_the_scrollback_with_the_rest_in_a_fil
         .collect();
     let saved = std::fs::read_to_string(path.trim()).expect("the saved output");
     let _ = std::fs::remove_file(path.trim());
-    assert!(saved.starts_with("out-1\nout-2\n"), "{saved}");
+    assert!(saved.starts_with("bad \u{fffd} byte\nout-1\nout-2\n"), "{saved}");
     assert!(saved.contains("reading boom: 404 Not Found"), "{saved}");
     // The summary comes after the output, as the last thing before the prompt.
     let summary_at = all.find("gomitm: FAILED").expect("the summary");
