@@ -385,6 +385,50 @@ fn open_shows_a_foreign_har_read_only() {
     });
     assert_eq!(table_rows(&screen).len(), 2, "{screen}");
 
+    // o sorts: by duration the 12 ms sumdb lookup comes before the 35.5 ms zip.
+    tui.keys(&["o"]);
+    let screen = tui.wait_for("sorted by duration", |s| s.contains("sorted by duration"));
+    let rows = table_rows(&screen);
+    assert!(
+        rows.len() == 2 && rows[0].contains("sumdb") && rows[1].contains(" zip "),
+        "{screen}"
+    );
+    // A file holds nothing in flight, and the header does not say "0 in flight".
+    assert!(!screen.contains("in flight"), "{screen}");
+
+    // y copies the selected flow's URL with OSC 52: tmux (set-clipboard on) keeps it as a
+    // paste buffer.
+    let status = tui
+        .tmux()
+        .args(["set-option", "-g", "set-clipboard", "on"])
+        .status()
+        .expect("tmux set-option");
+    assert!(status.success());
+    tui.keys(&["g", "y"]);
+    tui.wait_for("the copy note", |s| s.contains("copied the URL"));
+    let deadline = Instant::now() + WAIT;
+    let copied = loop {
+        let out = tui
+            .tmux()
+            .arg("show-buffer")
+            .output()
+            .expect("tmux show-buffer");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if out.status.success() && !text.is_empty() {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no OSC 52 buffer: {}",
+            tui.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        copied,
+        "https://sum.golang.org/lookup/golang.org/x/text@v0.14.0"
+    );
+
     // Read-only: q quits at once, nothing to lose.
     tui.keys(&["q"]);
     let screen = tui.wait_for_exit();
@@ -512,7 +556,10 @@ fn after_run_tui_the_commands_output_is_in_the_scrollback_with_the_rest_in_a_fil
         .collect();
     let saved = std::fs::read_to_string(path.trim()).expect("the saved output");
     let _ = std::fs::remove_file(path.trim());
-    assert!(saved.starts_with("bad \u{fffd} byte\nout-1\nout-2\n"), "{saved}");
+    assert!(
+        saved.starts_with("bad \u{fffd} byte\nout-1\nout-2\n"),
+        "{saved}"
+    );
     assert!(saved.contains("reading boom: 404 Not Found"), "{saved}");
     // The summary comes after the output, as the last thing before the prompt.
     let summary_at = all.find("gomitm: FAILED").expect("the summary");
