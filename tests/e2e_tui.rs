@@ -483,7 +483,7 @@ fn run_tui_shows_the_child_traffic_its_output_and_the_summary_and_keeps_its_exit
     assert!(screen.contains("Modules ("), "{screen}");
     tui.keys(&["Escape"]);
     let screen = tui.wait_for("the table and go's output", |s| {
-        !s.contains("run summary") && s.contains("output (o hides)")
+        !s.contains("run summary") && s.contains("output (E hides)")
     });
     assert!(
         table_rows(&screen).iter().any(|r| r.contains(" zip ")),
@@ -493,6 +493,9 @@ fn run_tui_shows_the_child_traffic_its_output_and_the_summary_and_keeps_its_exit
         screen.contains("# get https://goproxy.test/"),
         "go -x output is in the pane: {screen}"
     );
+    // E hides the output pane (it was o before o became sort).
+    tui.keys(&["E"]);
+    tui.wait_for("the output pane hidden", |s| !s.contains("output (E hides)"));
     tui.keys(&["q"]);
     let screen = tui.wait_for_exit();
     assert!(screen.contains("GOMITM_EXIT=0"), "go's exit code: {screen}");
