@@ -134,6 +134,49 @@ mod tests {
         assert_eq!(command(key(KeyCode::Char('3'))), Some(Command::Tab(2)));
     }
 
+    /// The first cells of the Keys table in docs/TUI.md, split into key names.
+    fn documented_keys() -> Vec<String> {
+        let docs = include_str!("../../docs/TUI.md");
+        let keys = docs.split("## Keys").nth(1).unwrap_or("");
+        keys.lines()
+            .filter(|l| l.starts_with("| "))
+            .filter_map(|l| l.split('|').nth(1))
+            .flat_map(|cell| {
+                cell.split([' ', ',', '`'])
+                    .filter(|t| !t.is_empty())
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_letter_key_in_the_help_does_something_and_is_in_the_docs() {
+        let documented = documented_keys();
+        let mut seen = 0;
+        for (keys, what) in HELP {
+            for k in keys.split_whitespace() {
+                let mut chars = k.chars();
+                let (Some(c), None) = (chars.next(), chars.next()) else {
+                    continue;
+                };
+                if !(c.is_ascii_graphic()) {
+                    continue;
+                }
+                seen += 1;
+                assert!(
+                    command(key(KeyCode::Char(c))).is_some(),
+                    "`{k}` ({what}) is in the help but does nothing"
+                );
+                assert!(
+                    documented.iter().any(|d| d == k),
+                    "`{k}` ({what}) is not in docs/TUI.md's Keys table: {documented:?}"
+                );
+            }
+        }
+        assert!(seen > 15, "{seen}");
+    }
+
     #[test]
     fn ctrl_c_quits_and_other_ctrl_letters_do_nothing() {
         let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
