@@ -782,3 +782,22 @@ fn shift_e_shows_the_output_pane_and_o_no_longer_does() {
     key(&mut s, KeyCode::Char('E'));
     assert!(s.show_output);
 }
+
+#[test]
+fn a_resize_keeps_the_selection_on_screen_and_the_detail_scroll_in_range() {
+    let mut s = state_with(testdata::live(), many(100, 1), 120, 60);
+    key(&mut s, KeyCode::Char('g'));
+    for _ in 0..50 {
+        key(&mut s, KeyCode::Down);
+    }
+    s.update(Action::Resize(80, 24));
+    let row = s.selected_row().expect("a selection");
+    assert!(
+        s.offset <= row && row < s.offset + s.table_rows(),
+        "row {row} offset {} rows {}",
+        s.offset,
+        s.table_rows()
+    );
+    s.update(Action::Resize(200, 80));
+    assert_eq!(s.selected_row(), Some(row), "the selection stays put");
+}

@@ -100,7 +100,12 @@ fn draw_header(frame: &mut Frame, state: &State, area: Rect) {
         Color::Reset
     });
     second.push(Span::raw(" · "));
-    second.push(Span::styled(format!("{} errors", s.errors), errors));
+    let errors_n = if s.errors == 1 {
+        "1 error".to_string()
+    } else {
+        format!("{} errors", s.errors)
+    };
+    second.push(Span::styled(errors_n, errors));
     // A file holds no flow in flight: saying "0 in flight" would suggest it could.
     if !state.cfg.read_only() {
         second.push(Span::raw(format!(" · {} in flight", s.in_flight)));
@@ -189,8 +194,8 @@ struct Cols {
 }
 
 impl Cols {
-    /// `id_cells`: the widest id on screen; `host_cells`: the widest host on screen.
-    fn new(width: u16, id_cells: u16, host_cells: u16) -> Cols {
+    /// `id_cells`, `host_cells`, `path_cells`: the widest id, host and path on screen.
+    fn new(width: u16, id_cells: u16, host_cells: u16, path_cells: u16) -> Cols {
         let wide = width >= WIDE;
         let narrow = width < 100;
         let status = if wide { 16 } else { 12 };
@@ -217,6 +222,11 @@ impl Cols {
         let fixed: u16 = c.widths().iter().sum();
         let gaps = c.widths().len() as u16; // one cell between columns, path included
         c.path = width.saturating_sub(fixed + gaps).max(4);
+        // Room the paths on screen do not need goes to a host that was cut.
+        let spare = c.path.saturating_sub(path_cells.max(4));
+        let grow = spare.min(host_cells.saturating_sub(c.host));
+        c.host += grow;
+        c.path -= grow;
         c
     }
 
@@ -274,7 +284,12 @@ fn draw_table(frame: &mut Frame, state: &State, area: Rect) {
         .map(|f| f.id.to_string().len())
         .max()
         .unwrap_or(1) as u16;
-    let cols = Cols::new(area.width, id, host);
+    let path = shown
+        .iter()
+        .map(|f| cells::width(&safe(&path_cell(f))))
+        .max()
+        .unwrap_or(4) as u16;
+    let cols = Cols::new(area.width, id, host, path);
     let scale = shown
         .iter()
         .map(|f| duration_ms(f, state.now_us))

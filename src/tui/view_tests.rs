@@ -484,3 +484,21 @@ fn a_search_in_details_highlights_the_match() {
         .collect::<String>();
     assert!(hit.contains("Time"), "the match is drawn reversed: {hit}");
 }
+
+#[test]
+fn at_80_columns_a_host_is_whole_when_the_paths_leave_room() {
+    let flows = vec![
+        crate::flow::testing::FlowBuilder::get("https://proxy.golang.org/x")
+            .id(1)
+            .status(200, b"")
+            .build(),
+        crate::flow::testing::FlowBuilder::get("https://proxy.golang.org/y")
+            .id(2)
+            .error(crate::flow::ErrorClass::Dns, "no such host")
+            .build(),
+    ];
+    let s = state_with(testdata::live(), flows, 80, 10);
+    let out = render(&s).to_string();
+    assert!(out.contains(" proxy.golang.org "), "{out}");
+    assert!(out.contains(" 2 flows · 1 error · "), "singular: {out}");
+}
