@@ -495,7 +495,9 @@ fn run_tui_shows_the_child_traffic_its_output_and_the_summary_and_keeps_its_exit
     );
     // E hides the output pane (it was o before o became sort).
     tui.keys(&["E"]);
-    tui.wait_for("the output pane hidden", |s| !s.contains("output (E hides)"));
+    tui.wait_for("the output pane hidden", |s| {
+        !s.contains("output (E hides)")
+    });
     tui.keys(&["q"]);
     let screen = tui.wait_for_exit();
     assert!(screen.contains("GOMITM_EXIT=0"), "go's exit code: {screen}");
