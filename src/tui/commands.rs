@@ -89,9 +89,12 @@ impl State {
             | Command::PrevTab
             | Command::NextFlow
             | Command::PrevFlow
-            | Command::NextMatch
-            | Command::PrevMatch
             | Command::Tab(_) => {}
+            // In the list `/` is the filter: say where searching is instead of doing nothing.
+            Command::NextMatch | Command::PrevMatch => self.set_status(
+                "n / N go between search matches in details (Enter, then /)".into(),
+                false,
+            ),
         }
         Effect::None
     }

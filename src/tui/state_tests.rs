@@ -801,3 +801,15 @@ fn a_resize_keeps_the_selection_on_screen_and_the_detail_scroll_in_range() {
     s.update(Action::Resize(200, 80));
     assert_eq!(s.selected_row(), Some(row), "the selection stays put");
 }
+
+#[test]
+fn n_in_the_list_says_where_searching_is() {
+    let mut s = state_with(testdata::live(), many(3, 1), 120, 30);
+    key(&mut s, KeyCode::Char('n'));
+    let status = s
+        .status
+        .as_ref()
+        .map(|st| st.text.clone())
+        .unwrap_or_default();
+    assert!(status.contains("search matches in details"), "{status}");
+}
