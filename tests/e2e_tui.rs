@@ -385,6 +385,50 @@ fn open_shows_a_foreign_har_read_only() {
     });
     assert_eq!(table_rows(&screen).len(), 2, "{screen}");
 
+    // o sorts: by duration the 12 ms sumdb lookup comes before the 35.5 ms zip.
+    tui.keys(&["o"]);
+    let screen = tui.wait_for("sorted by duration", |s| s.contains("sorted by duration"));
+    let rows = table_rows(&screen);
+    assert!(
+        rows.len() == 2 && rows[0].contains("sumdb") && rows[1].contains(" zip "),
+        "{screen}"
+    );
+    // A file holds nothing in flight, and the header does not say "0 in flight".
+    assert!(!screen.contains("in flight"), "{screen}");
+
+    // y copies the selected flow's URL with OSC 52: tmux (set-clipboard on) keeps it as a
+    // paste buffer.
+    let status = tui
+        .tmux()
+        .args(["set-option", "-g", "set-clipboard", "on"])
+        .status()
+        .expect("tmux set-option");
+    assert!(status.success());
+    tui.keys(&["g", "y"]);
+    tui.wait_for("the copy note", |s| s.contains("copied the URL"));
+    let deadline = Instant::now() + WAIT;
+    let copied = loop {
+        let out = tui
+            .tmux()
+            .arg("show-buffer")
+            .output()
+            .expect("tmux show-buffer");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if out.status.success() && !text.is_empty() {
+            break text;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no OSC 52 buffer: {}",
+            tui.screen()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(
+        copied,
+        "https://sum.golang.org/lookup/golang.org/x/text@v0.14.0"
+    );
+
     // Read-only: q quits at once, nothing to lose.
     tui.keys(&["q"]);
     let screen = tui.wait_for_exit();
@@ -439,7 +483,7 @@ fn run_tui_shows_the_child_traffic_its_output_and_the_summary_and_keeps_its_exit
     assert!(screen.contains("Modules ("), "{screen}");
     tui.keys(&["Escape"]);
     let screen = tui.wait_for("the table and go's output", |s| {
-        !s.contains("run summary") && s.contains("output (o hides)")
+        !s.contains("run summary") && s.contains("output (E hides)")
     });
     assert!(
         table_rows(&screen).iter().any(|r| r.contains(" zip ")),
@@ -449,6 +493,11 @@ fn run_tui_shows_the_child_traffic_its_output_and_the_summary_and_keeps_its_exit
         screen.contains("# get https://goproxy.test/"),
         "go -x output is in the pane: {screen}"
     );
+    // E hides the output pane (it was o before o became sort).
+    tui.keys(&["E"]);
+    tui.wait_for("the output pane hidden", |s| {
+        !s.contains("output (E hides)")
+    });
     tui.keys(&["q"]);
     let screen = tui.wait_for_exit();
     assert!(screen.contains("GOMITM_EXIT=0"), "go's exit code: {screen}");
@@ -458,4 +507,66 @@ fn run_tui_shows_the_child_traffic_its_output_and_the_summary_and_keeps_its_exit
     );
     let har = read_har(&tmp.path().join("out.har"));
     assert!(entries(&har).len() >= Fixture::modules().len() * 2);
+}
+
+impl Tmux {
+    /// The screen and the scrollback above it.
+    fn history(&self) -> String {
+        let out = self
+            .tmux()
+            .args(["capture-pane", "-p", "-t", "t", "-S", "-1000"])
+            .output()
+            .expect("tmux capture-pane -S");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+#[test]
+fn after_run_tui_the_commands_output_is_in_the_scrollback_with_the_rest_in_a_file() {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    // A line that is not UTF-8 (it must not stop the reading), 80 lines, more than the 50-row
+    // screen holds, then an error line last, as go's would be.
+    let script = "printf 'bad \\377 byte\\n' >&2; for i in $(seq 1 80); do echo out-$i >&2; done; \
+                  echo 'go: example.test/x@v1.0.0: reading boom: 404 Not Found' >&2; exit 3";
+    let mut argv = vec![binary().to_string(), "run".to_string(), "--tui".to_string()];
+    argv.extend(path_arg("--ca-dir", &tmp.path().join("ca")));
+    argv.extend(["--", "sh", "-c", script].map(String::from));
+    let Some(tui) = Tmux::start(&argv, tmp.path()) else {
+        return;
+    };
+    tui.wait_for("the summary once the command exited", |s| {
+        s.contains("run summary") && s.contains("exited 3")
+    });
+    tui.keys(&["q"]);
+    let screen = tui.wait_for_exit();
+    assert!(screen.contains("GOMITM_EXIT=3"), "{screen}");
+    let all = tui.history();
+    let error_at = all
+        .find("reading boom: 404 Not Found")
+        .unwrap_or_else(|| panic!("go's error line is in the scrollback: {all}"));
+    let note_at = all
+        .find("gomitm: output of sh, the last ")
+        .unwrap_or_else(|| panic!("a note says only the last lines are shown: {all}"));
+    assert!(note_at < error_at, "{all}");
+    assert!(
+        !all.contains("out-1\n"),
+        "the first lines are in the file only: {all}"
+    );
+    // The note names the file that holds all of it.
+    let at = all.find("all of it in ").expect("the file") + "all of it in ".len();
+    let path: String = all[at..]
+        .chars()
+        .filter(|c| *c != '\n')
+        .take_while(|c| *c != ')')
+        .collect();
+    let saved = std::fs::read_to_string(path.trim()).expect("the saved output");
+    let _ = std::fs::remove_file(path.trim());
+    assert!(
+        saved.starts_with("bad \u{fffd} byte\nout-1\nout-2\n"),
+        "{saved}"
+    );
+    assert!(saved.contains("reading boom: 404 Not Found"), "{saved}");
+    // The summary comes after the output, as the last thing before the prompt.
+    let summary_at = all.find("gomitm: FAILED").expect("the summary");
+    assert!(summary_at > error_at, "{all}");
 }

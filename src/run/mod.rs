@@ -3,10 +3,12 @@
 //! Go-aware summary when the command exits, whose verdict agrees with the command's exit
 //! status and go's own error lines. Also `gomitm report FILE.har`.
 //!
-//! `child` runs the command between it and the terminal; `settings` reads what the command
-//! will see (go env, git config); the judgement is all in `go::`.
+//! `child` runs the command between it and the terminal; `replay` prints its output again
+//! after `run --tui`; `settings` reads what the command will see (go env, git config); the
+//! judgement is all in `go::`.
 
 mod child;
+mod replay;
 mod settings;
 
 use std::path::Path;
@@ -229,8 +231,18 @@ async fn run_in_tui(
         .spawn()
         .with_context(|| format!("cannot start {program}"))?;
     let (out_tail, err_tail) = (child::SharedTail::default(), child::SharedTail::default());
-    forward_lines(child.stdout.take(), tx.clone(), out_tail.clone());
-    forward_lines(child.stderr.take(), tx.clone(), err_tail.clone());
+    // Both streams in the order they came, to print again once the terminal is back.
+    let both = child::SharedTail::default();
+    forward_lines(
+        child.stdout.take(),
+        tx.clone(),
+        [out_tail.clone(), both.clone()],
+    );
+    forward_lines(
+        child.stderr.take(),
+        tx.clone(),
+        [err_tail.clone(), both.clone()],
+    );
     tui_cfg.source = Source::Run {
         addr: session.addr.to_string(),
         command: args.command.join(" "),
@@ -260,6 +272,9 @@ async fn run_in_tui(
             ui.await
         }
     };
+    // The TUI is gone: go's own output goes to the scrollback, then the summary.
+    let output: Vec<String> = child::text_of(&both).lines().map(String::from).collect();
+    replay::print(program, &output, crate::tui::terminal_rows());
     eprint!("{summary}");
     shown
         .context("the terminal UI stopped")?
@@ -267,22 +282,34 @@ async fn run_in_tui(
     Ok(exit_code(status))
 }
 
-/// Each line of a child's pipe becomes an output line in the TUI.
-fn forward_lines(
+/// Each line of a child's pipe becomes an output line in the TUI, and is kept in `tails`.
+/// Bytes that are not UTF-8 are shown as U+FFFD, and the pipe is read to its end whatever
+/// comes (a reader that stopped would leave the child blocked on a full pipe).
+fn forward_lines<const N: usize>(
     pipe: Option<impl tokio::io::AsyncRead + Unpin + Send + 'static>,
     tx: tokio::sync::mpsc::UnboundedSender<crate::tui::Action>,
-    tail: child::SharedTail,
+    tails: [child::SharedTail; N],
 ) {
     use tokio::io::AsyncBufReadExt;
     let Some(pipe) = pipe else {
         return;
     };
     tokio::spawn(async move {
-        let mut lines = tokio::io::BufReader::new(pipe).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            tail.lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(format!("{line}\n").as_bytes());
+        let mut reader = tokio::io::BufReader::new(pipe);
+        let mut buf = Vec::new();
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+            let line = String::from_utf8_lossy(&buf);
+            let line = line.trim_end_matches(['\n', '\r']).to_string();
+            for tail in &tails {
+                tail.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(format!("{line}\n").as_bytes());
+            }
             // The TUI may be gone (quit early); the evidence is still kept.
             let _ = tx.send(crate::tui::Action::ChildOutput(line));
         }

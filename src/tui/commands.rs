@@ -10,7 +10,9 @@ use ratatui::crossterm::event::{
     KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
 
+use super::copy;
 use super::detail::{self, Detail, Tab};
+use super::flows::Sort;
 use super::keymap::{self, Command};
 use super::panes::summary_lines;
 use super::state::{default_export_name, flows_n, ChildState, Effect, Input, Paused, State};
@@ -36,6 +38,10 @@ impl State {
                 Effect::None
             }
             Input::Export { .. } => self.on_export_key(key),
+            Input::Search { .. } => {
+                self.on_search_key(key);
+                Effect::None
+            }
             Input::ConfirmQuit { .. } => self.on_confirm_key(key),
         };
         self.settle();
@@ -58,7 +64,15 @@ impl State {
                 self.follow = false;
                 self.selected = self.list.visible_id(0);
             }
-            Command::Bottom => self.follow = true,
+            Command::Bottom if self.list.sort() == Sort::Time => self.follow = true,
+            Command::Bottom => {
+                self.follow = false;
+                self.selected = self
+                    .list
+                    .visible_id(self.list.visible_len().saturating_sub(1));
+            }
+            Command::Sort => self.cycle_sort(),
+            Command::CopyUrl | Command::CopyCurl => return self.copy(cmd),
             Command::Open => self.open_detail(),
             Command::Filter => self.start_filter(),
             Command::HostFilter => self.host_filter(),
@@ -69,15 +83,58 @@ impl State {
             Command::Help => self.help = true,
             Command::Output => self.show_output = !self.show_output,
             Command::Summary => self.show_summary = self.summary.is_some(),
-            Command::Quit => return self.request_quit(),
+            Command::Quit | Command::Interrupt => return self.request_quit(),
             Command::Back
             | Command::NextTab
             | Command::PrevTab
             | Command::NextFlow
             | Command::PrevFlow
             | Command::Tab(_) => {}
+            // In the list `/` is the filter: say where searching is instead of doing nothing.
+            Command::NextMatch | Command::PrevMatch => self.set_status(
+                "n / N go between search matches in details (Enter, then /)".into(),
+                false,
+            ),
         }
         Effect::None
+    }
+
+    /// `o`: the next order, the selection kept (and scrolled into view by `settle`).
+    fn cycle_sort(&mut self) {
+        let sort = self.list.sort().next();
+        self.list.set_sort(sort);
+        if sort != Sort::Time {
+            // Follow would jump to the newest row wherever it sorts; keep the selection.
+            self.follow = false;
+        }
+        self.set_status(format!("sorted by {} (o: next order)", sort.name()), false);
+    }
+
+    /// `y` / `Y`: the URL or the request as curl, of the flow in details or the selected
+    /// one, redacted as exports are unless `--no-redact`.
+    fn copy(&mut self, cmd: Command) -> Effect {
+        let flow = match self.detail_flow().or_else(|| self.selected_flow()) {
+            Some(f) => copy::shown(f, self.cfg.redact, &self.cfg.redact_headers),
+            None => {
+                self.set_status("nothing to copy: no flow selected".into(), false);
+                return Effect::None;
+            }
+        };
+        let (what, text) = if cmd == Command::CopyUrl {
+            ("the URL", flow.request.url.clone())
+        } else {
+            ("the request as curl", copy::curl_command(&flow))
+        };
+        let redacted = if self.cfg.redact {
+            ", secrets redacted"
+        } else {
+            ""
+        };
+        self.set_status(
+            format!("copied {what} to the clipboard (OSC 52{redacted})"),
+            false,
+        );
+        Effect::Copy(copy::osc52(&text))
     }
 
     /// Keys the summary pane takes for itself; false lets the key through.
@@ -162,7 +219,7 @@ impl State {
             Some("the command is still running; quitting stops it. Quit? (y/n)".to_string())
         } else if self.unexported() && self.cfg.har_out.is_none() {
             Some(format!(
-                "{} never exported (e exports them). Quit anyway? (y/n)",
+                "{} never exported (w exports them). Quit anyway? (y/n)",
                 flows_n(self.list.stats().flows)
             ))
         } else {
@@ -199,6 +256,8 @@ impl State {
                 tab: Tab::Headers,
                 scroll: 0,
                 body: None,
+                search: None,
+                hit: None,
             });
         }
     }
@@ -231,12 +290,87 @@ impl State {
                     d.tab = tab;
                 }
             }
-            Command::Back => self.detail = None,
+            // `q` goes back from details, as in mitmproxy and lazygit; in the list it quits.
+            Command::Back | Command::Quit => self.detail = None,
+            Command::Filter => {
+                self.input = Input::Search {
+                    text: d.search.clone().unwrap_or_default(),
+                };
+                return true;
+            }
+            Command::NextMatch | Command::PrevMatch => {
+                self.next_match(cmd == Command::NextMatch, false);
+                return true;
+            }
             _ => return false,
         }
         self.refresh_body();
         self.clamp_detail_scroll();
         true
+    }
+
+    /// Move to the next (or previous) line matching the search, wrapping around, and scroll
+    /// it into view. `here`: the current line counts (a new search starts where you are).
+    fn next_match(&mut self, forward: bool, here: bool) {
+        self.refresh_body();
+        let width = self.size.0;
+        let rows = self.detail_rows().max(1);
+        let (hits, needle) = match (self.detail.as_ref(), self.detail_flow()) {
+            (Some(d), Some(flow)) => {
+                let Some(needle) = d.search.clone() else {
+                    self.set_status("no search: / searches the tab shown".into(), false);
+                    return;
+                };
+                let lines = detail::content(d, flow, &self.cfg, width);
+                (detail::matching_lines(&lines, &needle), needle)
+            }
+            _ => return,
+        };
+        let Some(d) = self.detail.as_mut() else {
+            return;
+        };
+        let from = d.hit.unwrap_or(d.scroll);
+        let next = if forward {
+            let after = |h: &&usize| if here { **h >= from } else { **h > from };
+            hits.iter().find(after).or(hits.first())
+        } else {
+            hits.iter().rev().find(|h| **h < from).or(hits.last())
+        };
+        let Some(&line) = next else {
+            d.hit = None;
+            self.set_status(format!("not found: {needle}"), true);
+            return;
+        };
+        d.hit = Some(line);
+        if line < d.scroll || line >= d.scroll + rows {
+            d.scroll = line.saturating_sub(rows / 3);
+        }
+        let n = hits.iter().position(|h| *h == line).map_or(0, |i| i + 1);
+        self.clamp_detail_scroll();
+        self.set_status(format!("match {n} of {} (n/N)", hits.len()), false);
+    }
+
+    fn on_search_key(&mut self, key: KeyEvent) {
+        let Input::Search { text } = &mut self.input else {
+            return;
+        };
+        match key.code {
+            KeyCode::Esc => self.input = Input::None,
+            KeyCode::Enter => {
+                let needle = text.trim().to_string();
+                self.input = Input::None;
+                if let Some(d) = self.detail.as_mut() {
+                    d.hit = None;
+                    d.search = (!needle.is_empty()).then_some(needle);
+                }
+                if self.detail.as_ref().is_some_and(|d| d.search.is_some()) {
+                    self.next_match(true, true);
+                }
+            }
+            _ => {
+                edit_text(text, key);
+            }
+        }
     }
 
     pub(super) fn refresh_body(&mut self) {
@@ -271,7 +405,10 @@ impl State {
     /// Lines of detail content that fit on screen.
     pub fn detail_rows(&self) -> usize {
         let main = self.layout(self.screen()).main;
-        usize::from(main.height.saturating_sub(detail::HEAD_ROWS))
+        let head = self
+            .detail_flow()
+            .map_or(3, |f| detail::head_rows(f, main.width));
+        usize::from(main.height.saturating_sub(head))
     }
 
     // ---- prompts ------------------------------------------------------------------------
@@ -446,6 +583,7 @@ fn set_tab(d: &mut Detail, tab: Tab) {
     if d.tab != tab {
         d.tab = tab;
         d.scroll = 0;
+        d.hit = None;
     }
 }
 

@@ -15,8 +15,9 @@ use super::config::Config;
 use crate::flow::{BodyCapture, Flow, GoKind, GoRequest, Headers, Timings};
 use crate::go::diagnose::{diagnose, DiagnoseContext, Os, Severity};
 
-/// Rows above the content: title, result line, tab bar.
-pub const HEAD_ROWS: u16 = 3;
+/// Most rows the title (request line) and the result may each take above the tabs; the whole
+/// URL and message are in the Headers and Rules & error tabs.
+const HEAD_PART_ROWS: usize = 3;
 /// Width of the label column in key/value tabs.
 const LABEL: usize = 14;
 
@@ -72,6 +73,73 @@ pub struct Detail {
     pub scroll: usize,
     /// Body tab lines, built once per flow snapshot (decoding can be expensive).
     pub body: Option<(Arc<Flow>, Vec<Line<'static>>)>,
+    /// `/` in the detail view: the text searched for (case-insensitive) in the tab shown.
+    pub search: Option<String>,
+    /// The content line of the current match (`n`/`N` move it), scrolled into view.
+    pub hit: Option<usize>,
+}
+
+/// Content lines holding `needle`, case-insensitive.
+pub fn matching_lines(lines: &[Line<'_>], needle: &str) -> Vec<usize> {
+    let needle = needle.to_lowercase();
+    if needle.is_empty() {
+        return Vec::new();
+    }
+    lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| line_text(l).to_lowercase().contains(&needle))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn line_text(line: &Line<'_>) -> String {
+    line.spans.iter().map(|s| s.content.as_ref()).collect()
+}
+
+/// `line` with every occurrence of `needle` (case-insensitive) drawn in `style`.
+pub fn highlight(line: Line<'static>, needle: &str, style: Style) -> Line<'static> {
+    let text = line_text(&line);
+    let lower = text.to_lowercase();
+    let needle = needle.to_lowercase();
+    // Lower-casing can change byte lengths (rare scripts): then leave the line as it is.
+    if needle.is_empty() || lower.len() != text.len() || !lower.contains(&needle) {
+        return line;
+    }
+    let mut marked = vec![false; text.len()];
+    let mut from = 0;
+    while let Some(i) = lower[from..].find(&needle) {
+        let at = from + i;
+        marked[at..at + needle.len()]
+            .iter_mut()
+            .for_each(|m| *m = true);
+        from = at + needle.len();
+    }
+    let mut spans = Vec::new();
+    let mut at = 0;
+    for span in line.spans {
+        let content = span.content.as_ref();
+        if content.is_empty() {
+            continue;
+        }
+        let mut start = 0;
+        for (i, _) in content.char_indices().skip(1).chain([(content.len(), ' ')]) {
+            let here = marked[at + start];
+            let edge = i == content.len() || marked[at + i] != here;
+            if edge {
+                let piece = content[start..i].to_string();
+                let piece_style = if here {
+                    span.style.patch(style)
+                } else {
+                    span.style
+                };
+                spans.push(Span::styled(piece, piece_style));
+                start = i;
+            }
+        }
+        at += content.len();
+    }
+    Line::from(spans).style(line.style)
 }
 
 /// The lines of `d`'s tab for `flow`, wrapped at `width`.
@@ -83,8 +151,8 @@ pub fn content(d: &Detail, flow: &Flow, cfg: &Config, width: u16) -> Vec<Line<'s
             Some((_, lines)) => lines.clone(),
             None => body_lines(flow),
         },
-        Tab::Timing => waterfall(&flow.timings, width),
-        Tab::Connection => connection_tab(flow),
+        Tab::Timing => waterfall(&flow.timings, width, cfg.read_only()),
+        Tab::Connection => connection_tab(flow, cfg.read_only()),
         Tab::Go => go_tab(flow, cfg, width),
         Tab::Rules => rules_tab(flow, width),
     }
@@ -95,6 +163,67 @@ pub fn content_len(d: &Detail, flow: &Flow, cfg: &Config, width: u16) -> usize {
         (Tab::Body, Some((_, lines))) => lines.len(),
         _ => content(d, flow, cfg, width).len(),
     }
+}
+
+/// The colour of an HTTP status by class.
+pub fn status_color(status: u16) -> Color {
+    match status {
+        200..=299 => Color::Green,
+        300..=399 => Color::Cyan,
+        400..=499 => Color::Yellow,
+        _ => Color::Red,
+    }
+}
+
+/// The lines above the tabs, wrapped at `width`: the request line (`#id METHOD URL`) and the
+/// result (status, size, time; or the error class and message), each at most
+/// [`HEAD_PART_ROWS`] rows, the last cut with `…` when there is more.
+pub fn head(flow: &Flow, width: u16) -> Vec<Line<'static>> {
+    let width = usize::from(width.max(10));
+    let title = format!("#{} {} {}", flow.id, flow.request.method, flow.request.url);
+    let bold = Style::new().add_modifier(Modifier::BOLD);
+    let (result, style) = match (&flow.error, &flow.response) {
+        (Some(e), _) => (
+            format!("{}: {}", e.class, e.message),
+            Style::new().fg(Color::Red),
+        ),
+        (None, Some(r)) => (
+            format!(
+                "{} · {} · {}",
+                crate::go::diagnosis::status_text(r),
+                crate::units::format_bytes(r.body.total),
+                flow.timings
+                    .total_ms
+                    .map_or_else(|| "in flight".into(), crate::units::format_ms)
+            ),
+            Style::new().fg(status_color(r.status)),
+        ),
+        (None, None) if flow.tunnel.is_some() => ("tunnel".into(), Style::new().fg(Color::Blue)),
+        (None, None) if flow.is_done() => ("no response".into(), Style::new().fg(Color::DarkGray)),
+        (None, None) => (
+            "waiting for the response…".into(),
+            Style::new().fg(Color::DarkGray),
+        ),
+    };
+    let mut out = capped(&title, width, bold);
+    out.extend(capped(&result, width, style));
+    out
+}
+
+fn capped(text: &str, width: usize, style: Style) -> Vec<Line<'static>> {
+    let mut parts = wrap(text, width);
+    if parts.len() > HEAD_PART_ROWS {
+        parts.truncate(HEAD_PART_ROWS);
+        if let Some(last) = parts.last_mut() {
+            *last = super::cells::fit_end(&format!("{last}…"), width);
+        }
+    }
+    parts.into_iter().map(|p| Line::styled(p, style)).collect()
+}
+
+/// Rows above the content: the [`head`] lines and the tab bar.
+pub fn head_rows(flow: &Flow, width: u16) -> u16 {
+    head(flow, width).len() as u16 + 1
 }
 
 fn heading(text: &str) -> Line<'static> {
@@ -124,47 +253,24 @@ fn field(label: &str, value: &str, width: usize) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// Hard-wraps `text` at `width` chars, preferring spaces. The text is first made safe by the
-/// one terminal rule (headers and fields come from the network): a control or bidi override
-/// is shown, not obeyed or silently dropped.
+/// Wraps `text` at `width` display cells, preferring spaces. The text is first made safe by
+/// the one terminal rule (headers and fields come from the network): a control or bidi
+/// override is shown, not obeyed or silently dropped.
 pub fn wrap(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut out = Vec::new();
-    let mut rest: Vec<char> = crate::terminal_text::terminal_safe(text).chars().collect();
-    while rest.len() > width {
-        let cut = rest[..=width]
-            .iter()
-            .rposition(|c| *c == ' ')
-            .filter(|i| *i > width / 2)
-            .unwrap_or(width);
-        out.push(
-            rest[..cut]
-                .iter()
-                .collect::<String>()
-                .trim_end()
-                .to_string(),
-        );
-        let skip = if rest.get(cut) == Some(&' ') {
-            cut + 1
-        } else {
-            cut
-        };
-        rest.drain(..skip);
-    }
-    out.push(rest.into_iter().collect());
-    out
+    super::cells::wrap(&crate::terminal_text::terminal_safe(text), width)
 }
 
 fn header_lines(headers: &Headers, width: usize) -> Vec<Line<'static>> {
     let mut out = Vec::new();
     for (name, value) in headers {
         let name = crate::terminal_text::terminal_safe(name);
-        let room = width.saturating_sub(name.len() + 2).max(10);
+        let name_cells = super::cells::width(&name);
+        let room = width.saturating_sub(name_cells + 2).max(10);
         for (i, part) in wrap(value, room).into_iter().enumerate() {
             let name = if i == 0 {
                 format!("{name}: ")
             } else {
-                " ".repeat(name.len() + 2)
+                " ".repeat(name_cells + 2)
             };
             out.push(Line::from(vec![
                 Span::styled(name, Style::new().fg(Color::Cyan)),
@@ -267,7 +373,7 @@ fn ms(v: f64) -> String {
 }
 
 /// Each phase on its own line, placed and sized to one time scale, with its duration.
-pub fn waterfall(t: &Timings, width: usize) -> Vec<Line<'static>> {
+pub fn waterfall(t: &Timings, width: usize, file: bool) -> Vec<Line<'static>> {
     const NAME: usize = 9;
     const VALUE: usize = 12;
     let bar = width.saturating_sub(NAME + VALUE + 2).max(10);
@@ -306,8 +412,13 @@ pub fn waterfall(t: &Timings, width: usize) -> Vec<Line<'static>> {
     )));
     if let Some(c) = t.client_tls_ms {
         out.push(Line::default());
+        let who = if file {
+            "client's"
+        } else {
+            "client ↔ gomitm"
+        };
         out.push(dim(format!(
-            "client ↔ gomitm TLS handshake of this connection: {} (before the request, not in the total)",
+            "{who} TLS handshake of this connection: {} (before the request, not in the total)",
             ms(c)
         )));
     }
@@ -325,10 +436,17 @@ fn cells(at: f64, v: f64, scale: f64, width: usize) -> (usize, usize) {
     (start, end - start)
 }
 
-fn connection_tab(flow: &Flow) -> Vec<Line<'static>> {
+/// `file`: a HAR opened read-only, maybe recorded by a browser or another proxy, so the sides
+/// are not named after gomitm.
+fn connection_tab(flow: &Flow, file: bool) -> Vec<Line<'static>> {
     let c = &flow.connection;
     let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    let mut out = vec![heading("Client ↔ gomitm")];
+    let (client_side, server_side) = if file {
+        ("Client side", "Server side")
+    } else {
+        ("Client ↔ gomitm", "gomitm ↔ server")
+    };
+    let mut out = vec![heading(client_side)];
     let rows: Vec<(&str, String)> = vec![
         ("client", or_dash(&flow.client_addr)),
         ("HTTP", flow.request.http_version.clone()),
@@ -342,7 +460,7 @@ fn connection_tab(flow: &Flow) -> Vec<Line<'static>> {
     ];
     out.extend(rows.iter().flat_map(|(k, v)| field(k, v, 200)));
     out.push(Line::default());
-    out.push(heading("gomitm ↔ server"));
+    out.push(heading(server_side));
     let server = match (&c.server_addr, c.upstream_conn_id) {
         (Some(a), Some(id)) => format!("{a}  (connection #{id})"),
         (Some(a), None) => a.clone(),
@@ -569,13 +687,6 @@ fn rules_tab(flow: &Flow, width: usize) -> Vec<Line<'static>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wrap_prefers_spaces_and_keeps_everything() {
-        assert_eq!(wrap("abc def ghi", 7), vec!["abc def", "ghi"]);
-        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
-        assert_eq!(wrap("", 4), vec![""]);
-    }
 
     #[test]
     fn cells_place_phases_on_one_scale() {

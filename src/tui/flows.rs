@@ -1,6 +1,6 @@
 //! The TUI's list of flows: every flow it knows in id order, the ids the filter lets through
-//! (kept up to date per event, never by re-filtering everything), and running counts for the
-//! header.
+//! (kept up to date per event, never by re-filtering everything), the order they are shown in
+//! ([`Sort`]), and running counts for the header.
 //!
 //! Pure data structure; it does not know about keys, selection or drawing (that is `state`).
 
@@ -73,6 +73,61 @@ pub enum Change {
     Ignored,
 }
 
+/// The order of the table (`o` cycles it, as in mitmproxy).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Sort {
+    /// Start time: flow ids are handed out as requests arrive.
+    #[default]
+    Time,
+    Duration,
+    Size,
+    Status,
+}
+
+impl Sort {
+    pub fn next(self) -> Sort {
+        match self {
+            Sort::Time => Sort::Duration,
+            Sort::Duration => Sort::Size,
+            Sort::Size => Sort::Status,
+            Sort::Status => Sort::Time,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Sort::Time => "time",
+            Sort::Duration => "duration",
+            Sort::Size => "size",
+            Sort::Status => "status",
+        }
+    }
+
+    /// Ascending, like time: the slowest, largest or worst at the bottom, where follow looks.
+    /// Flows in flight count as slowest; failures (no status) sort after every status.
+    fn key(self, flow: &Flow) -> (u64, u64) {
+        let size = match (&flow.tunnel, &flow.response) {
+            (Some(t), _) => t.bytes_up.saturating_add(t.bytes_down),
+            (None, Some(r)) => r.body.total,
+            (None, None) => 0,
+        };
+        let primary = match self {
+            Sort::Time => 0,
+            Sort::Duration => flow
+                .timings
+                .total_ms
+                .map_or(u64::MAX, |ms| (ms.max(0.0) * 1000.0) as u64),
+            Sort::Size => size,
+            Sort::Status => match (&flow.error, &flow.response) {
+                (Some(_), _) => 1000,
+                (None, Some(r)) => u64::from(r.status),
+                (None, None) => 999,
+            },
+        };
+        (primary, flow.id)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct FlowList {
     /// Ordered by id.
@@ -87,6 +142,11 @@ pub struct FlowList {
     added_total: u64,
     /// The largest id ever seen, to tell new flows from known ones on a resync.
     max_seen: u64,
+    sort: Sort,
+    /// The visible ids in `sort` order when it is not by time; rebuilt by [`FlowList::resort`]
+    /// (once per frame), new rows appended meanwhile.
+    sorted: Vec<u64>,
+    unsorted: bool,
 }
 
 impl FlowList {
@@ -120,24 +180,81 @@ impl FlowList {
 
     /// The id of the `index`-th row of the filtered view.
     pub fn visible_id(&self, index: usize) -> Option<u64> {
-        self.visible.get(index).copied()
+        match self.sort {
+            Sort::Time => self.visible.get(index).copied(),
+            _ => self.sorted.get(index).copied(),
+        }
     }
 
     /// Where `id` is in the filtered view: `Ok(row)`, or `Err(row it would take)`.
     pub fn visible_position(&self, id: u64) -> Result<usize, usize> {
-        self.visible.binary_search(&id)
+        match self.sort {
+            Sort::Time => self.visible.binary_search(&id),
+            // No order to guess a gap from: a flow that left the view goes to the top.
+            _ => self.sorted.iter().position(|v| *v == id).ok_or(0),
+        }
+    }
+
+    /// The newest flow in the view, whatever the order (what follow selects).
+    pub fn newest_visible_id(&self) -> Option<u64> {
+        self.visible.last().copied()
+    }
+
+    pub fn sort(&self) -> Sort {
+        self.sort
+    }
+
+    pub fn set_sort(&mut self, sort: Sort) {
+        self.sort = sort;
+        self.unsorted = true;
+        self.resort();
+    }
+
+    /// Put the sorted view in order again after flows arrived or changed: once per frame,
+    /// not once per event. Nothing to do when sorted by time.
+    pub fn resort(&mut self) {
+        if self.sort == Sort::Time {
+            self.sorted = Vec::new();
+            self.unsorted = false;
+            return;
+        }
+        if !self.unsorted {
+            return;
+        }
+        let sort = self.sort;
+        let mut keyed: Vec<((u64, u64), u64)> = self
+            .visible
+            .iter()
+            .filter_map(|id| self.get(*id).map(|f| (sort.key(f), *id)))
+            .collect();
+        keyed.sort_unstable();
+        self.sorted = keyed.into_iter().map(|(_, id)| id).collect();
+        self.unsorted = false;
     }
 
     pub fn visible_flow(&self, index: usize) -> Option<&Arc<Flow>> {
         self.get(self.visible_id(index)?)
     }
 
-    /// The filtered view in order (what `e` exports).
+    /// The filtered view in order of time (what `e` exports, whatever the table's order).
     pub fn visible_flows(&self) -> Vec<Arc<Flow>> {
         self.visible
             .iter()
             .filter_map(|id| self.get(*id).cloned())
             .collect()
+    }
+
+    /// Keep the sorted view's rows in step with `visible` (positions are fixed by `resort`).
+    fn sorted_change(&mut self, id: u64, change: Change) {
+        if self.sort == Sort::Time {
+            return;
+        }
+        match change {
+            Change::Shown => self.sorted.push(id),
+            Change::Hidden => self.sorted.retain(|v| *v != id),
+            Change::InPlace | Change::Ignored => {}
+        }
+        self.unsorted = true;
     }
 
     pub fn get(&self, id: u64) -> Option<&Arc<Flow>> {
@@ -152,6 +269,13 @@ impl FlowList {
     /// A new or changed flow. New ids usually arrive in order (push at the back); a flow
     /// seen again replaces its old snapshot and may enter or leave the filtered view.
     pub fn upsert(&mut self, flow: Arc<Flow>) -> Change {
+        let id = flow.id;
+        let change = self.upsert_unsorted(flow);
+        self.sorted_change(id, change);
+        change
+    }
+
+    fn upsert_unsorted(&mut self, flow: Arc<Flow>) -> Change {
         if flow.id < self.floor {
             return Change::Ignored;
         }
@@ -209,6 +333,8 @@ impl FlowList {
             .filter(|f| filter.is_none_or(|x| x.matches(f)))
             .map(|f| f.id)
             .collect();
+        self.unsorted = true;
+        self.resort();
     }
 
     /// Forget every flow; flows with these ids that change later stay forgotten.
@@ -216,6 +342,7 @@ impl FlowList {
         self.floor = self.last_id().map_or(self.floor, |id| id + 1);
         self.flows.clear();
         self.visible.clear();
+        self.sorted.clear();
         let added = self.added_total;
         self.stats = Stats::default();
         self.added_total = added;
@@ -229,6 +356,9 @@ impl FlowList {
         }
         let hidden = self.visible.partition_point(|v| *v < id);
         self.visible.drain(..hidden);
+        if hidden > 0 && self.sort != Sort::Time {
+            self.sorted.retain(|v| *v >= id);
+        }
         gone
     }
 

@@ -28,9 +28,21 @@ pub enum Command {
     Pause,
     Clear,
     Help,
+    /// The output pane (`run --tui`) or gomitm's messages: mitmproxy's event log key, `E`.
     Output,
     Summary,
+    /// Cycle the table's order: time, duration, size, status (mitmproxy's `o`).
+    Sort,
+    /// Detail: the next / previous match of the search.
+    NextMatch,
+    PrevMatch,
+    /// Copy the URL / the request as a curl command (OSC 52).
+    CopyUrl,
+    CopyCurl,
+    /// `q`: quits from the list, goes back from details.
     Quit,
+    /// Ctrl-C: quits from anywhere.
+    Interrupt,
     /// Jump to a detail tab by number (0-based).
     Tab(usize),
 }
@@ -46,19 +58,22 @@ pub const HELP: &[(&str, &str)] = &[
         "next / previous / numbered detail tab",
     ),
     ("J  K", "in details: next / previous flow"),
-    ("Esc", "back (closes details, prompts, help, summary)"),
-    ("/", "filter (live; Enter keeps it, Esc cancels)"),
+    ("Esc  q", "back (closes details, prompts, help, summary)"),
+    ("/", "filter; in details: search the tab shown"),
+    ("n  N", "in details: next / previous match"),
     ("h", "filter to the selected flow's host (again: clear)"),
-    ("e", "export the filtered view to a HAR file"),
+    ("o", "sort: time, duration, size, status (cycles)"),
+    ("w  e", "export (save) the filtered view to a HAR file"),
+    ("y  Y", "copy the URL / the request as curl (OSC 52)"),
     ("f", "follow the newest flow on / off"),
     ("p", "pause the view (capture goes on)"),
-    ("c", "clear the list"),
-    ("o", "show / hide the output and messages pane"),
+    ("z  c", "clear the list"),
+    ("E", "show / hide the output (run --tui) or messages pane"),
     ("s", "show / hide the run summary"),
     ("?", "this help"),
     (
         "q  Ctrl-C",
-        "quit (asks first if flows were never exported)",
+        "in the list: quit (asks if flows were never exported)",
     ),
     ("mouse", "wheel scrolls, click selects a row"),
 ];
@@ -66,7 +81,7 @@ pub const HELP: &[(&str, &str)] = &[
 pub fn command(key: KeyEvent) -> Option<Command> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let cmd = match key.code {
-        KeyCode::Char('c') if ctrl => Command::Quit,
+        KeyCode::Char('c') if ctrl => Command::Interrupt,
         KeyCode::Char('d') if ctrl => Command::PageDown,
         KeyCode::Char('u') if ctrl => Command::PageUp,
         _ if ctrl => return None,
@@ -84,12 +99,17 @@ pub fn command(key: KeyEvent) -> Option<Command> {
         KeyCode::Esc | KeyCode::Backspace => Command::Back,
         KeyCode::Char('/') => Command::Filter,
         KeyCode::Char('h') => Command::HostFilter,
-        KeyCode::Char('e') => Command::Export,
+        KeyCode::Char('e' | 'w') => Command::Export,
         KeyCode::Char('f') => Command::Follow,
         KeyCode::Char('p') => Command::Pause,
-        KeyCode::Char('c') => Command::Clear,
+        KeyCode::Char('c' | 'z') => Command::Clear,
         KeyCode::Char('?') => Command::Help,
-        KeyCode::Char('o') => Command::Output,
+        KeyCode::Char('E') => Command::Output,
+        KeyCode::Char('o') => Command::Sort,
+        KeyCode::Char('n') => Command::NextMatch,
+        KeyCode::Char('N') => Command::PrevMatch,
+        KeyCode::Char('y') => Command::CopyUrl,
+        KeyCode::Char('Y') => Command::CopyCurl,
         KeyCode::Char('s') => Command::Summary,
         KeyCode::Char('q') => Command::Quit,
         KeyCode::Char(c @ '1'..='9') => Command::Tab(c as usize - '1' as usize),
@@ -114,10 +134,53 @@ mod tests {
         assert_eq!(command(key(KeyCode::Char('3'))), Some(Command::Tab(2)));
     }
 
+    /// The first cells of the Keys table in docs/TUI.md, split into key names.
+    fn documented_keys() -> Vec<String> {
+        let docs = include_str!("../../docs/TUI.md");
+        let keys = docs.split("## Keys").nth(1).unwrap_or("");
+        keys.lines()
+            .filter(|l| l.starts_with("| "))
+            .filter_map(|l| l.split('|').nth(1))
+            .flat_map(|cell| {
+                cell.split([' ', ',', '`'])
+                    .filter(|t| !t.is_empty())
+                    .map(String::from)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_letter_key_in_the_help_does_something_and_is_in_the_docs() {
+        let documented = documented_keys();
+        let mut seen = 0;
+        for (keys, what) in HELP {
+            for k in keys.split_whitespace() {
+                let mut chars = k.chars();
+                let (Some(c), None) = (chars.next(), chars.next()) else {
+                    continue;
+                };
+                if !(c.is_ascii_graphic()) {
+                    continue;
+                }
+                seen += 1;
+                assert!(
+                    command(key(KeyCode::Char(c))).is_some(),
+                    "`{k}` ({what}) is in the help but does nothing"
+                );
+                assert!(
+                    documented.iter().any(|d| d == k),
+                    "`{k}` ({what}) is not in docs/TUI.md's Keys table: {documented:?}"
+                );
+            }
+        }
+        assert!(seen > 15, "{seen}");
+    }
+
     #[test]
     fn ctrl_c_quits_and_other_ctrl_letters_do_nothing() {
         let ctrl = |c| KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL);
-        assert_eq!(command(ctrl('c')), Some(Command::Quit));
+        assert_eq!(command(ctrl('c')), Some(Command::Interrupt));
         assert_eq!(command(ctrl('e')), None, "ctrl-e is not export");
         assert_eq!(command(key(KeyCode::F(5))), None);
         let alt_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::ALT);

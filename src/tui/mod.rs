@@ -4,14 +4,17 @@
 //! Layout: `config` (what the TUI is started with), `state` (everything shown, and
 //! `update(Action) → Effect`), `commands` (keys, mouse and prompts → state), `flows` (the flow
 //! list and its filtered index), `keymap` (keys → commands), `layout` (the screen's areas),
-//! `view`, `panes` and `detail` (pure drawing), `terminal` (raw mode, restore on exit/panic,
+//! `view`, `panes` and `detail` (pure drawing), `copy` (what `y`/`Y` put on the clipboard),
+//! `terminal` (raw mode, restore on exit/panic,
 //! stderr capture, input thread). This file is
 //! the event loop: it turns terminal input, store events, child output and a clock into
 //! actions, performs the effects (quit, write a HAR, re-read the store) and redraws at most
 //! about 30 times a second, only when something changed.
 
+pub(crate) mod cells;
 mod commands;
 mod config;
+mod copy;
 mod detail;
 mod feed;
 mod flows;
@@ -37,7 +40,7 @@ use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 
 pub use config::{Config, Source};
 pub use state::Action;
-pub use terminal::local_utc_offset;
+pub use terminal::{local_utc_offset, terminal_rows};
 
 use crate::flow::Flow;
 use crate::har;
@@ -104,6 +107,8 @@ pub async fn run(cfg: Config, mut feeds: Feeds) -> Result<(), TuiError> {
     let mut term = terminal::Term::enter(feeds.tx.clone()).map_err(TuiError::Terminal)?;
     let size = term.terminal.size().map_err(TuiError::Terminal)?;
     let mut state = State::new(cfg, (size.width, size.height));
+    // https://no-color.org: any non-empty value.
+    state.no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let _input = terminal::InputThread::spawn(feeds.tx.clone());
     let mut events = feeds.feed.take();
     let initial = match &feeds.store {
@@ -197,6 +202,13 @@ impl Shell {
             }
             Effect::Resync => {
                 self.resync(state);
+                false
+            }
+            Effect::Copy(escape) => {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                // A terminal without OSC 52 ignores it; nothing to report.
+                let _ = out.write_all(escape.as_bytes()).and_then(|()| out.flush());
                 false
             }
         }

@@ -9,6 +9,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
+use super::cells::{fit_end, width};
 use super::config::Source;
 use super::detail::wrap;
 use super::keymap::HELP;
@@ -21,9 +22,9 @@ pub(super) fn bold(text: impl Into<String>) -> Span<'static> {
 
 pub(super) fn draw_output(frame: &mut Frame, state: &State, area: Rect) {
     let title = if matches!(state.cfg.source, Source::Run { .. }) {
-        " output (o hides) "
+        " output (E hides) "
     } else {
-        " messages (o hides) "
+        " messages (E hides) "
     };
     let block = Block::new().borders(Borders::TOP).title(title);
     let rows = usize::from(block.inner(area).height);
@@ -32,7 +33,7 @@ pub(super) fn draw_output(frame: &mut Frame, state: &State, area: Rect) {
         .output
         .iter()
         .skip(skip)
-        .map(|l| Line::from(l.clone()))
+        .map(|l| Line::from(fit_end(l, usize::from(area.width))))
         .collect();
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
@@ -43,14 +44,17 @@ pub(super) fn draw_prompt(frame: &mut Frame, state: &State, area: Rect) {
         Input::Filter { text, error, .. } => {
             let mut lines = vec![Line::from(vec![bold("/"), Span::raw(text.clone()), cursor])];
             if let Some(e) = error {
-                let column = e.position.min(e.input.chars().count());
+                // The caret goes under the character, counted in cells (wide characters).
+                let before: String = e.input.chars().take(e.position).collect();
+                let column = width(&before);
+                let text = format!(
+                    " {}^ {}; expected {}",
+                    " ".repeat(column),
+                    e.message,
+                    e.expected
+                );
                 lines.push(Line::styled(
-                    format!(
-                        " {}^ {}; expected {}",
-                        " ".repeat(column),
-                        e.message,
-                        e.expected
-                    ),
+                    fit_end(&text, usize::from(area.width)),
                     Style::new().fg(Color::Red),
                 ));
             }
@@ -75,13 +79,26 @@ pub(super) fn draw_prompt(frame: &mut Frame, state: &State, area: Rect) {
                 ),
             ])]
         }
+        Input::Search { text } => vec![Line::from(vec![
+            bold("search: "),
+            Span::raw(text.clone()),
+            cursor,
+            Span::styled(
+                "   (the tab shown; Enter searches, then n / N; Esc cancels)",
+                Style::new().fg(Color::DarkGray),
+            ),
+        ])],
         Input::ConfirmQuit { question } => vec![Line::styled(
             question.clone(),
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         )],
+        // A long message is cut with `…`; the messages pane (E) has it whole.
         Input::None => match &state.status {
-            Some(s) if s.error => vec![Line::styled(s.text.clone(), Style::new().fg(Color::Red))],
-            Some(s) => vec![Line::from(s.text.clone())],
+            Some(s) if s.error => vec![Line::styled(
+                fit_end(&s.text, usize::from(area.width)),
+                Style::new().fg(Color::Red),
+            )],
+            Some(s) => vec![Line::from(fit_end(&s.text, usize::from(area.width)))],
             None => vec![],
         },
     };
@@ -91,23 +108,27 @@ pub(super) fn draw_prompt(frame: &mut Frame, state: &State, area: Rect) {
 pub(super) fn draw_footer(frame: &mut Frame, state: &State, area: Rect) {
     let keys: &[(&str, &str)] = if state.show_summary {
         &[("↑↓", "scroll"), ("s/Esc", "close"), ("q", "quit")]
-    } else if state.detail.is_some() {
+    } else if matches!(state.input, Input::Search { .. }) || state.detail.is_some() {
         &[
-            ("Tab/Enter", "next tab"),
-            ("1-6", "tab"),
+            ("Tab", "next tab"),
             ("↑↓", "scroll"),
+            ("/", "search"),
+            ("n/N", "next/prev match"),
             ("J/K", "next/prev flow"),
-            ("Esc", "back"),
+            ("y/Y", "copy URL/curl"),
+            ("1-6", "tab"),
+            ("q/Esc", "back"),
             ("?", "help"),
-            ("q", "quit"),
         ]
     } else if state.cfg.read_only() {
         &[
             ("↑↓", "move"),
             ("Enter", "details"),
             ("/", "filter"),
+            ("o", "sort"),
+            ("w", "save"),
             ("h", "host"),
-            ("e", "export"),
+            ("y/Y", "copy URL/curl"),
             ("?", "help"),
             ("q", "quit"),
         ]
@@ -116,24 +137,56 @@ pub(super) fn draw_footer(frame: &mut Frame, state: &State, area: Rect) {
             ("↑↓", "move"),
             ("Enter", "details"),
             ("/", "filter"),
-            ("h", "host"),
-            ("e", "export"),
-            ("f", "follow"),
+            ("o", "sort"),
+            ("w", "save"),
             ("p", "pause"),
-            ("c", "clear"),
+            ("z", "clear"),
+            ("f", "follow"),
+            ("h", "host"),
+            ("E", "output"),
+            ("y/Y", "copy"),
             ("?", "help"),
             ("q", "quit"),
         ]
     };
-    let mut spans = Vec::new();
-    for (k, what) in keys {
-        spans.push(Span::styled(
-            format!(" {k} "),
-            Style::new().add_modifier(Modifier::REVERSED),
-        ));
-        spans.push(Span::raw(format!(" {what} ")));
+    frame.render_widget(
+        Paragraph::new(footer_line(keys, usize::from(area.width))),
+        area,
+    );
+}
+
+/// The keys that fit in `width`: spaced out when there is room, packed when not, and when
+/// even that is too wide the ones before `?` (the help, which lists them all) are left out
+/// from the end, so the line is never cut in the middle of a key.
+fn footer_line(keys: &[(&str, &str)], room: usize) -> Line<'static> {
+    let key = Style::new().add_modifier(Modifier::REVERSED);
+    let build = |keys: &[&(&str, &str)], packed: bool| -> Vec<Span<'static>> {
+        let mut spans = Vec::new();
+        for (k, what) in keys {
+            if packed {
+                spans.push(Span::styled(k.to_string(), key));
+                spans.push(Span::raw(format!(" {what} ")));
+            } else {
+                spans.push(Span::styled(format!(" {k} "), key));
+                spans.push(Span::raw(format!(" {what} ")));
+            }
+        }
+        spans
+    };
+    let cells_of = |spans: &[Span]| spans.iter().map(|s| width(&s.content)).sum::<usize>();
+    let mut shown: Vec<&(&str, &str)> = keys.iter().collect();
+    let spaced = build(&shown, false);
+    if cells_of(&spaced) <= room {
+        return Line::from(spaced);
     }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    loop {
+        let packed = build(&shown, true);
+        // Keep at least the last two (help and quit or back).
+        if cells_of(&packed) <= room || shown.len() <= 2 {
+            return Line::from(packed);
+        }
+        shown.remove(shown.len() - 3);
+    }
 }
 
 /// A centred box `pct_w`% by `pct_h`% of `area`.

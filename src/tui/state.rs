@@ -80,6 +80,8 @@ pub enum Effect {
     },
     /// Re-read the whole store and send `Action::Resync`.
     Resync,
+    /// Write this escape (OSC 52: set the clipboard) to the terminal.
+    Copy(String),
 }
 
 /// A text prompt or question on the bottom line.
@@ -93,6 +95,10 @@ pub enum Input {
         error: Option<FilterError>,
     },
     Export {
+        text: String,
+    },
+    /// `/` in the detail view: search the tab shown.
+    Search {
         text: String,
     },
     ConfirmQuit {
@@ -157,6 +163,8 @@ pub struct State {
     pub rate: f64,
     arrivals: VecDeque<(u64, u64)>,
     exported_upto: u64,
+    /// `NO_COLOR`: draw without colours (reverse and bold stay, so the selection shows).
+    pub no_color: bool,
 }
 
 impl State {
@@ -199,6 +207,7 @@ impl State {
             rate: 0.0,
             arrivals: VecDeque::new(),
             exported_upto: 0,
+            no_color: false,
         }
     }
 
@@ -238,8 +247,9 @@ impl State {
     pub fn flush(&mut self) {
         if let Some(filter) = self.pending_filter.take() {
             self.apply_filter(filter);
-            self.settle();
         }
+        self.list.resort();
+        self.settle();
     }
 
     // ---- flows --------------------------------------------------------------------------
@@ -341,7 +351,7 @@ impl State {
             return;
         }
         if self.follow {
-            self.selected = self.list.visible_id(len - 1);
+            self.selected = self.list.newest_visible_id();
         } else {
             let row = match self.selected.map(|id| self.list.visible_position(id)) {
                 Some(Ok(row)) => row,

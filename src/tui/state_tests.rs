@@ -575,3 +575,241 @@ fn typed_filter_keys_are_applied_once_per_frame() {
     s.flush();
     assert_eq!(s.list.visible_len(), 9, "Esc drops what was typed");
 }
+
+fn ctrl(s: &mut State, c: char) -> Effect {
+    let effect = s.update(Action::Key(KeyEvent::new(
+        KeyCode::Char(c),
+        KeyModifiers::CONTROL,
+    )));
+    s.flush();
+    effect
+}
+
+#[test]
+fn q_and_esc_go_back_from_details_and_q_quits_from_the_list() {
+    let cfg = testdata::cfg(crate::tui::Source::File {
+        path: "x.har".into(),
+    });
+    let mut s = state_with(cfg, mixed(), 120, 30);
+    key(&mut s, KeyCode::Enter);
+    assert!(s.detail.is_some());
+    assert!(matches!(key(&mut s, KeyCode::Char('q')), Effect::None));
+    assert!(s.detail.is_none(), "q in details goes back");
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Esc);
+    assert!(s.detail.is_none(), "Esc in details goes back");
+    key(&mut s, KeyCode::Enter);
+    assert!(
+        matches!(ctrl(&mut s, 'c'), Effect::Quit),
+        "Ctrl-C quits from details"
+    );
+    key(&mut s, KeyCode::Esc);
+    assert!(
+        matches!(key(&mut s, KeyCode::Char('q')), Effect::Quit),
+        "q in the list quits (read-only: without asking)"
+    );
+}
+
+#[test]
+fn w_exports_like_e_and_z_clears_like_c() {
+    let mut s = state_with(testdata::live(), many(3, 1), 120, 30);
+    key(&mut s, KeyCode::Char('w'));
+    assert!(matches!(s.input, Input::Export { .. }), "w saves");
+    assert!(matches!(
+        key(&mut s, KeyCode::Enter),
+        Effect::Export { ref flows, .. } if flows.len() == 3
+    ));
+    key(&mut s, KeyCode::Char('z'));
+    assert_eq!(s.list.len(), 0, "z clears");
+    assert!(s
+        .status
+        .as_ref()
+        .is_some_and(|st| st.text.contains("cleared 3")));
+}
+
+#[test]
+fn o_cycles_the_order_through_duration_size_and_status_and_back_to_time() {
+    let mut s = state_with(testdata::live(), mixed(), 120, 30);
+    let by_time = ids(&s);
+    assert_eq!(by_time, (1..=12).collect::<Vec<_>>());
+    key(&mut s, KeyCode::Char('o'));
+    assert_eq!(s.list.sort(), crate::tui::flows::Sort::Duration);
+    let by_duration = ids(&s);
+    // Fastest first, the flow in flight (11) last; 9 (6 ms) before 4 (250 ms).
+    assert_eq!(by_duration.first(), Some(&8), "{by_duration:?}");
+    assert_eq!(by_duration.last(), Some(&11), "{by_duration:?}");
+    assert!(!s.follow, "sorting turns follow off");
+    key(&mut s, KeyCode::Char('o'));
+    let by_size = ids(&s);
+    assert_eq!(
+        by_size.last(),
+        Some(&12),
+        "the tunnel moved most: {by_size:?}"
+    );
+    key(&mut s, KeyCode::Char('o'));
+    let by_status = ids(&s);
+    assert_eq!(&by_status[by_status.len() - 2..], &[8, 9], "{by_status:?}");
+    assert!(by_status.iter().position(|id| *id == 6) < by_status.iter().position(|id| *id == 10));
+    // A new flow takes its place at the next frame.
+    let late = FlowBuilder::get("https://z.test/x")
+        .id(13)
+        .status(100, b"")
+        .build();
+    s.update(Action::Flow(Arc::new(late)));
+    s.flush();
+    assert_eq!(ids(&s).first(), Some(&13), "{:?}", ids(&s));
+    key(&mut s, KeyCode::Char('o'));
+    assert_eq!(ids(&s), (1..=13).collect::<Vec<_>>(), "back to time");
+    // Exports keep time order whatever the table shows.
+    key(&mut s, KeyCode::Char('o'));
+    key(&mut s, KeyCode::Char('w'));
+    match key(&mut s, KeyCode::Enter) {
+        Effect::Export { flows, .. } => {
+            let order: Vec<u64> = flows.iter().map(|f| f.id).collect();
+            assert_eq!(order, (1..=13).collect::<Vec<_>>());
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn slash_in_details_searches_and_n_and_shift_n_move_between_matches() {
+    let mut flow = FlowBuilder::get("https://h.test/x")
+        .id(1)
+        .status(200, b"")
+        .build();
+    let body: String = (0..200)
+        .map(|i| {
+            if i % 50 == 7 {
+                format!("line {i} NEEDLE here\n")
+            } else {
+                format!("line {i}\n")
+            }
+        })
+        .collect();
+    if let Some(r) = flow.response.as_mut() {
+        r.body.data = body.clone().into_bytes();
+        r.body.total = body.len() as u64;
+        r.headers.push(("Content-Type".into(), "text/plain".into()));
+    }
+    let mut s = state_with(testdata::live(), vec![flow], 100, 24);
+    key(&mut s, KeyCode::Enter);
+    key(&mut s, KeyCode::Char('2'));
+    key(&mut s, KeyCode::Char('/'));
+    assert!(
+        matches!(s.input, Input::Search { .. }),
+        "/ in details searches"
+    );
+    chars(&mut s, "needle");
+    key(&mut s, KeyCode::Enter);
+    let d = s.detail.clone().expect("details");
+    let first = d.hit.expect("a match");
+    let lines = crate::tui::detail::content(&d, s.detail_flow().unwrap(), &s.cfg, 100);
+    assert!(lines[first].to_string().contains("line 7 NEEDLE"));
+    key(&mut s, KeyCode::Char('n'));
+    let second = s.detail.as_ref().and_then(|d| d.hit).unwrap();
+    assert!(lines[second].to_string().contains("line 57 NEEDLE"));
+    let d = s.detail.as_ref().unwrap();
+    assert!(
+        d.scroll <= second && second < d.scroll + s.detail_rows(),
+        "scrolled into view: scroll {} hit {second}",
+        d.scroll
+    );
+    key(&mut s, KeyCode::Char('N'));
+    assert_eq!(s.detail.as_ref().and_then(|d| d.hit), Some(first));
+    key(&mut s, KeyCode::Char('N'));
+    let last = s.detail.as_ref().and_then(|d| d.hit).unwrap();
+    assert!(
+        lines[last].to_string().contains("line 157 NEEDLE"),
+        "wraps around"
+    );
+    assert!(s
+        .status
+        .as_ref()
+        .is_some_and(|st| st.text.contains("match 4 of 4")));
+    // Esc leaves details; in the list / is the filter again.
+    key(&mut s, KeyCode::Esc);
+    key(&mut s, KeyCode::Char('/'));
+    assert!(matches!(s.input, Input::Filter { .. }));
+}
+
+fn clipboard(effect: Effect) -> String {
+    use base64::Engine;
+    let Effect::Copy(escape) = effect else {
+        panic!("not a copy: {effect:?}");
+    };
+    let b64 = escape
+        .strip_prefix("\x1b]52;c;")
+        .and_then(|e| e.strip_suffix('\x07'))
+        .expect("an OSC 52 escape");
+    String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn y_copies_the_url_and_shift_y_the_curl_command_redacted_as_exports_are() {
+    let flow = FlowBuilder::get("https://h.test/p?token=s3cret&x=1")
+        .id(1)
+        .req_header("Authorization", "Bearer s3cret")
+        .status(200, b"")
+        .build();
+    let mut s = state_with(testdata::live(), vec![flow.clone()], 100, 24);
+    let url = clipboard(key(&mut s, KeyCode::Char('y')));
+    assert!(url.starts_with("https://h.test/p?token="), "{url}");
+    assert!(!url.contains("s3cret"), "redacted like an export: {url}");
+    key(&mut s, KeyCode::Enter);
+    let curl = clipboard(key(&mut s, KeyCode::Char('Y')));
+    assert!(curl.starts_with("curl -H 'Authorization: "), "{curl}");
+    assert!(!curl.contains("s3cret"), "{curl}");
+
+    let mut cfg = testdata::live();
+    cfg.redact = false;
+    let mut s = state_with(cfg, vec![flow], 100, 24);
+    let url = clipboard(key(&mut s, KeyCode::Char('y')));
+    assert_eq!(url, "https://h.test/p?token=s3cret&x=1", "--no-redact");
+}
+
+#[test]
+fn shift_e_shows_the_output_pane_and_o_no_longer_does() {
+    let mut s = state_with(testdata::live(), many(3, 1), 120, 30);
+    assert!(!s.show_output);
+    key(&mut s, KeyCode::Char('o'));
+    assert!(!s.show_output, "o sorts");
+    key(&mut s, KeyCode::Char('E'));
+    assert!(s.show_output);
+}
+
+#[test]
+fn a_resize_keeps_the_selection_on_screen_and_the_detail_scroll_in_range() {
+    let mut s = state_with(testdata::live(), many(100, 1), 120, 60);
+    key(&mut s, KeyCode::Char('g'));
+    for _ in 0..50 {
+        key(&mut s, KeyCode::Down);
+    }
+    s.update(Action::Resize(80, 24));
+    let row = s.selected_row().expect("a selection");
+    assert!(
+        s.offset <= row && row < s.offset + s.table_rows(),
+        "row {row} offset {} rows {}",
+        s.offset,
+        s.table_rows()
+    );
+    s.update(Action::Resize(200, 80));
+    assert_eq!(s.selected_row(), Some(row), "the selection stays put");
+}
+
+#[test]
+fn n_in_the_list_says_where_searching_is() {
+    let mut s = state_with(testdata::live(), many(3, 1), 120, 30);
+    key(&mut s, KeyCode::Char('n'));
+    let status = s
+        .status
+        .as_ref()
+        .map(|st| st.text.clone())
+        .unwrap_or_default();
+    assert!(status.contains("search matches in details"), "{status}");
+}

@@ -61,6 +61,12 @@ impl Drop for Term {
     }
 }
 
+/// Rows of the terminal on stdout (24 when it cannot be asked), for output printed after the
+/// TUI is gone.
+pub fn terminal_rows() -> usize {
+    ratatui::crossterm::terminal::size().map_or(24, |(_, rows)| usize::from(rows))
+}
+
 /// Give the terminal back: mouse off, main screen, cooked mode, cursor shown. Idempotent.
 pub fn restore() {
     if ACTIVE.swap(false, Ordering::SeqCst) {

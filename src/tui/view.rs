@@ -13,16 +13,19 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table};
 use ratatui::Frame;
 
+use super::cells;
 use super::config::Source;
 use super::detail::{self, Detail, Tab};
-use super::flows::is_error;
+use super::flows::{is_error, Sort};
 use super::panes::{self, bold};
-use super::state::{ChildState, State};
-use crate::flow::Flow;
+use super::state::{flows_n, ChildState, State};
+use crate::flow::{ErrorClass, Flow};
 use crate::terminal_text::terminal_safe;
 use crate::units::{format_bytes, format_ms};
 
 const BAR: usize = 10;
+/// From this width the table also has the time and timing columns.
+const WIDE: u16 = 140;
 
 pub fn draw(frame: &mut Frame, state: &State) {
     let areas = state.layout(frame.area());
@@ -42,6 +45,23 @@ pub fn draw(frame: &mut Frame, state: &State) {
     if state.help {
         panes::draw_help(frame, frame.area());
     }
+    if state.no_color {
+        strip_colours(frame);
+    }
+}
+
+/// `NO_COLOR`: every cell back to the terminal's own colours. Bold, reverse and underline
+/// stay: the selection, the keys and the current tab are drawn reversed, so they still show.
+fn strip_colours(frame: &mut Frame) {
+    let area = frame.area();
+    let buf = frame.buffer_mut();
+    for y in area.top()..area.bottom() {
+        for x in area.left()..area.right() {
+            if let Some(cell) = buf.cell_mut((x, y)) {
+                cell.set_fg(Color::Reset).set_bg(Color::Reset);
+            }
+        }
+    }
 }
 
 fn draw_header(frame: &mut Frame, state: &State, area: Rect) {
@@ -55,32 +75,42 @@ fn draw_header(frame: &mut Frame, state: &State, area: Rect) {
     };
     let mut first = vec![bold(" gomitm "), Span::raw(" ")];
     match &state.cfg.source {
-        Source::Live { addr } => first.push(Span::raw(format!("listening on http://{addr}  "))),
-        Source::Run { addr, command } => {
+        Source::Live { addr } => {
             first.push(Span::raw(format!("listening on http://{addr}  ")));
-            first.push(capture.clone());
-            first.push(Span::raw(format!("  $ {}  ", safe(command))));
-            first.push(child_span(&state.child));
+            first.push(capture);
         }
-        Source::File { path } => first.push(Span::raw(format!("{}  ", safe(path)))),
-    }
-    if !matches!(state.cfg.source, Source::Run { .. }) {
-        first.push(capture);
+        // What matters most first: the command's state; the command itself is cut if need be.
+        Source::Run { addr, command } => {
+            first.push(capture);
+            first.push(Span::raw("  "));
+            first.push(child_span(&state.child));
+            first.push(Span::raw(format!("  listening on http://{addr}  ")));
+            first.push(Span::raw(format!("$ {}", safe(command))));
+        }
+        Source::File { path } => {
+            first.push(capture);
+            first.push(Span::raw(format!("  {}", safe(path))));
+        }
     }
     let s = state.list.stats();
-    let mut second = vec![Span::raw(format!(" {} flows", s.flows))];
+    let mut second = vec![Span::raw(format!(" {}", flows_n(s.flows)))];
     let errors = Style::new().fg(if s.errors > 0 {
         Color::Red
     } else {
         Color::Reset
     });
     second.push(Span::raw(" · "));
-    second.push(Span::styled(format!("{} errors", s.errors), errors));
-    second.push(Span::raw(format!(
-        " · {} in flight · {}",
-        s.in_flight,
-        format_bytes(s.bytes)
-    )));
+    let errors_n = if s.errors == 1 {
+        "1 error".to_string()
+    } else {
+        format!("{} errors", s.errors)
+    };
+    second.push(Span::styled(errors_n, errors));
+    // A file holds no flow in flight: saying "0 in flight" would suggest it could.
+    if !state.cfg.read_only() {
+        second.push(Span::raw(format!(" · {} in flight", s.in_flight)));
+    }
+    second.push(Span::raw(format!(" · {}", format_bytes(s.bytes))));
     if !state.cfg.read_only() {
         second.push(Span::raw(format!(" · {:.1} req/s", state.rate)));
     }
@@ -89,18 +119,49 @@ fn draw_header(frame: &mut Frame, state: &State, area: Rect) {
             " · showing {}",
             state.list.visible_len()
         )));
+    }
+    if state.list.sort() != Sort::Time {
         second.push(Span::styled(
-            format!("  filter: {}", state.filter_text),
+            format!("  sorted by {}", state.list.sort().name()),
             Style::new().fg(Color::Cyan),
         ));
     }
     if state.follow {
         second.push(Span::styled("  follow", Style::new().fg(Color::DarkGray)));
     }
+    if state.list.filter().is_some() {
+        second.push(Span::styled(
+            format!("  filter: {}", state.filter_text),
+            Style::new().fg(Color::Cyan),
+        ));
+    }
+    let width = usize::from(area.width);
     frame.render_widget(
-        Paragraph::new(vec![Line::from(first), Line::from(second)]),
+        Paragraph::new(vec![fit_spans(first, width), fit_spans(second, width)]),
         area,
     );
+}
+
+/// A line of spans cut to `width` cells, with `…` where it was cut.
+pub fn fit_spans(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
+    let total: usize = spans.iter().map(|s| cells::width(&s.content)).sum();
+    if total <= width {
+        return Line::from(spans);
+    }
+    let mut out = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let w = cells::width(&span.content);
+        if used + w < width {
+            used += w;
+            out.push(span);
+            continue;
+        }
+        let cut = cells::fit_end(&format!("{}…", span.content), width - used);
+        out.push(Span::styled(cut, span.style));
+        break;
+    }
+    Line::from(out)
 }
 
 fn child_span(child: &ChildState) -> Span<'static> {
@@ -114,47 +175,121 @@ fn child_span(child: &ChildState) -> Span<'static> {
 
 // ---- table ------------------------------------------------------------------------------
 
-fn columns(width: u16, host: u16) -> (Vec<&'static str>, Vec<Constraint>) {
-    let wide = width >= 120;
-    let mut names = vec![" #"];
-    let mut widths = vec![Constraint::Length(6)];
-    if wide {
-        names.push("time");
-        widths.push(Constraint::Length(12));
+/// Which columns the table has at a width, and how wide each is: the path gets what the
+/// others leave. From 140 cells: time and timing too, and error classes by their full name. Below 100: the short forms (method and
+/// kind cut, the status as a short error code, the host cut at its start), so an 80-column
+/// terminal still leaves the path most of the line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Cols {
+    wide: bool,
+    narrow: bool,
+    id: u16,
+    method: u16,
+    status: u16,
+    host: u16,
+    path: u16,
+    kind: u16,
+    size: u16,
+    duration: u16,
+}
+
+impl Cols {
+    /// `id_cells`, `host_cells`, `path_cells`: the widest id, host and path on screen.
+    fn new(width: u16, id_cells: u16, host_cells: u16, path_cells: u16) -> Cols {
+        let wide = width >= WIDE;
+        let narrow = width < 100;
+        let status = if wide { 16 } else { 12 };
+        let (method, status, kind, duration) = if narrow {
+            (4, 6, 6, 7)
+        } else {
+            (7, status, 9, 8)
+        };
+        // The host gets at most a seventh of the line (28 cells on a wide one).
+        let host = host_cells.clamp(4, (width / 7).clamp(8, 28));
+        let id = (id_cells + 1).max(if narrow { 3 } else { 6 });
+        let mut c = Cols {
+            wide,
+            narrow,
+            id,
+            method,
+            status,
+            host,
+            path: 0,
+            kind,
+            size: 8,
+            duration,
+        };
+        let fixed: u16 = c.widths().iter().sum();
+        let gaps = c.widths().len() as u16; // one cell between columns, path included
+        c.path = width.saturating_sub(fixed + gaps).max(4);
+        // Room the paths on screen do not need goes to a host that was cut.
+        let spare = c.path.saturating_sub(path_cells.max(4));
+        let grow = spare.min(host_cells.saturating_sub(c.host));
+        c.host += grow;
+        c.path -= grow;
+        c
     }
-    names.extend([
-        "method", "status", "host", "path", "kind", "size", "duration",
-    ]);
-    widths.extend([
-        Constraint::Length(7),
-        Constraint::Length(12),
-        Constraint::Length(host),
-        Constraint::Fill(1),
-        Constraint::Length(9),
-        Constraint::Length(8),
-        Constraint::Length(8),
-    ]);
-    if wide {
-        names.push("timing");
-        widths.push(Constraint::Length(BAR as u16));
+
+    /// Every column but the path (which is 0 until `new` sets it), in order.
+    fn widths(&self) -> Vec<u16> {
+        let mut w = vec![self.id];
+        if self.wide {
+            w.push(12);
+        }
+        w.extend([
+            self.method,
+            self.status,
+            self.host,
+            self.path,
+            self.kind,
+            self.size,
+            self.duration,
+        ]);
+        if self.wide {
+            w.push(BAR as u16);
+        }
+        w
     }
-    (names, widths)
+
+    fn names(&self) -> Vec<&'static str> {
+        let mut names = vec![" #"];
+        if self.wide {
+            names.push("time");
+        }
+        let (method, duration) = if self.narrow {
+            ("meth", "took")
+        } else {
+            ("method", "duration")
+        };
+        names.extend([method, "status", "host", "path", "kind", "size", duration]);
+        if self.wide {
+            names.push("timing");
+        }
+        names
+    }
 }
 
 fn draw_table(frame: &mut Frame, state: &State, area: Rect) {
-    let wide = area.width >= 120;
     let rows = usize::from(area.height.saturating_sub(1));
     let shown: Vec<&Flow> = (state.offset..state.offset + rows)
         .filter_map(|i| state.list.visible_flow(i).map(|f| &**f))
         .collect();
-    // As wide as the longest host on screen, within limits: the path gets the rest.
     let host = shown
         .iter()
-        .map(|f| f.host().chars().count())
+        .map(|f| cells::width(&safe(f.host())))
         .max()
-        .unwrap_or(4)
-        .clamp(4, 28) as u16;
-    let (names, widths) = columns(area.width, host);
+        .unwrap_or(4) as u16;
+    let id = shown
+        .iter()
+        .map(|f| f.id.to_string().len())
+        .max()
+        .unwrap_or(1) as u16;
+    let path = shown
+        .iter()
+        .map(|f| cells::width(&safe(&path_cell(f))))
+        .max()
+        .unwrap_or(4) as u16;
+    let cols = Cols::new(area.width, id, host, path);
     let scale = shown
         .iter()
         .map(|f| duration_ms(f, state.now_us))
@@ -163,7 +298,7 @@ fn draw_table(frame: &mut Frame, state: &State, area: Rect) {
     let body: Vec<Row> = shown
         .iter()
         .map(|f| {
-            let row = flow_row(f, state, wide, scale);
+            let row = flow_row(f, state, &cols, scale);
             if Some(f.id) == selected {
                 row.style(Style::new().add_modifier(Modifier::REVERSED))
             } else {
@@ -171,8 +306,9 @@ fn draw_table(frame: &mut Frame, state: &State, area: Rect) {
             }
         })
         .collect();
-    let header =
-        Row::new(names).style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    let header = Row::new(cols.names())
+        .style(Style::new().add_modifier(Modifier::BOLD | Modifier::UNDERLINED));
+    let widths: Vec<Constraint> = cols.widths().into_iter().map(Constraint::Length).collect();
     frame.render_widget(Table::new(body, widths).header(header), area);
     if shown.is_empty() && area.height > 2 {
         let inner = Rect::new(area.x + 2, area.y + 2, area.width.saturating_sub(4), 2);
@@ -210,14 +346,14 @@ fn duration_ms(flow: &Flow, now_us: i64) -> f64 {
         .unwrap_or_else(|| ((now_us - flow.started_at_us).max(0) as f64) / 1000.0)
 }
 
-fn flow_row(flow: &Flow, state: &State, wide: bool, scale: f64) -> Row<'static> {
+fn flow_row(flow: &Flow, state: &State, cols: &Cols, scale: f64) -> Row<'static> {
     let marker = if Some(flow.id) == state.selected {
         "▸"
     } else {
         " "
     };
     let mut cells: Vec<Line<'static>> = vec![Line::from(format!("{marker}{}", flow.id))];
-    if wide {
+    if cols.wide {
         cells.push(Line::from(clock(
             flow.started_at_us,
             state.cfg.utc_offset_s,
@@ -233,37 +369,63 @@ fn flow_row(flow: &Flow, state: &State, wide: bool, scale: f64) -> Row<'static> 
         None if flow.is_done() => "-".into(),
         None => format!("…{}", format_ms(duration_ms(flow, state.now_us))),
     };
+    let fit = |text: &str, w: u16| cells::fit_end(&safe(text), usize::from(w));
     cells.extend([
-        Line::from(safe(&flow.request.method)),
-        status_cell(flow),
-        Line::from(safe(flow.host())),
-        Line::from(safe(&path_cell(flow))),
-        Line::styled(detail::kind_label(flow), Style::new().fg(Color::Magenta)),
+        Line::from(fit(&flow.request.method, cols.method)),
+        status_cell(flow, usize::from(cols.status)),
+        Line::from(cells::fit_start(&safe(flow.host()), usize::from(cols.host))),
+        Line::from(cells::fit_middle(
+            &safe(&path_cell(flow)),
+            usize::from(cols.path),
+        )),
+        Line::styled(
+            fit(detail::kind_label(flow), cols.kind),
+            Style::new().fg(Color::Magenta),
+        ),
         Line::from(size).right_aligned(),
         Line::from(duration).right_aligned(),
     ]);
-    if wide {
+    if cols.wide {
         cells.push(timing_bar(flow, scale));
     }
     Row::new(cells)
 }
 
-fn status_cell(flow: &Flow) -> Line<'static> {
+/// The error class in at most six cells, for narrow tables (docs/TUI.md lists them).
+pub fn short_class(class: ErrorClass) -> &'static str {
+    match class {
+        ErrorClass::Dns => "dns",
+        ErrorClass::Connect => "conn",
+        ErrorClass::ConnectTimeout => "c-tmo",
+        ErrorClass::UpstreamTls => "up-tls",
+        ErrorClass::UpstreamReset => "reset",
+        ErrorClass::UpstreamTimeout => "tmo",
+        ErrorClass::ClientTls => "cl-tls",
+        ErrorClass::ClientAbort => "abort",
+        ErrorClass::Protocol => "proto",
+        ErrorClass::UpstreamProxy => "uproxy",
+        ErrorClass::Refused => "refuse",
+        ErrorClass::Internal => "intern",
+        ErrorClass::Interrupted => "intr",
+    }
+}
+
+/// The status in `cells`: an error class by its full name when it fits, else its short code.
+fn status_cell(flow: &Flow, cells: usize) -> Line<'static> {
     if let Some(e) = &flow.error {
+        let text = if e.class.as_str().len() <= cells {
+            e.class.as_str()
+        } else {
+            short_class(e.class)
+        };
         return Line::styled(
-            e.class.as_str(),
+            text,
             Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
         );
     }
     match &flow.response {
         Some(r) => {
-            let color = match r.status {
-                200..=299 => Color::Green,
-                300..=399 => Color::Cyan,
-                400..=499 => Color::Yellow,
-                _ => Color::Red,
-            };
-            let style = Style::new().fg(color);
+            let style = Style::new().fg(detail::status_color(r.status));
             if is_error(flow) {
                 Line::styled(r.status.to_string(), style.add_modifier(Modifier::BOLD))
             } else {
@@ -337,39 +499,12 @@ fn timing_bar(flow: &Flow, scale: f64) -> Line<'static> {
 // ---- detail -----------------------------------------------------------------------------
 
 fn draw_detail(frame: &mut Frame, state: &State, d: &Detail, flow: &Flow, area: Rect) {
-    let [head, body] =
-        Layout::vertical([Constraint::Length(detail::HEAD_ROWS), Constraint::Min(0)]).areas(area);
-    let title = Line::from(vec![
-        bold(format!("#{} ", flow.id)),
-        bold(format!("{} ", safe(&flow.request.method))),
-        Span::raw(safe(&flow.request.url)),
-    ]);
-    let result = match (&flow.error, &flow.response) {
-        (Some(e), _) => Line::from(vec![
-            Span::styled(
-                format!("{}: ", e.class),
-                Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-            ),
-            Span::styled(safe(&e.message), Style::new().fg(Color::Red)),
-        ]),
-        (None, Some(r)) => Line::from(vec![
-            Span::styled(
-                safe(&crate::go::diagnosis::status_text(r)),
-                status_cell(flow)
-                    .spans
-                    .first()
-                    .map_or_else(Style::new, |s| s.style),
-            ),
-            Span::raw(format!(
-                " · {} · {}",
-                format_bytes(r.body.total),
-                flow.timings
-                    .total_ms
-                    .map_or_else(|| "in flight".into(), format_ms)
-            )),
-        ]),
-        (None, None) => Line::from(status_cell(flow).spans),
-    };
+    let mut head_lines = detail::head(flow, area.width);
+    let [head, body] = Layout::vertical([
+        Constraint::Length(head_lines.len() as u16 + 1),
+        Constraint::Min(0),
+    ])
+    .areas(area);
     let mut tabs = Vec::new();
     for (i, t) in Tab::ALL.iter().enumerate() {
         let style = if *t == d.tab {
@@ -380,11 +515,28 @@ fn draw_detail(frame: &mut Frame, state: &State, d: &Detail, flow: &Flow, area: 
         tabs.push(Span::styled(format!(" {} {} ", i + 1, t.title()), style));
         tabs.push(Span::raw(" "));
     }
-    frame.render_widget(Paragraph::new(vec![title, result, Line::from(tabs)]), head);
+    head_lines.push(fit_spans(tabs, usize::from(area.width)));
+    frame.render_widget(Paragraph::new(head_lines), head);
     let lines = detail::content(d, flow, &state.cfg, body.width);
     let rows = usize::from(body.height);
     let start = d.scroll.min(lines.len().saturating_sub(rows));
-    let visible: Vec<Line> = lines.into_iter().skip(start).take(rows).collect();
+    let hit = Style::new()
+        .fg(Color::Yellow)
+        .add_modifier(Modifier::REVERSED | Modifier::BOLD);
+    let visible: Vec<Line> = lines
+        .into_iter()
+        .enumerate()
+        .skip(start)
+        .take(rows)
+        .map(|(i, line)| match &d.search {
+            // The current match stands out; the others are marked too.
+            Some(needle) if d.hit == Some(i) => {
+                detail::highlight(line, needle, hit).style(Style::new().bg(Color::DarkGray))
+            }
+            Some(needle) => detail::highlight(line, needle, hit),
+            None => line,
+        })
+        .collect();
     frame.render_widget(Paragraph::new(visible), body);
 }
 

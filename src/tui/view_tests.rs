@@ -155,7 +155,7 @@ fn waterfall_of_a_reused_connection_leaves_out_dns_connect_tls() {
         total_ms: Some(40.0),
         ..Default::default()
     };
-    let lines: Vec<String> = super::detail::waterfall(&t, 60)
+    let lines: Vec<String> = super::detail::waterfall(&t, 60, false)
         .iter()
         .map(|l| l.to_string())
         .collect();
@@ -307,4 +307,198 @@ fn network_text_with_bidi_overrides_and_escapes_is_drawn_visibly() {
     ] {
         assert!(all.contains(shown), "{shown} not on screen:\n{all}");
     }
+}
+
+/// The mixed flows plus one with a wide-character (CJK, emoji) URL and one with a long error
+/// class, as a user would see them at a terminal size.
+fn everyday(w: u16, h: u16) -> State {
+    let mut flows = mixed();
+    let mut wide = crate::flow::testing::FlowBuilder::get(
+        "https://例え.test/路径/模块/パッケージ🦀/v1.0.0/docs?q=日本語",
+    )
+    .id(13)
+    .status(200, b"ok")
+    .build();
+    wide.started_at_us = testdata::T0 + 13 * 125_000;
+    flows.push(wide);
+    let mut slow = crate::flow::testing::FlowBuilder::get(
+        "https://storage.googleapis.com/proxy-golang-org-prod/0123456789abcdef-golang.org:x:text-v0.14.0.zip",
+    )
+    .id(14)
+    .error(
+        crate::flow::ErrorClass::UpstreamTimeout,
+        "no answer from storage.googleapis.com:443 within 30s (--upstream-timeout)",
+    )
+    .build();
+    slow.started_at_us = testdata::T0 + 14 * 125_000;
+    flows.push(slow);
+    state_with(testdata::live(), flows, w, h)
+}
+
+/// Each screen row as a string of what the terminal shows (a wide character once).
+fn rows(b: &TestBackend) -> Vec<String> {
+    let buf = b.buffer();
+    (0..buf.area.height)
+        .map(|y| {
+            let mut line = String::new();
+            let mut x = 0;
+            while x < buf.area.width {
+                let sym = buf[(x, y)].symbol();
+                line.push_str(sym);
+                x += crate::tui::cells::width(sym).max(1) as u16;
+            }
+            line
+        })
+        .collect()
+}
+
+#[test]
+fn table_at_80x24_gives_the_path_the_room_and_keeps_the_footer_whole() {
+    let s = everyday(80, 24);
+    let b = render(&s);
+    let screen = rows(&b);
+    let all = screen.join("\n");
+    // Short forms: the status as a short code, the host cut at its start.
+    assert!(all.contains(" tmo "), "{all}");
+    assert!(all.contains("…"), "{all}");
+    // The module path and version are whole.
+    assert!(all.contains("example.test/hello@v1.0.0"), "{all}");
+    // The footer ends with help and quit, not cut.
+    let footer = screen.last().expect("a footer").trim_end().to_string();
+    assert!(footer.ends_with("? help q quit"), "{footer}");
+    // Every row fits 80 cells (a wide character counted twice).
+    for r in &screen {
+        assert!(crate::tui::cells::width(r) <= 80, "{r}");
+    }
+    insta::assert_snapshot!(all);
+}
+
+#[test]
+fn table_at_120x40() {
+    let s = everyday(120, 40);
+    let out = rows(&render(&s)).join("\n");
+    assert!(
+        out.contains("upstream_timeout") || out.contains(" tmo "),
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn a_wide_character_url_is_measured_in_cells() {
+    let mut s = everyday(80, 24);
+    // The wide-character flow, in details: its URL wraps in the header, by cells.
+    keys(&mut s, &[KeyCode::Char('g')]);
+    for _ in 1..13 {
+        keys(&mut s, &[KeyCode::Down]);
+    }
+    keys(&mut s, &[KeyCode::Enter]);
+    let screen = rows(&render(&s));
+    for r in &screen {
+        assert!(crate::tui::cells::width(r) <= 80, "{r}");
+    }
+    let all = screen.join("\n");
+    assert!(all.contains("パッケージ🦀"), "{all}");
+    insta::assert_snapshot!(all);
+}
+
+#[test]
+fn detail_header_wraps_a_long_error_and_status_line_cuts_with_an_ellipsis() {
+    let mut s = everyday(80, 24);
+    keys(&mut s, &[KeyCode::Char('G')]);
+    keys(&mut s, &[KeyCode::Enter]);
+    s.update(Action::Message(format!(
+        "gomitm: warning: {}",
+        "a very long warning about something ".repeat(4)
+    )));
+    let screen = rows(&render(&s));
+    let all = screen.join("\n");
+    // The error message goes on to the next row instead of being cut.
+    assert!(all.contains("(--upstream-timeout)"), "{all}");
+    let status = &screen[screen.len() - 2];
+    assert!(status.trim_end().ends_with('…'), "{status}");
+    insta::assert_snapshot!(all);
+}
+
+#[test]
+fn no_color_draws_without_colours_but_keeps_the_selection_reversed() {
+    let mut s = everyday(100, 20);
+    let coloured = render(&s);
+    let has_colour = |b: &TestBackend| {
+        b.buffer()
+            .content()
+            .iter()
+            .any(|c| c.fg != ratatui::style::Color::Reset || c.bg != ratatui::style::Color::Reset)
+    };
+    assert!(has_colour(&coloured));
+    s.no_color = true;
+    let plain = render(&s);
+    assert!(!has_colour(&plain), "NO_COLOR leaves no colour");
+    let reversed = plain
+        .buffer()
+        .content()
+        .iter()
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+        .count();
+    assert!(reversed > 80, "the selected row stays reversed: {reversed}");
+}
+
+#[test]
+fn a_foreign_har_does_not_speak_of_flows_in_flight_or_of_gomitm_as_the_client_side() {
+    let cfg = testdata::cfg(Source::File {
+        path: "chrome.har".into(),
+    });
+    let mut s = State::new(cfg, (100, 24));
+    s.update(Action::Resync(mixed().into_iter().map(Arc::new).collect()));
+    let table = render(&s).to_string();
+    assert!(!table.contains("in flight"), "{table}");
+    keys(&mut s, &[KeyCode::Enter, KeyCode::Char('4')]);
+    let conn = render(&s).to_string();
+    assert!(
+        !conn.contains("gomitm ↔") && !conn.contains("↔ gomitm"),
+        "{conn}"
+    );
+    assert!(
+        conn.contains("Client side") && conn.contains("Server side"),
+        "{conn}"
+    );
+    keys(&mut s, &[KeyCode::Char('3')]);
+    let timing = render(&s).to_string();
+    assert!(timing.contains("client's TLS handshake"), "{timing}");
+    assert!(!timing.contains("↔ gomitm"), "{timing}");
+}
+
+#[test]
+fn a_search_in_details_highlights_the_match() {
+    let mut s = detail_of(2, '2');
+    keys(&mut s, &[KeyCode::Char('/')]);
+    text(&mut s, "time");
+    keys(&mut s, &[KeyCode::Enter]);
+    let b = render(&s);
+    let hit = b
+        .buffer()
+        .content()
+        .iter()
+        .filter(|c| c.modifier.contains(ratatui::style::Modifier::REVERSED))
+        .map(|c| c.symbol().to_string())
+        .collect::<String>();
+    assert!(hit.contains("Time"), "the match is drawn reversed: {hit}");
+}
+
+#[test]
+fn at_80_columns_a_host_is_whole_when_the_paths_leave_room() {
+    let flows = vec![
+        crate::flow::testing::FlowBuilder::get("https://proxy.golang.org/x")
+            .id(1)
+            .status(200, b"")
+            .build(),
+        crate::flow::testing::FlowBuilder::get("https://proxy.golang.org/y")
+            .id(2)
+            .error(crate::flow::ErrorClass::Dns, "no such host")
+            .build(),
+    ];
+    let s = state_with(testdata::live(), flows, 80, 10);
+    let out = render(&s).to_string();
+    assert!(out.contains(" proxy.golang.org "), "{out}");
+    assert!(out.contains(" 2 flows · 1 error · "), "singular: {out}");
 }
