@@ -311,6 +311,16 @@ impl CannotStart {
 
 /// Look `program` up as a shell would: a name with a `/` is a path, any other name is searched
 /// in `path` (the PATH the command inherits; an empty entry is the current directory).
+/// Unix only: Windows finds programs by PATHEXT and has no execute bit, so there the spawn
+/// error alone decides (`from_spawn_error`).
+#[cfg(not(unix))]
+pub fn check_runnable(_program: &str, _path: Option<&std::ffi::OsStr>) -> Result<(), CannotStart> {
+    Ok(())
+}
+
+/// Look `program` up as a shell would: a name with a `/` is a path, any other name is searched
+/// in `path` (the PATH the command inherits; an empty entry is the current directory).
+#[cfg(unix)]
 pub fn check_runnable(program: &str, path: Option<&std::ffi::OsStr>) -> Result<(), CannotStart> {
     use std::path::{Path, PathBuf};
     let judge = |p: &Path| -> Option<Result<(), &'static str>> {
@@ -353,12 +363,13 @@ pub fn check_runnable(program: &str, path: Option<&std::ffi::OsStr>) -> Result<(
     }
 }
 
+#[cfg(unix)]
 fn is_executable(meta: &std::fs::Metadata) -> bool {
     use std::os::unix::fs::PermissionsExt;
     meta.permissions().mode() & 0o111 != 0
 }
 
-#[cfg(test)]
+#[cfg(all(test, unix))]
 mod cannot_start_tests {
     use super::*;
     use std::os::unix::fs::PermissionsExt;
