@@ -564,14 +564,16 @@ fn report_fail_on_leak_without_private_is_refused() {
     let out = run(home.path(), &["report", &path, "--fail-on", "leak"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("--fail-on leak needs --private GLOBS"),
+        stderr(&out).contains("--fail-on leak needs --private GLOBS")
+            && stderr(&out).contains("as in GOPRIVATE)"),
         "{}",
         stderr(&out)
     );
     let out = run(home.path(), &["report", &path, "--fail-on", "any"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(
-        stderr(&out).contains("warning: --fail-on any without --private"),
+        stderr(&out).contains("warning: --fail-on any without --private")
+            && stderr(&out).contains("only: no module path is private"),
         "{}",
         stderr(&out)
     );

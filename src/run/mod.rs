@@ -353,12 +353,12 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
     if args.private.is_none() {
         if args.fail_on.contains(&FailOn::Leak) {
             anyhow::bail!(
-                "--fail-on leak needs --private GLOBS (the module paths that are private, as in                  GOPRIVATE): without it no leak can be found"
+                "--fail-on leak needs --private GLOBS (the module paths that are private, as in GOPRIVATE): without it no leak can be found"
             );
         }
         if args.fail_on.contains(&FailOn::Any) {
             eprintln!(
-                "gomitm: warning: --fail-on any without --private checks failures only: no                  module path is private, so no leak can be found"
+                "gomitm: warning: --fail-on any without --private checks failures only: no module path is private, so no leak can be found"
             );
         }
     }
