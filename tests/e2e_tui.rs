@@ -483,7 +483,7 @@ fn run_tui_shows_the_child_traffic_its_output_and_the_summary_and_keeps_its_exit
     assert!(screen.contains("Modules ("), "{screen}");
     tui.keys(&["Escape"]);
     let screen = tui.wait_for("the table and go's output", |s| {
-        !s.contains("run summary") && s.contains("output (E hides)")
+        !s.contains("run summary") && s.contains("output (L hides)")
     });
     assert!(
         table_rows(&screen).iter().any(|r| r.contains(" zip ")),
@@ -493,10 +493,10 @@ fn run_tui_shows_the_child_traffic_its_output_and_the_summary_and_keeps_its_exit
         screen.contains("# get https://goproxy.test/"),
         "go -x output is in the pane: {screen}"
     );
-    // E hides the output pane (it was o before o became sort).
-    tui.keys(&["E"]);
+    // L hides the output pane (it was o before o became sort).
+    tui.keys(&["L"]);
     tui.wait_for("the output pane hidden", |s| {
-        !s.contains("output (E hides)")
+        !s.contains("output (L hides)")
     });
     tui.keys(&["q"]);
     let screen = tui.wait_for_exit();

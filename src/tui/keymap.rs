@@ -28,7 +28,8 @@ pub enum Command {
     Pause,
     Clear,
     Help,
-    /// The output pane (`run --tui`) or gomitm's messages: mitmproxy's event log key, `E`.
+    /// The output pane (`run --tui`) or gomitm's messages: `L`, the log. `E`, mitmproxy's
+    /// event log key, is kept for editing a request before resending it.
     Output,
     Summary,
     /// Cycle the table's order: time, duration, size, status (mitmproxy's `o`).
@@ -68,7 +69,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("f", "follow the newest flow on / off"),
     ("p", "pause the view (capture goes on)"),
     ("z  c", "clear the list"),
-    ("E", "show / hide the output (run --tui) or messages pane"),
+    ("L", "show / hide the output (run --tui) or messages pane"),
     ("s", "show / hide the run summary"),
     ("?", "this help"),
     (
@@ -104,7 +105,7 @@ pub fn command(key: KeyEvent) -> Option<Command> {
         KeyCode::Char('p') => Command::Pause,
         KeyCode::Char('c' | 'z') => Command::Clear,
         KeyCode::Char('?') => Command::Help,
-        KeyCode::Char('E') => Command::Output,
+        KeyCode::Char('L') => Command::Output,
         KeyCode::Char('o') => Command::Sort,
         KeyCode::Char('n') => Command::NextMatch,
         KeyCode::Char('N') => Command::PrevMatch,

@@ -22,9 +22,9 @@ pub(super) fn bold(text: impl Into<String>) -> Span<'static> {
 
 pub(super) fn draw_output(frame: &mut Frame, state: &State, area: Rect) {
     let title = if matches!(state.cfg.source, Source::Run { .. }) {
-        " output (E hides) "
+        " output (L hides) "
     } else {
-        " messages (E hides) "
+        " messages (L hides) "
     };
     let block = Block::new().borders(Borders::TOP).title(title);
     let rows = usize::from(block.inner(area).height);
@@ -92,7 +92,7 @@ pub(super) fn draw_prompt(frame: &mut Frame, state: &State, area: Rect) {
             question.clone(),
             Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
         )],
-        // A long message is cut with `…`; the messages pane (E) has it whole.
+        // A long message is cut with `…`; the messages pane (L) has it whole.
         Input::None => match &state.status {
             Some(s) if s.error => vec![Line::styled(
                 fit_end(&s.text, usize::from(area.width)),
@@ -143,7 +143,7 @@ pub(super) fn draw_footer(frame: &mut Frame, state: &State, area: Rect) {
             ("z", "clear"),
             ("f", "follow"),
             ("h", "host"),
-            ("E", "output"),
+            ("L", "output"),
             ("y/Y", "copy"),
             ("?", "help"),
             ("q", "quit"),

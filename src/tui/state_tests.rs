@@ -774,12 +774,12 @@ fn y_copies_the_url_and_shift_y_the_curl_command_redacted_as_exports_are() {
 }
 
 #[test]
-fn shift_e_shows_the_output_pane_and_o_no_longer_does() {
+fn shift_l_shows_the_output_pane_and_o_no_longer_does() {
     let mut s = state_with(testdata::live(), many(3, 1), 120, 30);
     assert!(!s.show_output);
     key(&mut s, KeyCode::Char('o'));
     assert!(!s.show_output, "o sorts");
-    key(&mut s, KeyCode::Char('E'));
+    key(&mut s, KeyCode::Char('L'));
     assert!(s.show_output);
 }
 
