@@ -35,6 +35,12 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Man { dir } => {
             commands::meta::man(dir.as_deref(), &mut std::io::stdout()).map(|_| 0)
         }
+        Command::Serve(args) => {
+            init_tracing();
+            runtime()?.block_on(commands::serve::run_serve(*args))?;
+            Ok(0)
+        }
+        Command::Diff(args) => commands::diff::run_diff(&args),
     }
 }
 

@@ -190,6 +190,42 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Answer requests from a HAR file instead of the network: a teammate's download,
+    /// reproduced offline (the proxy, with every upstream replaced by the recording).
+    Serve(Box<ServeArgs>),
+    /// Compare two captures of the same download module by module: sources, statuses,
+    /// sizes and slowest phases.
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Example: gomitm serve teammate.har, then eval \"$(gomitm env)\" and \
+    go mod download in another shell; or in one step: gomitm run --serve teammate.har -- go mod download"
+)]
+#[command(mut_arg("serve", |a| a.hide(true)))]
+pub struct ServeArgs {
+    /// The recording to answer from (a HAR from gomitm or another tool).
+    #[arg(value_name = "FILE.har")]
+    pub har: PathBuf,
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    /// The capture that works (or the first one).
+    #[arg(value_name = "A.har")]
+    pub a: PathBuf,
+    /// The capture that fails (or the second one).
+    #[arg(value_name = "B.har")]
+    pub b: PathBuf,
+    /// One JSON document for scripts instead of the text.
+    #[arg(long)]
+    pub json: bool,
+    /// Every row, also those that are the same in both captures.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -426,6 +462,14 @@ pub struct ProxyArgs {
     /// Only write flows matching this filter to the HAR file.
     #[arg(long, value_name = "FILTER", value_parser = parse_filter)]
     pub har_filter: Option<Filter>,
+    /// Answer every request from this HAR file instead of the network: same method, host,
+    /// path and query; repeats in recorded order; anything else 404 (see docs/REPRODUCE.md).
+    #[arg(long, value_name = "FILE.har")]
+    pub serve: Option<PathBuf>,
+    /// Keep --har-out current while running: rewrite it at most every SECS seconds (and
+    /// sooner after 100 new flows), so a crash loses at most that; 0 writes it on exit only.
+    #[arg(long, default_value_t = 2, value_name = "SECS")]
+    pub har_autosave: u64,
 }
 
 #[derive(Debug, Clone, Args)]

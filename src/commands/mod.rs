@@ -1,7 +1,10 @@
 //! The subcommands other than `run`, one file each: `proxy` (and `open`), `ca` (and `env`),
-//! `rules` (`rules check`), `meta` (`version`, `completions`, `man`).
+//! `rules` (`rules check`), `meta` (`version`, `completions`, `man`),
+//! `serve` (`gomitm serve FILE.har`), `diff` (`gomitm diff A.har B.har`).
 
 pub mod ca;
+pub mod diff;
 pub mod meta;
 pub mod proxy;
 pub mod rules;
+pub mod serve;

@@ -56,6 +56,8 @@ pub struct Ctx {
     pub bundle: std::path::PathBuf,
     /// `--proxy-auth`: credentials every proxy request and CONNECT must carry.
     pub auth: Option<ProxyAuth>,
+    /// `gomitm serve` / `--serve`: a recording answers instead of any upstream.
+    pub serve: Option<Arc<super::recording::Recording>>,
 }
 
 impl Ctx {

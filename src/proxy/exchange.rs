@@ -25,6 +25,7 @@ use super::hooks::{self, Answer, LocalBody, RequestPlan};
 use super::limits::MAX_UPSTREAM_CONNS_PER_CLIENT_CONN;
 use super::local_file;
 use super::record::{fail_now, request_flow};
+use super::served;
 use super::shaping::{Throttled, Truncated};
 use super::upstream::{SendError, Sent, UpstreamBudget};
 use crate::flow::header_value;
@@ -123,6 +124,10 @@ async fn exchange(
     }
     if let Some(answer) = plan.answer {
         return answer_locally(ctx, cell, answer).await;
+    }
+    if let Some(recording) = &ctx.serve {
+        // `gomitm serve`: the recording stands in for every upstream.
+        return served::answer(ctx, cell, recording);
     }
     strip_hop_by_hop(&mut parts.headers);
     let body = cell
@@ -463,7 +468,7 @@ static HOP_BY_HOP: [http::HeaderName; 9] = [
 
 /// Hop-by-hop headers plus any the Connection header names; they describe one connection
 /// and must not be forwarded.
-fn strip_hop_by_hop(headers: &mut HeaderMap) {
+pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     let named: Vec<String> = headers
         .get_all(http::header::CONNECTION)
         .iter()
@@ -480,7 +485,7 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-fn diagnose_ctx(ctx: &Ctx) -> DiagnoseContext<'_> {
+pub(super) fn diagnose_ctx(ctx: &Ctx) -> DiagnoseContext<'_> {
     DiagnoseContext {
         private: &ctx.opts.private,
         os: Os::current(),

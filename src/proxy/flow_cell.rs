@@ -126,15 +126,20 @@ impl FlowCell {
     }
 
     pub fn fail(&self, e: &ProxyError) -> Arc<Flow> {
+        self.fail_with(FlowError {
+            class: e.class(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Fail the flow with an error as it stands (`serve` replays a recorded failure).
+    pub fn fail_with(&self, error: FlowError) -> Arc<Flow> {
         let mut guard = self.lock();
         if guard.is_done() {
             return guard.clone();
         }
         let flow = Arc::make_mut(&mut guard);
-        flow.error = Some(FlowError {
-            class: e.class(),
-            message: e.to_string(),
-        });
+        flow.error = Some(error);
         flow.state = FlowState::Done;
         flow.timings.total_ms = Some(ms_since(self.started));
         self.publish(&guard);

@@ -3,7 +3,7 @@
 //! `flow_cell` (a flow in progress, finished exactly once), `record` (hyper's heads → the
 //! flow record), `context` (what every task shares), `local_file` (files rules answer with), `interrupt` (the cut at shutdown), `own_addr` (which addresses reach
 //! gomitm's own socket: loops), `dial`/`route`/`target`/`upstream` (how and where upstream
-//! connections are made). This file only declares and re-exports.
+//! connections are made), `recording`/`served` (a HAR answering in the upstream's place). This file only declares and re-exports.
 
 pub mod auth;
 pub mod body;
@@ -23,7 +23,9 @@ mod local_file;
 mod own_addr;
 mod prefixed;
 mod record;
+pub mod recording;
 pub mod route;
+mod served;
 mod server;
 mod shaping;
 pub mod target;

@@ -22,6 +22,7 @@ use crate::proxy::auth::ProxyAuth;
 use crate::proxy::dial::{DialConfig, Dialer};
 use crate::proxy::limits::ClientLimits;
 use crate::proxy::live_rules::LiveRules;
+use crate::proxy::recording::Recording;
 use crate::proxy::route::{self, EnvProxies, ProxyRoute};
 use crate::proxy::upstream::Upstream;
 use crate::proxy::{self, Ctx, ProxyOptions};
@@ -129,6 +130,10 @@ pub(crate) struct Config {
     pub har: HarOptions,
     /// The terminal UI in front of the session (asked for, and stdout is a terminal).
     pub tui: bool,
+    /// `--serve FILE.har`: the recording that answers instead of the network.
+    pub serve: Option<Arc<Recording>>,
+    /// `--har-autosave`: how often `--har-out` is rewritten while running (`None`: on exit only).
+    pub har_autosave: Option<Duration>,
 }
 
 impl Config {
@@ -155,7 +160,24 @@ impl Config {
             (None, Mode::Run) => Some(UpstreamChoice::Env),
             (choice, _) => choice.clone(),
         };
-        let (route, route_lines) = upstream_route(choice.as_ref());
+        let (route, mut route_lines) = upstream_route(choice.as_ref());
+        let serve = match &args.serve {
+            Some(path) => {
+                let recording = load_recording(path)?;
+                let (n, skipped) = recording.counts();
+                route_lines = vec![format!(
+                    "gomitm: serving {n} recorded requests from {} instead of the network{}",
+                    path.display(),
+                    if skipped > 0 {
+                        format!(" ({skipped} flows without an answer to give left out)")
+                    } else {
+                        String::new()
+                    }
+                )];
+                Some(Arc::new(recording))
+            }
+            None => None,
+        };
         let mut extra_roots = Vec::new();
         for path in &args.extra_roots {
             extra_roots.extend(
@@ -224,6 +246,8 @@ impl Config {
                 ..HarOptions::default()
             },
             tui,
+            serve,
+            har_autosave: (args.har_autosave > 0).then(|| Duration::from_secs(args.har_autosave)),
         })
     }
 
@@ -285,6 +309,7 @@ impl Config {
             },
             listen_addr,
             auth: self.auth.clone(),
+            serve: self.serve.clone(),
         })
     }
 
@@ -342,6 +367,19 @@ fn refuse_options_that_do_nothing(args: &ProxyArgs, mode: Mode) -> anyhow::Resul
         }
     }
     Ok(())
+}
+
+/// `--serve FILE.har`, read and indexed before a port is bound.
+fn load_recording(path: &std::path::Path) -> anyhow::Result<Recording> {
+    if path.is_dir() {
+        anyhow::bail!("--serve {}: a directory, not a HAR file", path.display());
+    }
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("--serve: cannot read {}", path.display()))?;
+    let flows = crate::har::from_reader(std::io::BufReader::with_capacity(1 << 16, file))
+        .with_context(|| format!("--serve: {} is not a HAR file", path.display()))?;
+    let name = path.display().to_string();
+    Ok(Recording::new(name, flows))
 }
 
 /// The rules file and the quick forms, validated at start-up.
