@@ -12,8 +12,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::flow::{ErrorClass, Flow, FlowKind};
 
-/// What a request matches on: method, lower-case authority without a default port or
-/// userinfo, and the path with its query (no fragment). The scheme is left out: a recording
+/// What a request matches on: method, lower-case host and port (the scheme's default spelled
+/// out) without userinfo, and the path with its query (no fragment). The scheme is left out: a recording
 /// made through `HTTP_PROXY` and one made through a tunnel answer alike.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct Key {
@@ -32,17 +32,24 @@ impl Key {
             .rsplit_once('@')
             .map_or(authority, |(_, h)| h)
             .to_ascii_lowercase();
+        // Host and port, the port spelled out: `https://a.test` and `http://a.test:443`
+        // reach the same server.
         let default = if scheme.eq_ignore_ascii_case("http") {
-            ":80"
+            "80"
         } else {
-            ":443"
+            "443"
         };
-        let authority = authority
-            .strip_suffix(default)
-            .unwrap_or(&authority)
-            .trim_end_matches('.')
-            .to_string();
-        if authority.is_empty() {
+        let has_port = match authority.rfind(']') {
+            Some(end) => authority[end..].contains(':'),
+            None => authority.contains(':'),
+        };
+        let authority = if has_port {
+            authority
+        } else {
+            format!("{authority}:{default}")
+        };
+        let authority = authority.replace(".:", ":");
+        if authority.starts_with(':') {
             return None;
         }
         let path_and_query = match path {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use super::autosave;
 use super::setup::{watch_rules, Banner, Config};
 use super::shutdown::drain_in_flight;
 use crate::ca::{self, CertAuthority};
@@ -80,6 +81,15 @@ impl Session {
         tokio::spawn(watch_rules(ctx.rules.clone()));
         let mut observers = Observers::default();
         observers.attach(&store, cfg.log_observer());
+        if let (Some(path), Some(every)) = (&cfg.har_out, cfg.har_autosave) {
+            let target = autosave::Target {
+                path: path.clone(),
+                filter: cfg.har_filter.clone(),
+                har: cfg.har.clone(),
+            };
+            let saver = autosave::Autosave::start(store.clone(), target, every);
+            observers.attach(&store, Box::new(saver));
+        }
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serve = tokio::spawn(proxy::serve(listener, ctx, async {
             let _ = stopped.await;

@@ -1,7 +1,8 @@
 //! The running session `gomitm proxy` and `gomitm run` share: `setup` turns the command line
 //! into its parts, `lifecycle` owns the running proxy, store and observers, `shutdown` the
-//! signals and the drain.
+//! signals and the drain, `autosave` keeps `--har-out` current while it runs.
 
+mod autosave;
 mod lifecycle;
 mod setup;
 mod shutdown;
