@@ -314,3 +314,111 @@ fn a_body_the_recording_capped_or_cut_is_sent_as_recorded_and_flagged() {
         served.dump()
     );
 }
+
+#[test]
+fn diff_of_a_healthy_and_a_failing_capture_names_sources_and_answers() {
+    let keep = tempfile::tempdir().unwrap();
+    let gos = go_binaries();
+    let go = gos.first().expect("a go binary");
+    let module = "example.test/mod01@v1.0.0";
+    let fx = Fixture::start();
+    let mut hars = Vec::new();
+    for (name, proxy, code) in [
+        ("healthy.har", "https://goproxy.test".to_string(), 0),
+        ("failing.har", format!("https://{MISSING_PROXY_HOST}"), 1),
+    ] {
+        let run = gomitm_run(
+            &fx,
+            Spec {
+                hosts: &["goproxy.test", MISSING_PROXY_HOST],
+                args: &[],
+                env: &[("GOPROXY", proxy)],
+                go_mod: EMPTY_GO_MOD,
+                command: go_cmd(go, &["mod", "download", module]),
+            },
+        );
+        assert_eq!(run.code(), Some(code), "{}", run.dump());
+        hars.push(keep_har(&run, keep.path(), name));
+    }
+    drop(fx);
+    let diff = |extra: &[&str], columns: &str| {
+        let mut cmd = support::gomitm::command(&["diff"]);
+        cmd.arg(&hars[0])
+            .arg(&hars[1])
+            .args(extra)
+            .env("COLUMNS", columns);
+        run_with_timeout(&mut cmd, RUN_TIMEOUT)
+    };
+    let out = diff(&[], "200");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for words in [
+        "A = ",
+        "healthy.har",
+        "B = ",
+        "failing.har",
+        "example.test/mod01@v1.0.0",
+        "served by https://goproxy.test",
+        "NOT SERVED",
+        "a.test → 404",
+        "goproxy.test → 200",
+        "Where the time went",
+    ] {
+        assert!(text.contains(words), "{words:?} missing:\n{text}");
+    }
+    assert!(text.lines().count() <= 40, "one screen:\n{text}");
+    // Width-aware: nothing past the terminal's width.
+    let narrow = diff(&[], "50");
+    let narrow = String::from_utf8_lossy(&narrow.stdout).into_owned();
+    assert!(
+        narrow.lines().all(|l| l.chars().count() <= 50) && narrow.contains('…'),
+        "{narrow}"
+    );
+    // JSON: the module row differs, with each side's source.
+    let out = diff(&["--json"], "200");
+    let json: Value = serde_json::from_slice(&out.stdout).expect("diff --json is JSON");
+    let row = json["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["module"] == "example.test/mod01")
+        .unwrap_or_else(|| panic!("no module row: {json:#}"));
+    assert_eq!(row["differs"], true);
+    assert_eq!(row["a"]["served_by"], "https://goproxy.test");
+    assert!(row["b"]["served_by"].is_null(), "{row:#}");
+    let info = json["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["module"] == "example.test/mod01" && r["kind"] == "info")
+        .unwrap_or_else(|| panic!("no info row: {json:#}"));
+    assert_eq!(info["a"]["sources"][0], "goproxy.test");
+    assert_eq!(info["b"]["sources"][0], MISSING_PROXY_HOST);
+    assert_eq!(info["b"]["answers"][0], "404");
+}
+
+#[test]
+fn gomitm_serve_refuses_a_file_that_is_not_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut cmd = support::gomitm::command(&["serve"]);
+    cmd.arg(dir.path().join("missing.har"))
+        .arg("--ca-dir")
+        .arg(dir.path().join("ca"))
+        .arg("--listen")
+        .arg("127.0.0.1:0");
+    let out = run_with_timeout(&mut cmd, RUN_TIMEOUT);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("--serve: cannot read") && err.contains("missing.har"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("listening on"),
+        "refused before a port is bound: {err}"
+    );
+}

@@ -13,6 +13,7 @@ pub mod codes;
 mod content;
 pub mod diagnose;
 pub mod diagnosis;
+pub mod diff;
 pub mod discovery;
 pub mod evidence;
 pub mod goversion;
