@@ -351,6 +351,7 @@ fn diff_of_a_healthy_and_a_failing_capture_names_sources_and_answers() {
     };
     let out = diff(&[], "200");
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    eprintln!("gomitm diff:\n{text}");
     assert!(
         out.status.success(),
         "{text}\n{}",

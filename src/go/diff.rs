@@ -350,11 +350,18 @@ fn at(module: &str, version: Option<&str>) -> String {
 
 fn totals_line(c: &Capture) -> String {
     let t = &c.totals;
+    let n = |count: usize, one: &str| {
+        if count == 1 {
+            format!("1 {one}")
+        } else {
+            format!("{count} {one}s")
+        }
+    };
     format!(
-        "{}: {} requests, {} modules, {} failed, {} in {}",
+        "{}: {}, {}, {} failed, {} in {}",
         c.name,
-        t.requests,
-        t.modules,
+        n(t.requests, "request"),
+        n(t.modules, "module"),
         t.failed,
         format_bytes(t.bytes),
         format_ms(t.wall_ms)
@@ -378,7 +385,7 @@ fn request_side(side: Option<&RequestSide>) -> String {
     match side {
         None => "not requested".to_string(),
         Some(s) => {
-            let mut text = format!("{} → {}", s.sources.join(", "), s.answers.join(", "));
+            let mut text = format!("{} → {}", s.sources.join(", "), runs(&s.answers));
             text.push_str(&format!(", {}", format_bytes(s.bytes)));
             if let Some(p) = &s.slowest {
                 text.push_str(&format!(", slowest {} {}", p.name, format_ms(p.ms)));
@@ -386,6 +393,25 @@ fn request_side(side: Option<&RequestSide>) -> String {
             text
         }
     }
+}
+
+/// `404, 404, 200` as `404 ×2, 200`.
+fn runs(answers: &[String]) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < answers.len() {
+        let n = answers[i..]
+            .iter()
+            .take_while(|a| **a == answers[i])
+            .count();
+        out.push(if n > 1 {
+            format!("{} ×{n}", answers[i])
+        } else {
+            answers[i].clone()
+        });
+        i += n;
+    }
+    out.join(", ")
 }
 
 fn phases_line(phases: &[Phase]) -> String {
