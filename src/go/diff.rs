@@ -452,8 +452,10 @@ mod tests {
 
     #[test]
     fn aligns_by_module_and_kind_and_shows_what_differs() {
-        let mut wait = Timings::default();
-        wait.wait_ms = Some(900.0);
+        let wait = Timings {
+            wait_ms: Some(900.0),
+            ..Timings::default()
+        };
         let healthy = vec![
             classified(
                 FlowBuilder::get("https://goproxy.test/example.test/m/@v/v1.0.0.info")
