@@ -127,7 +127,11 @@ async fn exchange(
     }
     if let Some(recording) = &ctx.serve {
         // `gomitm serve`: the recording stands in for every upstream.
-        return served::answer(ctx, cell, recording);
+        let wire = served::Wire {
+            diagnose: diagnose_ctx(ctx),
+            strip_hop_by_hop,
+        };
+        return served::answer(ctx, cell, recording, &wire);
     }
     strip_hop_by_hop(&mut parts.headers);
     let body = cell
@@ -485,7 +489,7 @@ pub(super) fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
-pub(super) fn diagnose_ctx(ctx: &Ctx) -> DiagnoseContext<'_> {
+fn diagnose_ctx(ctx: &Ctx) -> DiagnoseContext<'_> {
     DiagnoseContext {
         private: &ctx.opts.private,
         os: Os::current(),

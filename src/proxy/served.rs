@@ -17,20 +17,27 @@ use http_body_util::{BodyExt, Full};
 use super::body::{BoxError, ProxyBody};
 use super::context::Ctx;
 use super::error::error_response;
-use super::exchange::{diagnose_ctx, strip_hop_by_hop};
 use super::flow_cell::FlowCell;
 use super::recording::{truncation, Recording, Served};
 use crate::flow::{ErrorClass, Flow, FlowError};
-use crate::go::diagnose::{diagnose, diagnosis_lines};
+use crate::go::diagnose::{diagnose, diagnosis_lines, DiagnoseContext};
 
 /// The response header that flags an answer whose recorded body is not whole.
 pub const TRUNCATED_HEADER: &str = "x-gomitm-truncated";
+
+/// What `exchange` lends the answer: its diagnosis context and its hop-by-hop rule. Passed
+/// in rather than imported, so that this file and `exchange` do not import each other.
+pub(super) struct Wire<'a> {
+    pub diagnose: DiagnoseContext<'a>,
+    pub strip_hop_by_hop: fn(&mut HeaderMap),
+}
 
 /// Answer the request `cell` records from `recording`.
 pub(super) fn answer(
     ctx: &Ctx,
     cell: &Arc<FlowCell>,
     recording: &Recording,
+    wire: &Wire<'_>,
 ) -> Response<ProxyBody> {
     let (method, url) = cell.edit(|f| (f.request.method.clone(), f.request.url.clone()));
     match recording.answer(&method, &url) {
@@ -47,8 +54,8 @@ pub(super) fn answer(
             }
             cell.add_rules(&[label]);
             match &flow.response {
-                Some(_) => recorded_response(ctx, cell, recording, &flow),
-                None => recorded_failure(ctx, cell, &flow),
+                Some(_) => recorded_response(ctx, cell, recording, &flow, wire),
+                None => recorded_failure(cell, &flow, wire),
             }
         }
     }
@@ -67,14 +74,14 @@ fn local(ctx: &Ctx, cell: &Arc<FlowCell>, response: Response<ProxyBody>) -> Resp
 
 /// A failure the recording holds (dns, refused, TLS…): the client gets what gomitm sent
 /// then, the cause and its diagnosis, and the flow fails the same way.
-fn recorded_failure(ctx: &Ctx, cell: &Arc<FlowCell>, recorded: &Flow) -> Response<ProxyBody> {
+fn recorded_failure(cell: &Arc<FlowCell>, recorded: &Flow, wire: &Wire<'_>) -> Response<ProxyBody> {
     let error = recorded.error.clone().unwrap_or(FlowError {
         class: ErrorClass::Internal,
         message: "the recording has neither an answer nor an error for this request".into(),
     });
     let status = status_of(error.class);
     let flow = cell.fail_with(error.clone());
-    let text = match diagnose(&flow, &diagnose_ctx(ctx)) {
+    let text = match diagnose(&flow, &wire.diagnose) {
         Some(d) => format!("gomitm: {}\n{}\n", error.message, diagnosis_lines(&d)),
         None => format!("gomitm: {}\n", error.message),
     };
@@ -104,12 +111,13 @@ fn recorded_response(
     cell: &Arc<FlowCell>,
     recording: &Recording,
     recorded: &Flow,
+    wire: &Wire<'_>,
 ) -> Response<ProxyBody> {
     let Some(resp) = &recorded.response else {
-        return recorded_failure(ctx, cell, recorded);
+        return recorded_failure(cell, recorded, wire);
     };
     let data = Bytes::from(resp.body.data.clone());
-    let mut headers = wire_headers(&resp.headers, &data);
+    let mut headers = wire_headers(&resp.headers, &data, wire.strip_hop_by_hop);
     let truncated = truncation(recorded);
     if let Some(why) = &truncated {
         if let Ok(v) = HeaderValue::from_str(&ascii(why)) {
@@ -171,7 +179,11 @@ impl http_body::Body for CutBody {
 }
 
 /// The recorded headers as they can go on the wire again.
-fn wire_headers(recorded: &[(String, String)], data: &[u8]) -> HeaderMap {
+fn wire_headers(
+    recorded: &[(String, String)],
+    data: &[u8],
+    strip_hop_by_hop: fn(&mut HeaderMap),
+) -> HeaderMap {
     let mut headers = HeaderMap::new();
     for (name, value) in recorded {
         let (Ok(name), Ok(value)) = (
@@ -234,10 +246,11 @@ mod tests {
             ("Content-Encoding".to_string(), "gzip".to_string()),
             ("Bad Name".to_string(), "x".to_string()),
         ];
-        let decoded = wire_headers(&recorded, b"plain text, decoded by the HAR's tool");
+        let strip = super::super::exchange::strip_hop_by_hop;
+        let decoded = wire_headers(&recorded, b"plain text, decoded by the HAR's tool", strip);
         let names: Vec<&str> = decoded.keys().map(|k| k.as_str()).collect();
         assert_eq!(names, vec!["content-type"]);
-        let gz = wire_headers(&recorded, &[0x1f, 0x8b, 8, 0]);
+        let gz = wire_headers(&recorded, &[0x1f, 0x8b, 8, 0], strip);
         assert_eq!(gz.get("content-encoding").unwrap(), "gzip");
         assert!(still_encoded("br", &[0xff, 0xfe, 0x00]));
         assert!(!still_encoded("br", b"{\"Version\":\"v1.0.0\"}"));
