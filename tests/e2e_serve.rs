@@ -399,7 +399,7 @@ fn diff_of_a_healthy_and_a_failing_capture_names_sources_and_answers() {
         .unwrap_or_else(|| panic!("no info row: {json:#}"));
     assert_eq!(info["a"]["sources"][0], "goproxy.test");
     assert_eq!(info["b"]["sources"][0], MISSING_PROXY_HOST);
-    assert_eq!(info["b"]["answers"][0], "404");
+    assert_eq!(info["b"]["answers"][0], "404", "{info:#}");
 }
 
 #[test]

@@ -257,6 +257,11 @@ fn side(flows: &[&Flow]) -> RequestSide {
 fn answer(f: &Flow) -> String {
     match (&f.response, &f.error) {
         (Some(r), None) => r.status.to_string(),
+        // The client leaving after the head is the client's doing, not the answer (Go 1.24+
+        // cancels the first of its two 4xx requests once the head is read).
+        (Some(r), Some(e)) if e.class == crate::flow::ErrorClass::ClientAbort => {
+            r.status.to_string()
+        }
         (Some(r), Some(e)) => format!("{} cut ({})", r.status, class_name(e.class)),
         (None, Some(e)) => class_name(e.class),
         (None, None) => "no answer".to_string(),
