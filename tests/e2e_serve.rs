@@ -9,6 +9,7 @@ mod support;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use support::client;
 use support::fixture::{Fixture, BROKEN_MODULE, MISSING_PROXY_HOST};
 use support::run::{go_cmd, gomitm_run, root_go_mod, url_of, Run, Spec, EMPTY_GO_MOD, RUN_TIMEOUT};
 use support::tools::{clean_go_env, go_binaries, go_version, run_with_timeout};
@@ -422,4 +423,68 @@ fn gomitm_serve_refuses_a_file_that_is_not_there() {
         !err.contains("listening on"),
         "refused before a port is bound: {err}"
     );
+}
+
+/// Another tool's HAR (decoded text, stale `Content-Encoding` and `Content-Length`), served
+/// through an intercepted CONNECT to a host that does not exist.
+#[test]
+fn a_served_tunnel_to_any_host_answers_in_recorded_order_with_clean_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let har = dir.path().join("foreign.har");
+    let entry = |body: &str, status: u16| {
+        serde_json::json!({
+            "startedDateTime": "2024-01-01T00:00:00.000Z",
+            "time": 1,
+            "request": {"method": "GET", "url": "https://mirror.invalid/m/@v/list",
+                        "httpVersion": "HTTP/1.1", "headers": [], "queryString": [],
+                        "cookies": [], "headersSize": -1, "bodySize": 0},
+            "response": {"status": status, "statusText": "", "httpVersion": "HTTP/1.1",
+                         "headers": [
+                             {"name": "Content-Type", "value": "text/plain"},
+                             {"name": "Content-Encoding", "value": "gzip"},
+                             {"name": "Content-Length", "value": "9999"},
+                             {"name": "Connection", "value": "close"}],
+                         "cookies": [],
+                         "content": {"size": body.len(), "mimeType": "text/plain", "text": body},
+                         "redirectURL": "", "headersSize": -1, "bodySize": body.len()},
+            "cache": {}, "timings": {"send": 0, "wait": 1, "receive": 0}
+        })
+    };
+    let doc = serde_json::json!({"log": {"version": "1.2", "creator": {"name": "x", "version": "1"},
+        "entries": [entry("v1.0.0\n", 200), entry("v1.0.0\nv1.1.0\n", 200)]}});
+    std::fs::write(&har, doc.to_string()).unwrap();
+    let proxy = support::gomitm::Gomitm::start(&["--serve".to_string(), har.display().to_string()]);
+    let get = |path: &str| {
+        let mut conn = client::tunnel(proxy.addr, "mirror.invalid", &proxy.ca_pem());
+        conn.request(&format!(
+            "GET {path} HTTP/1.1\r\nHost: mirror.invalid\r\nConnection: close\r\n\r\n"
+        ))
+    };
+    let first = get("/m/@v/list");
+    assert_eq!((first.status, first.text().as_str()), (200, "v1.0.0\n"));
+    assert_eq!(
+        first.header("content-encoding"),
+        None,
+        "the HAR's text is decoded"
+    );
+    assert_eq!(
+        first.header("content-length"),
+        Some("7"),
+        "the body's own length"
+    );
+    let second = get("/m/@v/list");
+    assert_eq!(second.text(), "v1.0.0\nv1.1.0\n", "recorded order");
+    let third = get("/m/@v/list");
+    assert_eq!(third.text(), "v1.0.0\nv1.1.0\n", "the last answer again");
+    let unknown = get("/m/@v/v9.9.9.info");
+    assert_eq!(unknown.status, 404);
+    assert!(
+        unknown.text().contains("is not in the recording"),
+        "{}",
+        unknown.text()
+    );
+    let flow = proxy.wait_for_flow("the unknown request", |f| {
+        url_of(f) == "https://mirror.invalid/m/@v/v9.9.9.info"
+    });
+    assert!(served_rules(&flow).contains("serve: not in"), "{flow}");
 }
