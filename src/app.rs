@@ -35,6 +35,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Man { dir } => {
             commands::meta::man(dir.as_deref(), &mut std::io::stdout()).map(|_| 0)
         }
+        Command::Doctor(args) => {
+            init_tracing();
+            runtime()?.block_on(commands::doctor::run_doctor(*args))
+        }
     }
 }
 

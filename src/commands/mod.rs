@@ -1,7 +1,10 @@
 //! The subcommands other than `run`, one file each: `proxy` (and `open`), `ca` (and `env`),
-//! `rules` (`rules check`), `meta` (`version`, `completions`, `man`).
+//! `rules` (`rules check`), `meta` (`version`, `completions`, `man`), `doctor`
+//! (`gomitm doctor`, with `doctor_probe`, the probes' client side).
 
 pub mod ca;
 pub mod meta;
 pub mod proxy;
 pub mod rules;
+pub mod doctor;
+mod doctor_probe;

@@ -27,6 +27,8 @@ pub mod qualifiers;
 pub mod summary_json;
 mod summary_text;
 pub mod verdict;
+pub mod doctor;
+pub mod doctor_settings;
 
 /// Module path of Go toolchain downloads (`GOTOOLCHAIN=auto`).
 pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
