@@ -12,7 +12,7 @@ use serde::Serialize;
 use super::codes::Code;
 use super::diagnose::DiagnoseContext;
 use super::diagnosis::Severity;
-use super::doctor_settings::{goproxy_entries, sumdb_location, Facts};
+use super::doctor_settings::{goproxy_entries, gosumdb_usable, sumdb_location, Facts};
 use crate::flow::{CertSummary, Flow};
 
 /// The module the GOPROXY and checksum database probes ask about when none is named.
@@ -216,14 +216,20 @@ pub fn first_probes(f: &Facts, t: &Targets) -> (Vec<Probe>, Vec<Row>) {
             headers: Vec::new(),
         });
     }
-    if let Some((name, base)) = sumdb_location(f.gosumdb()) {
-        probes.push(Probe {
+    match sumdb_location(f.gosumdb()) {
+        Some((name, _)) if !gosumdb_usable(f.gosumdb()) => {
+            let mut row = Row::setting("/latest", Verdict::Skipped, "GOSUMDB is malformed (see its settings row): go refuses it before any request, so it is not probed".into());
+            row.source = format!("GOSUMDB {name}");
+            rows.push(row);
+        }
+        Some((name, base)) => probes.push(Probe {
             source: format!("GOSUMDB {name}"),
             check: "/latest".into(),
             kind: ProbeKind::SumdbLatest,
             url: format!("{base}/latest"),
             headers: Vec::new(),
-        });
+        }),
+        None => {}
     }
     if let Some(vcs) = &t.vcs {
         let import = vcs.trim_end_matches('/');
@@ -257,7 +263,8 @@ pub fn second_probes(
         f.go("GONOPROXY"),
         f.go("GONOSUMDB"),
     );
-    if let Some((name, base)) = sumdb_location(f.gosumdb()) {
+    let sumdb = sumdb_location(f.gosumdb()).filter(|_| gosumdb_usable(f.gosumdb()));
+    if let Some((name, base)) = sumdb {
         let listed = first_flows.iter().find_map(|(p, flow)| {
             matches!(p.kind, ProbeKind::ProxyList { .. })
                 .then_some(())
@@ -405,6 +412,11 @@ pub fn judge(probe: &Probe, flow: Option<&Flow>, client_error: Option<&str>, ctx
             row.fix = Some(d.fix);
         }
         None => fallback(probe, flow, &mut row),
+    }
+    // The module was named (or is the well-known default): a source without it is broken
+    // for this check, even though go would fall through to the next entry after ','.
+    if row.code == Some(Code::ModuleNotFound) && matches!(probe.kind, ProbeKind::ProxyList { .. }) {
+        row.verdict = Verdict::Fail;
     }
     if row.verdict == Verdict::Fail {
         if let ProbeKind::ProxyList { any_error_falls_through: false, last: false } = probe.kind {

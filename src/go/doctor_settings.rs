@@ -407,7 +407,8 @@ pub fn sumdb_location(gosumdb: &str) -> Option<(String, String)> {
 /// Why a GOSUMDB key is malformed, or `None` when it is a well-formed `name+hash+key`
 /// (note.NewVerifier's rules: an Ed25519 key, and a hash that matches name and key).
 pub fn key_problem(key: &str) -> Option<String> {
-    let parts: Vec<&str> = key.split('+').collect();
+    // The base64 key may itself hold '+': only the first two separate fields.
+    let parts: Vec<&str> = key.splitn(3, '+').collect();
     let [name, hash, b64] = parts.as_slice() else {
         return Some(format!(
             "{key:?} is not name+hash+key (three parts joined by '+')"
@@ -441,6 +442,11 @@ pub fn key_problem(key: &str) -> Option<String> {
         ));
     }
     None
+}
+
+/// Whether go would accept GOSUMDB (a malformed one is not probed: go refuses it first).
+pub fn gosumdb_usable(gosumdb: &str) -> bool {
+    gosumdb_rows(gosumdb).iter().all(|r| r.verdict != Verdict::Fail)
 }
 
 fn gosumdb_rows(gosumdb: &str) -> Vec<Row> {
