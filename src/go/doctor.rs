@@ -333,8 +333,8 @@ pub fn second_probes(
     (probes, rows)
 }
 
-/// The newest semantic version of a 2xx `@v/list` answer (by go's ordering, roughly: the
-/// last line that sorts highest by its numbers).
+/// The newest release of a 2xx `@v/list` answer, else its newest pre-release (go's own
+/// preference for `@latest`; numbers compared, pre-release tags not).
 fn newest_listed(flow: &Flow) -> Option<String> {
     let resp = flow.response.as_ref().filter(|r| (200..300).contains(&r.status))?;
     let text = String::from_utf8_lossy(&resp.body.data);
@@ -345,16 +345,13 @@ fn newest_listed(flow: &Flow) -> Option<String> {
         .map(str::to_string)
 }
 
-fn version_key(v: &str) -> (Vec<u64>, bool) {
+fn version_key(v: &str) -> (bool, Vec<u64>) {
     let core = v.trim_start_matches('v');
     let (nums, pre) = match core.split_once(['-', '+']) {
         Some((n, _)) => (n, true),
         None => (core, false),
     };
-    (
-        nums.split('.').map(|n| n.parse().unwrap_or(0)).collect(),
-        !pre,
-    )
+    (!pre, nums.split('.').map(|n| n.parse().unwrap_or(0)).collect())
 }
 
 /// What the judge of a probe's flow needs besides the flow.
