@@ -767,10 +767,12 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
 }
 
 #[derive(Debug, Clone, Args)]
-#[command(after_help = "Example: gomitm doctor --module golang.org/x/text --vcs git.example.com/team/repo\n\
+#[command(
+    after_help = "Example: gomitm doctor --module golang.org/x/text --vcs git.example.com/team/repo\n\
     Settings come from `go env -json` of the go on PATH (or --go). Every probe goes through \
     gomitm's own proxy, so each is a recorded flow (--har-out keeps them). Exit 3 when a row \
-    fails, 0 otherwise.")]
+    fails, 0 otherwise."
+)]
 // Accepted by the shared proxy flags but meaningless here: refused with a reason.
 #[command(
     mut_arg("listen", |a| a.hide(true)),

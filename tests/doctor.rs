@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde_json::Value;
 use support::fixture::{Fixture, GIT_HELLO_IMPORT, MISSING_PROXY_HOST, SUMDB_HOST, SUMDB_NAME};
 use support::gomitm::{binary, fixture_args, resolve_args};
-use support::tools::{clean_go_env, go_current, go_binaries, in_ci, run_with_timeout};
+use support::tools::{clean_go_env, go_binaries, go_current, in_ci, run_with_timeout};
 
 const MODULE: &str = "example.test/mod01";
 
@@ -42,9 +42,7 @@ impl Run {
     fn row(&self, source: &str, check: &str) -> &Value {
         self.rows()
             .iter()
-            .find(|r| {
-                r["source"].as_str().unwrap().starts_with(source) && r["check"] == check
-            })
+            .find(|r| r["source"].as_str().unwrap().starts_with(source) && r["check"] == check)
             .unwrap_or_else(|| panic!("no row {source} {check} in\n{}", self.stdout))
     }
 
@@ -120,7 +118,10 @@ fn healthy_sources_pass_with_timings_issuer_and_flows() {
     let run = doctor(
         &go,
         tmp.path(),
-        &[("GOPROXY", "https://goproxy.test,direct"), ("GOSUMDB", &key)],
+        &[
+            ("GOPROXY", "https://goproxy.test,direct"),
+            ("GOSUMDB", &key),
+        ],
         &args,
         true,
     );
@@ -132,21 +133,37 @@ fn healthy_sources_pass_with_timings_issuer_and_flows() {
     assert_eq!(list["via"], "direct");
     assert_eq!(list["issuer_kind"], "extra_root", "{list}");
     assert!(list["timings"]["connect_ms"].as_f64().is_some(), "{list}");
-    assert!(list["timings"]["first_byte_ms"].as_f64().is_some(), "{list}");
+    assert!(
+        list["timings"]["first_byte_ms"].as_f64().is_some(),
+        "{list}"
+    );
     assert!(list["flow_id"].as_u64().is_some());
     let latest = run.row("GOSUMDB sumdb.test", "/latest");
-    assert_eq!((latest["status"].as_u64(), latest["verdict"].as_str()), (Some(200), Some("ok")));
+    assert_eq!(
+        (latest["status"].as_u64(), latest["verdict"].as_str()),
+        (Some(200), Some("ok"))
+    );
     let lookup = run.row("GOSUMDB sumdb.test", "/lookup");
     assert_eq!(lookup["status"], 200, "{lookup}");
-    assert!(lookup["url"].as_str().unwrap().ends_with("/lookup/example.test/mod01@v1.0.0"));
+    assert!(lookup["url"]
+        .as_str()
+        .unwrap()
+        .ends_with("/lookup/example.test/mod01@v1.0.0"));
     if fx.has_git() {
         assert_eq!(run.row("VCS git.test", "?go-get=1")["verdict"], "ok");
         let refs = run.row("VCS git.test", "git info/refs");
-        assert_eq!((refs["status"].as_u64(), refs["verdict"].as_str()), (Some(200), Some("ok")), "{refs}");
+        assert_eq!(
+            (refs["status"].as_u64(), refs["verdict"].as_str()),
+            (Some(200), Some("ok")),
+            "{refs}"
+        );
     }
     // Every probe really went through gomitm to the fixture, and is in the capture.
     let paths: Vec<String> = fx.requests().iter().map(|r| r.path().to_string()).collect();
-    assert!(paths.iter().any(|p| p == "/example.test/mod01/@v/list"), "{paths:?}");
+    assert!(
+        paths.iter().any(|p| p == "/example.test/mod01/@v/list"),
+        "{paths:?}"
+    );
     assert!(paths.iter().any(|p| p == "/latest"), "{paths:?}");
     let har: Value = serde_json::from_str(&std::fs::read_to_string(&har).unwrap()).unwrap();
     let entries = har["log"]["entries"].as_array().unwrap();
@@ -166,20 +183,48 @@ fn text_table_has_the_columns_and_says_nothing_failed() {
         false,
     );
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
-    let header = run.stdout.lines().find(|l| l.starts_with("SOURCE")).expect("header");
-    for col in ["CHECK", "DNS", "CONNECT", "TLS", "1ST BYTE", "STATUS", "TLS ISSUER", "VIA", "VERDICT"] {
+    let header = run
+        .stdout
+        .lines()
+        .find(|l| l.starts_with("SOURCE"))
+        .expect("header");
+    for col in [
+        "CHECK",
+        "DNS",
+        "CONNECT",
+        "TLS",
+        "1ST BYTE",
+        "STATUS",
+        "TLS ISSUER",
+        "VIA",
+        "VERDICT",
+    ] {
         assert!(header.contains(col), "{header}");
     }
-    assert!(run.stdout.contains("GOPROXY[1] https://goproxy.test"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("GOPROXY[1] https://goproxy.test"),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("(--extra-root)"), "{}", run.stdout);
-    assert!(run.stdout.contains("doctor: no check failed"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("doctor: no check failed"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// A GOPROXY of one broken source; the row of its list fails with `code`, exit 3.
 fn broken_proxy(goproxy: &str, args: Vec<String>, code: &str) -> Run {
     let go = go().expect("go");
     let tmp = tempfile::tempdir().unwrap();
-    let run = doctor(&go, tmp.path(), &[("GOPROXY", goproxy), ("GOSUMDB", "off")], &args, true);
+    let run = doctor(
+        &go,
+        tmp.path(),
+        &[("GOPROXY", goproxy), ("GOSUMDB", "off")],
+        &args,
+        true,
+    );
     assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
     let row = run.row("GOPROXY[1]", "@v/list");
     assert_eq!(row["verdict"], "fail", "{row}");
@@ -195,7 +240,11 @@ fn proxy_404_on_list_fails_as_module_not_found() {
         return;
     }
     let fx = Fixture::start();
-    let run = broken_proxy("https://a.test", module_args(&fx, &[MISSING_PROXY_HOST]), "module_not_found");
+    let run = broken_proxy(
+        "https://a.test",
+        module_args(&fx, &[MISSING_PROXY_HOST]),
+        "module_not_found",
+    );
     assert_eq!(run.row("GOPROXY[1]", "@v/list")["status"], 404);
 }
 
@@ -212,7 +261,13 @@ fn proxy_5xx_fails_and_the_fix_names_the_comma() {
     );
     let row = run.row("GOPROXY[1]", "@v/list");
     assert_eq!(row["status"], 500);
-    assert!(row["fix"].as_str().unwrap().contains("'|' would try the next entry"), "{row}");
+    assert!(
+        row["fix"]
+            .as_str()
+            .unwrap()
+            .contains("'|' would try the next entry"),
+        "{row}"
+    );
 }
 
 #[test]
@@ -226,7 +281,10 @@ fn untrusted_upstream_certificate_fails_as_upstream_untrusted() {
     args.extend(["--module".into(), MODULE.into()]);
     let run = broken_proxy("https://goproxy.test", args, "upstream_untrusted");
     let row = run.row("GOPROXY[1]", "@v/list");
-    assert!(row["status"].is_null(), "no answer from an untrusted server: {row}");
+    assert!(
+        row["status"].is_null(),
+        "no answer from an untrusted server: {row}"
+    );
     assert!(row["issuer"].is_null(), "{row}");
 }
 
@@ -246,7 +304,11 @@ fn connection_refused_fails_as_connect_refused() {
         return;
     }
     // A port that was free a moment ago: nothing listens there now.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let args = vec![
         "--resolve".to_string(),
         format!("refused.test:443=127.0.0.1:{port}"),
@@ -273,11 +335,22 @@ fn checksum_database_failure_fails_its_rows() {
     assert_eq!(run.code, 3, "{}", run.stdout);
     assert_eq!(run.row("GOPROXY[1]", "@v/list")["verdict"], "ok");
     let latest = run.row("GOSUMDB sumdb.test", "/latest");
-    assert_eq!((latest["status"].as_u64(), latest["verdict"].as_str()), (Some(404), Some("fail")));
+    assert_eq!(
+        (latest["status"].as_u64(), latest["verdict"].as_str()),
+        (Some(404), Some("fail"))
+    );
     assert_eq!(latest["code"], "sumdb_unavailable");
     let lookup = run.row("GOSUMDB sumdb.test", "/lookup");
-    assert_eq!((lookup["status"].as_u64(), lookup["verdict"].as_str()), (Some(410), Some("fail")), "{lookup}");
-    assert_eq!(run.settings("GOSUMDB")[0]["verdict"], "ok", "the key itself is fine");
+    assert_eq!(
+        (lookup["status"].as_u64(), lookup["verdict"].as_str()),
+        (Some(410), Some("fail")),
+        "{lookup}"
+    );
+    assert_eq!(
+        run.settings("GOSUMDB")[0]["verdict"],
+        "ok",
+        "the key itself is fine"
+    );
 }
 
 /// Settings only: GOSUMDB=off and no URL in GOPROXY, so nothing is sent anywhere.
@@ -303,17 +376,28 @@ fn bad_goproxy_syntax_is_named_per_entry() {
     let run = settings_only(&[("GOPROXY", "goproxy.test,,direct,off")]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     let rows = run.settings("GOPROXY");
-    let text: Vec<String> = rows.iter().map(|r| format!("{} {} {}", r["verdict"], r["code"], r["detail"])).collect();
+    let text: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{} {} {}", r["verdict"], r["code"], r["detail"]))
+        .collect();
     let has = |verdict: &str, needle: &str| {
         rows.iter().any(|r| {
-            r["verdict"] == verdict && r["code"] == "goproxy_syntax" && r["detail"].as_str().unwrap().contains(needle)
+            r["verdict"] == verdict
+                && r["code"] == "goproxy_syntax"
+                && r["detail"].as_str().unwrap().contains(needle)
         })
     };
     assert!(has("fail", "has no scheme"), "{text:#?}");
     assert!(has("warn", "empty entry"), "{text:#?}");
     assert!(has("warn", "direct is entry 2 of 3"), "{text:#?}");
     let off = settings_only(&[("GOPROXY", "off")]);
-    assert!(off.settings("GOPROXY").iter().any(|r| r["code"] == "goproxy_off"), "{}", off.stdout);
+    assert!(
+        off.settings("GOPROXY")
+            .iter()
+            .any(|r| r["code"] == "goproxy_off"),
+        "{}",
+        off.stdout
+    );
 }
 
 #[test]
@@ -330,9 +414,16 @@ fn incoherent_goprivate_and_gonosumdb_fail() {
     ]);
     assert_eq!(run.code, 3, "{}", run.stdout);
     let nosumdb = run.settings("GONOSUMDB");
-    assert_eq!(nosumdb.len(), 1, "only *.internal.test is uncovered: {nosumdb:?}");
+    assert_eq!(
+        nosumdb.len(),
+        1,
+        "only *.internal.test is uncovered: {nosumdb:?}"
+    );
     assert_eq!(nosumdb[0]["code"], "private_incoherent");
-    assert!(nosumdb[0]["detail"].as_str().unwrap().contains("*.internal.test"));
+    assert!(nosumdb[0]["detail"]
+        .as_str()
+        .unwrap()
+        .contains("*.internal.test"));
     assert_eq!(run.settings("GOFLAGS")[0]["code"], "insecure_flag");
     assert_eq!(run.settings("GONOSUMCHECK")[0]["verdict"], "warn");
 }
@@ -346,19 +437,38 @@ fn bad_gosumdb_keys_fail_and_good_ones_pass() {
     let (name, rest) = key.split_once('+').unwrap();
     let (_, b64) = rest.split_once('+').unwrap();
     let wrong_hash = format!("{name}+00000000+{b64}");
-    for bad in [wrong_hash.as_str(), "sumdb.test+abc+AAAA", "my.sumdb.test", "sum.golang.org ftp://x"] {
+    for bad in [
+        wrong_hash.as_str(),
+        "sumdb.test+abc+AAAA",
+        "my.sumdb.test",
+        "sum.golang.org ftp://x",
+    ] {
         let go = go().unwrap();
         let tmp = tempfile::tempdir().unwrap();
         // A malformed GOSUMDB is not probed (go refuses it before any request).
-        let run = doctor(&go, tmp.path(), &[("GOPROXY", "off"), ("GOSUMDB", bad)], &[], true);
-        assert!(run.rows().iter().all(|r| r["flow_id"].is_null()), "{}", run.stdout);
+        let run = doctor(
+            &go,
+            tmp.path(),
+            &[("GOPROXY", "off"), ("GOSUMDB", bad)],
+            &[],
+            true,
+        );
+        assert!(
+            run.rows().iter().all(|r| r["flow_id"].is_null()),
+            "{}",
+            run.stdout
+        );
         let row = run.settings("GOSUMDB");
         assert_eq!(row[0]["verdict"], "fail", "{bad}: {row:?}");
         assert_eq!(row[0]["code"], "gosumdb_key", "{bad}");
         assert_eq!(run.code, 3);
     }
     let good = settings_only(&[("GOPROXY", "off")]);
-    assert_eq!(good.settings("GOSUMDB")[0]["verdict"], "warn", "off is a warning");
+    assert_eq!(
+        good.settings("GOSUMDB")[0]["verdict"],
+        "warn",
+        "off is a warning"
+    );
 }
 
 #[test]
@@ -380,13 +490,24 @@ fn netrc_entries_are_reported_present_and_their_secrets_never_printed() {
             json,
         );
         for secret in ["s3cr3t-t0ken-value", "alice-the-user", "hunter2-secret"] {
-            assert!(!run.stdout.contains(secret) && !run.stderr.contains(secret), "{secret} printed");
+            assert!(
+                !run.stdout.contains(secret) && !run.stderr.contains(secret),
+                "{secret} printed"
+            );
         }
-        assert!(run.stdout.contains("login and password present (not shown)"), "{}", run.stdout);
+        assert!(
+            run.stdout
+                .contains("login and password present (not shown)"),
+            "{}",
+            run.stdout
+        );
         if json {
             let row = run.row("credentials goproxy.test", ".netrc");
             assert_eq!(row["verdict"], "ok");
-            assert!(run.settings(".netrc")[0]["detail"].as_str().unwrap().ends_with("2 entries"));
+            assert!(run.settings(".netrc")[0]["detail"]
+                .as_str()
+                .unwrap()
+                .ends_with("2 entries"));
         }
     }
 }
@@ -404,14 +525,21 @@ fn a_ca_the_system_trusts_that_is_not_public_is_named_as_tls_inspection() {
     let run = doctor(
         &go,
         tmp.path(),
-        &[("GOPROXY", "https://goproxy.test"), ("GOSUMDB", "off"), ("SSL_CERT_FILE", &ca)],
+        &[
+            ("GOPROXY", "https://goproxy.test"),
+            ("GOSUMDB", "off"),
+            ("SSL_CERT_FILE", &ca),
+        ],
         &args,
         true,
     );
     let row = run.row("GOPROXY[1]", "@v/list");
     assert_eq!(row["status"], 200, "{row}");
     assert_eq!(row["issuer_kind"], "tls_inspection", "{row}");
-    assert_eq!((row["verdict"].as_str(), row["code"].as_str()), (Some("warn"), Some("tls_inspection")));
+    assert_eq!(
+        (row["verdict"].as_str(), row["code"].as_str()),
+        (Some("warn"), Some("tls_inspection"))
+    );
     assert_eq!(run.code, 0, "a warning does not fail: {}", run.stdout);
 }
 
@@ -421,29 +549,66 @@ fn the_inherited_https_proxy_is_the_proxy_in_the_path_unless_no_proxy_says_other
     let fx = Fixture::start();
     let tmp = tempfile::tempdir().unwrap();
     // Nothing listens on the corporate proxy's port: the row fails, and says through what.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let corp = format!("http://127.0.0.1:{port}");
-    let env = [("GOPROXY", "https://goproxy.test,https://a.test"), ("GOSUMDB", "off"), ("HTTPS_PROXY", corp.as_str()), ("NO_PROXY", "a.test")];
-    let run = doctor(&go, tmp.path(), &env, &module_args(&fx, &["goproxy.test", MISSING_PROXY_HOST]), true);
+    let env = [
+        ("GOPROXY", "https://goproxy.test,https://a.test"),
+        ("GOSUMDB", "off"),
+        ("HTTPS_PROXY", corp.as_str()),
+        ("NO_PROXY", "a.test"),
+    ];
+    let run = doctor(
+        &go,
+        tmp.path(),
+        &env,
+        &module_args(&fx, &["goproxy.test", MISSING_PROXY_HOST]),
+        true,
+    );
     let through = run.row("GOPROXY[1]", "@v/list");
     assert_eq!(through["via"], corp.as_str(), "{through}");
     assert_eq!(through["verdict"], "fail", "{through}");
     let direct = run.row("GOPROXY[2]", "@v/list");
     assert_eq!(direct["via"], "direct", "{direct}");
-    assert_eq!(direct["status"], 404, "NO_PROXY sent a.test direct: {direct}");
+    assert_eq!(
+        direct["status"], 404,
+        "NO_PROXY sent a.test direct: {direct}"
+    );
     let env_row = run.settings("HTTPS_PROXY");
-    assert!(env_row[0]["detail"].as_str().unwrap().contains("except NO_PROXY=a.test"), "{env_row:?}");
+    assert!(
+        env_row[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("except NO_PROXY=a.test"),
+        "{env_row:?}"
+    );
 }
 
 /// `curl` status of `url` within 5 s; `None` when it cannot be reached.
 fn reachable(url: &str) -> Option<u16> {
     let out = Command::new("curl")
-        .args(["-s", "-o", "/dev/null", "-m", "5", "-w", "%{http_code}", url])
+        .args([
+            "-s",
+            "-o",
+            "/dev/null",
+            "-m",
+            "5",
+            "-w",
+            "%{http_code}",
+            url,
+        ])
         .output();
     match out {
         Err(e) if in_ci() => panic!("CI=true and curl cannot run for the network probe: {e}"),
         Err(_) => None,
-        Ok(o) => String::from_utf8_lossy(&o.stdout).trim().parse().ok().filter(|c| *c != 0),
+        Ok(o) => String::from_utf8_lossy(&o.stdout)
+            .trim()
+            .parse()
+            .ok()
+            .filter(|c| *c != 0),
     }
 }
 
@@ -462,22 +627,40 @@ fn public_module_proxy_and_checksum_database() {
     let run = doctor(
         &go,
         tmp.path(),
-        &[("GOPROXY", "https://proxy.golang.org"), ("GOSUMDB", "sum.golang.org")],
+        &[
+            ("GOPROXY", "https://proxy.golang.org"),
+            ("GOSUMDB", "sum.golang.org"),
+        ],
         &[],
         true,
     );
     let row = run.row("GOPROXY[1] https://proxy.golang.org", "@v/list");
     assert_eq!(row["status"], 200, "{row}");
-    assert!(matches!(row["verdict"].as_str(), Some("ok" | "warn")), "{row}");
-    assert!(matches!(row["issuer_kind"].as_str(), Some("public" | "tls_inspection")), "{row}");
+    assert!(
+        matches!(row["verdict"].as_str(), Some("ok" | "warn")),
+        "{row}"
+    );
+    assert!(
+        matches!(
+            row["issuer_kind"].as_str(),
+            Some("public" | "tls_inspection")
+        ),
+        "{row}"
+    );
     let latest = run.row("GOSUMDB sum.golang.org", "/latest");
     let lookup = run.row("GOSUMDB sum.golang.org", "/lookup");
     if sumdb {
         assert_eq!(latest["status"], 200, "{latest}");
         assert_eq!(lookup["status"], 200, "{lookup}");
-        assert!(lookup["url"].as_str().unwrap().contains("/lookup/golang.org/x/text@"));
+        assert!(lookup["url"]
+            .as_str()
+            .unwrap()
+            .contains("/lookup/golang.org/x/text@"));
     } else {
         eprintln!("SKIPPED (network): sum.golang.org is not reachable from this machine; only its failure is checked");
-        assert_eq!(latest["verdict"], "fail", "curl could not reach it either: {latest}");
+        assert_eq!(
+            latest["verdict"], "fail",
+            "curl could not reach it either: {latest}"
+        );
     }
 }

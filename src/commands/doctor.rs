@@ -163,8 +163,8 @@ async fn send_all(
 /// is reported by gomitm's side); the second probes read it, so wait for that briefly.
 async fn wait_finished(session: &Session, url: &str) {
     for _ in 0..100 {
-        let done = flow_for(&session.store.snapshot(), url)
-            .is_some_and(|f| f.state == FlowState::Done);
+        let done =
+            flow_for(&session.store.snapshot(), url).is_some_and(|f| f.state == FlowState::Done);
         if done {
             return;
         }
@@ -195,7 +195,12 @@ fn hosts_in_use(f: &Facts, t: &Targets) -> Vec<String> {
     let mut push = |url: &str| {
         if let Ok(uri) = url.parse::<http::Uri>() {
             if let Some(a) = uri.authority() {
-                let a = a.as_str().rsplit('@').next().unwrap_or("").to_ascii_lowercase();
+                let a = a
+                    .as_str()
+                    .rsplit('@')
+                    .next()
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
                 let a = a.strip_suffix(":443").map(str::to_string).unwrap_or(a);
                 if !a.is_empty() && !out.contains(&a) {
                     out.push(a);
@@ -253,9 +258,12 @@ fn gather(go: &Path) -> Facts {
         http_proxy,
         credential_helpers: git_all("credential.helper"),
         ssl_ca_info: git_all("http.sslCAInfo").pop(),
-        ssl_verify_off: git_all("http.sslVerify")
-            .last()
-            .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "false" | "no" | "off" | "0")),
+        ssl_verify_off: git_all("http.sslVerify").last().is_some_and(|v| {
+            matches!(
+                v.to_ascii_lowercase().as_str(),
+                "false" | "no" | "off" | "0"
+            )
+        }),
     };
     let netrc_path = netrc_path(&env);
     let netrc = netrc_path
@@ -297,7 +305,9 @@ fn path_state(p: &Path) -> PathState {
         return PathState::Dir;
     }
     // Bundles are a few hundred KiB; a bigger file is read only up to that much.
-    let Ok(text) = std::fs::read(p).map(|b| String::from_utf8_lossy(&b[..b.len().min(8 << 20)]).into_owned()) else {
+    let Ok(text) =
+        std::fs::read(p).map(|b| String::from_utf8_lossy(&b[..b.len().min(8 << 20)]).into_owned())
+    else {
         return PathState::Missing;
     };
     match text.matches("-----BEGIN CERTIFICATE-----").count() {

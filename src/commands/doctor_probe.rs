@@ -82,7 +82,8 @@ async fn send_inner(
         .with_root_certificates(roots)
         .with_no_client_auth();
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    let name = ServerName::try_from(host.clone()).map_err(|e| format!("server name {host}: {e}"))?;
+    let name =
+        ServerName::try_from(host.clone()).map_err(|e| format!("server name {host}: {e}"))?;
     let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
         .connect(name, tcp)
         .await

@@ -3,8 +3,8 @@
 //! (`gomitm doctor`, with `doctor_probe`, the probes' client side).
 
 pub mod ca;
+pub mod doctor;
+mod doctor_probe;
 pub mod meta;
 pub mod proxy;
 pub mod rules;
-pub mod doctor;
-mod doctor_probe;

@@ -133,7 +133,10 @@ impl Row {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProbeKind {
     /// `@v/list` of a GOPROXY entry; `any_error_falls_through` is its `|` separator.
-    ProxyList { any_error_falls_through: bool, last: bool },
+    ProxyList {
+        any_error_falls_through: bool,
+        last: bool,
+    },
     SumdbLatest,
     SumdbLookup,
     Discovery,
@@ -270,9 +273,11 @@ pub fn second_probes(
                 .then_some(())
                 .and_then(|_| newest_listed(flow.as_deref()?))
         });
-        let version = t.version.clone().or(listed).or_else(|| {
-            (t.module == DEFAULT_MODULE).then(|| DEFAULT_VERSION.to_string())
-        });
+        let version = t
+            .version
+            .clone()
+            .or(listed)
+            .or_else(|| (t.module == DEFAULT_MODULE).then(|| DEFAULT_VERSION.to_string()));
         let source = format!("GOSUMDB {name}");
         match version {
             _ if private.private_for_sumdb(&t.module) => {
@@ -284,7 +289,11 @@ pub fn second_probes(
                 source,
                 check: "/lookup".into(),
                 kind: ProbeKind::SumdbLookup,
-                url: format!("{base}/lookup/{}@{}", escape_path(&t.module), escape_path(&v)),
+                url: format!(
+                    "{base}/lookup/{}@{}",
+                    escape_path(&t.module),
+                    escape_path(&v)
+                ),
                 headers: Vec::new(),
             }),
             None => {
@@ -324,7 +333,11 @@ pub fn second_probes(
                 rows.push(row);
             }
             None => {
-                let mut row = Row::setting("git info/refs", Verdict::Skipped, "no git go-import tag to follow".into());
+                let mut row = Row::setting(
+                    "git info/refs",
+                    Verdict::Skipped,
+                    "no git go-import tag to follow".into(),
+                );
                 row.source = source;
                 rows.push(row);
             }
@@ -336,7 +349,10 @@ pub fn second_probes(
 /// The newest release of a 2xx `@v/list` answer, else its newest pre-release (go's own
 /// preference for `@latest`; numbers compared, pre-release tags not).
 fn newest_listed(flow: &Flow) -> Option<String> {
-    let resp = flow.response.as_ref().filter(|r| (200..300).contains(&r.status))?;
+    let resp = flow
+        .response
+        .as_ref()
+        .filter(|r| (200..300).contains(&r.status))?;
     let text = String::from_utf8_lossy(&resp.body.data);
     text.lines()
         .map(str::trim)
@@ -351,7 +367,10 @@ fn version_key(v: &str) -> (bool, Vec<u64>) {
         Some((n, _)) => (n, true),
         None => (core, false),
     };
-    (!pre, nums.split('.').map(|n| n.parse().unwrap_or(0)).collect())
+    (
+        !pre,
+        nums.split('.').map(|n| n.parse().unwrap_or(0)).collect(),
+    )
 }
 
 /// What the judge of a probe's flow needs besides the flow.
@@ -365,7 +384,12 @@ pub struct JudgeCtx<'a> {
 
 /// The row of a probe, from the flow gomitm recorded for it (`None`: the request never reached
 /// gomitm's record, `client_error` says why).
-pub fn judge(probe: &Probe, flow: Option<&Flow>, client_error: Option<&str>, ctx: &JudgeCtx<'_>) -> Row {
+pub fn judge(
+    probe: &Probe,
+    flow: Option<&Flow>,
+    client_error: Option<&str>,
+    ctx: &JudgeCtx<'_>,
+) -> Row {
     let mut row = Row::setting(&probe.check, Verdict::Ok, String::new());
     row.source = probe.source.clone();
     row.url = Some(crate::redact::redact_url(&probe.url));
@@ -395,8 +419,8 @@ pub fn judge(probe: &Probe, flow: Option<&Flow>, client_error: Option<&str>, ctx
         row.issuer = Some(cert.issuer.clone());
         row.issuer_kind = Some(kind);
     }
-    let diagnosis = super::diagnose::diagnose(flow, &ctx.diagnose)
-        .filter(|d| d.code != Code::TlsInspection);
+    let diagnosis =
+        super::diagnose::diagnose(flow, &ctx.diagnose).filter(|d| d.code != Code::TlsInspection);
     match diagnosis {
         Some(d) => {
             row.verdict = match d.severity {
@@ -416,7 +440,11 @@ pub fn judge(probe: &Probe, flow: Option<&Flow>, client_error: Option<&str>, ctx
         row.verdict = Verdict::Fail;
     }
     if row.verdict == Verdict::Fail {
-        if let ProbeKind::ProxyList { any_error_falls_through: false, last: false } = probe.kind {
+        if let ProbeKind::ProxyList {
+            any_error_falls_through: false,
+            last: false,
+        } = probe.kind
+        {
             let not_found = matches!(row.status, Some(404 | 410));
             if !not_found {
                 let fix = row.fix.take().unwrap_or_default();
@@ -425,7 +453,11 @@ pub fn judge(probe: &Probe, flow: Option<&Flow>, client_error: Option<&str>, ctx
         }
     }
     if row.verdict <= Verdict::Info && row.issuer_kind == Some(IssuerKind::TlsInspection) {
-        let root = flow.connection.server_cert.as_deref().map_or("", |c| c.root.as_str());
+        let root = flow
+            .connection
+            .server_cert
+            .as_deref()
+            .map_or("", |c| c.root.as_str());
         row.verdict = Verdict::Warn;
         row.code = Some(Code::TlsInspection);
         row.detail = format!("answered, but the certificate chain ends at {root}: not a public CA, and not one given with --extra-root, so a TLS-inspection proxy re-signs this traffic");
@@ -448,7 +480,10 @@ fn fallback(probe: &Probe, flow: &Flow, row: &mut Row) {
         row.detail = match probe.kind {
             ProbeKind::ProxyList { .. } => {
                 let n = flow.response.as_ref().map_or(0, |r| {
-                    String::from_utf8_lossy(&r.body.data).lines().filter(|l| !l.trim().is_empty()).count()
+                    String::from_utf8_lossy(&r.body.data)
+                        .lines()
+                        .filter(|l| !l.trim().is_empty())
+                        .count()
                 });
                 format!("{n} versions listed")
             }
@@ -461,9 +496,13 @@ fn fallback(probe: &Probe, flow: &Flow, row: &mut Row) {
     }
     row.verdict = Verdict::Fail;
     let (code, what) = match probe.kind {
-        ProbeKind::ProxyList { .. } if status >= 500 => (Code::ProxyServerError, "the module proxy"),
+        ProbeKind::ProxyList { .. } if status >= 500 => {
+            (Code::ProxyServerError, "the module proxy")
+        }
         ProbeKind::ProxyList { .. } => (Code::ProxyHttpError, "the module proxy"),
-        ProbeKind::SumdbLatest | ProbeKind::SumdbLookup => (Code::SumdbUnavailable, "the checksum database"),
+        ProbeKind::SumdbLatest | ProbeKind::SumdbLookup => {
+            (Code::SumdbUnavailable, "the checksum database")
+        }
         ProbeKind::Discovery => (Code::DiscoveryError, "the VCS host"),
         ProbeKind::GitRefs => (Code::GitServerError, "the git server"),
     };
@@ -481,7 +520,10 @@ pub fn issuer_kind(cert: &CertSummary, extra_root_names: &[String]) -> IssuerKin
     if cert.public_root != Some(false) {
         return IssuerKind::Public;
     }
-    if extra_root_names.iter().any(|n| *n == cert.root || *n == cert.issuer) {
+    if extra_root_names
+        .iter()
+        .any(|n| *n == cert.root || *n == cert.issuer)
+    {
         return IssuerKind::ExtraRoot;
     }
     IssuerKind::TlsInspection
@@ -498,7 +540,10 @@ pub struct Report {
 
 impl Report {
     pub fn failed(&self) -> usize {
-        self.rows.iter().filter(|r| r.verdict == Verdict::Fail).count()
+        self.rows
+            .iter()
+            .filter(|r| r.verdict == Verdict::Fail)
+            .count()
     }
 
     /// The same report with every string redacted (URLs, user info, tokens).
@@ -532,7 +577,18 @@ impl Report {
     pub fn render_text(&self) -> String {
         let r = self.redacted();
         let ms = |v: Option<f64>| v.map_or_else(|| "-".to_string(), crate::units::format_ms);
-        let header = ["SOURCE", "CHECK", "DNS", "CONNECT", "TLS", "1ST BYTE", "STATUS", "TLS ISSUER", "VIA", "VERDICT"];
+        let header = [
+            "SOURCE",
+            "CHECK",
+            "DNS",
+            "CONNECT",
+            "TLS",
+            "1ST BYTE",
+            "STATUS",
+            "TLS ISSUER",
+            "VIA",
+            "VERDICT",
+        ];
         let mut table: Vec<Vec<String>> = vec![header.iter().map(|s| s.to_string()).collect()];
         for row in &r.rows {
             let t = row.timings.clone().unwrap_or_default();
@@ -564,10 +620,20 @@ impl Report {
         }
         let cells: Vec<Vec<String>> = table
             .iter()
-            .map(|line| line.iter().map(|c| fit(&crate::terminal_text::terminal_safe(c), 44)).collect())
+            .map(|line| {
+                line.iter()
+                    .map(|c| fit(&crate::terminal_text::terminal_safe(c), 44))
+                    .collect()
+            })
             .collect();
         let widths: Vec<usize> = (0..header.len())
-            .map(|i| cells.iter().map(|l| l[i].chars().count()).max().unwrap_or(0))
+            .map(|i| {
+                cells
+                    .iter()
+                    .map(|l| l[i].chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
             .collect();
         let mut out = format!(
             "gomitm doctor: {} ({}), probes through gomitm on {}\n\n",
@@ -607,7 +673,10 @@ impl Report {
         out.push_str(&if failed == 0 {
             "\ndoctor: no check failed\n".to_string()
         } else {
-            format!("\ndoctor: {failed} check{} failed (exit 3)\n", if failed == 1 { "" } else { "s" })
+            format!(
+                "\ndoctor: {failed} check{} failed (exit 3)\n",
+                if failed == 1 { "" } else { "s" }
+            )
         });
         out
     }

@@ -278,9 +278,15 @@ fn goproxy_rows(goproxy: &str) -> Vec<Row> {
     let commas = entries
         .iter()
         .any(|e| !e.last && !e.any_error_falls_through);
-    let mut detail = format!("{shape}: {} entr{}", entries.len(), if entries.len() == 1 { "y" } else { "ies" });
+    let mut detail = format!(
+        "{shape}: {} entr{}",
+        entries.len(),
+        if entries.len() == 1 { "y" } else { "ies" }
+    );
     if commas {
-        detail.push_str("; after ',' go tries the next entry only on 404 or 410 (after '|', on any error)");
+        detail.push_str(
+            "; after ',' go tries the next entry only on 404 or 410 (after '|', on any error)",
+        );
     }
     if rows.iter().all(|r| r.verdict == Verdict::Info) {
         rows.insert(0, setting("GOPROXY", Verdict::Ok, detail));
@@ -368,7 +374,13 @@ fn private_rows(f: &Facts) -> Vec<Row> {
         }
     }
     if rows.is_empty() && !(private.is_empty() && noproxy.is_empty() && nosumdb.is_empty()) {
-        let show = |v: &str| if v.is_empty() { "(GOPRIVATE)".to_string() } else { v.to_string() };
+        let show = |v: &str| {
+            if v.is_empty() {
+                "(GOPRIVATE)".to_string()
+            } else {
+                v.to_string()
+            }
+        };
         rows.push(setting(
             "GOPRIVATE",
             Verdict::Ok,
@@ -446,7 +458,9 @@ pub fn key_problem(key: &str) -> Option<String> {
 
 /// Whether go would accept GOSUMDB (a malformed one is not probed: go refuses it first).
 pub fn gosumdb_usable(gosumdb: &str) -> bool {
-    gosumdb_rows(gosumdb).iter().all(|r| r.verdict != Verdict::Fail)
+    gosumdb_rows(gosumdb)
+        .iter()
+        .all(|r| r.verdict != Verdict::Fail)
 }
 
 fn gosumdb_rows(gosumdb: &str) -> Vec<Row> {
@@ -467,11 +481,15 @@ fn gosumdb_rows(gosumdb: &str) -> Vec<Row> {
             .with_fix("GOSUMDB is a known name (sum.golang.org), or name+hash+key [URL] exactly as its operator publishes it, or off")
     };
     if words.next().is_some() {
-        return vec![bad(format!("GOSUMDB={gosumdb:?} has more than a key and a URL"))];
+        return vec![bad(format!(
+            "GOSUMDB={gosumdb:?} has more than a key and a URL"
+        ))];
     }
     if let Some(u) = url {
         if !(u.starts_with("https://") || u.starts_with("http://")) {
-            return vec![bad(format!("the URL {u:?} after the key is not http(s)://"))];
+            return vec![bad(format!(
+                "the URL {u:?} after the key is not http(s)://"
+            ))];
         }
     }
     if !key.contains('+') {
@@ -486,7 +504,10 @@ fn gosumdb_rows(gosumdb: &str) -> Vec<Row> {
         Some(why) => vec![bad(format!("GOSUMDB key: {why}"))],
         None => vec![row(
             Verdict::Ok,
-            format!("{} with a well-formed key", key.split('+').next().unwrap_or("")),
+            format!(
+                "{} with a well-formed key",
+                key.split('+').next().unwrap_or("")
+            ),
         )],
     }
 }
@@ -534,7 +555,14 @@ fn goauth_rows(f: &Facts) -> Vec<Row> {
     if !f.go_env.contains_key("GOAUTH") {
         let before = f.version().is_some_and(|v| !v.has_goauth());
         return if before {
-            vec![setting("GOAUTH", Verdict::Info, format!("{} has no GOAUTH (Go 1.24+): it reads .netrc for every host", f.go("GOVERSION")))]
+            vec![setting(
+                "GOAUTH",
+                Verdict::Info,
+                format!(
+                    "{} has no GOAUTH (Go 1.24+): it reads .netrc for every host",
+                    f.go("GOVERSION")
+                ),
+            )]
         } else {
             Vec::new()
         };
@@ -542,31 +570,65 @@ fn goauth_rows(f: &Facts) -> Vec<Row> {
     let entries = goauth_entries(goauth);
     let mut rows = Vec::new();
     if entries.is_empty() {
-        return vec![setting("GOAUTH", Verdict::Info, "empty: go reads .netrc (GOAUTH=netrc is the default)".into())];
+        return vec![setting(
+            "GOAUTH",
+            Verdict::Info,
+            "empty: go reads .netrc (GOAUTH=netrc is the default)".into(),
+        )];
     }
     if entries.iter().any(|e| e == "off") && entries.len() > 1 {
         rows.push(
-            setting("GOAUTH", Verdict::Fail, format!("GOAUTH={goauth:?}: 'off' cannot be combined with other entries (go refuses)"))
-                .with_fix("either GOAUTH=off or a ';'-separated list of netrc, git DIR, commands"),
+            setting(
+                "GOAUTH",
+                Verdict::Fail,
+                format!(
+                    "GOAUTH={goauth:?}: 'off' cannot be combined with other entries (go refuses)"
+                ),
+            )
+            .with_fix("either GOAUTH=off or a ';'-separated list of netrc, git DIR, commands"),
         );
     }
     for e in &entries {
         let row = match e.as_str() {
-            "off" => setting("GOAUTH", Verdict::Info, "off: go sends no credentials at all (.netrc is not read)".into()),
-            "netrc" => setting("GOAUTH", Verdict::Ok, "netrc: go sends the credentials of .netrc".into()),
-            "git" => setting("GOAUTH", Verdict::Fail, "'git' needs a directory: GOAUTH='git DIR'".into())
-                .with_fix("GOAUTH='git /path/to/a/checkout' (git credential fill runs there)"),
+            "off" => setting(
+                "GOAUTH",
+                Verdict::Info,
+                "off: go sends no credentials at all (.netrc is not read)".into(),
+            ),
+            "netrc" => setting(
+                "GOAUTH",
+                Verdict::Ok,
+                "netrc: go sends the credentials of .netrc".into(),
+            ),
+            "git" => setting(
+                "GOAUTH",
+                Verdict::Fail,
+                "'git' needs a directory: GOAUTH='git DIR'".into(),
+            )
+            .with_fix("GOAUTH='git /path/to/a/checkout' (git credential fill runs there)"),
             e if e.starts_with("git ") => {
                 let dir = e[4..].trim();
                 match f.paths.get(dir) {
-                    Some(PathState::Dir) => setting("GOAUTH", Verdict::Ok, format!("git {dir}: go asks git's credential helpers")),
-                    _ => setting("GOAUTH", Verdict::Fail, format!("git {dir}: that directory does not exist"))
-                        .with_fix("point GOAUTH='git DIR' at an existing directory"),
+                    Some(PathState::Dir) => setting(
+                        "GOAUTH",
+                        Verdict::Ok,
+                        format!("git {dir}: go asks git's credential helpers"),
+                    ),
+                    _ => setting(
+                        "GOAUTH",
+                        Verdict::Fail,
+                        format!("git {dir}: that directory does not exist"),
+                    )
+                    .with_fix("point GOAUTH='git DIR' at an existing directory"),
                 }
             }
             other => {
                 let program = other.split_whitespace().next().unwrap_or("");
-                setting("GOAUTH", Verdict::Info, format!("runs {program} for credentials (its output is not checked here)"))
+                setting(
+                    "GOAUTH",
+                    Verdict::Info,
+                    format!("runs {program} for credentials (its output is not checked here)"),
+                )
             }
         };
         rows.push(row);
@@ -581,12 +643,20 @@ fn netrc_rows(f: &Facts, hosts: &[String]) -> Vec<Row> {
     };
     let goauth = f.go("GOAUTH");
     if goauth_entries(goauth).iter().any(|e| e == "off") {
-        return vec![setting(".netrc", Verdict::Info, format!("{path} exists, but GOAUTH=off: go does not read it (git still does)"))];
+        return vec![setting(
+            ".netrc",
+            Verdict::Info,
+            format!("{path} exists, but GOAUTH=off: go does not read it (git still does)"),
+        )];
     }
     let mut rows = vec![setting(
         ".netrc",
         Verdict::Ok,
-        format!("{path}: {} entr{}", f.netrc.len(), if f.netrc.len() == 1 { "y" } else { "ies" }),
+        format!(
+            "{path}: {} entr{}",
+            f.netrc.len(),
+            if f.netrc.len() == 1 { "y" } else { "ies" }
+        ),
     )];
     let keys_on_port = f.version().is_none_or(GoVersion::has_goauth);
     for authority in hosts {
@@ -595,9 +665,11 @@ fn netrc_rows(f: &Facts, hosts: &[String]) -> Vec<Row> {
             _ => (authority.as_str(), None),
         };
         let find = |m: &str| {
-            f.netrc
-                .iter()
-                .find(|e| e.machine.as_deref().is_some_and(|x| x.eq_ignore_ascii_case(m)))
+            f.netrc.iter().find(|e| {
+                e.machine
+                    .as_deref()
+                    .is_some_and(|x| x.eq_ignore_ascii_case(m))
+            })
         };
         let exact = find(authority);
         let by_host = find(host);
@@ -610,15 +682,26 @@ fn netrc_rows(f: &Facts, hosts: &[String]) -> Vec<Row> {
             (false, false) => "no login and no password",
         };
         let machine = entry.machine.as_deref().unwrap_or("default");
-        let mut row = setting(".netrc", if entry.password { Verdict::Ok } else { Verdict::Warn }, format!("machine {machine}: {what}"));
+        let mut row = setting(
+            ".netrc",
+            if entry.password {
+                Verdict::Ok
+            } else {
+                Verdict::Warn
+            },
+            format!("machine {machine}: {what}"),
+        );
         row.source = format!("credentials {authority}");
         if let Some(port) = port {
             if keys_on_port && exact.is_none() {
                 row.verdict = Verdict::Warn;
                 row.detail.push_str(&format!("; go 1.24+ looks for machine {host}:{port} (the port is not 443), so go does not use this entry (git does)"));
-                row.fix = Some(format!("add a line: machine {host}:{port} login … password …"));
+                row.fix = Some(format!(
+                    "add a line: machine {host}:{port} login … password …"
+                ));
             } else if exact.is_some() && by_host.is_none() {
-                row.detail.push_str(&format!("; git looks for machine {host} without the port"));
+                row.detail
+                    .push_str(&format!("; git looks for machine {host} without the port"));
             }
         }
         rows.push(row);
@@ -682,13 +765,24 @@ fn git_rows(f: &Facts) -> Vec<Row> {
         } else {
             h.split_whitespace().next().unwrap_or("").to_string()
         };
-        rows.push(setting("git credentials", Verdict::Ok, format!("credential.helper {shown}")));
+        rows.push(setting(
+            "git credentials",
+            Verdict::Ok,
+            format!("credential.helper {shown}"),
+        ));
     }
     if f.git.ssl_verify_off || f.env("GIT_SSL_NO_VERIFY").is_some() {
         rows.push(
-            setting("git TLS", Verdict::Warn, "git does not check certificates (http.sslVerify=false or GIT_SSL_NO_VERIFY)".into())
-                .with_code(Code::CaTrust)
-                .with_fix("git config --global --unset http.sslVerify; trust the CA instead (http.sslCAInfo)"),
+            setting(
+                "git TLS",
+                Verdict::Warn,
+                "git does not check certificates (http.sslVerify=false or GIT_SSL_NO_VERIFY)"
+                    .into(),
+            )
+            .with_code(Code::CaTrust)
+            .with_fix(
+                "git config --global --unset http.sslVerify; trust the CA instead (http.sslCAInfo)",
+            ),
         );
     }
     rows
@@ -708,8 +802,7 @@ fn describe_path(path: &str, state: Option<&PathState>) -> (Verdict, String) {
 fn ca_rows(f: &Facts) -> Vec<Row> {
     let mut rows = Vec::new();
     let os = f.os.unwrap_or(Os::Linux);
-    let honours_file =
-        os == Os::Linux || f.version().is_some_and(GoVersion::cert_file_everywhere);
+    let honours_file = os == Os::Linux || f.version().is_some_and(GoVersion::cert_file_everywhere);
     let fix = "point it at a PEM bundle that holds the system roots plus your own CAs (gomitm ca bundle writes one), or unset it";
     let mut go_row = None;
     for var in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
@@ -720,7 +813,11 @@ fn ca_rows(f: &Facts) -> Vec<Row> {
         }
         for p in v.split(':').filter(|p| !p.is_empty()) {
             let (verdict, what) = describe_path(p, f.paths.get(p));
-            let mut row = setting("go CA trust", verdict, format!("{var}: {what}; go reads it instead of the system default"));
+            let mut row = setting(
+                "go CA trust",
+                verdict,
+                format!("{var}: {what}; go reads it instead of the system default"),
+            );
             if verdict == Verdict::Fail {
                 row = row.with_code(Code::CaTrust).with_fix(fix);
             }
@@ -737,12 +834,20 @@ fn ca_rows(f: &Facts) -> Vec<Row> {
                 let (_, what) = describe_path(p, f.paths.get(*p));
                 setting("go CA trust", Verdict::Ok, format!("system bundle {what}"))
             }
-            None => setting("go CA trust", Verdict::Fail, "no system CA bundle in the usual places: go trusts no server".into())
-                .with_code(Code::CaTrust)
-                .with_fix("install the ca-certificates package, or set SSL_CERT_FILE"),
+            None => setting(
+                "go CA trust",
+                Verdict::Fail,
+                "no system CA bundle in the usual places: go trusts no server".into(),
+            )
+            .with_code(Code::CaTrust)
+            .with_fix("install the ca-certificates package, or set SSL_CERT_FILE"),
         });
     } else if go_row.is_none() {
-        rows.push(setting("go CA trust", Verdict::Ok, "the system certificate store".into()));
+        rows.push(setting(
+            "go CA trust",
+            Verdict::Ok,
+            "the system certificate store".into(),
+        ));
     }
     let git_file = f
         .env("GIT_SSL_CAINFO")
@@ -758,7 +863,11 @@ fn ca_rows(f: &Facts) -> Vec<Row> {
                 row
             }
         }
-        None => setting("git CA trust", Verdict::Ok, "git's default bundle (no GIT_SSL_CAINFO, no http.sslCAInfo)".into()),
+        None => setting(
+            "git CA trust",
+            Verdict::Ok,
+            "git's default bundle (no GIT_SSL_CAINFO, no http.sslCAInfo)".into(),
+        ),
     });
     rows
 }

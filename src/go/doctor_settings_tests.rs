@@ -38,7 +38,10 @@ fn goproxy_syntax_rows() {
     let rows = goproxy_rows("https://proxy.golang.org,direct");
     assert_eq!(codes(&rows), [(Verdict::Ok, None)]);
     let rows = goproxy_rows(",|");
-    assert_eq!(codes(&rows), [(Verdict::Fail, Some(Code::GoproxyNoEntries))]);
+    assert_eq!(
+        codes(&rows),
+        [(Verdict::Fail, Some(Code::GoproxyNoEntries))]
+    );
     let rows = goproxy_rows("proxy.example,direct");
     assert!(codes(&rows).contains(&(Verdict::Fail, Some(Code::GoproxySyntax))));
     let rows = goproxy_rows("http://proxy.example");
@@ -87,23 +90,33 @@ fn a_private_pattern_gonosumdb_does_not_cover_fails() {
         ("GONOSUMDB", "corp.example"),
     ]);
     let rows = private_rows(&f);
-    assert_eq!(codes(&rows), [(Verdict::Fail, Some(Code::PrivateIncoherent))]);
+    assert_eq!(
+        codes(&rows),
+        [(Verdict::Fail, Some(Code::PrivateIncoherent))]
+    );
     assert!(rows[0].detail.contains("*.int.example"));
     // A broader GONOSUMDB covers a narrower GOPRIVATE pattern.
-    let f = facts(&[("GOPRIVATE", "corp.example/team"), ("GONOSUMDB", "corp.example")]);
+    let f = facts(&[
+        ("GOPRIVATE", "corp.example/team"),
+        ("GONOSUMDB", "corp.example"),
+    ]);
     assert_eq!(codes(&private_rows(&f)), [(Verdict::Ok, None)]);
     // Unset GONOSUMDB follows GOPRIVATE: coherent.
     let f = facts(&[("GOPRIVATE", "corp.example")]);
     assert_eq!(codes(&private_rows(&f)), [(Verdict::Ok, None)]);
     let f = facts(&[("GOPRIVATE", "https://corp.example")]);
-    assert_eq!(codes(&private_rows(&f))[0], (Verdict::Fail, Some(Code::PrivateIncoherent)));
+    assert_eq!(
+        codes(&private_rows(&f))[0],
+        (Verdict::Fail, Some(Code::PrivateIncoherent))
+    );
     let f = facts(&[("GOPRIVATE", "corp.example"), ("GONOPROXY", "none")]);
     assert_eq!(codes(&private_rows(&f)), [(Verdict::Ok, None)]);
 }
 
 #[test]
 fn netrc_keeps_no_secret_and_knows_which_entries_have_one() {
-    let text = "machine a.example login u1 password p1-secret\ndefault login anon\nmachine b.example\n";
+    let text =
+        "machine a.example login u1 password p1-secret\ndefault login anon\nmachine b.example\n";
     let entries = parse_netrc(text);
     let shown = format!("{entries:?}");
     assert!(!shown.contains("p1-secret") && !shown.contains("u1") && !shown.contains("anon"));
@@ -119,16 +132,24 @@ fn a_netrc_entry_without_the_port_is_not_go_s_for_another_port() {
     f.netrc_path = Some("/home/u/.netrc".into());
     f.netrc = parse_netrc("machine corp.example login u password p");
     let rows = netrc_rows(&f, &["corp.example:8443".to_string()]);
-    let row = rows.iter().find(|r| r.source.starts_with("credentials")).unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r.source.starts_with("credentials"))
+        .unwrap();
     assert_eq!(row.verdict, Verdict::Warn, "{row:?}");
     assert!(row.detail.contains("corp.example:8443"));
     // Go 1.23 keys on the host name alone.
     f.go_env.insert("GOVERSION".into(), "go1.23.0".into());
     let rows = netrc_rows(&f, &["corp.example:8443".to_string()]);
-    assert!(rows.iter().any(|r| r.source.starts_with("credentials") && r.verdict == Verdict::Ok));
+    assert!(rows
+        .iter()
+        .any(|r| r.source.starts_with("credentials") && r.verdict == Verdict::Ok));
     // GOAUTH=off: go does not read it.
     f.go_env.insert("GOAUTH".into(), "off".into());
-    assert_eq!(codes(&netrc_rows(&f, &["corp.example".into()])), [(Verdict::Info, None)]);
+    assert_eq!(
+        codes(&netrc_rows(&f, &["corp.example".into()])),
+        [(Verdict::Info, None)]
+    );
 }
 
 #[test]
@@ -144,7 +165,10 @@ fn goauth_entries_are_judged() {
 #[test]
 fn git_rows_never_show_a_shell_helper_and_flag_http_proxy() {
     let mut f = facts(&[]);
-    f.git.credential_helpers = vec!["!f() { echo password=tok3n; }; f".into(), "store --file /x".into()];
+    f.git.credential_helpers = vec![
+        "!f() { echo password=tok3n; }; f".into(),
+        "store --file /x".into(),
+    ];
     f.git.http_proxy = vec!["http://proxy.example:3128".into()];
     let rows = git_rows(&f);
     let all = format!("{rows:?}");
@@ -163,7 +187,10 @@ fn ca_files_that_are_missing_or_empty_fail() {
     let rows = ca_rows(&f);
     assert_eq!(
         codes(&rows),
-        [(Verdict::Fail, Some(Code::CaTrust)), (Verdict::Fail, Some(Code::CaTrust))]
+        [
+            (Verdict::Fail, Some(Code::CaTrust)),
+            (Verdict::Fail, Some(Code::CaTrust))
+        ]
     );
     // macOS before Go 1.27 ignores SSL_CERT_FILE.
     let mut f = facts(&[("GOVERSION", "go1.26.1")]);
@@ -172,6 +199,7 @@ fn ca_files_that_are_missing_or_empty_fail() {
     assert_eq!(ca_rows(&f)[0].verdict, Verdict::Warn);
     // No variable: the system bundle.
     let mut f = facts(&[]);
-    f.paths.insert("/etc/ssl/cert.pem".into(), PathState::Certs(140));
+    f.paths
+        .insert("/etc/ssl/cert.pem".into(), PathState::Certs(140));
     assert_eq!(ca_rows(&f)[0].verdict, Verdict::Ok);
 }

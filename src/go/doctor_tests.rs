@@ -21,12 +21,18 @@ fn targets(module: &str, vcs: Option<&str>) -> Targets {
 
 #[test]
 fn escape_path_is_go_s() {
-    assert_eq!(escape_path("github.com/BurntSushi/toml"), "github.com/!burnt!sushi/toml");
+    assert_eq!(
+        escape_path("github.com/BurntSushi/toml"),
+        "github.com/!burnt!sushi/toml"
+    );
 }
 
 #[test]
 fn first_probes_cover_each_url_entry_the_sumdb_and_the_named_vcs_host() {
-    let f = facts(&[("GOPROXY", "https://a.example/sub/|https://b.example,direct,off")]);
+    let f = facts(&[(
+        "GOPROXY",
+        "https://a.example/sub/|https://b.example,direct,off",
+    )]);
     let (probes, rows) = first_probes(&f, &targets("golang.org/x/Text", Some("git.example/r")));
     let urls: Vec<&str> = probes.iter().map(|p| p.url.as_str()).collect();
     assert_eq!(
@@ -46,12 +52,25 @@ fn first_probes_cover_each_url_entry_the_sumdb_and_the_named_vcs_host() {
 
 #[test]
 fn a_private_module_is_never_sent_to_a_proxy_or_the_sumdb() {
-    let f = facts(&[("GOPROXY", "https://a.example"), ("GOPRIVATE", "corp.example")]);
+    let f = facts(&[
+        ("GOPROXY", "https://a.example"),
+        ("GOPRIVATE", "corp.example"),
+    ]);
     let t = targets("corp.example/secret", None);
     let (probes, rows) = first_probes(&f, &t);
-    assert!(probes.iter().all(|p| !p.url.contains("corp.example")), "{probes:?}");
+    assert!(
+        probes.iter().all(|p| !p.url.contains("corp.example")),
+        "{probes:?}"
+    );
     assert_eq!(rows[0].verdict, Verdict::Skipped);
-    let (probes, rows) = second_probes(&f, &Targets { version: Some("v1.0.0".into()), ..t }, &[]);
+    let (probes, rows) = second_probes(
+        &f,
+        &Targets {
+            version: Some("v1.0.0".into()),
+            ..t
+        },
+        &[],
+    );
     assert!(probes.is_empty());
     assert!(rows[0].detail.contains("GONOSUMDB"));
 }
@@ -65,7 +84,10 @@ fn the_lookup_takes_the_newest_listed_version() {
         .status(200, b"v1.2.0\nv1.10.0\nv1.9.9\nv2.0.0-rc.1\n")
         .build();
     let (second, _) = second_probes(&f, &t, &[(probes[0].clone(), Some(&list))]);
-    assert_eq!(second[0].url, "https://sum.golang.org/lookup/example.com/m@v1.10.0");
+    assert_eq!(
+        second[0].url,
+        "https://sum.golang.org/lookup/example.com/m@v1.10.0"
+    );
 }
 
 #[test]
@@ -81,12 +103,19 @@ fn issuer_kinds() {
     };
     assert_eq!(issuer_kind(&cert(true), &[]), IssuerKind::Public);
     assert_eq!(issuer_kind(&cert(false), &[]), IssuerKind::TlsInspection);
-    assert_eq!(issuer_kind(&cert(false), &["Corp Root".into()]), IssuerKind::ExtraRoot);
+    assert_eq!(
+        issuer_kind(&cert(false), &["Corp Root".into()]),
+        IssuerKind::ExtraRoot
+    );
 }
 
 #[test]
 fn the_text_is_terminal_safe_and_redacted() {
-    let mut row = Row::setting("GOPROXY", Verdict::Fail, "bad\u{1b}[31m https://user:hunter2@x.example/?token=abc".into());
+    let mut row = Row::setting(
+        "GOPROXY",
+        Verdict::Fail,
+        "bad\u{1b}[31m https://user:hunter2@x.example/?token=abc".into(),
+    );
     row.fix = Some("do\nthis".into());
     let report = Report {
         go: "go".into(),

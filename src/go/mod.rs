@@ -14,6 +14,8 @@ mod content;
 pub mod diagnose;
 pub mod diagnosis;
 pub mod discovery;
+pub mod doctor;
+pub mod doctor_settings;
 pub mod evidence;
 pub mod goversion;
 pub mod integrity;
@@ -27,8 +29,6 @@ pub mod qualifiers;
 pub mod summary_json;
 mod summary_text;
 pub mod verdict;
-pub mod doctor;
-pub mod doctor_settings;
 
 /// Module path of Go toolchain downloads (`GOTOOLCHAIN=auto`).
 pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
