@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::codes::Code;
 use super::diagnosis::Os;
-use super::doctor::{Row, Verdict};
+use super::doctor_row::{Row, Verdict};
 use super::goversion::GoVersion;
 
 /// What a path holds, as the I/O shell found it.

@@ -15,6 +15,7 @@ pub mod diagnose;
 pub mod diagnosis;
 pub mod discovery;
 pub mod doctor;
+pub mod doctor_row;
 pub mod doctor_settings;
 pub mod evidence;
 pub mod goversion;
