@@ -664,3 +664,17 @@ fn public_module_proxy_and_checksum_database() {
         );
     }
 }
+
+#[test]
+fn a_go_that_does_not_run_is_an_error_not_a_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no-such-go");
+    let run = doctor(&missing, tmp.path(), &[], &[], false);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("`go env -json` did not run"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty());
+}

@@ -39,6 +39,12 @@ pub async fn run_doctor(mut args: DoctorArgs) -> anyhow::Result<i32> {
     args.proxy.proxy_auth = None;
     let go = args.go.clone().unwrap_or_else(|| PathBuf::from("go"));
     let facts = gather(&go);
+    if facts.go_env.is_empty() && args.go.is_some() {
+        anyhow::bail!(
+            "--go {}: `go env -json` did not run",
+            crate::terminal_text::terminal_safe(&go.display().to_string())
+        );
+    }
     if facts.go_env.is_empty() {
         eprintln!(
             "gomitm: warning: `{} env -json` gave nothing: the settings below are go's defaults",

@@ -673,7 +673,10 @@ fn netrc_rows(f: &Facts, hosts: &[String]) -> Vec<Row> {
         };
         let exact = find(authority);
         let by_host = find(host);
-        let entry = exact.or(by_host);
+        // `default` applies to every machine not named, for go and curl alike.
+        let entry = exact
+            .or(by_host)
+            .or_else(|| f.netrc.iter().find(|e| e.machine.is_none()));
         let Some(entry) = entry else { continue };
         let what = match (entry.login, entry.password) {
             (true, true) => "login and password present (not shown)",

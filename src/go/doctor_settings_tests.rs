@@ -203,3 +203,16 @@ fn ca_files_that_are_missing_or_empty_fail() {
         .insert("/etc/ssl/cert.pem".into(), PathState::Certs(140));
     assert_eq!(ca_rows(&f)[0].verdict, Verdict::Ok);
 }
+
+#[test]
+fn the_default_netrc_entry_answers_for_hosts_not_named() {
+    let mut f = facts(&[("GOVERSION", "go1.26.8")]);
+    f.netrc_path = Some("/home/u/.netrc".into());
+    f.netrc = parse_netrc("machine a.example login u password p\ndefault login anon password x");
+    let rows = netrc_rows(&f, &["other.example".to_string()]);
+    let row = rows
+        .iter()
+        .find(|r| r.source == "credentials other.example")
+        .unwrap();
+    assert!(row.detail.starts_with("machine default:"), "{row:?}");
+}
