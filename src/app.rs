@@ -41,6 +41,10 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Diff(args) => commands::diff::run_diff(&args),
+        Command::Doctor(args) => {
+            init_tracing();
+            runtime()?.block_on(commands::doctor::run_doctor(*args))
+        }
     }
 }
 

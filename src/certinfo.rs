@@ -46,6 +46,13 @@ pub fn summarize_chain(chain: &[CertificateDer<'_>]) -> Option<CertSummary> {
     Some(summary)
 }
 
+/// The subject of a certificate as `summarize_chain` names CAs (its common name, else the
+/// whole name), so that a CA given with `--extra-root` can be recognised as a chain's root.
+pub fn subject_name(der: &CertificateDer<'_>) -> Option<String> {
+    let (_, cert) = X509Certificate::from_der(der.as_ref()).ok()?;
+    Some(name_text(cert.subject()))
+}
+
 /// Whether a DER-encoded X.501 name (with or without its SEQUENCE header) is the subject
 /// of one of Mozilla's root CAs. Names, not keys: the sent chain rarely includes the root.
 pub fn is_public_root_name(name_der: &[u8]) -> bool {

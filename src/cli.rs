@@ -190,6 +190,10 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Check every source the go command would use (GOPROXY entries, the checksum database,
+    /// a VCS host), through gomitm, and the settings themselves; a table with a verdict and
+    /// a fix per row; exit 3 when a check fails.
+    Doctor(Box<DoctorArgs>),
     /// Answer requests from a HAR file instead of the network: a teammate's download,
     /// reproduced offline (the proxy, with every upstream replaced by the recording).
     Serve(Box<ServeArgs>),
@@ -804,6 +808,38 @@ pub fn parse_private(s: &str) -> Result<PrivatePatterns, String> {
 
 pub fn parse_size(s: &str) -> Result<u64, String> {
     crate::rules::parse_size(s)
+}
+
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "Example: gomitm doctor --module golang.org/x/text --vcs git.example.com/team/repo\n\
+    Settings come from `go env -json` of the go on PATH (or --go). Every probe goes through \
+    gomitm's own proxy, so each is a recorded flow (--har-out keeps them). Exit 3 when a row \
+    fails, 0 otherwise."
+)]
+// Accepted by the shared proxy flags but meaningless here: refused with a reason.
+#[command(
+    mut_arg("listen", |a| a.hide(true)),
+    mut_arg("quiet", |a| a.hide(true)),
+    mut_arg("no_tui", |a| a.hide(true))
+)]
+pub struct DoctorArgs {
+    #[command(flatten)]
+    pub proxy: ProxyArgs,
+    /// The module whose @v/list each GOPROXY entry is asked for, and that is looked up in the
+    /// checksum database: PATH or PATH@VERSION [default: golang.org/x/text].
+    #[arg(long, value_name = "PATH[@VERSION]")]
+    pub module: Option<String>,
+    /// A VCS host to probe with ?go-get=1 and git info/refs: HOST or HOST/PATH (an import
+    /// path). Only the host named is contacted.
+    #[arg(long, value_name = "HOST[/PATH]")]
+    pub vcs: Option<String>,
+    /// The go whose `go env -json` is checked [default: go on PATH].
+    #[arg(long, value_name = "PATH")]
+    pub go: Option<PathBuf>,
+    /// Print the report as one JSON document.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[cfg(test)]

@@ -170,6 +170,17 @@ codes! {
         "the command failed and gomitm saw no request at all";
     Unexplained => "unexplained", "when-no-request-explains-the-failure",
         "the command failed, and neither a request nor a setting explains go's message";
+    // ---- gomitm doctor's settings checks (no request needed)
+    GoproxySyntax => "goproxy_syntax", "gomitm-doctor",
+        "a GOPROXY entry go cannot use or that hides the entries after it (no scheme, empty entry, direct not last, plain http)";
+    PrivateIncoherent => "private_incoherent", "gomitm-doctor",
+        "GOPRIVATE/GONOPROXY/GONOSUMDB that disagree (a private pattern GONOSUMDB does not cover), a URL as a pattern, or a variable go does not read (GONOSUMCHECK)";
+    GosumdbKey => "gosumdb_key", "gomitm-doctor",
+        "GOSUMDB that is not a known name, name+hash+key [URL] with a matching hash, or off";
+    GitHttpProxy => "git_http_proxy", "gomitm-doctor",
+        "git config http.proxy, which git uses instead of HTTPS_PROXY";
+    CaTrust => "ca_trust", "gomitm-doctor",
+        "SSL_CERT_FILE, SSL_CERT_DIR, GIT_SSL_CAINFO or http.sslCAInfo naming a missing file or one without certificates, or git's checks turned off";
 }
 
 impl std::fmt::Display for Code {

@@ -1067,6 +1067,8 @@ fn with_count(n: &str, f: impl FnOnce(u64) -> Response<Body>) -> Response<Body> 
 }
 
 fn status(code: &str) -> Response<Body> {
+    // `/status/503/<anything>`: a module proxy base URL that fails every request.
+    let code = code.split('/').next().unwrap_or(code);
     match code.parse::<u16>().ok().filter(|c| (200..=599).contains(c)) {
         Some(c) => {
             let status = StatusCode::from_u16(c).expect("range-checked status");
