@@ -35,6 +35,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Command::Man { dir } => {
             commands::meta::man(dir.as_deref(), &mut std::io::stdout()).map(|_| 0)
         }
+        Command::Replay(args) => runtime()?.block_on(commands::replay::run_replay(*args)),
     }
 }
 
