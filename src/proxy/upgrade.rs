@@ -85,10 +85,14 @@ pub fn relay<B>(
                 .map_err(|e| format!("the protocol switch failed: {e}"))?;
             let mut c = Counted::new(TokioIo::new(c), up.clone());
             let mut u = Counted::new(TokioIo::new(u), down.clone());
-            tokio::io::copy_bidirectional(&mut c, &mut u)
-                .await
-                .map(|_| ())
-                .map_err(|e| format!("the upgraded connection failed: {e}"))
+            match tokio::io::copy_bidirectional(&mut c, &mut u).await {
+                // A TLS peer that closes without close_notify (common once a WebSocket has
+                // said goodbye) has still closed the connection.
+                Err(e) if e.kind() != io::ErrorKind::UnexpectedEof => {
+                    Err(format!("the upgraded connection failed: {e}"))
+                }
+                _ => Ok(()),
+            }
         };
         let error = tokio::select! {
             biased;
