@@ -57,13 +57,7 @@ pub(crate) async fn run_replay(args: ReplayArgs) -> anyhow::Result<i32> {
         Some(url) => (running_gomitm(url, &args, timeout).await?, None),
         None => {
             let session = own_session(&args).await?;
-            let endpoint = Endpoint {
-                proxy: session.addr,
-                ca_pem: session.ca.cert_pem().to_string(),
-                proxy_authorization: None,
-                timeout,
-            };
-            (endpoint, Some(session))
+            (session.replay_endpoint(timeout), Some(session))
         }
     };
     println!(

@@ -9,6 +9,9 @@ pub mod compare;
 pub mod request;
 
 pub use client::{send, Endpoint, Outcome};
+
+/// How long the TUI's `r`/`E` wait for a replay's whole answer.
+pub const TUI_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 pub use request::ReplayRequest;
 
 /// Why a replay was not sent, or got no answer.
