@@ -22,8 +22,8 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
+use super::error::ReplayError;
 use super::request::ReplayRequest;
-use super::ReplayError;
 
 /// A gomitm listener to send replays through.
 #[derive(Debug, Clone)]

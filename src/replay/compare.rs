@@ -7,7 +7,8 @@ use crate::redact::redact_url;
 use crate::terminal_text::terminal_safe;
 use crate::units::{format_bytes, format_ms};
 
-use super::{Outcome, ReplayError};
+use super::client::Outcome;
+use super::error::ReplayError;
 
 /// Whether the replay answered as the recording did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 use crate::flow::{Flow, FlowKind, Headers};
 use crate::redact::REDACTED;
 
-use super::ReplayError;
+use super::error::ReplayError;
 
 /// Headers a replay never copies from the recording: they describe the recorded connection
 /// (hop-by-hop, RFC 9110 §7.6.1), are set again for the new one (Host, Content-Length), or
