@@ -45,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
             init_tracing();
             runtime()?.block_on(commands::doctor::run_doctor(*args))
         }
+        Command::Replay(args) => runtime()?.block_on(commands::replay::run_replay(*args)),
     }
 }
 

@@ -190,6 +190,8 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+    /// Send the requests of a HAR file again and compare the answers with the recording.
+    Replay(Box<ReplayArgs>),
     /// Check every source the go command would use (GOPROXY entries, the checksum database,
     /// a VCS host), through gomitm, and the settings themselves; a table with a verdict and
     /// a fix per row; exit 3 when a check fails.
@@ -840,6 +842,71 @@ pub struct DoctorArgs {
     /// Print the report as one JSON document.
     #[arg(long)]
     pub json: bool,
+}
+
+/// `gomitm replay FILE.har`: which recorded requests to send again, through which gomitm, and
+/// what to send instead of redacted header values.
+#[derive(Debug, Clone, Args)]
+#[command(
+    after_help = "A header the recording redacted (value REDACTED) is not sent as \
+    such: give it with --header 'Name: value', or in the environment as GOMITM_REPLAY_<NAME> \
+    (upper case, '-' as '_': GOMITM_REPLAY_AUTHORIZATION). Exit status 1 when a replay got \
+    another status than the recording, or none.\n\
+    Example: gomitm replay capture.har --filter '~s 400-599' --header 'Authorization: Bearer t'"
+)]
+pub struct ReplayArgs {
+    /// The recording (gomitm's HAR, or another tool's).
+    #[arg(value_name = "FILE.har")]
+    pub har: PathBuf,
+    /// Replay only the flow with this id (#N in the TUI and the log, `_gomitm.id` in the HAR).
+    #[arg(long, value_name = "N", conflicts_with = "filter")]
+    pub flow: Option<u64>,
+    /// Replay only the requests this filter matches (see `gomitm filters`).
+    #[arg(long, value_name = "FILTER", value_parser = parse_filter)]
+    pub filter: Option<Filter>,
+    /// Send through this running gomitm (http://[USER:PASS@]HOST:PORT) instead of one
+    /// started for the replay; its flows then record the replays.
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// The CA certificate of the gomitm given by --proxy [default: the one in --ca-dir].
+    #[arg(long, value_name = "FILE.pem", requires = "proxy")]
+    pub ca_cert: Option<PathBuf>,
+    /// Set this header on every replayed request (repeatable); how a redacted one is given.
+    #[arg(long = "header", value_name = "NAME: VALUE", value_parser = parse_header_arg)]
+    pub header: Vec<(String, String)>,
+    #[command(flatten)]
+    pub ca: CaDirArg,
+    /// Send connections for HOST[:PORT] to IP:PORT (as `gomitm proxy --resolve`).
+    #[arg(long = "resolve", value_name = "HOST[:PORT]=IP:PORT", value_parser = parse_resolve)]
+    pub resolve: Vec<ResolveRule>,
+    /// Also trust this CA for upstream servers (as `gomitm proxy --extra-root`).
+    #[arg(long = "extra-root", value_name = "FILE.pem")]
+    pub extra_roots: Vec<PathBuf>,
+    /// Do not verify upstream certificates (as `gomitm proxy --insecure-upstream`).
+    #[arg(long)]
+    pub insecure_upstream: bool,
+    /// Write the replays, as gomitm recorded them, to this HAR file (entries carry _replayOf).
+    #[arg(long, value_name = "FILE", conflicts_with = "proxy")]
+    pub har_out: Option<PathBuf>,
+    /// Give up on one request after this many seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECS")]
+    pub timeout: u64,
+}
+
+/// `Name: value` for `gomitm replay --header`.
+pub fn parse_header_arg(s: &str) -> Result<(String, String), String> {
+    let Some((name, value)) = s.split_once(':') else {
+        return Err(format!("{} is not Name: value", quoted(s)));
+    };
+    let name = name.trim();
+    if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+        return Err(format!("{} is not a header name", quoted(name)));
+    }
+    let value = value.trim();
+    if http::HeaderValue::from_str(value).is_err() {
+        return Err(format!("the value of {name} is not a valid header value"));
+    }
+    Ok((name.to_string(), value.to_string()))
 }
 
 #[cfg(test)]

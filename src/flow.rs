@@ -43,6 +43,10 @@ pub struct Flow {
     /// upstream got the target's (RFC 9112 §3.2.2); this says the two differed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_host: Option<String>,
+    /// The id of the flow this request replays (TUI `r`/`E`, `gomitm replay`): the request
+    /// carried gomitm's replay marker header, which the proxy removed before sending it on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_of: Option<u64>,
 }
 
 /// A Go-toolchain request: module proxy, checksum database, discovery or git smart HTTP.

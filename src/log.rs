@@ -166,6 +166,13 @@ fn write_raw_line(out: &mut String, flow: &Flow, extra: &[String]) {
                 }
                 None => out.push_str(" --- -"),
             }
+            // An upgraded connection (WebSocket): what went through after the 101.
+            if let Some(t) = &flow.tunnel {
+                out.push_str(" upgraded up ");
+                push_bytes(out, t.bytes_up);
+                out.push_str(" down ");
+                push_bytes(out, t.bytes_down);
+            }
         }
     }
     out.push(' ');
@@ -181,6 +188,9 @@ fn write_raw_line(out: &mut String, flow: &Flow, extra: &[String]) {
             redact_message(flow, &e.message, extra)
         );
     }
+    if let Some(n) = flow.replay_of {
+        let _ = write!(out, " (replay of #{n})");
+    }
 }
 
 #[cfg(test)]
@@ -188,6 +198,25 @@ mod tests {
     use super::*;
     use crate::flow::testing::FlowBuilder;
     use crate::flow::{ErrorClass, Timings};
+
+    #[test]
+    fn replays_and_upgrades_say_so() {
+        let mut flow = FlowBuilder::get("http://ws.test/chat")
+            .id(7)
+            .status(101, &[])
+            .build();
+        flow.replay_of = Some(3);
+        flow.tunnel = Some(crate::flow::TunnelStats {
+            bytes_up: 2048,
+            bytes_down: 10,
+        });
+        let line = format_line(&flow, &[]);
+        assert!(
+            line.starts_with("#7 GET http://ws.test/chat 101 0B upgraded up 2.0KiB down 10B"),
+            "{line}"
+        );
+        assert!(line.ends_with(" (replay of #3)"), "{line}");
+    }
 
     #[test]
     fn success_line_matches_the_documented_shape() {

@@ -570,3 +570,109 @@ fn after_run_tui_the_commands_output_is_in_the_scrollback_with_the_rest_in_a_fil
     let summary_at = all.find("gomitm: FAILED").expect("the summary");
     assert!(summary_at > error_at, "{all}");
 }
+
+#[test]
+fn r_resends_the_selected_request_and_e_sends_an_edited_copy_from_the_editor() {
+    let fx = Fixture::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    // The "editor": changes the path and a header value of the request it is given.
+    let editor = dir.path().join("edit.sh");
+    std::fs::write(
+        &editor,
+        "#!/bin/sh\nsed -i -e 's#/status/404#/status/202#' -e 's#^x-probe: one#x-probe: two#' \"$1\"\n",
+    )
+    .unwrap();
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut extra = resolve_args(&["goproxy.test"], fx.addr);
+    extra.extend(path_arg("--extra-root", &fx.ca_pem));
+    let mut argv = vec![binary().to_string()];
+    argv.extend(proxy_args(dir.path(), &extra));
+    let Some(tui) = Tmux::start_with(&argv, dir.path(), |cmd| {
+        cmd.env("EDITOR", &editor).env_remove("VISUAL");
+    }) else {
+        return;
+    };
+    let screen = tui.wait_for("the TUI's header", |s| {
+        s.contains("● capturing") && proxy_url(s).is_some()
+    });
+    let addr = proxy_url(&screen).unwrap();
+    let addr: std::net::SocketAddr = addr.trim_start_matches("http://").parse().unwrap();
+    let ca = dir.path().join("ca").join("gomitm-ca.pem");
+    let mut conn = support::client::tunnel(addr, "goproxy.test", &ca);
+    let reply = conn.request(
+        "GET /status/404 HTTP/1.1\r\nHost: goproxy.test\r\nX-Probe: one\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(reply.status, 404);
+    tui.wait_for("the request in the table", |s| {
+        table_rows(s).iter().filter(|r| r.contains(" 404 ")).count() == 1
+    });
+
+    // ? says that e stays export and E edits.
+    tui.keys(&["?"]);
+    tui.wait_for("the help naming r and E", |s| {
+        s.contains("replay: send the selected request again")
+            && s.contains("edit in $EDITOR, then send (e is export)")
+    });
+    tui.keys(&["Escape"]);
+
+    // r: the same request again, a new flow.
+    tui.keys(&["r"]);
+    let screen = tui.wait_for("the replay's answer", |s| s.contains("replay of #1: 404"));
+    assert!(!screen.contains("failed"), "{screen}");
+    tui.wait_for("the replay in the table", |s| {
+        table_rows(s).iter().filter(|r| r.contains(" 404 ")).count() == 2
+    });
+    let seen: Vec<_> = fx
+        .requests()
+        .into_iter()
+        .filter(|r| r.path() == "/status/404")
+        .collect();
+    assert_eq!(seen.len(), 2, "the server got it twice");
+    assert_eq!(seen[1].header("x-probe"), Some("one"));
+    assert_eq!(
+        seen[1].header("x-gomitm-replay-of"),
+        None,
+        "the marker stays in gomitm"
+    );
+
+    // E: the editor changes the request; the edited copy is sent.
+    tui.keys(&["E"]);
+    let screen = tui.wait_for("the edited replay's answer", |s| {
+        s.contains("edited replay of #2: 202")
+    });
+    assert!(screen.contains("● capturing"), "the TUI is back: {screen}");
+    let edited = fx
+        .requests()
+        .into_iter()
+        .find(|r| r.path() == "/status/202")
+        .expect("the edited request reached the server");
+    assert_eq!(edited.header("x-probe"), Some("two"));
+    tui.wait_for("the edited replay in the table", |s| {
+        table_rows(s).iter().any(|r| r.contains(" 202 "))
+    });
+
+    // Its details say what it replays.
+    tui.keys(&["G", "Enter"]);
+    let mut found = false;
+    for _ in 0..6 {
+        if tui.screen().contains("replay of") {
+            found = true;
+            break;
+        }
+        tui.keys(&["Tab"]);
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    assert!(found, "a detail tab shows `replay of`: {}", tui.screen());
+    tui.keys(&["q", "q"]);
+    let screen = tui.wait_for_exit();
+    assert!(screen.contains("GOMITM_EXIT=0"), "{screen}");
+    let har = read_har(&dir.path().join("out.har"));
+    let replays: Vec<u64> = entries(&har)
+        .iter()
+        .filter_map(|e| e["_replayOf"].as_u64())
+        .collect();
+    assert_eq!(replays, [1, 2], "{har:#}");
+}

@@ -32,6 +32,7 @@ pub(crate) async fn run_proxy(args: ProxyArgs) -> anyhow::Result<()> {
         };
         let mut feeds = crate::tui::Feeds::new(Some(session.store.clone()), Vec::new(), shutdown);
         session.observe(feeds.observer());
+        feeds.set_replay(session.replay_endpoint(crate::replay::TUI_TIMEOUT));
         // A task of its own, so that even a panic in the TUI leaves the capture intact: the
         // HAR is written whatever happened to the terminal.
         let shown = tokio::spawn(crate::tui::run(tui_cfg, feeds)).await;

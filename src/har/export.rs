@@ -113,6 +113,7 @@ fn entry(flow: &Flow, recorded: &Flow, opts: &HarOptions) -> HarEntry {
         rules: flow.rules.clone(),
         mapped_to: flow.mapped_to.clone(),
         client_host: flow.client_host.clone(),
+        replay_of: flow.replay_of,
     }
 }
 

@@ -237,6 +237,7 @@ fn flow_from_entry(
         rules: e.rules.clone(),
         mapped_to: e.mapped_to.clone(),
         client_host: e.client_host.clone(),
+        replay_of: e.replay_of,
     })
 }
 

@@ -96,6 +96,9 @@ pub struct HarEntry {
         skip_serializing_if = "Option::is_none"
     )]
     pub client_host: Option<String>,
+    /// The id (`_gomitm.id`) of the flow this entry replays.
+    #[serde(rename = "_replayOf", default, skip_serializing_if = "Option::is_none")]
+    pub replay_of: Option<u64>,
 }
 
 /// `{name, value}`: headers, cookies and query parameters (extra cookie attributes are ignored).

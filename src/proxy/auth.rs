@@ -90,6 +90,15 @@ impl ProxyAuth {
         )
     }
 
+    /// The `Proxy-Authorization` value that admits a client (gomitm's own replays).
+    pub fn basic_authorization(&self) -> String {
+        let pair = format!("{}:{}", self.user, self.pass);
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(pair)
+        )
+    }
+
     /// `http://host:port` → `http://user:pass@host:port`; a URL that already has credentials,
     /// or is not `scheme://…`, is returned unchanged.
     pub fn proxy_url(&self, url: &str) -> String {

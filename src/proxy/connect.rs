@@ -268,6 +268,7 @@ where
     } else {
         super::client_conn::http1_server(&limits)
             .serve_connection(io, service)
+            .with_upgrades()
             .await
     };
     if let Err(e) = result {

@@ -27,6 +27,7 @@ use super::local_file;
 use super::record::{fail_now, request_flow};
 use super::served;
 use super::shaping::{Throttled, Truncated};
+use super::upgrade;
 use super::upstream::{SendError, Sent, UpstreamBudget};
 use crate::flow::header_value;
 use crate::flow::Flow;
@@ -72,13 +73,15 @@ pub struct TunnelSide {
 pub async fn handle(
     ctx: Arc<Ctx>,
     side: Arc<ClientSide>,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
 ) -> Response<ProxyBody> {
+    let replay_of = super::record::take_replay_of(req.headers_mut());
     let target = match target_of(&req, &side).and_then(|t| check_host(&req, t)) {
         Ok(t) => t,
         Err(e) => return reject(&ctx.store, &side, &req, e),
     };
     let mut flow = new_flow(&req, &target, &side);
+    flow.replay_of = replay_of;
     flow.client_host = differing_host(&req, &target);
     flow.connection.insecure_upstream = ctx.upstream.dialer().config().insecure;
     let (mut parts, body) = req.into_parts();
@@ -108,9 +111,10 @@ async fn exchange(
     rules: &RuleSet,
     plan: RequestPlan,
     target: Target,
-    req: Request<Incoming>,
+    mut req: Request<Incoming>,
     budget: &UpstreamBudget,
 ) -> Response<ProxyBody> {
+    let client_upgrade = upgrade::requested(&mut req);
     let (mut parts, body) = req.into_parts();
     #[cfg(debug_assertions)]
     panic_if_asked(&parts.headers);
@@ -134,6 +138,9 @@ async fn exchange(
         return served::answer(ctx, cell, recording, &wire);
     }
     strip_hop_by_hop(&mut parts.headers);
+    if let Some(u) = &client_upgrade {
+        u.restore_request_headers(&mut parts.headers);
+    }
     let body = cell
         .clone()
         .wrap_request_body(body, ctx.opts.max_body_capture);
@@ -151,7 +158,7 @@ async fn exchange(
             error_reply(&error, &flow, ctx)
         }
         Ok(sent) => {
-            let (response, delay) = respond(cell, sent, ctx, rules);
+            let (response, delay) = respond(cell, sent, ctx, rules, client_upgrade);
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
             }
@@ -257,15 +264,23 @@ fn respond(
     sent: Sent,
     ctx: &Ctx,
     rules: &RuleSet,
+    client_upgrade: Option<upgrade::ClientUpgrade>,
 ) -> (Response<ProxyBody>, Duration) {
     let Sent {
-        response,
+        mut response,
         meta,
         reused,
         sent_at,
         head_at,
         retried,
     } = sent;
+    let switching = match client_upgrade {
+        Some(u) if response.status() == http::StatusCode::SWITCHING_PROTOCOLS => {
+            upgrade::relay(u, &mut response, cell.clone(), ctx.store.clone());
+            Some(upgrade::switch_headers(response.headers()))
+        }
+        _ => None,
+    };
     let (mut parts, body) = response.into_parts();
     let source = HeadSource {
         meta: &meta,
@@ -279,6 +294,16 @@ fn respond(
     let plan = hooks::plan_response(rules, &flow, &mut parts.headers);
     cell.add_rules(&plan.fired);
     strip_hop_by_hop(&mut parts.headers);
+    if let Some(switch) = switching {
+        // The flow ends when the switched connection closes (`upgrade::relay`), not with
+        // this empty body.
+        parts.headers.extend(switch);
+        drop(body);
+        let empty = http_body_util::Empty::new()
+            .map_err(|never| match never {})
+            .boxed_unsync();
+        return (Response::from_parts(parts, empty), plan.delay);
+    }
     let annotation = ctx
         .opts
         .annotate

@@ -308,6 +308,33 @@ impl FlowCell {
         }
     }
 
+    /// A switched connection (`upgrade`) closed: its byte counts each way, how long it was
+    /// open, and why it ended when that was a failure.
+    pub fn finish_upgraded(
+        &self,
+        bytes_up: u64,
+        bytes_down: u64,
+        error: Option<(ErrorClass, String)>,
+    ) {
+        let head_at = self.marks().head_at;
+        let mut guard = self.lock();
+        if guard.is_done() {
+            return;
+        }
+        let flow = Arc::make_mut(&mut guard);
+        flow.tunnel = Some(crate::flow::TunnelStats {
+            bytes_up,
+            bytes_down,
+        });
+        if let Some(head) = head_at {
+            flow.timings.receive_ms = Some(ms_since(head));
+        }
+        flow.timings.total_ms = Some(ms_since(self.started));
+        flow.error = error.map(|(class, message)| FlowError { class, message });
+        flow.state = FlowState::Done;
+        self.publish(&guard);
+    }
+
     /// The body has ended and its hash is known: store it and finish the flow.
     fn finish_with_hash(&self, hash: BodyHash) {
         let mut guard = self.lock();

@@ -1,7 +1,7 @@
 //! The proxy, the I/O shell: `server` (accept loop, client connections), `connect` (CONNECT,
 //! TLS interception, tunnels), `exchange` (one request upstream and back, rules applied),
 //! `flow_cell` (a flow in progress, finished exactly once), `record` (hyper's heads → the
-//! flow record), `context` (what every task shares), `local_file` (files rules answer with), `interrupt` (the cut at shutdown), `own_addr` (which addresses reach
+//! flow record), `context` (what every task shares), `local_file` (files rules answer with), `interrupt` (the cut at shutdown), `upgrade` (WebSocket and other HTTP/1.1 upgrades), `own_addr` (which addresses reach
 //! gomitm's own socket: loops), `dial`/`route`/`target`/`upstream` (how and where upstream
 //! connections are made), `recording`/`served` (a HAR answering in the upstream's place). This file only declares and re-exports.
 
@@ -29,8 +29,10 @@ mod served;
 mod server;
 mod shaping;
 pub mod target;
+mod upgrade;
 pub mod upstream;
 mod watched;
 
 pub use context::{is_own_address, Ctx, ProxyOptions};
+pub use record::REPLAY_HEADER;
 pub use server::serve;

@@ -11,6 +11,23 @@ use crate::flow::{
     ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers, Response, TunnelStats,
 };
 
+/// The header a replay (TUI `r`/`E`, `gomitm replay`) carries to say which flow it repeats.
+/// The proxy takes it off before the request goes anywhere; the flow keeps the id instead.
+/// Any client of the proxy can send it: it only labels the flow it is on.
+pub const REPLAY_HEADER: &str = "x-gomitm-replay-of";
+
+/// Remove the replay marker from `headers`; the flow id it named, if it named one.
+pub fn take_replay_of(headers: &mut HeaderMap) -> Option<u64> {
+    let value = headers.remove(REPLAY_HEADER)?;
+    value
+        .to_str()
+        .ok()?
+        .trim()
+        .trim_start_matches('#')
+        .parse()
+        .ok()
+}
+
 pub fn now_us() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -124,6 +141,19 @@ pub fn response_of(parts: &http::response::Parts) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_replay_marker_is_taken_off_and_read() {
+        let mut h = HeaderMap::new();
+        h.insert(REPLAY_HEADER, "#12".parse().unwrap());
+        h.insert("accept", "*/*".parse().unwrap());
+        assert_eq!(take_replay_of(&mut h), Some(12));
+        assert!(!h.contains_key(REPLAY_HEADER));
+        assert_eq!(h.len(), 1);
+        h.insert(REPLAY_HEADER, "twelve".parse().unwrap());
+        assert_eq!(take_replay_of(&mut h), None, "not a number: no label");
+        assert!(!h.contains_key(REPLAY_HEADER), "removed all the same");
+    }
 
     #[test]
     fn version_names_match_har_conventions() {

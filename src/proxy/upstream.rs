@@ -546,7 +546,8 @@ impl Upstream {
                 .await
                 .map_err(handshake_err)?;
             tokio::spawn(async move {
-                if let Err(e) = conn.await {
+                // With upgrades: a 101 hands the connection to `upgrade::relay`.
+                if let Err(e) = conn.with_upgrades().await {
                     tracing::debug!("upstream http/1.1 connection ended: {e}");
                 }
             });

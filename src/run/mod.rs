@@ -218,6 +218,7 @@ async fn run_in_tui(
     use crate::tui::{Action, Feeds, Source};
     let mut feeds = Feeds::new(Some(session.store.clone()), Vec::new(), shutdown_signal());
     session.observe(feeds.observer());
+    feeds.set_replay(session.replay_endpoint(crate::replay::TUI_TIMEOUT));
     let tx = feeds.sender();
     for w in warnings {
         let _ = tx.send(Action::Message(format!("gomitm: warning: {w}")));

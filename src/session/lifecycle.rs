@@ -126,6 +126,26 @@ impl Session {
         }
     }
 
+    /// How gomitm itself reaches this session as a client (the TUI's `r`/`E`, `gomitm
+    /// replay`): its address (loopback for a wildcard listen), its CA, its credentials.
+    pub(crate) fn replay_endpoint(&self, timeout: std::time::Duration) -> crate::replay::Endpoint {
+        let mut proxy = self.addr;
+        if proxy.ip().is_unspecified() {
+            let loopback: std::net::IpAddr = if proxy.is_ipv6() {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            } else {
+                std::net::Ipv4Addr::LOCALHOST.into()
+            };
+            proxy.set_ip(loopback);
+        }
+        crate::replay::Endpoint {
+            proxy,
+            ca_pem: self.ca.cert_pem().to_string(),
+            proxy_authorization: self.auth.as_ref().map(ProxyAuth::basic_authorization),
+            timeout,
+        }
+    }
+
     /// Stop accepting, let in-flight flows finish briefly, flush observers, write the HAR.
     /// The flows come back even when the HAR could not be written where asked: that failure
     /// is printed (with where the capture went instead) and reported in `har_failed`.

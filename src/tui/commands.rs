@@ -73,6 +73,7 @@ impl State {
             }
             Command::Sort => self.cycle_sort(),
             Command::CopyUrl | Command::CopyCurl => return self.copy(cmd),
+            Command::Replay | Command::EditReplay => return self.replay(cmd),
             Command::Open => self.open_detail(),
             Command::Filter => self.start_filter(),
             Command::HostFilter => self.host_filter(),
@@ -135,6 +136,28 @@ impl State {
             false,
         );
         Effect::Copy(copy::osc52(&text))
+    }
+
+    /// `r` / `E`: the flow in details or the selected one, sent again by the event loop.
+    /// A HAR file has no gomitm to send through.
+    fn replay(&mut self, cmd: Command) -> Effect {
+        if self.cfg.read_only() {
+            self.set_status(
+                "replay needs a running gomitm: this is a file (gomitm replay FILE.har sends \
+                 its requests again)"
+                    .into(),
+                true,
+            );
+            return Effect::None;
+        }
+        let Some(flow) = self.detail_flow().or_else(|| self.selected_flow()).cloned() else {
+            self.set_status("nothing to replay: no flow selected".into(), false);
+            return Effect::None;
+        };
+        Effect::Replay {
+            flow,
+            edit: cmd == Command::EditReplay,
+        }
     }
 
     /// Keys the summary pane takes for itself; false lets the key through.

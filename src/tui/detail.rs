@@ -487,6 +487,9 @@ fn connection_tab(flow: &Flow, file: bool) -> Vec<Line<'static>> {
     if let Some(m) = &flow.mapped_to {
         rows.push(("mapped to", m.clone()));
     }
+    if let Some(n) = flow.replay_of {
+        rows.push(("replay of", format!("#{n}")));
+    }
     if let Some(h) = &flow.client_host {
         rows.push((
             "client Host",

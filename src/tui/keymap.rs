@@ -46,6 +46,10 @@ pub enum Command {
     Interrupt,
     /// Jump to a detail tab by number (0-based).
     Tab(usize),
+    /// `r`: send the selected flow's request again, as recorded.
+    Replay,
+    /// `E`: edit the request in $EDITOR, then send it (mitmproxy's `e`; gomitm's is export).
+    EditReplay,
 }
 
 /// The keys, as the help overlay and docs/TUI.md list them.
@@ -65,6 +69,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("h", "filter to the selected flow's host (again: clear)"),
     ("o", "sort: time, duration, size, status (cycles)"),
     ("w  e", "export (save) the filtered view to a HAR file"),
+    ("r", "replay: send the selected request again"),
+    ("E", "edit in $EDITOR, then send (e is export)"),
     ("y  Y", "copy the URL / the request as curl (OSC 52)"),
     ("f", "follow the newest flow on / off"),
     ("p", "pause the view (capture goes on)"),
@@ -114,6 +120,8 @@ pub fn command(key: KeyEvent) -> Option<Command> {
         KeyCode::Char('s') => Command::Summary,
         KeyCode::Char('q') => Command::Quit,
         KeyCode::Char(c @ '1'..='9') => Command::Tab(c as usize - '1' as usize),
+        KeyCode::Char('r') => Command::Replay,
+        KeyCode::Char('E') => Command::EditReplay,
         _ => return None,
     };
     Some(cmd)

@@ -21,6 +21,7 @@ mod flows;
 mod keymap;
 mod layout;
 mod panes;
+mod resend;
 mod state;
 mod terminal;
 mod view;
@@ -68,6 +69,8 @@ pub struct Feeds {
     rx: UnboundedReceiver<Action>,
     feed: Option<FeedReceiver>,
     shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+    /// The listener `r` and `E` send replays through (none: a file, nothing to send with).
+    replay: Option<crate::replay::Endpoint>,
 }
 
 impl Feeds {
@@ -84,7 +87,13 @@ impl Feeds {
             rx,
             feed: None,
             shutdown: Box::pin(shutdown),
+            replay: None,
         }
+    }
+
+    /// Let `r` and `E` send replays through this gomitm listener.
+    pub fn set_replay(&mut self, endpoint: crate::replay::Endpoint) {
+        self.replay = Some(endpoint);
     }
 
     /// The TUI's observer, to attach to the store before `run` (whose first look at the store
@@ -120,6 +129,8 @@ pub async fn run(cfg: Config, mut feeds: Feeds) -> Result<(), TuiError> {
         tx: feeds.tx.clone(),
         start: Instant::now(),
         evicted: feeds.store.as_ref().map_or(0, |s| s.evicted()),
+        replay: feeds.replay.take(),
+        pending_edit: None,
     };
     shell.tick(&mut state);
     state.update(Action::Resync(initial));
@@ -135,6 +146,9 @@ pub async fn run(cfg: Config, mut feeds: Feeds) -> Result<(), TuiError> {
                 dirty = true;
                 if shell.apply(&mut state, action) {
                     break;
+                }
+                if let Some(flow) = shell.pending_edit.take() {
+                    shell.edit_and_send(&mut term, &mut state, &flow).await;
                 }
             }
             _ = frame.tick() => {
@@ -182,6 +196,9 @@ struct Shell {
     tx: UnboundedSender<Action>,
     start: Instant,
     evicted: u64,
+    replay: Option<crate::replay::Endpoint>,
+    /// `E` was pressed: the loop suspends the TUI for the editor after this action.
+    pending_edit: Option<Arc<Flow>>,
 }
 
 impl Shell {
@@ -204,12 +221,50 @@ impl Shell {
                 self.resync(state);
                 false
             }
+            Effect::Replay { flow, edit } => {
+                if self.replay.is_none() {
+                    let why = "replay needs gomitm's listener, which this view does not have";
+                    state.update(Action::Replayed(Err(why.into())));
+                } else if edit {
+                    self.pending_edit = Some(flow);
+                } else {
+                    match resend::request_of(&flow) {
+                        Ok(req) => self.send_replay(req, flow.id, false),
+                        Err(e) => {
+                            state.update(Action::Replayed(Err(e)));
+                        }
+                    }
+                }
+                false
+            }
             Effect::Copy(escape) => {
                 use std::io::Write;
                 let mut out = std::io::stdout().lock();
                 // A terminal without OSC 52 ignores it; nothing to report.
                 let _ = out.write_all(escape.as_bytes()).and_then(|()| out.flush());
                 false
+            }
+        }
+    }
+
+    fn send_replay(&self, req: crate::replay::ReplayRequest, of: u64, edited: bool) {
+        if let Some(endpoint) = &self.replay {
+            resend::send(endpoint, req, of, edited, &self.tx);
+        }
+    }
+
+    /// `E`: the editor over the suspended TUI, then the edited request sent (or why not).
+    async fn edit_and_send(&self, term: &mut terminal::Term, state: &mut State, flow: &Arc<Flow>) {
+        match resend::edit(term, flow).await {
+            Ok(req) => {
+                state.update(Action::Replayed(Ok(format!(
+                    "sending the edited request of #{}…",
+                    flow.id
+                ))));
+                self.send_replay(req, flow.id, true);
+            }
+            Err(e) => {
+                state.update(Action::Replayed(Err(e)));
             }
         }
     }

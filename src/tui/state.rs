@@ -57,6 +57,8 @@ pub enum Action {
     Exported(Result<Exported, String>),
     /// SIGTERM: leave now, without asking.
     Terminate,
+    /// A replay (`r`, `E`) was answered (the line to show) or could not be sent.
+    Replayed(Result<String, String>),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,6 +84,11 @@ pub enum Effect {
     Resync,
     /// Write this escape (OSC 52: set the clipboard) to the terminal.
     Copy(String),
+    /// Send this flow's request again through gomitm; `edit`: first in $EDITOR.
+    Replay {
+        flow: Arc<Flow>,
+        edit: bool,
+    },
 }
 
 /// A text prompt or question on the bottom line.
@@ -237,6 +244,17 @@ impl State {
             }
             Action::Exported(result) => self.on_exported(result),
             Action::Terminate => return Effect::Quit,
+            Action::Replayed(result) => {
+                let (line, error) = match result {
+                    Ok(line) => (line, false),
+                    Err(line) => (line, true),
+                };
+                self.set_status(
+                    crate::terminal_text::terminal_safe(&line).into_owned(),
+                    error,
+                );
+                self.push_output(format!("» {line}"));
+            }
         }
         self.settle();
         Effect::None

@@ -813,3 +813,40 @@ fn n_in_the_list_says_where_searching_is() {
         .unwrap_or_default();
     assert!(status.contains("search matches in details"), "{status}");
 }
+
+#[test]
+fn r_and_e_ask_the_loop_to_replay_the_selected_flow_and_a_file_says_it_cannot() {
+    let mut s = state_with(testdata::live(), many(3, 1), 120, 30);
+    let selected = s.selected.expect("follow selects the newest");
+    match key(&mut s, KeyCode::Char('r')) {
+        Effect::Replay { flow, edit } => {
+            assert_eq!(flow.id, selected);
+            assert!(!edit);
+        }
+        other => panic!("r: {other:?}"),
+    }
+    assert!(matches!(
+        key(&mut s, KeyCode::Char('E')),
+        Effect::Replay { edit: true, .. }
+    ));
+    assert!(
+        matches!(key(&mut s, KeyCode::Char('e')), Effect::None),
+        "e is export"
+    );
+    assert!(
+        matches!(s.input, Input::Export { .. }),
+        "e opened the export prompt"
+    );
+    s.update(Action::Replayed(Err("replay of #3 failed: boom".into())));
+    let status = s.status.clone().expect("a status line");
+    assert!(status.error && status.text.contains("boom"), "{status:?}");
+
+    let file = testdata::cfg(Source::File {
+        path: "f.har".into(),
+    });
+    let mut s = state_with(file, many(3, 1), 120, 30);
+    s.selected = Some(1);
+    assert!(matches!(key(&mut s, KeyCode::Char('r')), Effect::None));
+    let status = s.status.clone().expect("a status line");
+    assert!(status.text.contains("gomitm replay FILE.har"), "{status:?}");
+}

@@ -23,6 +23,8 @@ use super::state::Action;
 
 /// Whether the terminal is in TUI mode right now (the panic hook checks it).
 static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// While another program ($EDITOR) has the terminal, the input thread reads no keys.
+static INPUT_PAUSED: AtomicBool = AtomicBool::new(false);
 static HOOK: Once = Once::new();
 
 pub struct Term {
@@ -59,6 +61,30 @@ impl Drop for Term {
         capture::restore_stderr();
         restore();
     }
+}
+
+/// Hand the terminal to another program (`E`: $EDITOR): keys stop being read and the
+/// terminal is as the user's shell had it. The input thread polls in 100 ms steps: wait that
+/// long before starting the program, so that no poll in progress takes its first key.
+pub fn suspend() {
+    INPUT_PAUSED.store(true, Ordering::SeqCst);
+    restore();
+}
+
+/// Take the terminal back after [`suspend`]: modes, screen, a full redraw, keys again.
+pub fn resume(term: &mut Term) -> io::Result<()> {
+    enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
+    term.terminal.clear()?;
+    INPUT_PAUSED.store(false, Ordering::SeqCst);
+    Ok(())
+}
+
+/// Where a program run over the TUI writes its errors: the real stderr, not the pipe that
+/// catches gomitm's own while the TUI is up.
+pub fn child_stderr() -> std::process::Stdio {
+    capture::real_stderr().map_or_else(std::process::Stdio::inherit, std::process::Stdio::from)
 }
 
 /// Rows of the terminal on stdout (24 when it cannot be asked), for output printed after the
@@ -103,6 +129,10 @@ impl InputThread {
         let flag = stop.clone();
         std::thread::spawn(move || {
             while !flag.load(Ordering::SeqCst) {
+                if INPUT_PAUSED.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(20));
+                    continue;
+                }
                 match event::poll(Duration::from_millis(100)) {
                     Ok(true) => {}
                     Ok(false) => continue,
@@ -203,6 +233,18 @@ mod capture {
         }
     }
 
+    /// A duplicate of the real stderr while it is redirected.
+    pub fn real_stderr() -> Option<File> {
+        let saved = SAVED.load(Ordering::SeqCst);
+        if saved < 0 {
+            return None;
+        }
+        // SAFETY: dup of a descriptor this module keeps open; the copy is owned by the File.
+        let fd = unsafe { libc::dup(saved) };
+        // SAFETY: `fd` is a fresh descriptor nothing else owns.
+        (fd >= 0).then(|| unsafe { File::from_raw_fd(fd) })
+    }
+
     /// Put the real stderr back; the pipe's reader then sees end of file.
     pub fn restore_stderr() {
         let saved = SAVED.swap(-1, Ordering::SeqCst);
@@ -231,4 +273,8 @@ mod capture {
     }
 
     pub fn restore_stderr() {}
+
+    pub fn real_stderr() -> Option<std::fs::File> {
+        None
+    }
 }

@@ -170,6 +170,9 @@ pub struct Fixture {
     state: Arc<State>,
     runtime: Option<tokio::runtime::Runtime>,
     _tmp: tempfile::TempDir,
+    /// The fixture's leaf (`*.test` and the named hosts, signed by `signer_ca_pem`) offering
+    /// HTTP/1.1 only: for servers a test runs itself (WebSocket).
+    pub tls_h1: Arc<rustls::ServerConfig>,
 }
 
 impl Fixture {
@@ -221,6 +224,7 @@ impl Fixture {
             state,
             runtime: Some(runtime),
             _tmp: tmp,
+            tls_h1: Arc::new(pki.server_config(true)),
         }
     }
 
