@@ -54,6 +54,7 @@ pub mod log;
 pub mod output_file;
 pub mod proxy;
 pub mod redact;
+pub mod report;
 pub mod rules;
 pub mod run;
 pub mod session;
