@@ -42,7 +42,7 @@ fn capture() -> Vec<Flow> {
         class: ErrorClass::Connect,
         message: "refused | <b>bold</b>\n\u{1b}[31mred".into(),
     });
-    let flows = vec![
+    let flows = [
         flow(1, "https://a.test/example.test/m/@v/v1.0.0.info", 404),
         flow(2, "https://b.test/example.test/m/@v/v1.0.0.info", 200),
         flow(3, "https://b.test/corp.test/secret/@v/v1.0.0.mod", 200),

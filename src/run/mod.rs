@@ -429,6 +429,12 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
     let wanted = artifacts::Wanted::for_report(args);
     wanted.check()?;
     let (summary, timeline) = report_analysis(args, wanted.html())?;
+    // The files first: a closed stdout (`| head`) must not lose them.
+    let source = args.har.file_name().map_or_else(
+        || args.har.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    wanted.write(&summary, timeline.as_ref(), &source)?;
     if args.json {
         print!(
             "{}",
@@ -439,11 +445,6 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
     } else {
         print!("{}", summary.render());
     }
-    let source = args.har.file_name().map_or_else(
-        || args.har.display().to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    wanted.write(&summary, timeline.as_ref(), &source)?;
     match fail_on_reason(&summary, &args.fail_on) {
         Some(reason) => {
             eprintln!("gomitm: {reason}");
