@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use super::{clean, recovered, Report};
+use super::common::{clean, recovered, Report};
 use crate::go::analysis::Summary;
 use crate::go::diagnosis::Severity;
 use crate::go::ModuleParts;

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::{clean, count, recovered};
+use super::common::{clean, count, recovered};
 use crate::go::analysis::Summary;
 use crate::go::diagnosis::Severity;
 use crate::go::ModuleParts;
