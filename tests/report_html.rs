@@ -278,3 +278,54 @@ fn foreign_hars_render_in_both_formats() {
         check_in_browser(&b, pages, markdown);
     }
 }
+
+/// `$GITHUB_STEP_SUMMARY` gets the Markdown appended under `run`, not with
+/// `--no-step-summary`; a report path that cannot be written is refused before the command
+/// runs.
+#[test]
+fn step_summary_is_appended_unless_turned_off() {
+    let Some(true_bin) = find_on_path("true") else {
+        panic!("no `true` on PATH");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let step = dir.path().join("step.md");
+    let run = |extra: &[&str]| {
+        let mut cmd = support::gomitm::command(&["run"]);
+        cmd.arg("--ca-dir")
+            .arg(dir.path().join("ca"))
+            .args(extra)
+            .arg("--")
+            .arg(&true_bin)
+            .env("GITHUB_STEP_SUMMARY", &step)
+            .env_remove("GOMITM_CA_DIR");
+        run_with_timeout(&mut cmd, std::time::Duration::from_secs(60))
+    };
+    std::fs::write(&step, "before\n").unwrap();
+    let out = run(&["--no-step-summary"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_eq!(std::fs::read_to_string(&step).unwrap(), "before\n");
+
+    let md = dir.path().join("out.md");
+    let out = run(&["--report-md", md.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let appended = std::fs::read_to_string(&step).unwrap();
+    let written = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        written.starts_with("## ✅ gomitm: ok: \\`true\\` exited with status 0"),
+        "{written}"
+    );
+    assert!(
+        written.contains("**0 requests, 0 modules, 0 failed, 0B in 0ms**"),
+        "{written}"
+    );
+    assert_eq!(appended, format!("before\n{written}\n"));
+
+    // Refused up front, with the path named; the command never ran (nothing appended).
+    let bad = dir.path().join("missing-dir").join("r.html");
+    let out = run(&["--report-html", bad.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write the report to"), "{stderr}");
+    assert!(stderr.contains("r.html"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&step).unwrap(), appended);
+}
