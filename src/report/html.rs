@@ -275,6 +275,8 @@ fn timeline_section(out: &mut String) {
         "<section id=\"timeline\"><h2>Timeline</h2>\n",
         "<div class=\"controls\" role=\"toolbar\" aria-label=\"timeline controls\">",
         "<label>Filter <input id=\"filter\" type=\"search\" placeholder=\"host, path, kind, status, code…\" autocomplete=\"off\"></label>",
+        "<label>Group by <select id=\"group-by\"><option value=\"host\">host</option>",
+        "<option value=\"connection\">connection</option></select></label>",
         "<button type=\"button\" id=\"zoom-in\" title=\"zoom in (+)\">+</button>",
         "<button type=\"button\" id=\"zoom-out\" title=\"zoom out (-)\">−</button>",
         "<button type=\"button\" id=\"zoom-reset\" title=\"whole run (0)\">whole run</button>",

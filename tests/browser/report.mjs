@@ -96,6 +96,15 @@ async function checkPage(context, p) {
     console.log(`ok filter ${p.filter}: ${n} of ${p.bars}`);
   }
 
+  // Grouped by connection instead of host: the same bars, in at least as many groups.
+  const hostGroups = await page.locator("#chart .group").count();
+  await page.selectOption("#group-by", "connection");
+  assert.equal(await page.locator("#chart .bar").count(), p.bars, "grouping keeps every bar");
+  const connGroups = await page.locator("#chart .group").count();
+  assert.ok(connGroups >= hostGroups, `${connGroups} connection groups, ${hostGroups} hosts`);
+  await page.selectOption("#group-by", "host");
+  console.log(`ok grouped: ${hostGroups} hosts, ${connGroups} connections`);
+
   // Dark colour scheme: the page follows it.
   const light = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   await page.emulateMedia({ colorScheme: "dark" });

@@ -8,6 +8,7 @@
   var rows = data.rows, phases = data.phases;
   var chart = document.getElementById("chart");
   var filterBox = document.getElementById("filter");
+  var groupBy = document.getElementById("group-by");
   var shown = document.getElementById("shown");
   var detail = document.getElementById("detail");
   var full = Math.max(data.span_ms, 1);
@@ -72,10 +73,11 @@
     var span = view.to - view.from, scale = plotW / span;
     var q = filterBox.value.trim().toLowerCase();
     visible = rows.filter(function (r) { return !q || r._text.indexOf(q) >= 0; });
-    var groups = [], seen = {};
+    var groups = [], seen = {}, byConn = groupBy.value === "connection";
     visible.forEach(function (r) {
-      if (!seen[r.host]) { seen[r.host] = { host: r.host, rows: [] }; groups.push(seen[r.host]); }
-      seen[r.host].rows.push(r);
+      var key = byConn ? (r.conn !== undefined ? r.host + " · connection " + r.conn : r.host + " · no upstream connection") : r.host;
+      if (!seen[key]) { seen[key] = { host: key, rows: [] }; groups.push(seen[key]); }
+      seen[key].rows.push(r);
     });
     var height = AXIS_H + groups.length * GROUP_H + visible.length * ROW_H + 6;
     var svg = el("svg", { width: width, height: height, viewBox: "0 0 " + width + " " + height,
@@ -101,10 +103,10 @@
     chart.replaceChildren(svg);
     shown.textContent = visible.length + " of " + rows.length + " flows" +
       (span < full ? ", showing " + fmtMs(view.from) + "–" + fmtMs(view.to) : "");
-    if (focusedId !== null) {
-      var f = chart.querySelector('.bar[data-id="' + focusedId + '"]');
-      if (f) f.setAttribute("tabindex", "0");
-    }
+    // Roving focus: one bar is reachable with Tab, the arrows move from it.
+    if (visible.length && !visible.some(function (r) { return r.id === focusedId; })) focusedId = visible[0].id;
+    var f = chart.querySelector('.bar[data-id="' + focusedId + '"]');
+    if (f) f.setAttribute("tabindex", "0");
   }
 
   function bar(r, y, width, plotW, scale) {
@@ -266,6 +268,7 @@
     else if (e.key === "Escape" && !detail.hidden) hide();
   });
   filterBox.addEventListener("input", render);
+  groupBy.addEventListener("change", render);
   document.getElementById("zoom-in").addEventListener("click", function () { zoom(0.5); });
   document.getElementById("zoom-out").addEventListener("click", function () { zoom(2); });
   document.getElementById("zoom-reset").addEventListener("click", function () { setView(0, full); });
@@ -281,7 +284,6 @@
   });
   var resizeTimer = null;
   window.addEventListener("resize", function () { clearTimeout(resizeTimer); resizeTimer = setTimeout(render, 100); });
-  if (visible.length === 0 && rows.length) focusedId = rows[0].id;
   legend();
   render();
 })();
