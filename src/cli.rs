@@ -273,6 +273,17 @@ pub struct RunArgs {
     /// The command to run, after `--`.
     #[arg(required = true, last = true, value_name = "COMMAND")]
     pub command: Vec<String>,
+    /// Also write the report as one self-contained HTML file with a timeline of every flow
+    /// (redacted like the HAR; see docs/REPORTS.md).
+    #[arg(long, value_name = "OUT.html")]
+    pub report_html: Option<PathBuf>,
+    /// Also write the report as GitHub-flavoured Markdown (see docs/REPORTS.md).
+    #[arg(long, value_name = "OUT.md")]
+    pub report_md: Option<PathBuf>,
+    /// Do not append the Markdown report to $GITHUB_STEP_SUMMARY (done by default when it is
+    /// set, as in a GitHub Actions job).
+    #[arg(long)]
+    pub no_step_summary: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -299,6 +310,13 @@ pub struct ReportArgs {
     /// the same way; see docs/HAR.md#report-json).
     #[arg(long)]
     pub json: bool,
+    /// Also write the report as one self-contained HTML file with a timeline of every flow
+    /// (redacted like the HAR; see docs/REPORTS.md).
+    #[arg(long, value_name = "OUT.html")]
+    pub html: Option<PathBuf>,
+    /// Also write the report as GitHub-flavoured Markdown (see docs/REPORTS.md).
+    #[arg(long, value_name = "OUT.md")]
+    pub markdown: Option<PathBuf>,
 }
 
 /// What `gomitm report --fail-on` fails on.

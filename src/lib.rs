@@ -20,6 +20,7 @@
 //! - `filter` — filter expressions: parse (caret errors), Display, matches(&Flow); pure.
 //! - `rules`  — rules file and CLI quick forms → validated `RuleSet`; which rules apply; pure.
 //! - `har`    — HAR 1.2 to and from flows; pure.
+//! - `report` — the summary and timeline as a self-contained HTML page and as Markdown; pure.
 //! - `redact` — the one redaction every output applies (secret headers and parameters, URL
 //!   userinfo, URLs in headers and messages; `redact_flow`); pure, reads only `flow`.
 //! - `inspect` — bodies made readable (decompress, pretty-print, hex, zip listing); pure.
@@ -55,6 +56,7 @@ pub mod output_file;
 pub mod proxy;
 pub mod redact;
 pub mod replay;
+pub mod report;
 pub mod rules;
 pub mod run;
 pub mod session;

@@ -30,7 +30,9 @@ pub mod private;
 pub mod qualifiers;
 pub mod summary_json;
 mod summary_text;
+pub mod timeline;
 pub mod verdict;
+pub use summary_text::ModuleParts;
 
 /// Module path of Go toolchain downloads (`GOTOOLCHAIN=auto`).
 pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";

@@ -62,7 +62,7 @@ impl Summary {
 }
 
 /// Every string in the document through the one redaction, as every text line is.
-fn redact_strings(value: &mut Value) {
+pub fn redact_strings(value: &mut Value) {
     match value {
         Value::String(s) => {
             let redacted = redact_text(s);

@@ -31,17 +31,9 @@ impl Summary {
     /// Plain text for a terminal (stderr): header, leaks first, then modules, failures and
     /// the slowest requests. No colours: it may be piped or pasted into an issue.
     pub fn render(&self) -> String {
-        let t = &self.totals;
         let mut lines = self.verdict.as_ref().map(verdict_lines).unwrap_or_default();
         let recovered = self.verdict.as_ref().is_some_and(|v| !v.failed());
-        lines.push(format!(
-            "gomitm: {}, {}, {} failed, {} in {}",
-            count(t.requests, "request", "requests"),
-            count(t.modules, "module", "modules"),
-            t.failed,
-            format_bytes(t.bytes),
-            format_ms(t.wall_ms)
-        ));
+        lines.push(format!("gomitm: {}", self.totals_line()));
         // Said once: a failed command's verdict may already explain itself with it.
         let said_by_verdict = self.verdict.as_ref().is_some_and(|v| {
             v.explanations.iter().any(
@@ -103,6 +95,47 @@ impl Summary {
         safe.join("\n") + "\n"
     }
 
+    /// `12 requests, 3 modules, 1 failed, 4.2KiB in 1.3s`: the totals every rendering (text,
+    /// HTML, Markdown) prints in the same words, so they cannot disagree.
+    pub fn totals_line(&self) -> String {
+        let t = &self.totals;
+        format!(
+            "{}, {}, {} failed, {} in {}",
+            count(t.requests, "request", "requests"),
+            count(t.modules, "module", "modules"),
+            t.failed,
+            format_bytes(t.bytes),
+            format_ms(t.wall_ms)
+        )
+    }
+
+    /// The one-line verdict the HTML and Markdown reports open with, and whether it is good
+    /// news. Under `gomitm run` it is the command's (its exit status, as the text's first
+    /// line); for a capture alone (`gomitm report`), what `--fail-on any` would find.
+    pub fn headline(&self) -> (bool, String) {
+        if let Some(v) = &self.verdict {
+            let first = verdict_lines(v).into_iter().next().unwrap_or_default();
+            let text = first.strip_prefix("gomitm: ").unwrap_or(&first).to_string();
+            return (!v.failed(), redact_text(&text));
+        }
+        let mut found = Vec::new();
+        if !self.leaks.is_empty() {
+            found.push(count(
+                self.leaks.len(),
+                "private-path leak",
+                "private-path leaks",
+            ));
+        }
+        if !self.failures.is_empty() {
+            found.push(count(self.failures.len(), "failure", "failures"));
+        }
+        if found.is_empty() {
+            (true, "ok: no private-path leak and no failure".into())
+        } else {
+            (false, format!("found: {}", found.join(" and ")))
+        }
+    }
+
     fn leak_lines(&self) -> Vec<String> {
         let mut lines = vec![format!(
             "!! PRIVATE-PATH LEAKS ({}): private module paths were sent to a module proxy or checksum database",
@@ -138,37 +171,72 @@ fn short_source(source: &str) -> String {
         .to_string()
 }
 
-/// `succeeded`: the command exited 0, so a module without an intact answer in the capture was
-/// not a failure (go had it, or did not need it).
-fn module_line(m: &ModuleReport, succeeded: bool) -> String {
-    let name = match &m.version {
-        Some(v) => format!("{}@{v}", m.module),
-        None => m.module.clone(),
-    };
-    let served = match &m.served_by {
-        Some(s) => format!("served by {}", short_source(s)),
-        None if succeeded => "no intact answer seen (go did not need one to succeed)".into(),
-        None => "NOT SERVED".into(),
-    };
-    let mut line = format!("  {name}  {served}");
-    if m.attempts.len() > 1 || m.served_by.is_none() {
-        let chain: Vec<String> = m
-            .attempts
-            .iter()
-            .map(|a| format!("{} {}", short_source(&a.source), a.outcome))
-            .collect();
-        line.push_str(&format!("  [chain: {}]", chain.join(" → ")));
-    }
-    if m.bytes > 0 {
-        line.push_str(&format!("  {}", format_bytes(m.bytes)));
-    }
-    match &m.check {
-        Some(Check::Matches { against }) => line.push_str(&format!("  h1 ok ({against})")),
-        Some(Check::Mismatch { against, .. }) => {
-            line.push_str(&format!("  h1 MISMATCH ({against})"))
+/// One module's line, in parts the HTML and Markdown tables reuse (the same words).
+pub struct ModuleParts {
+    /// `module@version`.
+    pub name: String,
+    /// `served by proxy.golang.org`, `NOT SERVED`…
+    pub served: String,
+    /// The sources tried in order with their outcome; empty when one source served it first.
+    pub chain: Vec<String>,
+    /// `3.1MiB`, or empty.
+    pub size: String,
+    /// `h1 ok (go.sum)`, `h1 MISMATCH (…)`…, or empty.
+    pub check: String,
+}
+
+impl ModuleParts {
+    /// `succeeded`: the command exited 0, so a module without an intact answer in the capture
+    /// was not a failure (go had it, or did not need it).
+    pub fn of(m: &ModuleReport, succeeded: bool) -> ModuleParts {
+        let name = match &m.version {
+            Some(v) => format!("{}@{v}", m.module),
+            None => m.module.clone(),
+        };
+        let served = match &m.served_by {
+            Some(s) => format!("served by {}", short_source(s)),
+            None if succeeded => "no intact answer seen (go did not need one to succeed)".into(),
+            None => "NOT SERVED".into(),
+        };
+        let chain = if m.attempts.len() > 1 || m.served_by.is_none() {
+            m.attempts
+                .iter()
+                .map(|a| format!("{} {}", short_source(&a.source), a.outcome))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let size = if m.bytes > 0 {
+            format_bytes(m.bytes)
+        } else {
+            String::new()
+        };
+        let check = match &m.check {
+            Some(Check::Matches { against }) => format!("h1 ok ({against})"),
+            Some(Check::Mismatch { against, .. }) => format!("h1 MISMATCH ({against})"),
+            Some(Check::NotVerified(why)) => format!("h1 not verified: {why}"),
+            Some(Check::Unchecked) | None => String::new(),
+        };
+        ModuleParts {
+            name,
+            served,
+            chain,
+            size,
+            check,
         }
-        Some(Check::NotVerified(why)) => line.push_str(&format!("  h1 not verified: {why}")),
-        Some(Check::Unchecked) | None => {}
+    }
+}
+
+fn module_line(m: &ModuleReport, succeeded: bool) -> String {
+    let p = ModuleParts::of(m, succeeded);
+    let mut line = format!("  {}  {}", p.name, p.served);
+    if !p.chain.is_empty() {
+        line.push_str(&format!("  [chain: {}]", p.chain.join(" → ")));
+    }
+    for extra in [&p.size, &p.check] {
+        if !extra.is_empty() {
+            line.push_str(&format!("  {extra}"));
+        }
     }
     line
 }

@@ -7,6 +7,7 @@
 //! after `run --tui`; `settings` reads what the command will see (go env, git config); the
 //! judgement is all in `go::`.
 
+mod artifacts;
 mod child;
 mod replay;
 mod settings;
@@ -35,6 +36,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     if let Err(e) = child::check_runnable(program, std::env::var_os("PATH").as_deref()) {
         return Ok(cannot_start(&e));
     }
+    let wanted = artifacts::Wanted::for_run(&args);
+    wanted.check()?;
     let settings = settings::gather(&args.command);
     let go_version = GoVersion::parse(settings.get("GOVERSION"));
     let go_sum = settings::read_go_sum(&settings);
@@ -70,7 +73,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         extra_secret_headers: args.proxy.redact_header.clone(),
     };
     if let Some(tui_cfg) = tui {
-        return run_in_tui(&args, tui_cfg, session, ctx, &warnings).await;
+        return run_in_tui(&args, tui_cfg, session, ctx, &warnings, &wanted).await;
     }
     let program = args.command.first().map_or("", String::as_str).to_string();
     let cmd = child_command(&args.command, &session)?;
@@ -90,9 +93,49 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         Ok(ran) => ran,
     };
     let outcome = ctx.outcome(&args.command, status, &captured.stderr, &captured.stdout);
+    let flows = redacted(&flows, &ctx);
     let summary = summarize(&flows, &ctx, &bundle, Some(&outcome));
     eprint!("{}", summary.render());
-    Ok(exit_code(status))
+    Ok(write_artifacts(
+        &wanted,
+        &flows,
+        &ctx,
+        &bundle,
+        &summary,
+        &outcome.command,
+        exit_code(status),
+    ))
+}
+
+/// The report files `run` was asked for. A file that cannot be written fails the run (exit
+/// 1) when the command itself succeeded: CI would otherwise pass without its report.
+fn write_artifacts(
+    wanted: &artifacts::Wanted,
+    flows: &[Flow],
+    ctx: &RunCtx,
+    bundle: &Path,
+    summary: &analysis::Summary,
+    source: &str,
+    code: i32,
+) -> i32 {
+    let timeline = wanted
+        .html()
+        .then(|| crate::go::timeline::timeline(flows, &ctx.diagnose_ctx(bundle), summary));
+    match wanted.write(summary, timeline.as_ref(), source) {
+        Ok(()) => code,
+        Err(e) => {
+            let text = format!("{e:#}");
+            eprintln!(
+                "gomitm: error: {}",
+                crate::terminal_text::terminal_safe(&text)
+            );
+            if code == 0 {
+                1
+            } else {
+                code
+            }
+        }
+    }
 }
 
 /// Says why the command did not start; the exit status a shell would give.
@@ -158,28 +201,38 @@ fn private_patterns(flag: Option<&PrivatePatterns>, settings: &Settings) -> Priv
     )
 }
 
+/// The summary is computed from redacted copies (as the HAR is written): nothing it prints
+/// can quote a secret.
+fn redacted(flows: &[Arc<Flow>], ctx: &RunCtx) -> Vec<Flow> {
+    flows
+        .iter()
+        .map(|f| crate::redact::redact_flow(f, &ctx.extra_secret_headers))
+        .collect()
+}
+
+impl RunCtx {
+    fn diagnose_ctx<'a>(&'a self, bundle: &'a Path) -> DiagnoseContext<'a> {
+        DiagnoseContext {
+            private: &self.private,
+            os: Os::current(),
+            bundle: Some(bundle),
+            go: self.go_version,
+        }
+    }
+}
+
+/// `flows` redacted (`redacted`).
 fn summarize(
-    flows: &[Arc<Flow>],
+    flows: &[Flow],
     ctx: &RunCtx,
     bundle: &Path,
     outcome: Option<&CommandOutcome>,
 ) -> analysis::Summary {
-    // The summary is computed from redacted copies: nothing it prints can quote a secret.
-    let flows: Vec<Flow> = flows
-        .iter()
-        .map(|f| crate::redact::redact_flow(f, &ctx.extra_secret_headers))
-        .collect();
-    let dctx = DiagnoseContext {
-        private: &ctx.private,
-        os: Os::current(),
-        bundle: Some(bundle),
-        go: ctx.go_version,
-    };
     let run = RunEvidence {
         outcome,
         go_sum: ctx.go_sum.as_ref(),
     };
-    analysis::summarize(&flows, &dctx, run)
+    analysis::summarize(flows, &ctx.diagnose_ctx(bundle), run)
 }
 
 /// The command with the environment that sends it through `session`.
@@ -214,6 +267,7 @@ async fn run_in_tui(
     mut session: Session,
     ctx: RunCtx,
     warnings: &[String],
+    wanted: &artifacts::Wanted,
 ) -> anyhow::Result<i32> {
     use crate::tui::{Action, Feeds, Source};
     let mut feeds = Feeds::new(Some(session.store.clone()), Vec::new(), shutdown_signal());
@@ -262,7 +316,9 @@ async fn run_in_tui(
         &child::text_of(&err_tail),
         &child::text_of(&out_tail),
     );
-    let summary = summarize(&flows, &ctx, &bundle, Some(&outcome)).render();
+    let flows = redacted(&flows, &ctx);
+    let analysed = summarize(&flows, &ctx, &bundle, Some(&outcome));
+    let summary = analysed.render();
     let shown = match ui_result {
         Some(shown) => shown,
         None => {
@@ -280,7 +336,15 @@ async fn run_in_tui(
     shown
         .context("the terminal UI stopped")?
         .context("terminal UI")?;
-    Ok(exit_code(status))
+    Ok(write_artifacts(
+        wanted,
+        &flows,
+        &ctx,
+        &bundle,
+        &analysed,
+        &outcome.command,
+        exit_code(status),
+    ))
 }
 
 /// Each line of a child's pipe becomes an output line in the TUI, and is kept in `tails`.
@@ -363,7 +427,15 @@ pub fn report(args: &ReportArgs) -> anyhow::Result<i32> {
             );
         }
     }
-    let summary = report_summary(args)?;
+    let wanted = artifacts::Wanted::for_report(args);
+    wanted.check()?;
+    let (summary, timeline) = report_analysis(args, wanted.html())?;
+    // The files first: a closed stdout (`| head`) must not lose them.
+    let source = args.har.file_name().map_or_else(
+        || args.har.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    wanted.write(&summary, timeline.as_ref(), &source)?;
     if args.json {
         print!(
             "{}",
@@ -435,7 +507,16 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// The summary `gomitm report` prints.
+#[cfg(test)]
 fn report_summary(args: &ReportArgs) -> anyhow::Result<analysis::Summary> {
+    Ok(report_analysis(args, false)?.0)
+}
+
+/// The summary `gomitm report` prints, and the timeline when `timeline` (for `--html`).
+fn report_analysis(
+    args: &ReportArgs,
+    timeline: bool,
+) -> anyhow::Result<(analysis::Summary, Option<crate::go::timeline::Timeline>)> {
     let mut flows = read_har(&args.har)?;
     classify_imported(&mut flows);
     if let Some(f) = &args.filter {
@@ -452,7 +533,9 @@ fn report_summary(args: &ReportArgs) -> anyhow::Result<analysis::Summary> {
         bundle: None,
         go: None,
     };
-    Ok(analysis::summarize(&flows, &ctx, RunEvidence::default()))
+    let summary = analysis::summarize(&flows, &ctx, RunEvidence::default());
+    let timeline = timeline.then(|| crate::go::timeline::timeline(&flows, &ctx, &summary));
+    Ok((summary, timeline))
 }
 
 /// The flows of a HAR file (`report`, `open`), read through a buffer: memory follows what the

@@ -177,7 +177,12 @@ fn outputs() -> Vec<(&'static str, String)> {
     .to_vec();
     let status = <ExitStatus as std::os::unix::process::ExitStatusExt>::from_raw(256);
     let outcome = ctx.outcome(&command, status, GO_STDERR, "");
-    let summary = summarize(&arcs, &ctx, Path::new("/ca/bundle.pem"), Some(&outcome));
+    let summary = summarize(
+        &redacted(&arcs, &ctx),
+        &ctx,
+        Path::new("/ca/bundle.pem"),
+        Some(&outcome),
+    );
     out.push(("run summary", summary.render()));
 
     // `report` on a HAR written with `--no-redact` (or by another tool).
@@ -197,17 +202,31 @@ fn outputs() -> Vec<(&'static str, String)> {
         filter: None,
         fail_on: Vec::new(),
         json: false,
+        html: None,
+        markdown: None,
     };
     let report = report_summary(&args).unwrap();
     out.push(("report", report.render()));
     out.push(("report --json", report.render_json().unwrap()));
+    let (summary, timeline) = report_analysis(&args, true).unwrap();
+    let page = crate::report::html(&crate::report::Report {
+        summary: &summary,
+        timeline: timeline.as_ref().unwrap(),
+        source: "raw.har",
+    })
+    .unwrap();
+    out.push(("report --html", page));
+    out.push((
+        "report --markdown",
+        crate::report::markdown(&summary, "raw.har"),
+    ));
     out
 }
 
 #[test]
 fn no_output_shows_a_secret_and_every_output_keeps_the_context() {
     let outputs = outputs();
-    assert_eq!(outputs.len(), 7);
+    assert_eq!(outputs.len(), 9);
     // The verbatim HAR the report reads does carry them: the markers are real.
     let raw = crate::har::to_json(&crate::har::to_har(
         &flows(),
