@@ -426,6 +426,15 @@ pub struct ProxyArgs {
     /// Only write flows matching this filter to the HAR file.
     #[arg(long, value_name = "FILTER", value_parser = parse_filter)]
     pub har_filter: Option<Filter>,
+    /// Send every flow as an OpenTelemetry span to this OTLP/HTTP collector: its base URL
+    /// (`/v1/traces` is appended unless the URL has a path), as OTEL_EXPORTER_OTLP_ENDPOINT;
+    /// OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read too
+    /// (see docs/OPENTELEMETRY.md).
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", value_name = "URL")]
+    pub otlp: Option<String>,
+    /// Keep secrets in the exported spans (they are redacted as in the HAR otherwise).
+    #[arg(long, requires = "otlp")]
+    pub otlp_no_redact: bool,
 }
 
 #[derive(Debug, Clone, Args)]

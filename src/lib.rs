@@ -30,6 +30,8 @@
 //! - `cli`    — command-line types, every value parsed into its type here, once.
 //! - `version` — the `--version` text (package version, commit hash and date); pure, shared
 //!   with `build.rs`.
+//! - `otel`   — `--otlp`: flows as OpenTelemetry spans (`mapping`, pure), the observer, the
+//!   bounded export queue and the OTLP/HTTP exporter (`export`), one trace per `run` (`trace`).
 //!
 //! Dependencies run one way (no circle between files; `tests/architecture.rs` checks it):
 //! main → app → {commands, run} → session → {proxy, store, log, tui, har};
@@ -51,6 +53,7 @@ pub mod go;
 pub mod har;
 pub mod inspect;
 pub mod log;
+pub mod otel;
 pub mod output_file;
 pub mod proxy;
 pub mod redact;

@@ -129,6 +129,8 @@ pub(crate) struct Config {
     pub har: HarOptions,
     /// The terminal UI in front of the session (asked for, and stdout is a terminal).
     pub tui: bool,
+    /// `--otlp`: where spans go.
+    pub otlp: Option<crate::otel::OtlpSettings>,
 }
 
 impl Config {
@@ -224,6 +226,14 @@ impl Config {
                 ..HarOptions::default()
             },
             tui,
+            otlp: match &args.otlp {
+                Some(url) if !url.trim().is_empty() => Some(crate::otel::OtlpSettings::new(
+                    url,
+                    args.otlp_no_redact,
+                    mode == Mode::Run,
+                )?),
+                _ => None,
+            },
         })
     }
 
