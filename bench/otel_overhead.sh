@@ -39,10 +39,10 @@ srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Up)
 open(port_file, "w").write(str(srv.server_address[1]))
 srv.serve_forever()
 PY
-start_py() { python3 "$WORK/servers.py" "$1" "$WORK/$2.port" & PIDS+=($!); for _ in $(seq 50); do [ -s "$WORK/$2.port" ] && break; sleep 0.1; done; cat "$WORK/$2.port"; }
-UP=$(start_py http up)
-SINK=$(start_py http sink)
-STALL=$(start_py stall stall)
+start_py() { python3 "$WORK/servers.py" "$1" "$WORK/$2.port" >/dev/null 2>&1 & PIDS+=($!); }
+port_of() { for _ in $(seq 50); do [ -s "$WORK/$1.port" ] && break; sleep 0.1; done; cat "$WORK/$1.port"; }
+start_py http up; start_py http sink; start_py stall stall
+UP=$(port_of up); SINK=$(port_of sink); STALL=$(port_of stall)
 : > "$WORK/curl.cfg"
 for i in $(seq "$N"); do echo "url = \"http://127.0.0.1:$UP/item/$i\"" >> "$WORK/curl.cfg"; echo "output = /dev/null" >> "$WORK/curl.cfg"; done
 TICK=$(getconf CLK_TCK)
