@@ -430,7 +430,12 @@ pub struct ProxyArgs {
     /// (`/v1/traces` is appended unless the URL has a path), as OTEL_EXPORTER_OTLP_ENDPOINT;
     /// OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read too
     /// (see docs/OPENTELEMETRY.md).
-    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", value_name = "URL")]
+    #[arg(
+        long,
+        env = "OTEL_EXPORTER_OTLP_ENDPOINT",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
     pub otlp: Option<String>,
     /// Keep secrets in the exported spans (they are redacted as in the HAR otherwise).
     #[arg(long, requires = "otlp")]

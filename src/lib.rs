@@ -34,7 +34,8 @@
 //!   bounded export queue and the OTLP/HTTP exporter (`export`), one trace per `run` (`trace`).
 //!
 //! Dependencies run one way (no circle between files; `tests/architecture.rs` checks it):
-//! main → app → {commands, run} → session → {proxy, store, log, tui, har};
+//! main → app → {commands, run} → session → {proxy, store, log, tui, har, otel};
+//! otel → {store, go, redact, flow};
 //! proxy → {ca, certinfo, rules, store, go, flow}; log, tui → {store, filter, har, units, flow};
 //! go → {flow, units, inspect, redact}; rules → {filter, flow}; har → {flow, redact};
 //! log → redact; store, certinfo, redact → flow;

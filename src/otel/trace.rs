@@ -65,7 +65,7 @@ impl Tracing {
         drop(queue);
         let url = self.export.settings.traces_url.clone();
         let (stats, error) = self.export.finish(SHUTDOWN_FLUSH).await;
-        eprintln!("{}", super::exit_line(&url, stats, error.as_deref()));
+        eprintln!("{}", exit_line(&url, stats, error.as_deref()));
         stats
     }
 }
@@ -74,4 +74,26 @@ fn now_us() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// The line printed at exit: how many spans reached the collector and how many were dropped.
+pub fn exit_line(url: &str, stats: ExportStats, error: Option<&str>) -> String {
+    let url = crate::redact::redact_url(url);
+    let mut line = format!(
+        "gomitm: OpenTelemetry: {} exported to {url}, {} dropped",
+        spans(stats.exported),
+        stats.dropped
+    );
+    if let Some(e) = error.filter(|_| stats.dropped > 0) {
+        line.push_str(&format!(" (last error: {})", crate::redact::redact_text(e)));
+    }
+    crate::terminal_text::terminal_safe(&line).into_owned()
+}
+
+fn spans(n: u64) -> String {
+    if n == 1 {
+        "1 span".into()
+    } else {
+        format!("{n} spans")
+    }
 }
