@@ -34,8 +34,13 @@ pub const SHUTDOWN_FLUSH: Duration = Duration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum OtlpError {
-    #[error("--otlp {0}: not an http:// or https:// URL")]
+    #[error("--otlp {0}: not an http:// URL")]
     BadUrl(String),
+    #[error(
+        "--otlp {0}: https:// collectors are not supported yet (the exporter has no TLS \
+         connector in this build); use the collector's plain http:// OTLP port (4318)"
+    )]
+    Https(String),
     #[error("--otlp: cannot build the OTLP exporter: {0}")]
     Build(String),
 }
@@ -68,7 +73,10 @@ pub fn traces_url(base: &str) -> Result<String, OtlpError> {
     let uri: http::Uri = base
         .parse()
         .map_err(|_| OtlpError::BadUrl(crate::redact::redact_url(base)))?;
-    if !matches!(uri.scheme_str(), Some("http" | "https")) || uri.host().is_none() {
+    if uri.scheme_str() == Some("https") {
+        return Err(OtlpError::Https(crate::redact::redact_url(base)));
+    }
+    if uri.scheme_str() != Some("http") || uri.host().is_none() {
         return Err(OtlpError::BadUrl(crate::redact::redact_url(base)));
     }
     let path = uri.path();

@@ -48,19 +48,25 @@ fn a_base_url_gets_v1_traces_and_a_path_is_kept() {
     for (given, want) in [
         ("http://127.0.0.1:4318", "http://127.0.0.1:4318/v1/traces"),
         ("http://127.0.0.1:4318/", "http://127.0.0.1:4318/v1/traces"),
-        ("https://otel.example", "https://otel.example/v1/traces"),
+        ("http://otel.example", "http://otel.example/v1/traces"),
         (
             "http://127.0.0.1:4318/v1/traces",
             "http://127.0.0.1:4318/v1/traces",
         ),
         (
-            "https://gw.example/otlp/v1/traces",
-            "https://gw.example/otlp/v1/traces",
+            "http://gw.example/otlp/v1/traces",
+            "http://gw.example/otlp/v1/traces",
         ),
     ] {
         assert_eq!(traces_url(given).unwrap(), want, "{given}");
     }
-    for bad in ["127.0.0.1:4318", "ftp://x.example", "not a url", "http://"] {
+    for bad in [
+        "127.0.0.1:4318",
+        "ftp://x.example",
+        "not a url",
+        "http://",
+        "https://otel.example",
+    ] {
         assert!(traces_url(bad).is_err(), "{bad}");
     }
 }
