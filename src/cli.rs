@@ -494,6 +494,20 @@ pub struct ProxyArgs {
     /// sooner after 100 new flows), so a crash loses at most that; 0 writes it on exit only.
     #[arg(long, default_value_t = 2, value_name = "SECS")]
     pub har_autosave: u64,
+    /// Send every flow as an OpenTelemetry span to this OTLP/HTTP collector: its base URL
+    /// (`/v1/traces` is appended unless the URL has a path), as OTEL_EXPORTER_OTLP_ENDPOINT;
+    /// OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read too
+    /// (see docs/OPENTELEMETRY.md).
+    #[arg(
+        long,
+        env = "OTEL_EXPORTER_OTLP_ENDPOINT",
+        hide_env_values = true,
+        value_name = "URL"
+    )]
+    pub otlp: Option<String>,
+    /// Keep secrets in the exported spans (they are redacted as in the HAR otherwise).
+    #[arg(long, requires = "otlp")]
+    pub otlp_no_redact: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -31,9 +31,12 @@
 //! - `cli`    — command-line types, every value parsed into its type here, once.
 //! - `version` — the `--version` text (package version, commit hash and date); pure, shared
 //!   with `build.rs`.
+//! - `otel`   — `--otlp`: flows as OpenTelemetry spans (`mapping`, pure), the observer, the
+//!   bounded export queue and the OTLP/HTTP exporter (`export`), one trace per `run` (`trace`).
 //!
 //! Dependencies run one way (no circle between files; `tests/architecture.rs` checks it):
-//! main → app → {commands, run} → session → {proxy, store, log, tui, har};
+//! main → app → {commands, run} → session → {proxy, store, log, tui, har, otel};
+//! otel → {store, go, redact, flow};
 //! proxy → {ca, certinfo, rules, store, go, flow}; log, tui → {store, filter, har, units, flow};
 //! go → {flow, units, inspect, redact}; rules → {filter, flow}; har → {flow, redact};
 //! log → redact; store, certinfo, redact → flow;
@@ -52,6 +55,7 @@ pub mod go;
 pub mod har;
 pub mod inspect;
 pub mod log;
+pub mod otel;
 pub mod output_file;
 pub mod proxy;
 pub mod redact;

@@ -81,7 +81,8 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
         .await
         .with_context(|| format!("cannot run {program}"));
     let bundle = session.bundle_path();
-    let flows = session.finish().await.flows;
+    let ending = session.finish().await;
+    let flows = ending.flows;
     let (status, captured) = match ran {
         Err(e) => {
             let io = e.downcast_ref::<std::io::Error>();
@@ -96,6 +97,7 @@ pub async fn run(args: RunArgs) -> anyhow::Result<i32> {
     let flows = redacted(&flows, &ctx);
     let summary = summarize(&flows, &ctx, &bundle, Some(&outcome));
     eprint!("{}", summary.render());
+    finish_otel(ending.otel, &args.command, status, &summary, &ctx).await;
     Ok(write_artifacts(
         &wanted,
         &flows,
@@ -136,6 +138,30 @@ fn write_artifacts(
             }
         }
     }
+}
+
+/// `--otlp`: the run's root span (argv, exit code, go release, the summary's totals and
+/// leaks), then the bounded flush and the line saying what was exported and dropped.
+async fn finish_otel(
+    otel: Option<crate::otel::Tracing>,
+    command: &[String],
+    status: ExitStatus,
+    summary: &analysis::Summary,
+    ctx: &RunCtx,
+) {
+    let Some(tracing) = otel else { return };
+    let facts = crate::otel::RunFacts {
+        argv: command.to_vec(),
+        exit_code: exit_code(status),
+        go_version: ctx.go_version.map(|v| v.to_string()),
+        requests: summary.totals.requests,
+        failed: summary.totals.failed,
+        bytes: summary.totals.bytes,
+        modules: summary.totals.modules,
+        leaks: summary.leaks.len(),
+        ..crate::otel::RunFacts::default()
+    };
+    tracing.finish(Some(facts)).await;
 }
 
 /// Says why the command did not start; the exit status a shell would give.
@@ -309,7 +335,8 @@ async fn run_in_tui(
         shown = &mut ui => (stop_child(&mut child).await, Some(shown)),
     };
     let status = status.with_context(|| format!("waiting for {program}"))?;
-    let flows = session.finish().await.flows;
+    let ending = session.finish().await;
+    let flows = ending.flows;
     let outcome = ctx.outcome(
         &args.command,
         status,
@@ -333,6 +360,7 @@ async fn run_in_tui(
     let output: Vec<String> = child::text_of(&both).lines().map(String::from).collect();
     replay::print(program, &output, crate::tui::terminal_rows());
     eprint!("{summary}");
+    finish_otel(ending.otel, &args.command, status, &analysed, &ctx).await;
     shown
         .context("the terminal UI stopped")?
         .context("terminal UI")?;

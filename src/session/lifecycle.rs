@@ -31,6 +31,7 @@ pub(crate) struct Session {
     har_filter: Option<Filter>,
     har: har::HarOptions,
     auth: Option<ProxyAuth>,
+    otel: Option<crate::otel::Tracing>,
 }
 
 impl Session {
@@ -90,6 +91,20 @@ impl Session {
             let saver = autosave::Autosave::start(store.clone(), target, every);
             observers.attach(&store, Box::new(saver));
         }
+        let otel = match cfg.otlp.take() {
+            Some(settings) => {
+                let facts = crate::otel::DiagnoseFacts {
+                    private: cfg.go.private.clone(),
+                    bundle: Some(ca.dir().join(ca::BUNDLE_FILE)),
+                    go: cfg.go.version,
+                };
+                let extra = cfg.har.extra_redact_headers.clone();
+                let (tracing, observer) = crate::otel::Tracing::start(settings, extra, facts)?;
+                observers.attach(&store, Box::new(observer));
+                Some(tracing)
+            }
+            None => None,
+        };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serve = tokio::spawn(proxy::serve(listener, ctx, async {
             let _ = stopped.await;
@@ -105,6 +120,7 @@ impl Session {
             har_filter: cfg.har_filter,
             har: cfg.har,
             auth: cfg.auth,
+            otel,
         })
     }
 
@@ -159,9 +175,18 @@ impl Session {
             let flows = har_flows(&self.store, self.har_filter.as_ref());
             har_failed = !save_har(&flows, path, &self.har, self.ca.dir());
         }
+        // `gomitm proxy` ends its export here; `gomitm run` owes its root span first.
+        let otel = match self.otel {
+            Some(t) if !t.wants_run() => {
+                t.finish(None).await;
+                None
+            }
+            other => other,
+        };
         Ending {
             flows: self.store.snapshot(),
             har_failed,
+            otel,
         }
     }
 }
@@ -189,6 +214,8 @@ fn print_banner(ca: &CertAuthority, addr: std::net::SocketAddr, auth: Option<&Pr
 pub(crate) struct Ending {
     pub flows: Vec<Arc<Flow>>,
     pub har_failed: bool,
+    /// `gomitm run --otlp`: the export, to be finished with the run's root span.
+    pub otel: Option<crate::otel::Tracing>,
 }
 
 impl Ending {

@@ -134,6 +134,8 @@ pub(crate) struct Config {
     pub serve: Option<Arc<Recording>>,
     /// `--har-autosave`: how often `--har-out` is rewritten while running (`None`: on exit only).
     pub har_autosave: Option<Duration>,
+    /// `--otlp`: where spans go.
+    pub otlp: Option<crate::otel::OtlpSettings>,
 }
 
 impl Config {
@@ -248,6 +250,14 @@ impl Config {
             tui,
             serve,
             har_autosave: (args.har_autosave > 0).then(|| Duration::from_secs(args.har_autosave)),
+            otlp: match &args.otlp {
+                Some(url) if !url.trim().is_empty() => Some(crate::otel::OtlpSettings::new(
+                    url,
+                    args.otlp_no_redact,
+                    mode == Mode::Run,
+                )?),
+                _ => None,
+            },
         })
     }
 
