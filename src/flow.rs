@@ -245,6 +245,28 @@ pub struct Timings {
     pub total_ms: Option<f64>,
 }
 
+impl Timings {
+    /// The phases of a request in the order they happen, by HAR's names (`blocked` is a
+    /// rule's `delay`): what every waterfall (TUI, HTML timeline, trace, diff) is split into.
+    pub const PHASES: [&'static str; 7] = [
+        "blocked", "dns", "connect", "tls", "send", "wait", "receive",
+    ];
+
+    /// Each of [`Timings::PHASES`] with its duration.
+    pub fn phases(&self) -> [(&'static str, Option<f64>); 7] {
+        let d = [
+            self.blocked_ms,
+            self.dns_ms,
+            self.connect_ms,
+            self.tls_ms,
+            self.send_ms,
+            self.wait_ms,
+            self.receive_ms,
+        ];
+        std::array::from_fn(|i| (Self::PHASES[i], d[i]))
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ConnectionInfo {
     /// Upstream address actually dialled (after `--resolve`), `ip:port`.

@@ -57,6 +57,26 @@ pub struct Leak {
     pub fix: String,
 }
 
+impl Leak {
+    /// Where the private path went, in words.
+    pub fn sent_to(&self) -> &'static str {
+        if self.to_sumdb {
+            "checksum database"
+        } else {
+            "module proxy"
+        }
+    }
+
+    /// How the leaking request ended, in words.
+    pub fn outcome(&self) -> &'static str {
+        if self.succeeded {
+            "it answered OK"
+        } else {
+            "it failed, but the path was sent"
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct SlowRequest {
     pub flow_id: u64,

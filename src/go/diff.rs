@@ -128,18 +128,10 @@ fn capture(name: &str, totals: Totals, flows: &[Flow]) -> Capture {
 }
 
 fn phases(t: &Timings) -> Vec<Phase> {
-    [
-        ("blocked", t.blocked_ms),
-        ("dns", t.dns_ms),
-        ("connect", t.connect_ms),
-        ("tls", t.tls_ms),
-        ("send", t.send_ms),
-        ("wait", t.wait_ms),
-        ("receive", t.receive_ms),
-    ]
-    .into_iter()
-    .filter_map(|(name, ms)| ms.map(|ms| Phase { name, ms }))
-    .collect()
+    t.phases()
+        .into_iter()
+        .filter_map(|(name, ms)| ms.map(|ms| Phase { name, ms }))
+        .collect()
 }
 
 type ModuleKey = (String, Option<String>);

@@ -142,16 +142,7 @@ impl Summary {
             self.leaks.len()
         )];
         for l in &self.leaks {
-            let to = if l.to_sumdb {
-                "checksum database"
-            } else {
-                "module proxy"
-            };
-            let result = if l.succeeded {
-                "it answered OK"
-            } else {
-                "it failed, but the path was sent"
-            };
+            let (to, result) = (l.sent_to(), l.outcome());
             lines.push(format!(
                 "!! LEAK #{} {} → {to} {} ({result})",
                 l.flow_id, l.module, l.host

@@ -13,11 +13,8 @@ use super::diagnose::diagnose;
 use super::diagnosis::{DiagnoseContext, Severity};
 use crate::flow::{Flow, FlowKind};
 
-/// The phases a bar is split into, in the order they happen (HAR's names; `blocked` is a
-/// rule's `delay`).
-pub const PHASES: [&str; 7] = [
-    "blocked", "dns", "connect", "tls", "send", "wait", "receive",
-];
+/// The phases a bar is split into, in the order they happen.
+pub const PHASES: [&str; 7] = crate::flow::Timings::PHASES;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Timeline {
@@ -97,16 +94,7 @@ pub fn timeline(flows: &[Flow], ctx: &DiagnoseContext, summary: &Summary) -> Tim
 }
 
 fn row(f: &Flow, start_us: i64, ctx: &DiagnoseContext, summary: &Summary) -> Row {
-    let t = &f.timings;
-    let phases = [
-        t.blocked_ms,
-        t.dns_ms,
-        t.connect_ms,
-        t.tls_ms,
-        t.send_ms,
-        t.wait_ms,
-        t.receive_ms,
-    ];
+    let phases = f.timings.phases().map(|(_, ms)| ms);
     let summed: f64 = phases.iter().flatten().sum();
     let diagnosis = diagnose(f, ctx).map(|d| RowDiagnosis {
         code: d.code.to_string(),
@@ -126,7 +114,7 @@ fn row(f: &Flow, start_us: i64, ctx: &DiagnoseContext, summary: &Summary) -> Row
     Row {
         id: f.id,
         at_ms: (f.started_at_us - start_us) as f64 / 1000.0,
-        ms: t.total_ms.unwrap_or(summed).max(summed),
+        ms: f.timings.total_ms.unwrap_or(summed).max(summed),
         phases,
         host: f.host().to_string(),
         conn: f.connection.upstream_conn_id,

@@ -35,11 +35,6 @@ pub struct FlowFacts<'a> {
     pub resend_count: u32,
 }
 
-/// The phases in the order they happen, with the span name each gets.
-const PHASES: [&str; 7] = [
-    "blocked", "dns", "connect", "tls", "send", "wait", "receive",
-];
-
 /// The spans of one finished flow (already redacted): the flow's span first, then its phases.
 pub fn flow_spans(
     flow: &Flow,
@@ -51,7 +46,7 @@ pub fn flow_spans(
     let span_id = ids.new_span_id();
     let start = at_us(flow.started_at_us);
     let end = start + ms(flow.timings.total_ms).unwrap_or_default();
-    let mut spans = Vec::with_capacity(1 + PHASES.len());
+    let mut spans = Vec::with_capacity(1 + crate::flow::Timings::PHASES.len());
     spans.push(SpanData {
         span_context: context(trace_id, span_id),
         parent_span_id: parent.map_or(SpanId::INVALID, |p| p.span_id),
@@ -67,18 +62,8 @@ pub fn flow_spans(
         status: flow_status(flow),
         instrumentation_scope: scope(),
     });
-    let t = &flow.timings;
-    let durations = [
-        t.blocked_ms,
-        t.dns_ms,
-        t.connect_ms,
-        t.tls_ms,
-        t.send_ms,
-        t.wait_ms,
-        t.receive_ms,
-    ];
     let mut at = start;
-    for (name, d) in PHASES.iter().zip(durations) {
+    for (name, d) in flow.timings.phases() {
         let Some(d) = ms(d) else { continue };
         spans.push(SpanData {
             span_context: context(trace_id, ids.new_span_id()),
@@ -88,7 +73,7 @@ pub fn flow_spans(
             name: Cow::Borrowed(name),
             start_time: at,
             end_time: at + d,
-            attributes: vec![KeyValue::new("gomitm.phase", *name)],
+            attributes: vec![KeyValue::new("gomitm.phase", name)],
             dropped_attributes_count: 0,
             events: SpanEvents::default(),
             links: SpanLinks::default(),

@@ -4,7 +4,7 @@
 //! Owns tunnel flows and client-side TLS failures; hands decrypted requests to `exchange`.
 
 use std::convert::Infallible;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,6 +18,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 use super::body::ProxyBody;
 use super::context::{ConnSlot, Ctx};
+use super::counted::ReadCounted;
 use super::dial::{describe_tls_io_error, Target};
 use super::error::error_response;
 use super::exchange::{self, ClientSide, TunnelSide};
@@ -380,8 +381,9 @@ async fn copy_and_record<C, U>(
 {
     // Counted as read, so that a tunnel cut short (an error, or gomitm stopping) still
     // records how far it got.
-    let mut client = Counted::new(client);
-    let mut upstream = Counted::new(upstream);
+    let (up, down) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let mut client = ReadCounted::new(client, up.clone());
+    let mut upstream = ReadCounted::new(upstream, down.clone());
     let copied = async {
         upstream.write_all(&prefix).await?;
         tokio::io::copy_bidirectional(&mut client, &mut upstream).await
@@ -396,59 +398,10 @@ async fn copy_and_record<C, U>(
         )),
     };
     flow.tunnel = Some(TunnelStats {
-        bytes_up: prefix.len() as u64 + client.read,
-        bytes_down: upstream.read,
+        bytes_up: prefix.len() as u64 + up.load(Ordering::Relaxed),
+        bytes_down: down.load(Ordering::Relaxed),
     });
     flow.timings.total_ms = Some(ms_since(started));
     finish(&mut flow, error);
     ctx.store.update(flow);
-}
-
-/// A stream that counts the bytes read from it.
-struct Counted<T> {
-    inner: T,
-    read: u64,
-}
-
-impl<T> Counted<T> {
-    fn new(inner: T) -> Counted<T> {
-        Counted { inner, read: 0 }
-    }
-}
-
-impl<T: AsyncRead + Unpin> AsyncRead for Counted<T> {
-    fn poll_read(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
-        self.read += (buf.filled().len() - before) as u64;
-        polled
-    }
-}
-
-impl<T: AsyncWrite + Unpin> AsyncWrite for Counted<T> {
-    fn poll_write(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-        buf: &[u8],
-    ) -> std::task::Poll<std::io::Result<usize>> {
-        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<std::io::Result<()>> {
-        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
 }

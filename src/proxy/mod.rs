@@ -10,6 +10,7 @@ pub mod body;
 mod client_conn;
 mod connect;
 mod context;
+mod counted;
 pub mod dial;
 pub mod error;
 mod exchange;

@@ -6,16 +6,14 @@
 //! tunnel's, `tunnel.bytes_up`/`bytes_down`) and the duration. Messages are not parsed.
 
 use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use http::{HeaderMap, HeaderValue, Request, Response, Version};
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::counted::ReadCounted;
 use super::flow_cell::FlowCell;
 use crate::flow::ErrorClass;
 use crate::store::Store;
@@ -83,8 +81,8 @@ pub fn relay<B>(
         let copied = async {
             let (c, u) = tokio::try_join!(client.on, upstream_on)
                 .map_err(|e| format!("the protocol switch failed: {e}"))?;
-            let mut c = Counted::new(TokioIo::new(c), up.clone());
-            let mut u = Counted::new(TokioIo::new(u), down.clone());
+            let mut c = ReadCounted::new(TokioIo::new(c), up.clone());
+            let mut u = ReadCounted::new(TokioIo::new(u), down.clone());
             match tokio::io::copy_bidirectional(&mut c, &mut u).await {
                 // A TLS peer that closes without close_notify (common once a WebSocket has
                 // said goodbye) has still closed the connection.
@@ -108,51 +106,6 @@ pub fn relay<B>(
             error,
         );
     });
-}
-
-/// A stream that counts the bytes read from it (copying memory is bounded by
-/// `copy_bidirectional`'s buffers).
-struct Counted<T> {
-    io: T,
-    read: Arc<AtomicU64>,
-}
-
-impl<T> Counted<T> {
-    fn new(io: T, read: Arc<AtomicU64>) -> Counted<T> {
-        Counted { io, read }
-    }
-}
-
-impl<T: AsyncRead + Unpin> AsyncRead for Counted<T> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.io).poll_read(cx, buf);
-        let n = buf.filled().len().saturating_sub(before);
-        self.read.fetch_add(n as u64, Ordering::Relaxed);
-        polled
-    }
-}
-
-impl<T: AsyncWrite + Unpin> AsyncWrite for Counted<T> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
-    }
 }
 
 #[cfg(test)]

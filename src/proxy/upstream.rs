@@ -10,10 +10,8 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use http::{HeaderMap, Method, Request, Response, Uri, Version};
@@ -24,7 +22,8 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::sync::OwnedSemaphorePermit;
 
 use super::body::{error_chain, ProxyBody};
-use super::dial::{Alpn, BoxIo, DialInfo, Dialer, Target};
+use super::counted::ReadCounted;
+use super::dial::{Alpn, DialInfo, Dialer, Target};
 use super::error::ProxyError;
 use crate::flow::RetryReason;
 
@@ -537,10 +536,7 @@ impl Upstream {
                 Some((sender.clone(), meta.clone()));
             Ok((Sender::H2(sender), meta))
         } else {
-            let io = ReadCounted {
-                io,
-                read: meta.read.clone(),
-            };
+            let io = ReadCounted::new(io, meta.read.clone());
             let (sender, conn) = http1::Builder::new()
                 .handshake(TokioIo::new(io))
                 .await
@@ -722,58 +718,6 @@ fn with_note(e: ProxyError, note: &str) -> ProxyError {
             reason: format!("{reason}; {note}"),
         },
         other => other,
-    }
-}
-
-/// An HTTP/1.1 connection's socket, counting the bytes read from the server.
-struct ReadCounted {
-    io: BoxIo,
-    read: Arc<AtomicU64>,
-}
-
-impl tokio::io::AsyncRead for ReadCounted {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut tokio::io::ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.io).poll_read(cx, buf);
-        let n = buf.filled().len().saturating_sub(before);
-        if n > 0 {
-            self.read.fetch_add(n as u64, Ordering::Relaxed);
-        }
-        polled
-    }
-}
-
-impl tokio::io::AsyncWrite for ReadCounted {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.io.is_write_vectored()
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 

@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use super::common::{clean, recovered, Report};
+use super::common::{because, clean, recovered, Report};
 use crate::go::analysis::Summary;
 use crate::go::diagnosis::Severity;
 use crate::go::ModuleParts;
@@ -112,35 +112,28 @@ fn verdict(out: &mut String, s: &Summary) {
                 if e.count > 1 {
                     let _ = write!(out, " (×{})", e.count);
                 }
-                match &e.cause {
-                    crate::go::verdict::Cause::Flows {
-                        flow_ids,
-                        diagnosis,
-                    } => {
-                        let ids: Vec<String> = flow_ids.iter().map(|i| flow_link(*i)).collect();
+                let b = because(&e.cause);
+                match b.fix {
+                    Some(fix) => {
+                        let ids: Vec<String> =
+                            b.flow_ids.iter().map(|i| flow_link(*i) + " ").collect();
                         let _ = write!(
                             out,
-                            "<br><b>because:</b> {} <code>{}</code>: {}<br><b>fix:</b> {}",
-                            ids.join(" "),
-                            diagnosis.code,
-                            txt(&diagnosis.cause),
-                            txt(&diagnosis.fix)
+                            "<br><b>{}</b> {}<code>{}</code>: {}<br><b>fix:</b> {}",
+                            b.lead,
+                            ids.concat(),
+                            b.code,
+                            txt(b.what),
+                            txt(fix)
                         );
                     }
-                    crate::go::verdict::Cause::Setting { diagnosis } => {
+                    None => {
                         let _ = write!(
                             out,
-                            "<br><b>because of a setting:</b> <code>{}</code>: {}<br><b>fix:</b> {}",
-                            diagnosis.code,
-                            txt(&diagnosis.cause),
-                            txt(&diagnosis.fix)
-                        );
-                    }
-                    crate::go::verdict::Cause::Unexplained { code, meaning } => {
-                        let _ = write!(
-                            out,
-                            "<br>no request explains it (<code>{code}</code>); what go's message means: {}",
-                            txt(meaning)
+                            "<br>{} (<code>{}</code>): {}",
+                            b.lead,
+                            b.code,
+                            txt(b.what)
                         );
                     }
                 }
@@ -173,16 +166,7 @@ fn leaks(out: &mut String, s: &Summary) {
         s.leaks.len()
     );
     for l in &s.leaks {
-        let to = if l.to_sumdb {
-            "checksum database"
-        } else {
-            "module proxy"
-        };
-        let result = if l.succeeded {
-            "it answered OK"
-        } else {
-            "it failed, but the path was sent"
-        };
+        let (to, result) = (l.sent_to(), l.outcome());
         let _ = writeln!(
             out,
             "<tr><td>{}</td><td>{}</td><td>{to} {}</td><td>{result}</td><td>{}</td></tr>",

@@ -5,7 +5,7 @@
 
 use std::fmt::Write as _;
 
-use super::common::{clean, count, recovered};
+use super::common::{because, clean, count, recovered};
 use crate::go::analysis::Summary;
 use crate::go::diagnosis::Severity;
 use crate::go::ModuleParts;
@@ -29,36 +29,22 @@ pub fn render(summary: &Summary, source: &str) -> String {
     if let Some(v) = &s.verdict {
         for e in &v.explanations {
             let _ = write!(out, "\n- go said: `{}`", code_span(&e.error.line));
-            match &e.cause {
-                crate::go::verdict::Cause::Flows {
-                    flow_ids,
-                    diagnosis,
-                } => {
-                    let ids: Vec<String> = flow_ids.iter().map(|i| format!("#{i}")).collect();
+            let b = because(&e.cause);
+            match b.fix {
+                Some(fix) => {
+                    let ids: Vec<String> = b.flow_ids.iter().map(|i| format!("#{i} ")).collect();
                     let _ = write!(
                         out,
-                        "  \n  because: {} `{}`: {}  \n  fix: {}",
-                        ids.join(" "),
-                        diagnosis.code,
-                        cell(&diagnosis.cause),
-                        cell(&diagnosis.fix)
+                        "  \n  {} {}`{}`: {}  \n  fix: {}",
+                        b.lead,
+                        ids.concat(),
+                        b.code,
+                        cell(b.what),
+                        cell(fix)
                     );
                 }
-                crate::go::verdict::Cause::Setting { diagnosis } => {
-                    let _ = write!(
-                        out,
-                        "  \n  because of a setting: `{}`: {}  \n  fix: {}",
-                        diagnosis.code,
-                        cell(&diagnosis.cause),
-                        cell(&diagnosis.fix)
-                    );
-                }
-                crate::go::verdict::Cause::Unexplained { code, meaning } => {
-                    let _ = write!(
-                        out,
-                        "  \n  no request explains it (`{code}`): {}",
-                        cell(meaning)
-                    );
+                None => {
+                    let _ = write!(out, "  \n  {} (`{}`): {}", b.lead, b.code, cell(b.what));
                 }
             }
         }
@@ -140,21 +126,8 @@ fn leaks(out: &mut String, s: &Summary) {
             vec![
                 format!("#{}", l.flow_id),
                 cell(&l.module),
-                format!(
-                    "{} {}",
-                    if l.to_sumdb {
-                        "checksum database"
-                    } else {
-                        "module proxy"
-                    },
-                    cell(&l.host)
-                ),
-                if l.succeeded {
-                    "answered OK"
-                } else {
-                    "failed, but the path was sent"
-                }
-                .into(),
+                format!("{} {}", l.sent_to(), cell(&l.host)),
+                l.outcome().into(),
                 cell(&l.fix),
             ]
         })

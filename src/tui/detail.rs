@@ -357,15 +357,17 @@ pub fn url_path(url: &str) -> &str {
 
 /// A phase of a request, its colour, and its duration.
 pub fn phases(t: &Timings) -> [(&'static str, Color, Option<f64>); 7] {
-    [
-        ("blocked", Color::DarkGray, t.blocked_ms),
-        ("dns", Color::Cyan, t.dns_ms),
-        ("connect", Color::Yellow, t.connect_ms),
-        ("tls", Color::Magenta, t.tls_ms),
-        ("send", Color::Blue, t.send_ms),
-        ("wait", Color::Green, t.wait_ms),
-        ("receive", Color::LightRed, t.receive_ms),
-    ]
+    const COLOURS: [Color; 7] = [
+        Color::DarkGray,
+        Color::Cyan,
+        Color::Yellow,
+        Color::Magenta,
+        Color::Blue,
+        Color::Green,
+        Color::LightRed,
+    ];
+    let p = t.phases();
+    std::array::from_fn(|i| (p[i].0, COLOURS[i], p[i].1))
 }
 
 fn ms(v: f64) -> String {
