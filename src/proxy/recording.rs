@@ -104,6 +104,9 @@ impl Recording {
                 None => skipped += 1,
             }
         }
+        for list in answers.values_mut() {
+            complete_client_cut_bodies(list);
+        }
         Recording {
             name: name.into(),
             answers,
@@ -174,6 +177,42 @@ fn answerable(flow: &Flow) -> bool {
     }
 }
 
+/// An answer whose body the *client* stopped reading (Go 1.24+ cancels a 4xx once it has the
+/// head, then asks again) was sent whole by the server: it takes the body of an identical
+/// request's answer with the same status that was read to the end, so that serving it does
+/// not turn the server's words into a cut-short stream the client never saw. Without such an
+/// answer it stays as recorded (and is served flagged as cut short).
+fn complete_client_cut_bodies(list: &mut [Arc<Flow>]) {
+    let whole = |f: &Flow| {
+        f.response
+            .as_ref()
+            .filter(|r| r.body.complete && !r.body.truncated)
+            .map(|r| (r.status, r.body.clone()))
+    };
+    let answers: Vec<(u16, crate::flow::BodyCapture)> =
+        list.iter().filter_map(|f| whole(f)).collect();
+    for flow in list.iter_mut() {
+        let cut_by_client = flow
+            .error
+            .as_ref()
+            .is_some_and(|e| e.class == ErrorClass::ClientAbort)
+            && flow.response.as_ref().is_some_and(|r| !r.body.complete);
+        if !cut_by_client {
+            continue;
+        }
+        let Some(status) = flow.response.as_ref().map(|r| r.status) else {
+            continue;
+        };
+        if let Some((_, body)) = answers.iter().find(|(s, _)| *s == status) {
+            let f = Arc::make_mut(flow);
+            if let Some(r) = f.response.as_mut() {
+                r.body = body.clone();
+            }
+            f.error = None;
+        }
+    }
+}
+
 /// Why a recorded answer is not whole, for the `X-Gomitm-Truncated` header: the capture cap
 /// kept a prefix, or the body was cut short when it was recorded.
 pub fn truncation(flow: &Flow) -> Option<String> {
@@ -223,6 +262,40 @@ mod tests {
             }
             Served::Unknown => None,
         }
+    }
+
+    #[test]
+    fn a_4xx_the_client_stopped_reading_is_served_with_the_words_of_its_repeat() {
+        let url = "https://a.test/m/@v/v1.0.0.info";
+        let words = b"not found: m@v1.0.0\n".to_vec();
+        let mut cut = flow(1, "GET", url, 404);
+        cut.error = Some(FlowError {
+            class: ErrorClass::ClientAbort,
+            message: "the client went away before the response body ended".into(),
+        });
+        let mut whole = flow(2, "GET", url, 404);
+        if let Some(r) = whole.response.as_mut() {
+            r.body = BodyCapture {
+                data: words.clone(),
+                total: words.len() as u64,
+                truncated: false,
+                complete: true,
+            };
+        }
+        let rec = Recording::new("t.har", vec![cut.clone(), whole]);
+        let Served::Recorded { flow: first, .. } = rec.answer("GET", url) else {
+            panic!("recorded");
+        };
+        assert_eq!(first.id, 1, "still the first answer, in order");
+        assert_eq!(first.response.as_ref().unwrap().body.data, words);
+        assert_eq!(truncation(&first), None, "served whole, not flagged");
+
+        // With no whole answer of the same status to borrow, it stays cut short (flagged).
+        let rec = Recording::new("t.har", vec![cut]);
+        let Served::Recorded { flow: only, .. } = rec.answer("GET", url) else {
+            panic!("recorded");
+        };
+        assert!(truncation(&only).is_some());
     }
 
     #[test]
