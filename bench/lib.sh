@@ -69,6 +69,15 @@ cpu_ns() {
     echo "$s"
 }
 
+# Context switches (voluntary + involuntary) a process has made so far, over all its threads.
+ctx_switches() {
+    local s=0 f
+    for f in /proc/"$1"/task/*/status; do
+        s=$((s + $(awk '/^(voluntary|nonvoluntary)_ctxt_switches:/ { n += $2 } END { print n + 0 }' "$f" 2>/dev/null || echo 0)))
+    done
+    echo "$s"
+}
+
 # ------------------------------------------------------------------ build
 # Builds gomitm (release, from the repo root; CARGO_TARGET_DIR applies to this build only) and
 # the bench crate (release, its own target dir); sets GOMITM and BIN.

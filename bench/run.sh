@@ -18,7 +18,7 @@ BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 WORK=${BENCH_WORK:-$BENCH_DIR/.work}
 PYTHON=${PYTHON:-python3}
-GO=${BENCH_GO:-/usr/bin/go}
+GO=${BENCH_GO:-${GOMITM_GO_CUR:-$(command -v go || echo /usr/bin/go)}}
 
 REPS=3
 QUICK=0
@@ -146,11 +146,17 @@ measure_rps() {
     local rep=$1 row=$2 c out
     start_proxy "$row" "$row-rps-$rep"
     for c in 1 16 64; do
-        local cpu0=0
-        if [ -n "$PROXY_PID" ]; then cpu0=$(cpu_ns "$PROXY_PID"); fi
+        local cpu0=0 cs0=0
+        if [ -n "$PROXY_PID" ]; then cpu0=$(cpu_ns "$PROXY_PID"); cs0=$(ctx_switches "$PROXY_PID"); fi
         if out=$(loadgen rps -c "$c" -n "$N" -t "$T" 2>>"$WORK/logs/loadgen.err"); then
             record "$rep" "$row" "rps_c$c" "$(field "$out" rps)"
             record "$rep" "$row" "errors_c$c" "$(field "$out" errors)"
+            if [ "$c" = 1 ] && [ -n "$PROXY_PID" ]; then
+                # The proxy's context switches per request at c=1 (each one a wake-up the
+                # request waits for).
+                record "$rep" "$row" cs_per_req_c1 "$("$PYTHON" -c 'import sys; print(round((int(sys.argv[1]) - int(sys.argv[2])) / max(1, int(sys.argv[3])), 2))' \
+                    "$(ctx_switches "$PROXY_PID")" "$cs0" "$(field "$out" requests)")"
+            fi
             if [ "$c" = 16 ]; then
                 record "$rep" "$row" p50_c16 "$(field "$out" p50_ms)"
                 record "$rep" "$row" p99_c16 "$(field "$out" p99_ms)"

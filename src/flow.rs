@@ -284,10 +284,10 @@ pub struct ConnectionInfo {
     pub insecure_upstream: bool,
     /// Went through `--upstream-proxy`.
     pub via_upstream_proxy: Option<String>,
-    /// The certificate chain the upstream presented, summarised. Boxed: most flows share a
-    /// handful of servers and `Flow` must stay small.
+    /// The certificate chain the upstream presented, summarised. Shared with the connection
+    /// it came on: every request on it carries the same chain, and `Flow` must stay small.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub server_cert: Option<Box<CertSummary>>,
+    pub server_cert: Option<std::sync::Arc<CertSummary>>,
     /// The first attempt failed in a way that shows the upstream never processed the request,
     /// so it was sent once more on a fresh connection; the rest of the record is the retry's.
     #[serde(default, skip_serializing_if = "Option::is_none")]

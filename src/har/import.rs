@@ -460,7 +460,7 @@ fn import_connection(e: &HarEntry, extras: &Extras) -> ConnectionInfo {
         client_sni: g.client_sni,
         insecure_upstream: g.insecure_upstream,
         via_upstream_proxy: g.via_upstream_proxy,
-        server_cert: g.server_cert.map(Box::new),
+        server_cert: g.server_cert.map(std::sync::Arc::new),
         retried: g.retried,
     }
 }

@@ -60,7 +60,7 @@ pub(super) fn success_flow() -> Flow {
         client_sni: Some("proxy.golang.org".into()),
         insecure_upstream: true,
         via_upstream_proxy: Some("http://corp-proxy.test:3128".into()),
-        server_cert: Some(Box::new(crate::flow::CertSummary {
+        server_cert: Some(std::sync::Arc::new(crate::flow::CertSummary {
             subject: "proxy.golang.org".into(),
             issuer: "Corp Inspection CA".into(),
             issuer_org: Some("Corp".into()),

@@ -47,7 +47,7 @@ pub struct DialInfo {
     pub alpn: Option<String>,
     pub via_proxy: Option<String>,
     /// The upstream's certificate chain, summarised (https only).
-    pub server_cert: Option<Box<crate::flow::CertSummary>>,
+    pub server_cert: Option<Arc<crate::flow::CertSummary>>,
 }
 
 /// What to offer the upstream by ALPN.
@@ -337,7 +337,7 @@ impl Dialer {
         info.server_cert = conn
             .peer_certificates()
             .and_then(crate::certinfo::summarize_chain)
-            .map(Box::new);
+            .map(Arc::new);
         Ok(Box::new(stream))
     }
 }

@@ -100,7 +100,7 @@ pub async fn handle(
     let cell = FlowCell::start(ctx.store.clone(), flow, !plan.ignore);
     let guard = AbortGuard(cell.clone());
     let req = Request::from_parts(parts, body);
-    let response = exchange(&ctx, &cell, &rules, plan, target, req, &side.budget).await;
+    let response = exchange(&ctx, &cell, &rules, plan, target, req, &side).await;
     drop(guard);
     response
 }
@@ -112,15 +112,24 @@ async fn exchange(
     plan: RequestPlan,
     target: Target,
     mut req: Request<Incoming>,
-    budget: &UpstreamBudget,
+    side: &ClientSide,
 ) -> Response<ProxyBody> {
+    let budget = &side.budget;
     let client_upgrade = upgrade::requested(&mut req);
     let (mut parts, body) = req.into_parts();
     #[cfg(debug_assertions)]
     panic_if_asked(&parts.headers);
-    if let Some(e) = ctx.loop_refusal(&target) {
-        cell.fail(&e);
-        return e.to_response();
+    // A tunnel's own target was checked when the tunnel was opened (`connect`); only a
+    // request that goes elsewhere (absolute-form, a `map_remote` rule) is checked again.
+    let checked = side
+        .tunnel
+        .as_ref()
+        .is_some_and(|t| t.port == target.port && t.host == target.host);
+    if !checked {
+        if let Some(e) = ctx.loop_refusal(&target) {
+            cell.fail(&e);
+            return e.to_response();
+        }
     }
     if !plan.delay.is_zero() {
         tokio::time::sleep(plan.delay).await;
@@ -405,9 +414,25 @@ fn check_host<B>(req: &Request<B>, target: Target) -> Result<Target, ProxyError>
 /// and the scheme's default port aside).
 fn differing_host<B>(req: &Request<B>, target: &Target) -> Option<String> {
     let value = req.headers().get(http::header::HOST)?.to_str().ok()?;
+    // The usual case, a Host that is the target's `name[:port]`, without parsing.
+    let default_port = if target.https { 443 } else { 80 };
+    let rest = value
+        .get(..target.host.len())
+        .filter(|name| name.eq_ignore_ascii_case(&target.host))
+        .map(|_| &value[target.host.len()..]);
+    match rest {
+        Some("") if target.port == default_port => return None,
+        Some(port)
+            if port.strip_prefix(':').is_some_and(|p| {
+                p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>() == Ok(target.port)
+            }) =>
+        {
+            return None
+        }
+        _ => {}
+    }
     let auth: http::uri::Authority = value.parse().ok()?;
     let host = auth.host().trim_start_matches('[').trim_end_matches(']');
-    let default_port = if target.https { 443 } else { 80 };
     let same_host = host
         .trim_end_matches('.')
         .eq_ignore_ascii_case(target.host.trim_end_matches('.'));
@@ -580,6 +605,17 @@ mod tests {
         ] {
             assert_eq!(differs(other, &tls).as_deref(), Some(other), "{other}");
         }
+        let alt = target(true, "goproxy.test", 8443);
+        assert_eq!(differs("goproxy.test:8443", &alt), None);
+        assert_eq!(differs("GoProxy.Test:08443", &alt), None);
+        assert_eq!(
+            differs("goproxy.test", &alt).as_deref(),
+            Some("goproxy.test")
+        );
+        assert_eq!(
+            differs("goproxy.test:443", &alt).as_deref(),
+            Some("goproxy.test:443")
+        );
         let plain = target(false, "plain.test", 80);
         assert_eq!(differs("plain.test", &plain), None);
         assert_eq!(

@@ -98,6 +98,14 @@ impl FlowCell {
         }
     }
 
+    /// Announce an in-flight change, when some observer shows flows in flight. Unpublished,
+    /// the cell's copy stays its own, so the next change needs no copy of the flow.
+    fn publish_progress(&self, flow: &Arc<Flow>) {
+        if self.store.as_ref().is_some_and(|s| s.progress_events()) {
+            self.publish(flow);
+        }
+    }
+
     pub fn wrap_request_body(self: Arc<Self>, body: Incoming, cap: usize) -> ProxyBody {
         let cell = self.clone();
         // Noted as it happens: the upstream side then fails too, and must not take the blame.
@@ -177,7 +185,7 @@ impl FlowCell {
             flow.timings.connect_ms = dial.connect_ms;
             flow.timings.tls_ms = dial.tls_ms;
         }
-        self.publish(&guard);
+        self.publish_progress(&guard);
         guard.clone()
     }
 
@@ -193,7 +201,7 @@ impl FlowCell {
         let mut resp = response_of(parts);
         resp.http_version = "gomitm".into();
         Arc::make_mut(&mut guard).response = Some(resp);
-        self.publish(&guard);
+        self.publish_progress(&guard);
         guard.clone()
     }
 
@@ -205,7 +213,7 @@ impl FlowCell {
         Arc::make_mut(&mut guard)
             .rules
             .extend(names.iter().cloned());
-        self.publish(&guard);
+        self.publish_progress(&guard);
     }
 
     /// The request was sent a second time; its failure is about to be recorded.

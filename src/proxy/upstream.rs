@@ -60,7 +60,9 @@ impl UpstreamBudget {
 #[derive(Debug, Clone, Default)]
 pub struct ConnMeta {
     pub id: u64,
-    pub dial: DialInfo,
+    /// Shared: every request on the connection carries its meta, and a certificate summary
+    /// is not small.
+    pub dial: Arc<DialInfo>,
     pub h2: bool,
     /// `dial.server_addr` as recorded, formatted once per connection rather than per flow.
     pub server_addr: Option<String>,
@@ -514,7 +516,7 @@ impl Upstream {
         let server_addr = dial.server_addr.map(|a| a.to_string());
         let meta = ConnMeta {
             id,
-            dial,
+            dial: Arc::new(dial),
             h2,
             server_addr,
             read: Arc::default(),

@@ -8,6 +8,7 @@
 //! proxy writes.
 
 use std::collections::{HashSet, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use tokio::sync::broadcast;
@@ -77,6 +78,11 @@ pub struct Store {
     /// Set once when the session cuts its in-flight flows short: flows that end after it
     /// are interrupted, not failed by their client or server.
     interrupt: tokio::sync::watch::Sender<bool>,
+    /// Whether in-flight changes (a response head, a rule that fired) are published as they
+    /// happen. Off when no observer shows flows in flight: each such snapshot costs the
+    /// exchange a copy of its flow, a dropped snapshot and an event, and the finished flow
+    /// carries the same facts anyway.
+    progress: AtomicBool,
 }
 
 impl Store {
@@ -95,6 +101,7 @@ impl Store {
             limits,
             events,
             interrupt: tokio::sync::watch::Sender::new(false),
+            progress: AtomicBool::new(true),
         }
     }
 
@@ -141,6 +148,16 @@ impl Store {
             inner.flows[pos] = flow.clone();
             self.announce(&mut inner, EventKind::Finished, &flow);
         }
+    }
+
+    /// Publish in-flight changes (`Updated` events), or only a flow's start and its end
+    /// (see `store::observer`: observers that show flows in flight ask for them).
+    pub fn set_progress_events(&self, on: bool) {
+        self.progress.store(on, Ordering::Relaxed);
+    }
+
+    pub fn progress_events(&self) -> bool {
+        self.progress.load(Ordering::Relaxed)
     }
 
     /// The raw event stream; observers use `store::observer` instead, which handles lag.

@@ -36,17 +36,26 @@ pub trait Observer: Send + 'static {
     fn on_idle(&mut self) {}
     /// The session is ending; every event sent before it was delivered.
     fn on_close(&mut self) {}
+    /// Whether this observer shows flows in flight and so needs `Updated` events. When no
+    /// attached observer does, the store sends none (a flow is `Added`, then `Finished`),
+    /// which spares every exchange a copy of its flow.
+    fn wants_progress(&self) -> bool {
+        false
+    }
 }
 
 /// The observers attached to one store, each on its own task.
 #[derive(Default)]
 pub struct Observers {
     running: Vec<(oneshot::Sender<()>, JoinHandle<()>)>,
+    wants_progress: bool,
 }
 
 impl Observers {
     /// Start following `store` from now on. Must be called inside a tokio runtime.
     pub fn attach(&mut self, store: &Arc<Store>, observer: Box<dyn Observer>) {
+        self.wants_progress |= observer.wants_progress();
+        store.set_progress_events(self.wants_progress);
         let (stop, stopped) = oneshot::channel();
         let events = store.subscribe();
         let task = tokio::spawn(follow(store.clone(), events, observer, stopped));

@@ -117,3 +117,30 @@ async fn a_lagging_observer_is_told_how_many_events_it_missed() {
     assert_eq!(seqs, vec![17, 18, 19, 20]);
     check_contract(&r).unwrap_or_else(|e| panic!("{e}"));
 }
+
+#[tokio::test]
+async fn without_an_observer_that_shows_flows_in_flight_the_store_sends_no_updates() {
+    struct Finishes;
+    impl Observer for Finishes {
+        fn on_event(&mut self, _event: &Event) {}
+        fn on_lagged(&mut self, _missed: u64, _store: &Store) {}
+    }
+    let store = Arc::new(Store::new(StoreLimits::default()));
+    assert!(
+        store.progress_events(),
+        "a store alone publishes everything"
+    );
+    let mut observers = Observers::default();
+    observers.attach(&store, Box::new(Finishes));
+    assert!(
+        !store.progress_events(),
+        "no observer asked for in-flight changes"
+    );
+    let (recorder, _seen) = Recorder::new();
+    observers.attach(&store, Box::new(recorder));
+    assert!(
+        store.progress_events(),
+        "an observer that shows flows in flight turns them on"
+    );
+    observers.close().await;
+}

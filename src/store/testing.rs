@@ -49,6 +49,9 @@ impl Observer for Recorder {
     fn on_close(&mut self) {
         self.with(|r| r.closed = true);
     }
+    fn wants_progress(&self) -> bool {
+        true
+    }
 }
 
 /// The contract of `store::observer`, checked on what an observer received: sequence numbers

@@ -69,6 +69,10 @@ impl Observer for TuiFeed {
         }
     }
 
+    fn wants_progress(&self) -> bool {
+        true
+    }
+
     fn on_lagged(&mut self, _missed: u64, _store: &Store) {
         self.batch.clear();
         let _ = self.tx.send(FeedItem::Resync);
