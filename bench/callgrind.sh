@@ -37,8 +37,6 @@ command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is not installe
 mkdir -p "$WORK/logs" "$WORK/callgrind"
 . "$BENCH_DIR/lib.sh"
 build_binaries
-# GOMITM_BIN: another gomitm binary to count (a saved build from before a change).
-GOMITM=${GOMITM_BIN:-$GOMITM}
 make_ca
 start_upstream
 gomitm_headless_flag

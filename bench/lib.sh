@@ -90,7 +90,8 @@ build_binaries() {
     fi
     local target_dir=${CARGO_TARGET_DIR:-target}
     case "$target_dir" in /*) ;; *) target_dir=$ROOT/$target_dir ;; esac
-    GOMITM=$target_dir/release/gomitm
+    # GOMITM_BIN: another gomitm binary to measure (a saved build from before a change).
+    GOMITM=${GOMITM_BIN:-$target_dir/release/gomitm}
     BIN=$BENCH_DIR/target/release
     local b
     for b in "$GOMITM" "$BIN/upstream" "$BIN/loadgen"; do
