@@ -103,6 +103,14 @@ fn go_mod_download_through_gomitm_records_every_request_with_timings() {
             entries.iter().all(|e| e.get("_error").is_none()),
             "{version}: unexpected failure"
         );
+        // Each side's key exchange is on the record. go offers X25519MLKEM768 from 1.24 on and
+        // x25519 always; gomitm's TLS (rustls with ring) does not do ML-KEM, so both its
+        // handshakes settle on x25519: the record shows what go got, not what it offered.
+        for e in entries {
+            let g = &e["_gomitm"];
+            assert_eq!(g["clientTlsGroup"], "x25519", "{version}: {g}");
+            assert_eq!(g["tlsGroup"], "x25519", "{version}: {g}");
+        }
         // A burst of parallel requests shares one upstream h2 connection.
         let conns: std::collections::BTreeSet<String> = entries
             .iter()

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::flow::{FlowKind, FlowState};
+use crate::flow::{FlowKind, FlowState, Label};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Har {
@@ -283,13 +283,19 @@ pub struct GomitmExt {
     pub server_addr: Option<String>,
     pub reused: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tls_version: Option<String>,
+    pub tls_version: Option<Label>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub alpn: Option<String>,
+    pub alpn: Option<Label>,
+    /// The key-exchange group of the upstream handshake.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_group: Option<Label>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_tls_version: Option<String>,
+    pub client_tls_version: Option<Label>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_alpn: Option<String>,
+    pub client_alpn: Option<Label>,
+    /// The key-exchange group of the client's handshake with gomitm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_tls_group: Option<Label>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub client_sni: Option<String>,
     pub insecure_upstream: bool,

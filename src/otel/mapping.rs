@@ -269,6 +269,9 @@ fn flow_attributes(flow: &Flow, facts: &FlowFacts<'_>) -> Vec<KeyValue> {
     if let Some(v) = &c.alpn {
         a.push(text("gomitm.tls.alpn", v));
     }
+    if let Some(v) = &c.tls_group {
+        a.push(text("tls.curve", v));
+    }
     if let Some(v) = &c.retried {
         a.push(text("gomitm.retried", v.as_str()));
     }

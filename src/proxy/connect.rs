@@ -199,16 +199,17 @@ where
     };
     let client_tls_ms = ms_since(began);
     let (_, conn) = tls.get_ref();
-    let alpn = conn
-        .alpn_protocol()
-        .map(|p| String::from_utf8_lossy(p).into_owned());
+    let alpn = conn.alpn_protocol().map(super::record::alpn_name);
     let side = Arc::new(ClientSide::new(
         Some(client.addr),
         Some(TunnelSide {
             host: target.host.clone(),
             port: target.port,
             sni,
-            tls_version: conn.protocol_version().map(super::dial::tls_version_name),
+            tls_version: conn.protocol_version().map(super::record::tls_version_name),
+            tls_group: conn
+                .negotiated_key_exchange_group()
+                .map(|g| super::record::kx_group_name(g.name())),
             alpn: alpn.clone(),
             client_tls_ms,
             tls_time_claimed: AtomicBool::new(false),

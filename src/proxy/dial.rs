@@ -16,7 +16,8 @@ use tokio::net::TcpStream;
 
 use super::error::{describe_tls_error, ProxyError};
 use super::own_addr::{self, literal_addresses};
-use super::record::ms_since;
+use super::record::{alpn_name, kx_group_name, ms_since, tls_version_name};
+use crate::flow::Label;
 use super::route::ProxyRoute;
 pub use super::target::{ConnectTo, ResolveRule, Target, UpstreamProxy};
 
@@ -43,8 +44,10 @@ pub struct DialInfo {
     pub dns_ms: Option<f64>,
     pub connect_ms: Option<f64>,
     pub tls_ms: Option<f64>,
-    pub tls_version: Option<String>,
-    pub alpn: Option<String>,
+    pub tls_version: Option<Label>,
+    pub alpn: Option<Label>,
+    /// The key-exchange group negotiated (https only).
+    pub tls_group: Option<Label>,
     pub via_proxy: Option<String>,
     /// The upstream's certificate chain, summarised (https only).
     pub server_cert: Option<Arc<crate::flow::CertSummary>>,
@@ -331,9 +334,8 @@ impl Dialer {
         };
         let (_, conn) = stream.get_ref();
         info.tls_version = conn.protocol_version().map(tls_version_name);
-        info.alpn = conn
-            .alpn_protocol()
-            .map(|p| String::from_utf8_lossy(p).into_owned());
+        info.alpn = conn.alpn_protocol().map(alpn_name);
+        info.tls_group = conn.negotiated_key_exchange_group().map(|g| kx_group_name(g.name()));
         info.server_cert = conn
             .peer_certificates()
             .and_then(crate::certinfo::summarize_chain)
@@ -360,14 +362,6 @@ fn loop_error(
     ProxyError::Refused(format!(
         "{what} is gomitm itself (a proxy loop): {addr} reaches gomitm's {own}"
     ))
-}
-
-pub fn tls_version_name(v: rustls::ProtocolVersion) -> String {
-    match v {
-        rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
-        rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
-        other => format!("{other:?}"),
-    }
 }
 
 /// Ask the upstream proxy for a tunnel; anything but a 2xx is an `UpstreamProxy` error.

@@ -30,7 +30,7 @@ use super::shaping::{Throttled, Truncated};
 use super::upgrade;
 use super::upstream::{SendError, Sent, UpstreamBudget};
 use crate::flow::header_value;
-use crate::flow::Flow;
+use crate::flow::{Flow, Label};
 use crate::go::diagnose::{diagnose, diagnosis_lines, DiagnoseContext, Os};
 use crate::rules::{RemoteTarget, RuleSet};
 use crate::store::Store;
@@ -62,8 +62,9 @@ pub struct TunnelSide {
     pub host: String,
     pub port: u16,
     pub sni: Option<String>,
-    pub tls_version: Option<String>,
-    pub alpn: Option<String>,
+    pub tls_version: Option<Label>,
+    pub tls_group: Option<Label>,
+    pub alpn: Option<Label>,
     pub client_tls_ms: f64,
     /// The handshake time belongs to the first request of the tunnel only.
     pub tls_time_claimed: AtomicBool,
@@ -463,6 +464,7 @@ fn new_flow(req: &Request<Incoming>, target: &Target, side: &ClientSide) -> Flow
         c.client_sni = t.sni.clone();
         c.client_tls_version = t.tls_version.clone();
         c.client_alpn = t.alpn.clone();
+        c.client_tls_group = t.tls_group.clone();
         if !t.tls_time_claimed.swap(true, Ordering::Relaxed) {
             flow.timings.client_tls_ms = Some(t.client_tls_ms);
         }

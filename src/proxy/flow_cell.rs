@@ -176,6 +176,7 @@ impl FlowCell {
         c.reused = src.reused;
         c.tls_version = dial.tls_version.clone();
         c.alpn = dial.alpn.clone();
+        c.tls_group = dial.tls_group.clone();
         c.insecure_upstream = src.insecure;
         c.via_upstream_proxy = dial.via_proxy.clone();
         c.server_cert = dial.server_cert.clone();

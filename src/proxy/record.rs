@@ -1,14 +1,17 @@
-//! What hyper parsed, as the flow record: request and response heads, HTTP versions and
-//! header lists, and the clocks (wall time in µs, elapsed ms). The one place a request head
-//! becomes a flow, whichever path (exchange, refusal, failure) records it.
+//! What hyper parsed and rustls negotiated, as the flow record: request and response heads,
+//! HTTP versions and header lists, TLS names, and the clocks (wall time in µs, elapsed ms).
+//! The one place a request head becomes a flow, whichever path (exchange, refusal, failure)
+//! records it.
 
 use std::net::SocketAddr;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use http::{HeaderMap, Method, Request, Version};
 
+use rustls::{NamedGroup, ProtocolVersion};
+
 use crate::flow::{
-    ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers, Response, TunnelStats,
+    ErrorClass, Flow, FlowError, FlowKind, FlowState, Headers, Label, Response, TunnelStats,
 };
 
 /// The header a replay (TUI `r`/`E`, `gomitm replay`) carries to say which flow it repeats.
@@ -44,6 +47,39 @@ pub fn version_name(v: Version) -> String {
         _ => "HTTP/?",
     }
     .to_string()
+}
+
+pub fn tls_version_name(v: ProtocolVersion) -> Label {
+    match v {
+        ProtocolVersion::TLSv1_3 => "TLSv1.3".into(),
+        ProtocolVersion::TLSv1_2 => "TLSv1.2".into(),
+        other => format!("{other:?}").into(),
+    }
+}
+
+/// An ALPN protocol id as text; the two gomitm speaks cost no allocation.
+pub fn alpn_name(p: &[u8]) -> Label {
+    match p {
+        b"h2" => "h2".into(),
+        b"http/1.1" => "http/1.1".into(),
+        other => String::from_utf8_lossy(other).into_owned().into(),
+    }
+}
+
+/// A key-exchange group by its name in the IANA TLS Supported Groups registry, as Wireshark
+/// and OpenSSL print it (go's `tls.CurveID` says `X25519`/`CurveP256` for the same groups).
+pub fn kx_group_name(g: NamedGroup) -> Label {
+    match g {
+        NamedGroup::X25519 => "x25519".into(),
+        NamedGroup::secp256r1 => "secp256r1".into(),
+        NamedGroup::secp384r1 => "secp384r1".into(),
+        NamedGroup::secp521r1 => "secp521r1".into(),
+        NamedGroup::X448 => "x448".into(),
+        NamedGroup::X25519MLKEM768 => "X25519MLKEM768".into(),
+        NamedGroup::secp256r1MLKEM768 => "SecP256r1MLKEM768".into(),
+        NamedGroup::MLKEM768 => "MLKEM768".into(),
+        other => format!("{:#06x}", u16::from(other)).into(),
+    }
 }
 
 pub fn headers_of(map: &HeaderMap) -> Headers {
@@ -153,6 +189,20 @@ mod tests {
         h.insert(REPLAY_HEADER, "twelve".parse().unwrap());
         assert_eq!(take_replay_of(&mut h), None, "not a number: no label");
         assert!(!h.contains_key(REPLAY_HEADER), "removed all the same");
+    }
+
+    #[test]
+    fn tls_names_are_the_registries_and_known_ones_do_not_allocate() {
+        use std::borrow::Cow;
+        assert!(matches!(kx_group_name(NamedGroup::X25519), Cow::Borrowed("x25519")));
+        assert_eq!(kx_group_name(NamedGroup::X25519MLKEM768), "X25519MLKEM768");
+        assert_eq!(kx_group_name(NamedGroup::Unknown(0x1234)), "0x1234");
+        assert!(matches!(alpn_name(b"h2"), Cow::Borrowed("h2")));
+        assert_eq!(alpn_name(b"spdy/3"), "spdy/3");
+        assert!(matches!(
+            tls_version_name(ProtocolVersion::TLSv1_3),
+            Cow::Borrowed("TLSv1.3")
+        ));
     }
 
     #[test]

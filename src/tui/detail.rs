@@ -442,7 +442,9 @@ fn cells(at: f64, v: f64, scale: f64, width: usize) -> (usize, usize) {
 /// are not named after gomitm.
 fn connection_tab(flow: &Flow, file: bool) -> Vec<Line<'static>> {
     let c = &flow.connection;
-    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    fn or_dash<S: AsRef<str>>(v: &Option<S>) -> String {
+        v.as_ref().map_or_else(|| "-".into(), |s| s.as_ref().to_string())
+    }
     let (client_side, server_side) = if file {
         ("Client side", "Server side")
     } else {
@@ -454,6 +456,7 @@ fn connection_tab(flow: &Flow, file: bool) -> Vec<Line<'static>> {
         ("HTTP", flow.request.http_version.clone()),
         ("TLS", or_dash(&c.client_tls_version)),
         ("ALPN", or_dash(&c.client_alpn)),
+        ("key exchange", or_dash(&c.client_tls_group)),
         ("SNI", or_dash(&c.client_sni)),
         (
             "handshake",
@@ -479,6 +482,7 @@ fn connection_tab(flow: &Flow, file: bool) -> Vec<Line<'static>> {
         ),
         ("TLS", or_dash(&c.tls_version)),
         ("ALPN", or_dash(&c.alpn)),
+        ("key exchange", or_dash(&c.tls_group)),
     ];
     if let Some(p) = &c.via_upstream_proxy {
         rows.push(("via proxy", p.clone()));
