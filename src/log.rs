@@ -279,7 +279,7 @@ mod tests {
                 &format!("reset by peer{evil}end"),
             )
             .build();
-        flow.request.method = format!("GE{evil}T");
+        flow.request.method = format!("GE{evil}T").into();
         flow.response = None;
         let line = format_line(&flow, &[]);
         crate::terminal_text::assert_safe(&line);

@@ -164,7 +164,7 @@ fn failure_reports(
     let mut last_ok: HashMap<(&str, &str), usize> = HashMap::new();
     for (i, &g) in flows.iter().enumerate() {
         if ok(g) {
-            last_ok.insert((g.request.method.as_str(), g.request.url.as_str()), i);
+            last_ok.insert((g.request.method.as_ref(), g.request.url.as_str()), i);
         }
     }
     let mut out: Vec<FailureReport> = Vec::new();
@@ -180,7 +180,7 @@ fn failure_reports(
             || d.code == Code::PrivateLeak
             || expected_not_found(f, &d, all, served)
             || last_ok
-                .get(&(f.request.method.as_str(), f.request.url.as_str()))
+                .get(&(f.request.method.as_ref(), f.request.url.as_str()))
                 .is_some_and(|&j| j > i)
         {
             continue;

@@ -505,7 +505,7 @@ fn the_summary_never_writes_control_or_bidi_characters_from_the_network() {
         502,
     );
     if let Some(r) = failed.response.as_mut() {
-        r.reason = format!("Bad{evil}Gateway");
+        r.reason = format!("Bad{evil}Gateway").into();
     }
     let mut broken = get(2, &format!("https://evil.test/p{evil}x"), 0);
     broken.response = None;

@@ -155,7 +155,7 @@ fn connect(flow: &Flow, err: &FlowError) -> Diagnosis {
         .connection
         .server_addr
         .clone()
-        .unwrap_or_else(|| flow.host().to_string());
+        .unwrap_or_else(|| flow.host().into());
     let (code, cause) = if err.class == ErrorClass::Connect {
         (
             Code::ConnectRefused,

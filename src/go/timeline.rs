@@ -118,7 +118,7 @@ fn row(f: &Flow, start_us: i64, ctx: &DiagnoseContext, summary: &Summary) -> Row
         phases,
         host: f.host().to_string(),
         conn: f.connection.upstream_conn_id,
-        method: f.request.method.clone(),
+        method: f.request.method.to_string(),
         url: f.request.url.clone(),
         status,
         kind: match f.kind {

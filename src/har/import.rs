@@ -24,7 +24,7 @@ use super::stream::FOREIGN_BODY_CAP;
 use super::stream::{self, RawEntry, TextStats};
 use crate::flow::{
     BodyCapture, ClientTool, ConnectionInfo, ErrorClass, Flow, FlowError, FlowKind, FlowState,
-    Headers, Request, Response, Timings, TunnelStats,
+    Headers, Label, Request, Response, Shared, Timings, TunnelStats,
 };
 
 /// How a producer splits `connect` and `ssl`.
@@ -253,16 +253,15 @@ fn parse_started(s: &str) -> i64 {
 }
 
 /// `http/2.0` (Chrome), `h3`, `HTTP/2.0` (mitmproxy, Charles) → gomitm's own `HTTP/2`, `HTTP/3`.
-fn version_name(v: &str) -> String {
+fn version_name(v: &str) -> Label {
     let lower = v.trim().to_ascii_lowercase();
-    let name = match lower.as_str() {
-        "http/2.0" | "http/2" | "h2" | "h2c" => "HTTP/2",
-        "http/1.1" => "HTTP/1.1",
-        "http/1.0" => "HTTP/1.0",
-        l if l == "h3" || l.starts_with("h3-") || l.starts_with("http/3") => "HTTP/3",
-        _ => v,
-    };
-    name.to_string()
+    match lower.as_str() {
+        "http/2.0" | "http/2" | "h2" | "h2c" => "HTTP/2".into(),
+        "http/1.1" => "HTTP/1.1".into(),
+        "http/1.0" => "HTTP/1.0".into(),
+        l if l == "h3" || l.starts_with("h3-") || l.starts_with("http/3") => "HTTP/3".into(),
+        _ => v.to_string().into(),
+    }
 }
 
 fn import_request(index: usize, e: &HarEntry, bodies: &Bodies) -> Result<Request, HarError> {
@@ -441,7 +440,8 @@ fn import_connection(e: &HarEntry, extras: &Extras) -> ConnectionInfo {
     let server_ip = e
         .server_ip_address
         .as_deref()
-        .and_then(|ip| server_addr(ip, port));
+        .and_then(|ip| server_addr(ip, port))
+        .map(Shared::from);
     let Some(g) = e.gomitm.clone() else {
         return ConnectionInfo {
             server_addr: server_ip,

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::flow::{FlowKind, FlowState, Label};
+use crate::flow::{FlowKind, FlowState, Label, Shared};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Har {
@@ -112,10 +112,10 @@ pub struct HarNameValue {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct HarRequest {
-    pub method: String,
+    pub method: Label,
     pub url: String,
     #[serde(default)]
-    pub http_version: String,
+    pub http_version: Label,
     #[serde(default)]
     pub cookies: Vec<HarNameValue>,
     #[serde(default)]
@@ -152,9 +152,9 @@ pub struct HarResponse {
     #[serde(default, deserialize_with = "lenient_int")]
     pub status: i64,
     #[serde(default)]
-    pub status_text: String,
+    pub status_text: Label,
     #[serde(default)]
-    pub http_version: String,
+    pub http_version: Label,
     #[serde(default)]
     pub cookies: Vec<HarNameValue>,
     #[serde(default)]
@@ -179,8 +179,8 @@ impl HarResponse {
     pub(super) fn absent() -> HarResponse {
         HarResponse {
             status: 0,
-            status_text: String::new(),
-            http_version: String::new(),
+            status_text: Label::default(),
+            http_version: Label::default(),
             cookies: Vec::new(),
             headers: Vec::new(),
             content: HarContent {
@@ -274,13 +274,13 @@ pub struct GomitmExt {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_addr: Option<String>,
+    pub client_addr: Option<Shared>,
     /// The raw phases, unrounded, `connect` without `tls`, absent ones left out.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timings: Option<GomitmTimings>,
     /// `ip:port` as dialled (`serverIPAddress` has no port).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub server_addr: Option<String>,
+    pub server_addr: Option<Shared>,
     pub reused: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_version: Option<Label>,
@@ -297,7 +297,7 @@ pub struct GomitmExt {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_tls_group: Option<Label>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub client_sni: Option<String>,
+    pub client_sni: Option<Shared>,
     pub insecure_upstream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub via_upstream_proxy: Option<String>,

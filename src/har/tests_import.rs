@@ -153,7 +153,7 @@ fn imports_a_mitmproxy_har() -> TestResult {
     assert_eq!(ok.request.body.total, 5);
     assert_eq!(ok.started_at_us, 1_709_633_730_250_000);
     let resp = ok.response.as_ref().ok_or("no response")?;
-    assert_eq!((resp.status, resp.reason.as_str()), (200, "OK"));
+    assert_eq!((resp.status, resp.reason.as_ref()), (200, "OK"));
     assert_eq!(resp.body.data, b"go.sum ok");
     let t = &ok.timings;
     assert_eq!(

@@ -50,7 +50,7 @@ fn chrome_devtools_har() -> TestResult {
 
     let page = &flows[0];
     assert_eq!(
-        (page.request.method.as_str(), page.request.url.as_str()),
+        (page.request.method.as_ref(), page.request.url.as_str()),
         ("GET", "https://pkg.go.dev/golang.org/x/mod")
     );
     assert_eq!(page.request.http_version, "HTTP/2", "http/2.0 is HTTP/2");
@@ -60,7 +60,7 @@ fn chrome_devtools_har() -> TestResult {
     );
     assert_eq!(page.started_at_us, MAY_14_091203_417);
     let resp = response(page)?;
-    assert_eq!((resp.status, resp.http_version.as_str()), (200, "HTTP/2"));
+    assert_eq!((resp.status, resp.http_version.as_ref()), (200, "HTTP/2"));
     assert!(resp.body.data.starts_with(b"<!DOCTYPE html>\n"));
     assert_eq!((resp.body.total, resp.body.truncated), (100, false));
     assert_eq!(
@@ -324,7 +324,7 @@ fn charles_har() -> TestResult {
     );
     let resp = response(info)?;
     assert_eq!(
-        (resp.status, resp.reason.as_str()),
+        (resp.status, resp.reason.as_ref()),
         (200, ""),
         "statusText null"
     );
@@ -372,7 +372,7 @@ fn charles_har() -> TestResult {
     );
     let see_other = response(login)?;
     assert_eq!(
-        (see_other.status, see_other.reason.as_str()),
+        (see_other.status, see_other.reason.as_ref()),
         (303, "See Other")
     );
     assert_eq!(

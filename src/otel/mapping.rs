@@ -172,7 +172,7 @@ fn span_name(flow: &Flow) -> String {
     match (&flow.kind, flow.go.as_deref()) {
         (FlowKind::Tunnel, _) => "CONNECT".into(),
         (FlowKind::Http, Some(go)) => format!("{} {}", flow.request.method, go.kind.as_str()),
-        (FlowKind::Http, None) => flow.request.method.clone(),
+        (FlowKind::Http, None) => flow.request.method.to_string(),
     }
 }
 

@@ -198,7 +198,7 @@ pub(super) fn admit<B>(
 }
 
 fn refused_flow<B>(peer: SocketAddr, req: &Request<B>, denied: Denied) -> Flow {
-    let mut flow = request_flow(req, req.uri().to_string(), Some(peer.to_string()));
+    let mut flow = request_flow(req, req.uri().to_string(), Some(peer.to_string().into()));
     if flow.kind == FlowKind::Tunnel {
         flow.tunnel = Some(TunnelStats::default());
     }

@@ -26,7 +26,7 @@ use super::interrupt::InterruptibleExecutor;
 use super::prefixed::Prefixed;
 use super::record::{self, headers_of, ms_since};
 use super::watched::Watched;
-use crate::flow::{ErrorClass, Flow, FlowError, FlowState, Headers, TunnelStats};
+use crate::flow::{ErrorClass, Flow, FlowError, FlowState, Headers, Shared, TunnelStats};
 
 pub async fn handle(
     ctx: Arc<Ctx>,
@@ -205,7 +205,7 @@ where
         Some(TunnelSide {
             host: target.host.clone(),
             port: target.port,
-            sni,
+            sni: sni.map(Shared::from),
             tls_version: conn.protocol_version().map(super::record::tls_version_name),
             tls_group: conn
                 .negotiated_key_exchange_group()
@@ -321,7 +321,7 @@ async fn blind(
     };
     flow.timings.dns_ms = info.dns_ms;
     flow.timings.connect_ms = info.connect_ms;
-    flow.connection.server_addr = info.server_addr.map(|a| a.to_string());
+    flow.connection.server_addr = info.server_addr.map(|a| a.to_string().into());
     flow.connection.via_upstream_proxy = info.via_proxy.clone();
     let stored = ctx.store.add(flow);
     let store = ctx.store.clone();
@@ -355,7 +355,7 @@ where
         Ok((upstream, info)) => {
             flow.timings.dns_ms = info.dns_ms;
             flow.timings.connect_ms = info.connect_ms;
-            flow.connection.server_addr = info.server_addr.map(|a| a.to_string());
+            flow.connection.server_addr = info.server_addr.map(|a| a.to_string().into());
             flow.connection.via_upstream_proxy = info.via_proxy.clone();
             flow.connection.via_upstream_proxy = info.via_proxy.clone();
             let stored = ctx.store.add(flow);

@@ -17,9 +17,9 @@ use tokio::net::TcpStream;
 use super::error::{describe_tls_error, ProxyError};
 use super::own_addr::{self, literal_addresses};
 use super::record::{alpn_name, kx_group_name, ms_since, tls_version_name};
-use crate::flow::Label;
 use super::route::ProxyRoute;
 pub use super::target::{ConnectTo, ResolveRule, Target, UpstreamProxy};
+use crate::flow::Label;
 
 pub trait AsyncIo: AsyncRead + AsyncWrite + Send + Unpin {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> AsyncIo for T {}
@@ -335,7 +335,9 @@ impl Dialer {
         let (_, conn) = stream.get_ref();
         info.tls_version = conn.protocol_version().map(tls_version_name);
         info.alpn = conn.alpn_protocol().map(alpn_name);
-        info.tls_group = conn.negotiated_key_exchange_group().map(|g| kx_group_name(g.name()));
+        info.tls_group = conn
+            .negotiated_key_exchange_group()
+            .map(|g| kx_group_name(g.name()));
         info.server_cert = conn
             .peer_certificates()
             .and_then(crate::certinfo::summarize_chain)

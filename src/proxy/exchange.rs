@@ -30,7 +30,7 @@ use super::shaping::{Throttled, Truncated};
 use super::upgrade;
 use super::upstream::{SendError, Sent, UpstreamBudget};
 use crate::flow::header_value;
-use crate::flow::{Flow, Label};
+use crate::flow::{Flow, Label, Shared};
 use crate::go::diagnose::{diagnose, diagnosis_lines, DiagnoseContext, Os};
 use crate::rules::{RemoteTarget, RuleSet};
 use crate::store::Store;
@@ -39,7 +39,7 @@ use crate::store::Store;
 pub struct ClientSide {
     pub client_addr: Option<SocketAddr>,
     /// `client_addr` as recorded, formatted once per connection rather than per flow.
-    client_addr_text: Option<String>,
+    client_addr_text: Option<Shared>,
     /// Set when the request came through an intercepted CONNECT tunnel.
     pub tunnel: Option<TunnelSide>,
     /// The upstream HTTP/1.1 connections this client connection may hold at once.
@@ -50,7 +50,7 @@ impl ClientSide {
     pub fn new(client_addr: Option<SocketAddr>, tunnel: Option<TunnelSide>) -> ClientSide {
         ClientSide {
             client_addr,
-            client_addr_text: client_addr.map(|a| a.to_string()),
+            client_addr_text: client_addr.map(|a| a.to_string().into()),
             tunnel,
             budget: UpstreamBudget::new(MAX_UPSTREAM_CONNS_PER_CLIENT_CONN),
         }
@@ -61,7 +61,7 @@ impl ClientSide {
 pub struct TunnelSide {
     pub host: String,
     pub port: u16,
-    pub sni: Option<String>,
+    pub sni: Option<Shared>,
     pub tls_version: Option<Label>,
     pub tls_group: Option<Label>,
     pub alpn: Option<Label>,

@@ -37,7 +37,7 @@ pub fn now_us() -> i64 {
         .map_or(0, |d| d.as_micros() as i64)
 }
 
-pub fn version_name(v: Version) -> String {
+pub fn version_name(v: Version) -> Label {
     match v {
         Version::HTTP_09 => "HTTP/0.9",
         Version::HTTP_10 => "HTTP/1.0",
@@ -46,7 +46,29 @@ pub fn version_name(v: Version) -> String {
         Version::HTTP_3 => "HTTP/3",
         _ => "HTTP/?",
     }
-    .to_string()
+    .into()
+}
+
+/// The method's name; the standard ones cost no allocation.
+pub fn method_name(m: &Method) -> Label {
+    const KNOWN: [Method; 9] = [
+        Method::GET,
+        Method::HEAD,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::OPTIONS,
+        Method::CONNECT,
+        Method::PATCH,
+        Method::TRACE,
+    ];
+    const NAMES: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE",
+    ];
+    match KNOWN.iter().position(|k| k == m) {
+        Some(i) => NAMES[i].into(),
+        None => m.as_str().to_string().into(),
+    }
 }
 
 pub fn tls_version_name(v: ProtocolVersion) -> Label {
@@ -101,7 +123,11 @@ pub fn ms_since(start: Instant) -> f64 {
 /// its kind (a CONNECT is a tunnel), start time, client, method, version, headers, the tool
 /// that sent it and (for an HTTP request) its Go classification, made before the first
 /// event so that every observer sees them.
-pub fn request_flow<B>(req: &Request<B>, url: String, client_addr: Option<String>) -> Flow {
+pub fn request_flow<B>(
+    req: &Request<B>,
+    url: String,
+    client_addr: Option<crate::flow::Shared>,
+) -> Flow {
     let connect = req.method() == Method::CONNECT;
     let mut flow = Flow {
         kind: if connect {
@@ -113,7 +139,7 @@ pub fn request_flow<B>(req: &Request<B>, url: String, client_addr: Option<String
         client_addr,
         ..Flow::default()
     };
-    flow.request.method = req.method().as_str().to_string();
+    flow.request.method = method_name(req.method());
     flow.request.url = url;
     flow.request.http_version = version_name(req.version());
     flow.request.headers = headers_of(req.headers());
@@ -134,7 +160,7 @@ pub fn tunnel_flow(client: SocketAddr, authority: &str, connect_headers: Headers
     let mut flow = Flow {
         kind: FlowKind::Tunnel,
         started_at_us: now_us(),
-        client_addr: Some(client.to_string()),
+        client_addr: Some(client.to_string().into()),
         tunnel: Some(TunnelStats::default()),
         ..Flow::default()
     };
@@ -156,7 +182,7 @@ pub fn fail_now(flow: &mut Flow, class: ErrorClass, message: String) {
 pub fn failure_flow(peer: Option<SocketAddr>, class: ErrorClass, message: String) -> Flow {
     let mut flow = Flow {
         started_at_us: now_us(),
-        client_addr: peer.map(|p| p.to_string()),
+        client_addr: peer.map(|p| p.to_string().into()),
         ..Flow::default()
     };
     flow.request.method = "-".into();
@@ -167,7 +193,7 @@ pub fn failure_flow(peer: Option<SocketAddr>, class: ErrorClass, message: String
 pub fn response_of(parts: &http::response::Parts) -> Response {
     Response {
         status: parts.status.as_u16(),
-        reason: parts.status.canonical_reason().unwrap_or("").to_string(),
+        reason: parts.status.canonical_reason().unwrap_or("").into(),
         http_version: version_name(parts.version),
         headers: headers_of(&parts.headers),
         body: Default::default(),
@@ -194,7 +220,10 @@ mod tests {
     #[test]
     fn tls_names_are_the_registries_and_known_ones_do_not_allocate() {
         use std::borrow::Cow;
-        assert!(matches!(kx_group_name(NamedGroup::X25519), Cow::Borrowed("x25519")));
+        assert!(matches!(
+            kx_group_name(NamedGroup::X25519),
+            Cow::Borrowed("x25519")
+        ));
         assert_eq!(kx_group_name(NamedGroup::X25519MLKEM768), "X25519MLKEM768");
         assert_eq!(kx_group_name(NamedGroup::Unknown(0x1234)), "0x1234");
         assert!(matches!(alpn_name(b"h2"), Cow::Borrowed("h2")));

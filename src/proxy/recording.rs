@@ -246,7 +246,7 @@ mod tests {
             started_at_us: id as i64,
             ..Flow::default()
         };
-        f.request.method = method.into();
+        f.request.method = method.to_string().into();
         f.request.url = url.into();
         f.response = Some(Response {
             status,

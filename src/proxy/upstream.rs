@@ -65,7 +65,7 @@ pub struct ConnMeta {
     pub dial: Arc<DialInfo>,
     pub h2: bool,
     /// `dial.server_addr` as recorded, formatted once per connection rather than per flow.
-    pub server_addr: Option<String>,
+    pub server_addr: Option<crate::flow::Shared>,
     /// Bytes an HTTP/1.1 connection has read from the server so far: a request that failed
     /// with this unchanged got not one byte of an answer.
     read: Arc<AtomicU64>,
@@ -513,7 +513,7 @@ impl Upstream {
         let (io, dial) = dialed?;
         let id = self.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let h2 = spoke_h2 == Some(true);
-        let server_addr = dial.server_addr.map(|a| a.to_string());
+        let server_addr = dial.server_addr.map(|a| a.to_string().into());
         let meta = ConnMeta {
             id,
             dial: Arc::new(dial),

@@ -65,7 +65,7 @@ impl ReplayRequest {
             .cloned()
             .collect();
         Ok(ReplayRequest {
-            method: req.method.clone(),
+            method: req.method.to_string(),
             url: req.url.clone(),
             headers,
             body: req.body.data.clone(),

@@ -144,7 +144,7 @@ fn no_intercept_follows_file_order() {
         .is_some());
     let stub = connect_stub("::1", 8443);
     assert_eq!(
-        (stub.request.method.as_str(), stub.request.url.as_str()),
+        (stub.request.method.as_ref(), stub.request.url.as_str()),
         ("CONNECT", "https://[::1]:8443/")
     );
 }

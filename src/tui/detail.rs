@@ -443,7 +443,8 @@ fn cells(at: f64, v: f64, scale: f64, width: usize) -> (usize, usize) {
 fn connection_tab(flow: &Flow, file: bool) -> Vec<Line<'static>> {
     let c = &flow.connection;
     fn or_dash<S: AsRef<str>>(v: &Option<S>) -> String {
-        v.as_ref().map_or_else(|| "-".into(), |s| s.as_ref().to_string())
+        v.as_ref()
+            .map_or_else(|| "-".into(), |s| s.as_ref().to_string())
     }
     let (client_side, server_side) = if file {
         ("Client side", "Server side")
@@ -453,7 +454,7 @@ fn connection_tab(flow: &Flow, file: bool) -> Vec<Line<'static>> {
     let mut out = vec![heading(client_side)];
     let rows: Vec<(&str, String)> = vec![
         ("client", or_dash(&flow.client_addr)),
-        ("HTTP", flow.request.http_version.clone()),
+        ("HTTP", flow.request.http_version.to_string()),
         ("TLS", or_dash(&c.client_tls_version)),
         ("ALPN", or_dash(&c.client_alpn)),
         ("key exchange", or_dash(&c.client_tls_group)),
@@ -468,7 +469,7 @@ fn connection_tab(flow: &Flow, file: bool) -> Vec<Line<'static>> {
     out.push(heading(server_side));
     let server = match (&c.server_addr, c.upstream_conn_id) {
         (Some(a), Some(id)) => format!("{a}  (connection #{id})"),
-        (Some(a), None) => a.clone(),
+        (Some(a), None) => a.to_string(),
         (None, _) => "-".into(),
     };
     let mut rows: Vec<(&str, String)> = vec![
@@ -478,7 +479,7 @@ fn connection_tab(flow: &Flow, file: bool) -> Vec<Line<'static>> {
             "HTTP",
             flow.response
                 .as_ref()
-                .map_or_else(|| "-".into(), |r| r.http_version.clone()),
+                .map_or_else(|| "-".into(), |r| r.http_version.to_string()),
         ),
         ("TLS", or_dash(&c.tls_version)),
         ("ALPN", or_dash(&c.alpn)),

@@ -58,7 +58,7 @@ fn finish(mut b: FlowBuilder, id: u64, total: f64) -> Flow {
     f.connection.client_alpn = Some("h2".into());
     f.connection.tls_group = Some("X25519MLKEM768".into());
     f.connection.client_tls_group = Some("x25519".into());
-    f.connection.client_sni = Some(f.host().to_string());
+    f.connection.client_sni = Some(f.host().into());
     f.connection.upstream_conn_id = Some(1);
     f.connection.reused = id > 1;
     f

@@ -266,7 +266,7 @@ fn network_text_with_bidi_overrides_and_escapes_is_drawn_visibly() {
     )
     .build();
     if let Some(r) = flow.response.as_mut() {
-        r.reason = format!("Bad{rlo}Gateway\u{9b}31m");
+        r.reason = format!("Bad{rlo}Gateway\u{9b}31m").into();
     }
     flow.rules = vec![format!("rule{rlo}x")];
     let error = flow.clone();
