@@ -5,7 +5,8 @@
 #   bench/run.sh --quick    # 1 repetition, small counts (a few minutes), for development
 #
 # Options: --reps N, --rows direct,gomitm,mitmdump,mitmdump-stream,hudsucker, --out FILE.md,
-# --no-build (reuse the binaries and venv already built).
+# --no-build (reuse the binaries and venv already built), --only rps,body,misc,mem (some of the
+# measurements: req/s and latency; the big body; new host and go mod download; memory per flow).
 #
 # It builds gomitm (release, from the repo root; CARGO_TARGET_DIR is honoured for that build
 # only), the bench crate (release, bench/target) and a venv with PyPI's mitmproxy (bench/.work),
@@ -24,6 +25,7 @@ REPS=3
 QUICK=0
 BUILD=1
 ROWS="direct,gomitm,mitmdump,mitmdump-stream,hudsucker"
+ONLY="rps,body,misc,mem"
 OUT=""
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -32,10 +34,18 @@ while [ $# -gt 0 ]; do
         --rows) ROWS=$2; shift ;;
         --out) OUT=$2; shift ;;
         --no-build) BUILD=0 ;;
+        --only) ONLY=$2; shift ;;
         -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
         *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
+done
+
+for m in ${ONLY//,/ }; do
+    case "$m" in
+        rps|body|misc|mem) ;;
+        *) echo "run.sh: --only takes rps, body, misc and mem, not $m" >&2; exit 2 ;;
+    esac
 done
 
 # Load sizes. Every load is bounded in count and in time.
@@ -283,7 +293,7 @@ for rep in $(seq "$REPS"); do
     # Rows interleaved within each measurement, and the order rotated per repetition.
     k=$(( (rep - 1) % ${#ROW_LIST[@]} ))
     ORDER=("${ROW_LIST[@]:$k}" "${ROW_LIST[@]:0:$k}")
-    for m in rps body misc mem; do
+    for m in ${ONLY//,/ }; do
         for row in "${ORDER[@]}"; do
             log "rep $rep/$REPS: $m through $row"
             "measure_$m" "$rep" "$row"

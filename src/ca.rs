@@ -371,9 +371,16 @@ fn load(dir: &Path, cert_path: &Path, key_path: &Path) -> Result<CertAuthority, 
         not_after,
         issuer,
         leaf_key,
-        provider: Arc::new(rustls::crypto::ring::default_provider()),
+        provider: tls_provider(),
         cache: Mutex::new(HashMap::new()),
     })
+}
+
+/// The one TLS crypto provider, for every handshake gomitm makes or takes (and the tests'
+/// servers): aws-lc-rs, whose default key exchange prefers the post-quantum X25519MLKEM768 as
+/// go 1.24+ does, so that traffic through gomitm negotiates what it would direct.
+pub fn tls_provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 fn pem_to_der(pem: &str) -> Option<CertificateDer<'static>> {

@@ -172,7 +172,7 @@ fn websocket_inside_a_decrypted_tunnel_echoes_and_is_recorded() {
         for cert in rustls::pki_types::CertificateDer::pem_slice_iter(&ca) {
             roots.add(cert.unwrap()).unwrap();
         }
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = gomitm::ca::tls_provider();
         let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .unwrap()

@@ -71,7 +71,7 @@ async fn send_inner(
     if status_line.split_whitespace().nth(1) != Some("200") {
         return Err(format!("gomitm refused the CONNECT: {status_line}"));
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = crate::ca::tls_provider();
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(ca.clone())

@@ -425,7 +425,7 @@ async fn read_connect_reply(tcp: &mut TcpStream) -> std::io::Result<String> {
 }
 
 fn client_tls_config(cfg: &DialConfig) -> Result<ClientConfig, ProxyError> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = crate::ca::tls_provider();
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| ProxyError::UpstreamTls {

@@ -170,7 +170,7 @@ where
             "no CA certificate to trust gomitm's TLS with".into(),
         ));
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = crate::ca::tls_provider();
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| ReplayError::Send(e.to_string()))?

@@ -392,7 +392,7 @@ impl Pki {
     }
 
     fn server_config(&self, h1_only: bool) -> rustls::ServerConfig {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = gomitm::ca::tls_provider();
         let mut cfg = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .expect("ring supports the default TLS versions")

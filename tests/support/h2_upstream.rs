@@ -139,7 +139,7 @@ fn tls_config() -> (String, rustls::ServerConfig) {
     leaf.not_after = now + time::Duration::days(30);
     let leaf_key = key();
     let leaf = leaf.signed_by(&leaf_key, &issuer).expect("leaf");
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = gomitm::ca::tls_provider();
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("versions")

@@ -241,7 +241,7 @@ pub fn tls_client_config(ca_pem: &Path, alpn: &[&[u8]]) -> rustls::ClientConfig 
     for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca_pem).expect("read CA") {
         roots.add(cert.expect("CA certificate")).expect("add CA");
     }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = gomitm::ca::tls_provider();
     let mut cfg = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("TLS versions")
