@@ -283,6 +283,7 @@ fn respond(
         sent_at,
         head_at,
         retried,
+        lease,
     } = sent;
     let switching = match client_upgrade {
         Some(u) if response.status() == http::StatusCode::SWITCHING_PROTOCOLS => {
@@ -309,6 +310,9 @@ fn respond(
         // this empty body.
         parts.headers.extend(switch);
         drop(body);
+        if let Some(lease) = lease {
+            lease.release();
+        }
         let empty = http_body_util::Empty::new()
             .map_err(|never| match never {})
             .boxed_unsync();
@@ -320,6 +324,11 @@ fn respond(
         .then(|| annotation_for(&flow, ctx))
         .flatten();
     let mut body = body.map_err(BoxError::from).boxed_unsync();
+    if let Some(lease) = lease {
+        // Inside the capture and the rules' wrappers: the connection is free once the
+        // upstream's answer is read, whatever the client side still does with it.
+        body = lease.returned_at_end(body);
+    }
     if let Some((rule, after)) = plan.reset {
         body = Truncated::new(body, rule, after).boxed_unsync();
     }

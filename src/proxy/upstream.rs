@@ -82,6 +82,110 @@ pub struct Sent {
     pub head_at: Instant,
     /// Set when this is the answer to a second attempt, and why the first was not enough.
     pub retried: Option<RetryReason>,
+    /// The HTTP/1.1 connection the answer came on, lent until its body ends
+    /// ([`Lease::returned_at_end`]); `None` for h2, whose connection is shared.
+    pub lease: Option<Lease>,
+}
+
+/// An HTTP/1.1 connection lent to one exchange, with the client's permit for it. It goes back
+/// to the pool when the response body has been read to its end, from the exchange's own task.
+/// (A task spawned per request to wait for the connection to be ready again woke a second
+/// worker thread for every request: two tasks scheduled in one poll make tokio notify an idle
+/// worker. See docs/PERFORMANCE.md, context switches.)
+pub struct Lease {
+    upstream: Arc<Upstream>,
+    target: Target,
+    sender: http1::SendRequest<ProxyBody>,
+    meta: ConnMeta,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+impl Lease {
+    /// `body`, which gives the connection back to the pool once it has ended. A body dropped
+    /// before its end drops the connection: hyper closes one with an answer left unread.
+    pub fn returned_at_end(self, body: ProxyBody) -> ProxyBody {
+        use http_body_util::BodyExt;
+        if body.is_end_stream() {
+            self.give_back();
+            return body;
+        }
+        Leased {
+            body,
+            lease: Some(self),
+        }
+        .boxed_unsync()
+    }
+
+    /// For a connection that is not coming back as it is (a `101 Switching Protocols` hands
+    /// it to the upgrade): wait, off the exchange's path, for what hyper makes of it.
+    pub fn release(self) {
+        self.upstream
+            .clone()
+            .return_when_ready(self.target, self.sender, self.meta, self.permit);
+    }
+
+    /// The connection's task has usually taken the body's end already and waits for the
+    /// next request. When it has not (it is still sending a request body the server answered
+    /// before reading, or it is closing), a task waits for it instead, as before: pooling a
+    /// connection that is not ready would make the next request wait on it.
+    fn give_back(self) {
+        if !self.sender.is_ready() {
+            self.release();
+            return;
+        }
+        let Lease {
+            upstream,
+            target,
+            sender,
+            meta,
+            permit,
+        } = self;
+        upstream.pool_idle(target, sender, meta);
+        // After it is in the pool, so that the client's next request finds it there.
+        drop(permit);
+    }
+}
+
+struct Leased {
+    body: ProxyBody,
+    lease: Option<Lease>,
+}
+
+impl Body for Leased {
+    type Data = bytes::Bytes;
+    type Error = super::body::BoxError;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<bytes::Bytes>, Self::Error>>> {
+        use std::task::Poll;
+        let polled = std::pin::Pin::new(&mut self.body).poll_frame(cx);
+        match &polled {
+            Poll::Ready(None) => {
+                if let Some(lease) = self.lease.take() {
+                    lease.give_back();
+                }
+            }
+            Poll::Ready(Some(Ok(_))) if self.body.is_end_stream() => {
+                if let Some(lease) = self.lease.take() {
+                    lease.give_back();
+                }
+            }
+            // A broken answer leaves the connection unusable.
+            Poll::Ready(Some(Err(_))) => drop(self.lease.take()),
+            _ => {}
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
 }
 
 /// A request that got no answer, with the retry that came before the failure, if any.
@@ -348,6 +452,7 @@ impl Upstream {
         }
         let read_before = meta.read.load(Ordering::Relaxed);
         let sent_at = Instant::now();
+        let mut lease = None;
         let result = match sender {
             Sender::H2(mut s) => {
                 drop(permit.take());
@@ -357,7 +462,13 @@ impl Upstream {
                 let fut = s.try_send_request(req);
                 let result = self.timed(target, fut).await;
                 if result.is_ok() {
-                    self.return_when_ready(target.clone(), s, meta.clone(), permit.take());
+                    lease = Some(Lease {
+                        upstream: self.clone(),
+                        target: target.clone(),
+                        sender: s,
+                        meta: meta.clone(),
+                        permit: permit.take(),
+                    });
                 }
                 result
             }
@@ -370,6 +481,7 @@ impl Upstream {
                 sent_at,
                 head_at: Instant::now(),
                 retried: None,
+                lease,
             }),
             Err(SendFailure::NotSent(req)) => {
                 self.forget_h2(target, meta.id);
@@ -488,16 +600,20 @@ impl Upstream {
             if sender.ready().await.is_err() {
                 return;
             }
-            let mut pool = this.lock();
-            let slots = pool.entry(target).or_default();
-            if slots.h1.len() < MAX_IDLE_PER_TARGET {
-                slots.h1.push(IdleH1 {
-                    sender,
-                    meta,
-                    since: Instant::now(),
-                });
-            }
+            this.pool_idle(target, sender, meta);
         });
+    }
+
+    fn pool_idle(&self, target: Target, sender: http1::SendRequest<ProxyBody>, meta: ConnMeta) {
+        let mut pool = self.lock();
+        let slots = pool.entry(target).or_default();
+        if slots.h1.len() < MAX_IDLE_PER_TARGET {
+            slots.h1.push(IdleH1 {
+                sender,
+                meta,
+                since: Instant::now(),
+            });
+        }
     }
 
     async fn connect(&self, target: &Target, alpn: Alpn) -> Result<(Sender, ConnMeta), ProxyError> {
