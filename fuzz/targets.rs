@@ -38,15 +38,15 @@ pub fn sample_flow() -> Flow {
         tool: Some(gomitm::flow::ClientTool::Go),
         ..Flow::default()
     };
-    flow.request.method = "GET".into();
-    flow.request.url = "https://proxy.golang.org/golang.org/x/text/@v/v0.14.0.zip?x=1".into();
-    flow.request.http_version = "HTTP/2".into();
-    flow.request.headers = vec![
+    flow.request_mut().method = "GET".into();
+    flow.request_mut().url = "https://proxy.golang.org/golang.org/x/text/@v/v0.14.0.zip?x=1".into();
+    flow.request_mut().http_version = "HTTP/2".into();
+    flow.request_mut().headers = vec![
         ("User-Agent".into(), "Go-http-client/2.0".into()),
         ("Authorization".into(), "Bearer t".into()),
     ];
-    flow.request.body.data = b"hello".to_vec();
-    flow.request.body.total = 5;
+    flow.request_mut().body.data = b"hello".to_vec();
+    flow.request_mut().body.total = 5;
     let mut resp = Response {
         status: 404,
         reason: "Not Found".into(),

@@ -262,7 +262,7 @@ mod tests {
             .id(4)
             .tunnel(1536, 10)
             .build();
-        flow.request.url = "git.test:443".into();
+        flow.request_mut().url = "git.test:443".into();
         assert_eq!(
             format_line(&flow, &[]),
             "#4 CONNECT git.test:443 tunnel up 1.5KiB down 10B -"
@@ -279,7 +279,7 @@ mod tests {
                 &format!("reset by peer{evil}end"),
             )
             .build();
-        flow.request.method = format!("GE{evil}T").into();
+        flow.request_mut().method = format!("GE{evil}T").into();
         flow.response = None;
         let line = format_line(&flow, &[]);
         crate::terminal_text::assert_safe(&line);
@@ -292,7 +292,7 @@ mod tests {
         assert!(line.starts_with("#7 GE␛[2J"), "{line}");
 
         let mut tunnel = FlowBuilder::get("t.test:443").id(8).tunnel(1, 2).build();
-        tunnel.request.url = format!("t.test{evil}:443");
+        tunnel.request_mut().url = format!("t.test{evil}:443");
         let line = format_line(&tunnel, &[]);
         crate::terminal_text::assert_safe(&line);
         assert!(line.contains("t.test␛[2J"), "{line}");

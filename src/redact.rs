@@ -576,8 +576,8 @@ pub fn redact_flow_in_place(flow: &mut Flow, extra: &[String]) {
         e.message = m;
     }
     let url = redact_url(&flow.request.url);
-    flow.request.url = url;
-    redact_headers(&mut flow.request.headers, extra);
+    flow.request_mut().url = url;
+    redact_headers(&mut flow.request_mut().headers, extra);
     if let Some(resp) = flow.response.as_mut() {
         redact_headers(&mut resp.headers, extra);
     }

@@ -222,7 +222,7 @@ fn flow_from_entry(
         state: FlowState::Done,
         started_at_us: ext.map_or_else(|| parse_started(&e.started_date_time), |g| g.started_at_us),
         client_addr: ext.and_then(|g| g.client_addr.clone()),
-        request: import_request(index, &e, bodies)?,
+        request: import_request(index, &e, bodies)?.into(),
         response: import_response(index, &e, bodies)?,
         timings: match ext.and_then(|g| g.timings.clone()) {
             Some(t) => t.into(),

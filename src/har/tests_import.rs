@@ -43,7 +43,7 @@ fn detailed_flows() -> Vec<Flow> {
         .status(502, &[0x80])
         .error(ErrorClass::UpstreamReset, "connection reset by peer")
         .build();
-    upload.request.body.complete = false;
+    upload.request_mut().body.complete = false;
     if let Some(r) = upload.response.as_mut() {
         r.body.complete = false;
         r.http_version = "HTTP/1.1".into();
@@ -73,8 +73,8 @@ fn redacted_round_trip_differs_only_in_secrets() -> TestResult {
     if let Some(r) = want[0].response.as_mut() {
         r.headers[1].1 = REDACTED.into();
     }
-    want[2].request.url = "https://REDACTED@a.test/upload?x=%41".into();
-    want[2].request.headers[0].1 = REDACTED.into();
+    want[2].request_mut().url = "https://REDACTED@a.test/upload?x=%41".into();
+    want[2].request_mut().headers[0].1 = REDACTED.into();
     assert_eq!(back, want);
     Ok(())
 }

@@ -149,7 +149,7 @@ fn an_h2_go_request_is_a_client_span_with_the_http_conventions_and_its_phases() 
 #[test]
 fn an_h1_request_says_1_1() {
     let mut f = zip_flow();
-    f.request.http_version = "HTTP/1.1".into();
+    f.request_mut().http_version = "HTTP/1.1".into();
     if let Some(r) = f.response.as_mut() {
         r.http_version = "HTTP/1.1".into();
     }

@@ -467,7 +467,7 @@ fn new_flow(req: &Request<Incoming>, target: &Target, side: &ClientSide) -> Flow
     let mut flow = request_flow(req, url_of(req, target), side.client_addr_text.clone());
     // A bodiless request's capture is complete from the start, so that its end changes
     // nothing and costs no copy of the flow.
-    flow.request.body.complete = hyper::body::Body::is_end_stream(req.body());
+    flow.request_mut().body.complete = hyper::body::Body::is_end_stream(req.body());
     if let Some(t) = &side.tunnel {
         let c = &mut flow.connection;
         c.client_sni = t.sni.clone();

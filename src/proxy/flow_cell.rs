@@ -126,7 +126,7 @@ impl FlowCell {
         let mut flow = self.lock();
         // A bodiless request's capture is already right: no copy for it.
         if flow.request.body != outcome.capture {
-            Arc::make_mut(&mut flow).request.body = outcome.capture;
+            Arc::make_mut(&mut flow).request_mut().body = outcome.capture;
             if flow.is_done() {
                 self.publish(&flow);
             }
@@ -506,7 +506,7 @@ mod tests {
             go: crate::go::classify("GET", "https://p.test/rsc.io/quote/@v/v1.5.2.zip", &vec![]),
             ..Flow::default()
         };
-        flow.request.method = "GET".into();
+        flow.request_mut().method = "GET".into();
         let cell = FlowCell::start(store.clone(), flow, true);
         let (parts, ()) = http::Response::new(()).into_parts();
         let recorded = cell.record_local_head(&parts);

@@ -139,10 +139,10 @@ pub fn request_flow<B>(
         client_addr,
         ..Flow::default()
     };
-    flow.request.method = method_name(req.method());
-    flow.request.url = url;
-    flow.request.http_version = version_name(req.version());
-    flow.request.headers = headers_of(req.headers());
+    flow.request_mut().method = method_name(req.method());
+    flow.request_mut().url = url;
+    flow.request_mut().http_version = version_name(req.version());
+    flow.request_mut().headers = headers_of(req.headers());
     flow.tool = crate::go::client_tool(&flow.request.headers);
     if !connect {
         flow.go = crate::go::classify(
@@ -164,11 +164,11 @@ pub fn tunnel_flow(client: SocketAddr, authority: &str, connect_headers: Headers
         tunnel: Some(TunnelStats::default()),
         ..Flow::default()
     };
-    flow.request.method = "CONNECT".into();
-    flow.request.url = authority.to_string();
-    flow.request.http_version = "HTTP/1.1".into();
+    flow.request_mut().method = "CONNECT".into();
+    flow.request_mut().url = authority.to_string();
+    flow.request_mut().http_version = "HTTP/1.1".into();
     flow.tool = crate::go::client_tool(&connect_headers);
-    flow.request.headers = connect_headers;
+    flow.request_mut().headers = connect_headers;
     flow
 }
 
@@ -185,7 +185,7 @@ pub fn failure_flow(peer: Option<SocketAddr>, class: ErrorClass, message: String
         client_addr: peer.map(|p| p.to_string().into()),
         ..Flow::default()
     };
-    flow.request.method = "-".into();
+    flow.request_mut().method = "-".into();
     fail_now(&mut flow, class, message);
     flow
 }

@@ -246,8 +246,8 @@ mod tests {
             started_at_us: id as i64,
             ..Flow::default()
         };
-        f.request.method = method.to_string().into();
-        f.request.url = url.into();
+        f.request_mut().method = method.to_string().into();
+        f.request_mut().url = url.into();
         f.response = Some(Response {
             status,
             ..Response::default()

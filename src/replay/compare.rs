@@ -79,8 +79,8 @@ mod tests {
             id: 4,
             ..Flow::default()
         };
-        f.request.method = "GET".into();
-        f.request.url = "https://a.test/x?token=secret\u{1b}[31m".into();
+        f.request_mut().method = "GET".into();
+        f.request_mut().url = "https://a.test/x?token=secret\u{1b}[31m".into();
         f.response = Some(Response {
             status: 200,
             ..Response::default()

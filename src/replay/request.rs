@@ -198,18 +198,18 @@ mod tests {
 
     fn flow() -> Flow {
         let mut f = Flow::default();
-        f.request.method = "POST".into();
-        f.request.url = "https://goproxy.test/upload?x=1".into();
-        f.request.headers = vec![
+        f.request_mut().method = "POST".into();
+        f.request_mut().url = "https://goproxy.test/upload?x=1".into();
+        f.request_mut().headers = vec![
             ("Host".into(), "goproxy.test".into()),
             ("User-Agent".into(), "Go-http-client/1.1".into()),
             ("Authorization".into(), "REDACTED".into()),
             ("Content-Length".into(), "5".into()),
             ("Connection".into(), "keep-alive".into()),
         ];
-        f.request.body.data = b"hello".to_vec();
-        f.request.body.total = 5;
-        f.request.body.complete = true;
+        f.request_mut().body.data = b"hello".to_vec();
+        f.request_mut().body.total = 5;
+        f.request_mut().body.complete = true;
         f
     }
 
@@ -226,7 +226,7 @@ mod tests {
     #[test]
     fn a_truncated_body_or_a_tunnel_is_not_replayable() {
         let mut f = flow();
-        f.request.body.truncated = true;
+        f.request_mut().body.truncated = true;
         assert!(matches!(
             ReplayRequest::from_flow(&f),
             Err(ReplayError::NotReplayable(_))

@@ -295,8 +295,8 @@ pub fn connect_stub(host: &str, port: u16) -> Flow {
         state: FlowState::InFlight,
         ..Flow::default()
     };
-    flow.request.method = "CONNECT".into();
-    flow.request.url = format!("https://{host}:{port}/");
+    flow.request_mut().method = "CONNECT".into();
+    flow.request_mut().url = format!("https://{host}:{port}/");
     flow
 }
 

@@ -86,7 +86,7 @@ pub fn mixed() -> Vec<Flow> {
         12,
         900.0,
     );
-    tunnel.request.url = "blind.test:443".into();
+    tunnel.request_mut().url = "blind.test:443".into();
     tunnel.go = None;
     vec![
         finish(
