@@ -42,16 +42,17 @@ pub fn sample_flow() -> Flow {
     flow.request_mut().url = "https://proxy.golang.org/golang.org/x/text/@v/v0.14.0.zip?x=1".into();
     flow.request_mut().http_version = "HTTP/2".into();
     flow.request_mut().headers = vec![
-        ("User-Agent".into(), "Go-http-client/2.0".into()),
-        ("Authorization".into(), "Bearer t".into()),
-    ];
+        ("User-Agent", "Go-http-client/2.0"),
+        ("Authorization", "Bearer t"),
+    ]
+    .into();
     flow.request_mut().body.data = b"hello".to_vec();
     flow.request_mut().body.total = 5;
     let mut resp = Response {
         status: 404,
         reason: "Not Found".into(),
         http_version: "HTTP/2".into(),
-        headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
+        headers: vec![("Content-Type", "text/plain; charset=utf-8")].into(),
         ..Response::default()
     };
     resp.body.data = b"not found: golang.org/x/text@v0.14.0".to_vec();
@@ -118,7 +119,7 @@ pub fn classify(data: &[u8]) {
     let mut lines = text.split('\n');
     let method = lines.next().unwrap_or("");
     let url = lines.next().unwrap_or("");
-    let headers: Vec<(String, String)> = lines
+    let headers: gomitm::flow::Headers = lines
         .map(|l| {
             let (n, v) = l.split_once(':').unwrap_or((l, ""));
             (n.to_string(), v.trim().to_string())

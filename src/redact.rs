@@ -494,12 +494,10 @@ fn redact_bracketed(value: &str) -> Cow<'_, str> {
 }
 
 fn redact_headers(headers: &mut Headers, extra: &[String]) {
-    for (name, value) in headers.iter_mut() {
+    headers.replace_values(|name, value| {
         let red = redact_header_value(name, value, extra);
-        if red != *value {
-            *value = red;
-        }
-    }
+        (red != value).then_some(red)
+    });
 }
 
 /// The secret strings a flow carries (userinfo, secret parameter and header values), so that
@@ -510,7 +508,7 @@ fn known_secrets(flow: &Flow, extra: &[String]) -> Vec<String> {
     const MIN: usize = 4;
     let mut found: Vec<String> = Vec::new();
     let mut urls: Vec<&str> = vec![flow.request.url.as_str()];
-    urls.extend(flow.connection.via_upstream_proxy.as_deref());
+    urls.extend(flow.connection.upstream.via_upstream_proxy.as_deref());
     urls.extend(flow.mapped_to.as_deref());
     urls.extend(flow.go.as_ref().and_then(|g| g.base.as_deref()));
     for url in urls {
@@ -532,7 +530,7 @@ fn known_secrets(flow: &Flow, extra: &[String]) -> Vec<String> {
     let responses = flow.response.iter().flat_map(|r| r.headers.iter());
     for (name, value) in flow.request.headers.iter().chain(responses) {
         if is_secret_header(name, extra) {
-            found.push(value.clone());
+            found.push(value.to_string());
             // `Basic dTpw`, `Bearer t`: the credential alone; `a=1; b=2`: each cookie value.
             found.extend(value.split_whitespace().nth(1).map(str::to_string));
             for pair in value.split(';') {
@@ -581,9 +579,13 @@ pub fn redact_flow_in_place(flow: &mut Flow, extra: &[String]) {
     if let Some(resp) = flow.response.as_mut() {
         redact_headers(&mut resp.headers, extra);
     }
-    let conn = &mut flow.connection;
-    if let Some(via) = conn.via_upstream_proxy.as_mut() {
-        *via = redact_url(via);
+    // The upstream record is shared with the connection's other flows: copied only when
+    // there is something to change in it.
+    if let Some(via) = flow.connection.upstream.via_upstream_proxy.as_deref() {
+        let red = redact_url(via);
+        if red != via {
+            flow.connection.upstream_mut().via_upstream_proxy = Some(red);
+        }
     }
     if let Some(to) = flow.mapped_to.as_mut() {
         *to = redact_url(to);

@@ -227,7 +227,7 @@ fn named<'a>(headers: &'a Headers, name: &'a str) -> impl Iterator<Item = &'a st
     headers
         .iter()
         .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+        .map(|(_, v)| v)
 }
 
 fn header_sides(flow: &Flow, side: Side) -> impl Iterator<Item = &Headers> {

@@ -282,6 +282,7 @@ fn inspected(flows: &[&Flow]) -> Vec<(String, String)> {
     for f in flows {
         if let Some(c) = f
             .connection
+            .upstream
             .server_cert
             .as_deref()
             .filter(|c| c.is_local_ca())

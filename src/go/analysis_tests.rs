@@ -19,7 +19,7 @@ fn f(id: u64, method: &str, url: &str, status: u16, body: &[u8]) -> Flow {
         })
         .build();
     flow.started_at_us += id as i64 * 1000;
-    flow.go = crate::go::classify(&flow.request.method, &flow.request.url, &vec![]);
+    flow.go = crate::go::classify(&flow.request.method, &flow.request.url, &Default::default());
     flow
 }
 

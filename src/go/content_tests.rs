@@ -9,7 +9,7 @@ fn judged(url: &str, ctype: &str, body: &[u8]) -> Option<Code> {
         .status(200, body)
         .resp_header("Content-Type", ctype)
         .build();
-    f.go = crate::go::classify("GET", url, &vec![]);
+    f.go = crate::go::classify("GET", url, &Default::default());
     let go = f.go.clone()?;
     let resp = f.response.clone()?;
     judge(&f, &go, &resp).map(|d| d.code)
@@ -133,7 +133,7 @@ fn a_capture_that_cannot_tell_raises_nothing() {
     let mut f = FlowBuilder::get(&format!("{P}v1.0.0.info"))
         .status(200, b"")
         .build();
-    f.go = crate::go::classify("GET", &f.request.url, &vec![]);
+    f.go = crate::go::classify("GET", &f.request.url, &Default::default());
     if let Some(r) = f.response.as_mut() {
         r.body.total = 40;
     }
@@ -146,7 +146,7 @@ fn a_capture_that_cannot_tell_raises_nothing() {
     let mut g = FlowBuilder::get(&format!("{P}v1.0.0.info"))
         .status(404, PORTAL)
         .build();
-    g.go = crate::go::classify("GET", &g.request.url, &vec![]);
+    g.go = crate::go::classify("GET", &g.request.url, &Default::default());
     let (go, resp) = (
         g.go.clone().unwrap_or_default(),
         g.response.clone().unwrap_or_default(),
@@ -161,7 +161,7 @@ fn the_html_cause_names_the_page_title_and_the_fix_keeps_verification() {
         .status(200, PORTAL)
         .resp_header("Content-Type", "text/html")
         .build();
-    f.go = crate::go::classify("GET", &url, &vec![]);
+    f.go = crate::go::classify("GET", &url, &Default::default());
     let (go, resp) = (
         f.go.clone().unwrap_or_default(),
         f.response.clone().unwrap_or_default(),

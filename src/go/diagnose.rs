@@ -47,6 +47,7 @@ pub fn diagnose(flow: &Flow, ctx: &DiagnoseContext) -> Option<Diagnosis> {
 fn tls_inspection(flow: &Flow) -> Option<Diagnosis> {
     let cert = flow
         .connection
+        .upstream
         .server_cert
         .as_deref()
         .filter(|c| c.is_local_ca())?;

@@ -398,7 +398,7 @@ fn a_healthy_answer_through_a_local_ca_is_tls_inspection_info() {
         200,
         b"v0.14.0\n",
     );
-    f.connection.server_cert = Some(std::sync::Arc::new(crate::flow::CertSummary {
+    f.connection.upstream_mut().server_cert = Some(std::sync::Arc::new(crate::flow::CertSummary {
         subject: "proxy.golang.org".into(),
         issuer: "corp-inspection-ca".into(),
         root: "corp-inspection-ca".into(),
@@ -408,7 +408,7 @@ fn a_healthy_answer_through_a_local_ca_is_tls_inspection_info() {
     let d = run(&f, "", Os::Linux).unwrap_or_else(|| panic!("no diagnosis"));
     assert_eq!((d.code, d.severity), (Code::TlsInspection, Severity::Info));
     assert!(d.cause.contains("corp-inspection-ca"), "{}", d.cause);
-    if let Some(c) = f.connection.server_cert.as_mut() {
+    if let Some(c) = f.connection.upstream_mut().server_cert.as_mut() {
         std::sync::Arc::make_mut(c).public_root = Some(true);
     }
     assert_eq!(run(&f, "", Os::Linux), None);

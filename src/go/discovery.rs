@@ -167,7 +167,7 @@ mod tests {
         gz.write_all(page).unwrap();
         let data = gz.finish().unwrap();
         let mut resp = crate::flow::Response {
-            headers: vec![("content-encoding".into(), "gzip".into())],
+            headers: vec![("content-encoding", "gzip")].into(),
             ..Default::default()
         };
         resp.body.total = data.len() as u64;
@@ -175,7 +175,7 @@ mod tests {
         let tags = go_imports(&resp).unwrap();
         assert_eq!(tags.len(), 1);
         assert_eq!(tags[0].repo, "https://corp.test/x.git");
-        resp.headers = vec![("content-encoding".into(), "br".into())];
+        resp.headers = vec![("content-encoding", "br")].into();
         assert_eq!(
             go_imports(&resp),
             None,

@@ -301,12 +301,12 @@ pub fn judge(
         tls_ms: flow.timings.tls_ms,
         first_byte_ms: flow.timings.wait_ms,
     });
-    if let Some(p) = &flow.connection.via_upstream_proxy {
+    if let Some(p) = &flow.connection.upstream.via_upstream_proxy {
         row.via = Some(crate::redact::redact_url(p));
     }
     row.status = flow.response.as_ref().map(|r| r.status);
     row.error = flow.error.as_ref().map(|e| e.class.as_str().to_string());
-    if let Some(cert) = flow.connection.server_cert.as_deref() {
+    if let Some(cert) = flow.connection.upstream.server_cert.as_deref() {
         let kind = issuer_kind(cert, ctx.extra_root_names);
         row.issuer = Some(cert.issuer.clone());
         row.issuer_kind = Some(kind);
@@ -347,6 +347,7 @@ pub fn judge(
     if row.verdict <= Verdict::Info && row.issuer_kind == Some(IssuerKind::TlsInspection) {
         let root = flow
             .connection
+            .upstream
             .server_cert
             .as_deref()
             .map_or("", |c| c.root.as_str());

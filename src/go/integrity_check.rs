@@ -210,7 +210,7 @@ mod tests {
 
     fn hashed(url: &str, h1: &str) -> Flow {
         let mut f = FlowBuilder::get(url).status(200, b"x").build();
-        f.go = crate::go::classify("GET", url, &vec![]);
+        f.go = crate::go::classify("GET", url, &Default::default());
         if let Some(g) = f.go.as_mut() {
             g.hash = Some(BodyHash {
                 h1: Some(h1.into()),
@@ -228,7 +228,7 @@ mod tests {
         let mut lookup = FlowBuilder::get("https://sum.test/lookup/m.test/x@v1.0.0")
             .status(200, record)
             .build();
-        lookup.go = crate::go::classify("GET", &lookup.request.url, &vec![]);
+        lookup.go = crate::go::classify("GET", &lookup.request.url, &Default::default());
         let flows = [&zip, &good_mod, &lookup];
         let (checks, findings) = check(&flows, None);
         assert_eq!(findings.len(), 1);

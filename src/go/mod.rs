@@ -294,7 +294,7 @@ mod tests {
     use super::*;
 
     fn go(url: &str) -> Option<GoRequest> {
-        classify_request("GET", url, &vec![])
+        classify_request("GET", url, &Default::default())
     }
 
     #[test]
@@ -391,7 +391,7 @@ mod tests {
 
     #[test]
     fn git_smart_http_with_protocol_header() {
-        let h = vec![("Git-Protocol".to_string(), "version=2".to_string())];
+        let h: Headers = vec![("Git-Protocol", "version=2")].into();
         let r = classify(
             "GET",
             "https://git.test/hello.git/info/refs?service=git-upload-pack",
@@ -406,12 +406,16 @@ mod tests {
         let r = classify(
             "POST",
             "https://git.test/hello.git/git-receive-pack",
-            &vec![],
+            &Default::default(),
         )
         .unwrap();
         assert_eq!(r.kind, GoKind::GitReceivePack);
         assert_eq!(
-            classify("GET", "https://git.test/hello.git/git-upload-pack", &vec![]),
+            classify(
+                "GET",
+                "https://git.test/hello.git/git-upload-pack",
+                &Default::default()
+            ),
             None
         );
         assert_eq!(go("https://git.test/x/info/refs?service=evil"), None);
@@ -433,11 +437,11 @@ mod tests {
 
     #[test]
     fn client_tool_from_user_agent() {
-        let ua = |v: &str| vec![("user-agent".to_string(), v.to_string())];
+        let ua = |v: &str| Headers::from(vec![("user-agent", v)]);
         assert_eq!(client_tool(&ua("Go-http-client/2.0")), Some(ClientTool::Go));
         assert_eq!(client_tool(&ua("git/2.47.3")), Some(ClientTool::Git));
         assert_eq!(client_tool(&ua("curl/8")), None);
-        assert_eq!(client_tool(&vec![]), None);
+        assert_eq!(client_tool(&Default::default()), None);
     }
 
     #[test]

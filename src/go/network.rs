@@ -106,7 +106,12 @@ fn broken_answer(flow: &Flow, err: &FlowError) -> Diagnosis {
 
 /// The bundle is named by its path when the caller knows it (a live proxy or `gomitm run`).
 fn client_untrusted(flow: &Flow, ctx: &DiagnoseContext) -> Diagnosis {
-    let host = flow.connection.client_sni.as_deref().unwrap_or(flow.host());
+    let host = flow
+        .connection
+        .client
+        .client_sni
+        .as_deref()
+        .unwrap_or(flow.host());
     let tool = flow.tool.map_or("the client", ClientTool::as_str);
     let bundle = ctx.bundle.map_or_else(
         || "<bundle of system roots + gomitm CA>".to_string(),
@@ -153,6 +158,7 @@ fn upstream_tls(host: &str, msg: &str) -> Diagnosis {
 fn connect(flow: &Flow, err: &FlowError) -> Diagnosis {
     let addr = flow
         .connection
+        .upstream
         .server_addr
         .clone()
         .unwrap_or_else(|| flow.host().into());

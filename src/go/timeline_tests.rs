@@ -24,7 +24,7 @@ fn flow(id: u64, at_ms: i64, url: &str, status: u16) -> Flow {
         })
         .build();
     f.started_at_us = 1_000_000 + at_ms * 1000;
-    f.go = crate::go::classify("GET", url, &vec![]);
+    f.go = crate::go::classify("GET", url, &Default::default());
     f
 }
 

@@ -96,7 +96,12 @@ fn entry(flow: &Flow, recorded: &Flow, opts: &HarOptions) -> HarEntry {
         response,
         cache: HarCache {},
         timings,
-        server_ip_address: flow.connection.server_addr.as_deref().map(server_ip),
+        server_ip_address: flow
+            .connection
+            .upstream
+            .server_addr
+            .as_deref()
+            .map(server_ip),
         connection: flow.connection.upstream_conn_id.map(|id| id.to_string()),
         comment: None,
         error: flow.error.as_ref().map(|e| HarErrorField::Classified {
@@ -324,18 +329,18 @@ fn gomitm_ext(flow: &Flow) -> GomitmExt {
         target: (flow.kind == FlowKind::Tunnel).then(|| flow.request.url.clone()),
         client_addr: flow.client_addr.clone(),
         timings: Some(GomitmTimings::from(&flow.timings)),
-        server_addr: c.server_addr.clone(),
+        server_addr: c.upstream.server_addr.clone(),
         reused: c.reused,
-        tls_version: c.tls_version.clone(),
-        alpn: c.alpn.clone(),
-        tls_group: c.tls_group.clone(),
-        client_tls_version: c.client_tls_version.clone(),
-        client_alpn: c.client_alpn.clone(),
-        client_tls_group: c.client_tls_group.clone(),
-        client_sni: c.client_sni.clone(),
-        insecure_upstream: c.insecure_upstream,
-        via_upstream_proxy: c.via_upstream_proxy.clone(),
-        server_cert: c.server_cert.as_deref().cloned(),
+        tls_version: c.upstream.tls_version.clone(),
+        alpn: c.upstream.alpn.clone(),
+        tls_group: c.upstream.tls_group.clone(),
+        client_tls_version: c.client.client_tls_version.clone(),
+        client_alpn: c.client.client_alpn.clone(),
+        client_tls_group: c.client.client_tls_group.clone(),
+        client_sni: c.client.client_sni.clone(),
+        insecure_upstream: c.upstream.insecure_upstream,
+        via_upstream_proxy: c.upstream.via_upstream_proxy.clone(),
+        server_cert: c.upstream.server_cert.as_deref().cloned(),
         retried: c.retried,
         request_body: BodyFlags::from(&flow.request.body),
         response_body: flow.response.as_ref().map(|r| BodyFlags::from(&r.body)),
@@ -377,8 +382,8 @@ fn har_headers(headers: &Headers) -> Vec<HarNameValue> {
     headers
         .iter()
         .map(|(name, value)| HarNameValue {
-            name: name.clone(),
-            value: value.clone(),
+            name: name.to_string(),
+            value: value.to_string(),
         })
         .collect()
 }

@@ -23,8 +23,8 @@ use super::shape::{BodyFlags, GomitmTimings, HarEntry, HarErrorField, HarNameVal
 use super::stream::FOREIGN_BODY_CAP;
 use super::stream::{self, RawEntry, TextStats};
 use crate::flow::{
-    BodyCapture, ClientTool, ConnectionInfo, ErrorClass, Flow, FlowError, FlowKind, FlowState,
-    Headers, Label, Request, Response, Shared, Timings, TunnelStats,
+    BodyCapture, ClientTls, ClientTool, ConnectionInfo, ErrorClass, Flow, FlowError, FlowKind,
+    FlowState, Headers, Label, Request, Response, Shared, Timings, TunnelStats, UpstreamConn,
 };
 
 /// How a producer splits `connect` and `ssl`.
@@ -444,25 +444,32 @@ fn import_connection(e: &HarEntry, extras: &Extras) -> ConnectionInfo {
         .map(Shared::from);
     let Some(g) = e.gomitm.clone() else {
         return ConnectionInfo {
-            server_addr: server_ip,
+            upstream: std::sync::Arc::new(UpstreamConn {
+                server_addr: server_ip,
+                ..UpstreamConn::default()
+            }),
             upstream_conn_id,
             ..ConnectionInfo::default()
         };
     };
     ConnectionInfo {
-        server_addr: g.server_addr.or(server_ip),
+        upstream: std::sync::Arc::new(UpstreamConn {
+            server_addr: g.server_addr.or(server_ip),
+            tls_version: g.tls_version,
+            alpn: g.alpn,
+            tls_group: g.tls_group,
+            insecure_upstream: g.insecure_upstream,
+            via_upstream_proxy: g.via_upstream_proxy,
+            server_cert: g.server_cert.map(std::sync::Arc::new),
+        }),
         upstream_conn_id,
         reused: g.reused,
-        tls_version: g.tls_version,
-        alpn: g.alpn,
-        tls_group: g.tls_group,
-        client_tls_version: g.client_tls_version,
-        client_alpn: g.client_alpn,
-        client_tls_group: g.client_tls_group,
-        client_sni: g.client_sni,
-        insecure_upstream: g.insecure_upstream,
-        via_upstream_proxy: g.via_upstream_proxy,
-        server_cert: g.server_cert.map(std::sync::Arc::new),
+        client: std::sync::Arc::new(ClientTls {
+            client_tls_version: g.client_tls_version,
+            client_alpn: g.client_alpn,
+            client_tls_group: g.client_tls_group,
+            client_sni: g.client_sni,
+        }),
         retried: g.retried,
     }
 }

@@ -50,27 +50,31 @@ pub(super) fn success_flow() -> Flow {
         .build();
     f.client_addr = Some("127.0.0.1:50123".into());
     f.connection = ConnectionInfo {
-        server_addr: Some("142.250.74.113:443".into()),
+        upstream: std::sync::Arc::new(crate::flow::UpstreamConn {
+            server_addr: Some("142.250.74.113:443".into()),
+            tls_version: Some("TLSv1.3".into()),
+            alpn: Some("h2".into()),
+            tls_group: Some("X25519MLKEM768".into()),
+            insecure_upstream: true,
+            via_upstream_proxy: Some("http://corp-proxy.test:3128".into()),
+            server_cert: Some(std::sync::Arc::new(crate::flow::CertSummary {
+                subject: "proxy.golang.org".into(),
+                issuer: "Corp Inspection CA".into(),
+                issuer_org: Some("Corp".into()),
+                not_after: "2027-01-01T00:00:00Z".into(),
+                chain_len: 1,
+                root: "Corp Inspection CA".into(),
+                public_root: Some(false),
+            })),
+        }),
         upstream_conn_id: Some(7),
         reused: false,
-        tls_version: Some("TLSv1.3".into()),
-        alpn: Some("h2".into()),
-        tls_group: Some("X25519MLKEM768".into()),
-        client_tls_version: Some("TLSv1.3".into()),
-        client_alpn: Some("h2".into()),
-        client_tls_group: Some("x25519".into()),
-        client_sni: Some("proxy.golang.org".into()),
-        insecure_upstream: true,
-        via_upstream_proxy: Some("http://corp-proxy.test:3128".into()),
-        server_cert: Some(std::sync::Arc::new(crate::flow::CertSummary {
-            subject: "proxy.golang.org".into(),
-            issuer: "Corp Inspection CA".into(),
-            issuer_org: Some("Corp".into()),
-            not_after: "2027-01-01T00:00:00Z".into(),
-            chain_len: 1,
-            root: "Corp Inspection CA".into(),
-            public_root: Some(false),
-        })),
+        client: std::sync::Arc::new(crate::flow::ClientTls {
+            client_tls_version: Some("TLSv1.3".into()),
+            client_alpn: Some("h2".into()),
+            client_tls_group: Some("x25519".into()),
+            client_sni: Some("proxy.golang.org".into()),
+        }),
         retried: Some(crate::flow::RetryReason::GoawayUnprocessed),
     };
     if let Some(r) = f.response.as_mut() {

@@ -55,8 +55,8 @@ fn chrome_devtools_har() -> TestResult {
     );
     assert_eq!(page.request.http_version, "HTTP/2", "http/2.0 is HTTP/2");
     assert_eq!(
-        page.request.headers[0],
-        (":authority".into(), "pkg.go.dev".into())
+        page.request.headers.get(0),
+        Some((":authority", "pkg.go.dev"))
     );
     assert_eq!(page.started_at_us, MAY_14_091203_417);
     let resp = response(page)?;
@@ -79,7 +79,7 @@ fn chrome_devtools_har() -> TestResult {
         "connect has ssl taken out"
     );
     assert_eq!(
-        page.connection.server_addr.as_deref(),
+        page.connection.upstream.server_addr.as_deref(),
         Some("[2600:1901:0:f535::]:443"),
         "brackets kept for the port Chrome puts in `connection`"
     );
@@ -112,7 +112,7 @@ fn chrome_devtools_har() -> TestResult {
         "-1: the connection was reused"
     );
     assert_eq!(
-        list.connection.server_addr.as_deref(),
+        list.connection.upstream.server_addr.as_deref(),
         Some("142.251.36.49:443")
     );
     assert_eq!(list.connection.upstream_conn_id, Some(41301));
@@ -226,7 +226,7 @@ fn mitmproxy_savehar() -> TestResult {
         "mitmproxy's connect is TCP only: ssl is not subtracted"
     );
     assert_eq!(
-        module.connection.server_addr.as_deref(),
+        module.connection.upstream.server_addr.as_deref(),
         Some("142.250.185.81")
     );
     assert_eq!(module.connection.upstream_conn_id, None);
@@ -248,7 +248,7 @@ fn mitmproxy_savehar() -> TestResult {
 
     let lookup = &flows[2];
     assert_eq!(
-        lookup.connection.server_addr.as_deref(),
+        lookup.connection.upstream.server_addr.as_deref(),
         Some("2a00:1450:4001:82b::2011")
     );
     let body = &response(lookup)?.body;
@@ -285,7 +285,7 @@ fn mitmproxy_savehar() -> TestResult {
         "null"
     );
     assert_eq!(refused.timings.send_ms, Some(0.0));
-    assert_eq!(refused.connection.server_addr, None);
+    assert_eq!(refused.connection.upstream.server_addr, None);
 
     let git = &flows[4];
     assert_eq!(git.request.method, "POST");
@@ -344,7 +344,10 @@ fn charles_har() -> TestResult {
         },
         "Charles follows HAR 1.2: connect includes ssl"
     );
-    assert_eq!(info.connection.server_addr.as_deref(), Some("10.20.30.40"));
+    assert_eq!(
+        info.connection.upstream.server_addr.as_deref(),
+        Some("10.20.30.40")
+    );
     assert_eq!(info.error, None, "COMPLETE is no error");
     assert_eq!(shown(info)?.summary, "JSON, 50B");
 

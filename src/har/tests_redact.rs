@@ -37,7 +37,8 @@ fn secret_flow() -> Flow {
             "proxy http://carol:url-pass-6@proxy.test:3128 refused CONNECT",
         )
         .build();
-    f.connection.via_upstream_proxy = Some("http://carol:url-pass-6@proxy.test:3128".into());
+    f.connection.upstream_mut().via_upstream_proxy =
+        Some("http://carol:url-pass-6@proxy.test:3128".into());
     f
 }
 

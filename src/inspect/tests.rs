@@ -43,7 +43,7 @@ fn empty_and_uncaptured_bodies() {
         truncated: true,
         complete: true,
     };
-    let v = body_view(&vec![], &none, "/");
+    let v = body_view(&Default::default(), &none, "/");
     assert_eq!(v.summary, "5.0MiB, none captured");
     assert!(v.lines.is_empty());
 }
@@ -302,7 +302,7 @@ fn a_truncated_module_zip_is_walked_and_says_so() {
         truncated: true,
         complete: true,
     };
-    let v = body_view(&vec![], &body, "/example.com/m/@v/v1.0.0.zip");
+    let v = body_view(&Default::default(), &body, "/example.com/m/@v/v1.0.0.zip");
     assert!(v.summary.starts_with("zip: 4 files, "), "{}", v.summary);
     assert!(
         v.summary
@@ -357,7 +357,7 @@ fn an_incomplete_body_is_flagged() {
         truncated: false,
         complete: false,
     };
-    let v = body_view(&vec![], &body, "/");
+    let v = body_view(&Default::default(), &body, "/");
     assert_eq!(
         v.summary,
         "text, 7B; body incomplete (cut short or still arriving)"
@@ -444,6 +444,6 @@ fn perf_figures() {
         complete: true,
     };
     time("zip 2000 files, truncated", &|| {
-        body_view(&vec![], &cut, "/m/@v/v1.0.0.zip")
+        body_view(&Default::default(), &cut, "/m/@v/v1.0.0.zip")
     });
 }

@@ -208,7 +208,7 @@ fn flow_attributes(flow: &Flow, facts: &FlowFacts<'_>) -> Vec<KeyValue> {
         a.push(KeyValue::new("server.address", host));
         a.push(KeyValue::new("server.port", i64::from(port)));
     }
-    if let Some(addr) = flow.connection.server_addr.as_deref() {
+    if let Some(addr) = flow.connection.upstream.server_addr.as_deref() {
         match addr.parse::<std::net::SocketAddr>() {
             Ok(sa) => {
                 a.push(KeyValue::new("network.peer.address", sa.ip().to_string()));
@@ -263,22 +263,22 @@ fn flow_attributes(flow: &Flow, facts: &FlowFacts<'_>) -> Vec<KeyValue> {
     if let Some(id) = c.upstream_conn_id {
         a.push(int("gomitm.connection.id", id));
     }
-    if let Some(v) = &c.tls_version {
+    if let Some(v) = &c.upstream.tls_version {
         a.push(text("tls.protocol.version", v));
     }
-    if let Some(v) = &c.alpn {
+    if let Some(v) = &c.upstream.alpn {
         a.push(text("gomitm.tls.alpn", v));
     }
-    if let Some(v) = &c.tls_group {
+    if let Some(v) = &c.upstream.tls_group {
         a.push(text("tls.curve", v));
     }
     if let Some(v) = &c.retried {
         a.push(text("gomitm.retried", v.as_str()));
     }
-    if c.insecure_upstream {
+    if c.upstream.insecure_upstream {
         a.push(KeyValue::new("gomitm.insecure_upstream", true));
     }
-    if let Some(v) = &c.via_upstream_proxy {
+    if let Some(v) = &c.upstream.via_upstream_proxy {
         a.push(text("gomitm.upstream_proxy", v));
     }
     if let Some(t) = &flow.tunnel {

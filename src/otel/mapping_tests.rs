@@ -62,7 +62,7 @@ fn timed(flow: Flow) -> Flow {
         total_ms: Some(21.0),
         ..Timings::default()
     };
-    f.connection.server_addr = Some("127.0.0.1:8443".into());
+    f.connection.upstream_mut().server_addr = Some("127.0.0.1:8443".into());
     f.connection.upstream_conn_id = Some(7);
     f
 }

@@ -26,7 +26,9 @@ use super::interrupt::InterruptibleExecutor;
 use super::prefixed::Prefixed;
 use super::record::{self, headers_of, ms_since};
 use super::watched::Watched;
-use crate::flow::{ErrorClass, Flow, FlowError, FlowState, Headers, Shared, TunnelStats};
+use crate::flow::{
+    ClientTls, ErrorClass, Flow, FlowError, FlowState, Headers, Shared, TunnelStats,
+};
 
 pub async fn handle(
     ctx: Arc<Ctx>,
@@ -205,12 +207,14 @@ where
         Some(TunnelSide {
             host: target.host.clone(),
             port: target.port,
-            sni: sni.map(Shared::from),
-            tls_version: conn.protocol_version().map(super::record::tls_version_name),
-            tls_group: conn
-                .negotiated_key_exchange_group()
-                .map(|g| super::record::kx_group_name(g.name())),
-            alpn: alpn.clone(),
+            tls: Arc::new(ClientTls {
+                client_sni: sni.map(Shared::from),
+                client_tls_version: conn.protocol_version().map(super::record::tls_version_name),
+                client_tls_group: conn
+                    .negotiated_key_exchange_group()
+                    .map(|g| super::record::kx_group_name(g.name())),
+                client_alpn: alpn.clone(),
+            }),
             client_tls_ms,
             tls_time_claimed: AtomicBool::new(false),
         }),
@@ -321,8 +325,9 @@ async fn blind(
     };
     flow.timings.dns_ms = info.dns_ms;
     flow.timings.connect_ms = info.connect_ms;
-    flow.connection.server_addr = info.server_addr.map(|a| a.to_string().into());
-    flow.connection.via_upstream_proxy = info.via_proxy.clone();
+    let up = flow.connection.upstream_mut();
+    up.server_addr = info.server_addr.map(|a| a.to_string().into());
+    up.via_upstream_proxy = info.via_proxy.clone();
     let stored = ctx.store.add(flow);
     let store = ctx.store.clone();
     super::interrupt::spawn(store, async move {
@@ -355,9 +360,9 @@ where
         Ok((upstream, info)) => {
             flow.timings.dns_ms = info.dns_ms;
             flow.timings.connect_ms = info.connect_ms;
-            flow.connection.server_addr = info.server_addr.map(|a| a.to_string().into());
-            flow.connection.via_upstream_proxy = info.via_proxy.clone();
-            flow.connection.via_upstream_proxy = info.via_proxy.clone();
+            let up = flow.connection.upstream_mut();
+            up.server_addr = info.server_addr.map(|a| a.to_string().into());
+            up.via_upstream_proxy = info.via_proxy.clone();
             let stored = ctx.store.add(flow);
             copy_and_record(ctx, (*stored).clone(), client, upstream, prefix, started).await;
         }

@@ -30,7 +30,7 @@ use super::shaping::{Throttled, Truncated};
 use super::upgrade;
 use super::upstream::{SendError, Sent, UpstreamBudget};
 use crate::flow::header_value;
-use crate::flow::{Flow, Label, Shared};
+use crate::flow::{ClientTls, Flow, Shared};
 use crate::go::diagnose::{diagnose, diagnosis_lines, DiagnoseContext, Os};
 use crate::rules::{RemoteTarget, RuleSet};
 use crate::store::Store;
@@ -61,10 +61,8 @@ impl ClientSide {
 pub struct TunnelSide {
     pub host: String,
     pub port: u16,
-    pub sni: Option<Shared>,
-    pub tls_version: Option<Label>,
-    pub tls_group: Option<Label>,
-    pub alpn: Option<Label>,
+    /// The handshake's facts as every flow of the tunnel records them: one shared record.
+    pub tls: Arc<ClientTls>,
     pub client_tls_ms: f64,
     /// The handshake time belongs to the first request of the tunnel only.
     pub tls_time_claimed: AtomicBool,
@@ -84,7 +82,11 @@ pub async fn handle(
     let mut flow = new_flow(&req, &target, &side);
     flow.replay_of = replay_of;
     flow.client_host = differing_host(&req, &target);
-    flow.connection.insecure_upstream = ctx.upstream.dialer().config().insecure;
+    // Until an upstream connection's record replaces it; only a flow with something to say
+    // pays for its own copy of the shared empty one.
+    if ctx.upstream.dialer().config().insecure {
+        flow.connection.upstream_mut().insecure_upstream = true;
+    }
     let (mut parts, body) = req.into_parts();
     // The record keeps the client's Host; the upstream gets one made from the target (RFC 9112
     // §3.2.2: a proxy replaces it), so a Host that names another server cannot reach a
@@ -296,7 +298,6 @@ fn respond(
     let source = HeadSource {
         meta: &meta,
         reused,
-        insecure: ctx.upstream.dialer().config().insecure,
         sent_at,
         head_at,
         retried,
@@ -470,10 +471,7 @@ fn new_flow(req: &Request<Incoming>, target: &Target, side: &ClientSide) -> Flow
     flow.request_mut().body.complete = hyper::body::Body::is_end_stream(req.body());
     if let Some(t) = &side.tunnel {
         let c = &mut flow.connection;
-        c.client_sni = t.sni.clone();
-        c.client_tls_version = t.tls_version.clone();
-        c.client_alpn = t.alpn.clone();
-        c.client_tls_group = t.tls_group.clone();
+        c.client = t.tls.clone();
         if !t.tls_time_claimed.swap(true, Ordering::Relaxed) {
             flow.timings.client_tls_ms = Some(t.client_tls_ms);
         }

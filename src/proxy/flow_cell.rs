@@ -49,7 +49,6 @@ struct Marks {
 pub struct HeadSource<'a> {
     pub meta: &'a ConnMeta,
     pub reused: bool,
-    pub insecure: bool,
     pub sent_at: Instant,
     pub head_at: Instant,
     pub retried: Option<RetryReason>,
@@ -171,15 +170,9 @@ impl FlowCell {
         flow.response = Some(response_of(parts));
         let dial = &src.meta.dial;
         let c = &mut flow.connection;
-        c.server_addr = src.meta.server_addr.clone();
+        c.upstream = src.meta.record.clone();
         c.upstream_conn_id = Some(src.meta.id);
         c.reused = src.reused;
-        c.tls_version = dial.tls_version.clone();
-        c.alpn = dial.alpn.clone();
-        c.tls_group = dial.tls_group.clone();
-        c.insecure_upstream = src.insecure;
-        c.via_upstream_proxy = dial.via_proxy.clone();
-        c.server_cert = dial.server_cert.clone();
         c.retried = src.retried;
         if !src.reused {
             flow.timings.dns_ms = dial.dns_ms;
@@ -503,7 +496,11 @@ mod tests {
     /// A recorded 200 answer to a module zip request, its body wrapped for hashing.
     fn hashed_zip(store: &Arc<Store>, body: ProxyBody) -> ProxyBody {
         let mut flow = Flow {
-            go: crate::go::classify("GET", "https://p.test/rsc.io/quote/@v/v1.5.2.zip", &vec![]),
+            go: crate::go::classify(
+                "GET",
+                "https://p.test/rsc.io/quote/@v/v1.5.2.zip",
+                &Default::default(),
+            ),
             ..Flow::default()
         };
         flow.request_mut().method = "GET".into();

@@ -270,7 +270,7 @@ mod tests {
     async fn a_gzipped_body_is_decoded_first() {
         let mut flow = zip_flow(200);
         if let Some(r) = flow.response.as_mut() {
-            r.headers.push(("Content-Encoding".into(), "gzip".into()));
+            r.headers.push("Content-Encoding", "gzip");
         }
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         gz.write_all(ZIP).unwrap_or_default();
@@ -292,7 +292,7 @@ mod tests {
         );
         let mut flow = zip_flow(200);
         if let Some(r) = flow.response.as_mut() {
-            r.headers.push(("content-encoding".into(), "br".into()));
+            r.headers.push("content-encoding", "br");
         }
         let Some((None, HashResult::Ready(h))) = start(&flow) else {
             panic!("decided up front");

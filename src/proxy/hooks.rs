@@ -277,7 +277,7 @@ mod tests {
     fn in_flight(url: &str) -> Flow {
         let mut f = FlowBuilder::get(url).build();
         f.state = crate::flow::FlowState::InFlight;
-        f.go = crate::go::classify("GET", url, &vec![]);
+        f.go = crate::go::classify("GET", url, &Default::default());
         f
     }
 

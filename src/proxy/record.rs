@@ -105,14 +105,14 @@ pub fn kx_group_name(g: NamedGroup) -> Label {
 }
 
 pub fn headers_of(map: &HeaderMap) -> Headers {
-    map.iter()
-        .map(|(n, v)| {
-            (
-                n.as_str().to_string(),
-                String::from_utf8_lossy(v.as_bytes()).into_owned(),
-            )
-        })
-        .collect()
+    // Sized first, so that the list is built in exactly its two allocations (a value that is
+    // not UTF-8 grows by its replacement characters, and the text is then reallocated once).
+    let bytes = map.iter().map(|(n, v)| n.as_str().len() + v.len()).sum();
+    let mut b = crate::flow::HeadersBuilder::with_capacity(map.len(), bytes);
+    for (n, v) in map {
+        b.push(n.as_str(), &String::from_utf8_lossy(v.as_bytes()));
+    }
+    b.finish()
 }
 
 pub fn ms_since(start: Instant) -> f64 {

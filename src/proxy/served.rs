@@ -180,7 +180,7 @@ impl http_body::Body for CutBody {
 
 /// The recorded headers as they can go on the wire again.
 fn wire_headers(
-    recorded: &[(String, String)],
+    recorded: &crate::flow::Headers,
     data: &[u8],
     strip_hop_by_hop: fn(&mut HeaderMap),
 ) -> HeaderMap {
@@ -238,14 +238,15 @@ mod tests {
 
     #[test]
     fn recorded_headers_lose_hop_by_hop_length_and_a_stale_encoding() {
-        let recorded = vec![
-            ("Content-Type".to_string(), "application/zip".to_string()),
-            ("Content-Length".to_string(), "999".to_string()),
-            ("Connection".to_string(), "keep-alive".to_string()),
-            ("Transfer-Encoding".to_string(), "chunked".to_string()),
-            ("Content-Encoding".to_string(), "gzip".to_string()),
-            ("Bad Name".to_string(), "x".to_string()),
-        ];
+        let recorded: crate::flow::Headers = vec![
+            ("Content-Type", "application/zip"),
+            ("Content-Length", "999"),
+            ("Connection", "keep-alive"),
+            ("Transfer-Encoding", "chunked"),
+            ("Content-Encoding", "gzip"),
+            ("Bad Name", "x"),
+        ]
+        .into();
         let strip = super::super::exchange::strip_hop_by_hop;
         let decoded = wire_headers(&recorded, b"plain text, decoded by the HAR's tool", strip);
         let names: Vec<&str> = decoded.keys().map(|k| k.as_str()).collect();

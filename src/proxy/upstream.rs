@@ -64,8 +64,9 @@ pub struct ConnMeta {
     /// is not small.
     pub dial: Arc<DialInfo>,
     pub h2: bool,
-    /// `dial.server_addr` as recorded, formatted once per connection rather than per flow.
-    pub server_addr: Option<crate::flow::Shared>,
+    /// The connection as each of its flows records it, made once: a flow takes a reference
+    /// rather than copying its nine fields.
+    pub record: Arc<crate::flow::UpstreamConn>,
     /// Bytes an HTTP/1.1 connection has read from the server so far: a request that failed
     /// with this unchanged got not one byte of an answer.
     read: Arc<AtomicU64>,
@@ -629,12 +630,20 @@ impl Upstream {
         let (io, dial) = dialed?;
         let id = self.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let h2 = spoke_h2 == Some(true);
-        let server_addr = dial.server_addr.map(|a| a.to_string().into());
+        let record = Arc::new(crate::flow::UpstreamConn {
+            server_addr: dial.server_addr.map(|a| a.to_string().into()),
+            tls_version: dial.tls_version.clone(),
+            alpn: dial.alpn.clone(),
+            tls_group: dial.tls_group.clone(),
+            insecure_upstream: self.dialer.config().insecure,
+            via_upstream_proxy: dial.via_proxy.clone(),
+            server_cert: dial.server_cert.clone(),
+        });
         let meta = ConnMeta {
             id,
             dial: Arc::new(dial),
             h2,
-            server_addr,
+            record,
             read: Arc::default(),
         };
         let handshake_err =

@@ -2,7 +2,7 @@
 //! cannot), changed by `--header` overrides, and written to / read back from the text the
 //! user edits with `E` in the TUI. Pure: values in, values out.
 
-use crate::flow::{Flow, FlowKind, Headers};
+use crate::flow::{Flow, FlowKind};
 use crate::redact::REDACTED;
 
 use super::error::ReplayError;
@@ -30,7 +30,8 @@ const NOT_COPIED: [&str; 12] = [
 pub struct ReplayRequest {
     pub method: String,
     pub url: String,
-    pub headers: Headers,
+    /// A plain list, not the flow's packed `Headers`: this one is edited a header at a time.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
@@ -62,7 +63,7 @@ impl ReplayRequest {
             // h2 pseudo-headers are not headers.
             .filter(|(n, _)| !n.starts_with(':'))
             .filter(|(n, _)| !NOT_COPIED.iter().any(|c| n.eq_ignore_ascii_case(c)))
-            .cloned()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect();
         Ok(ReplayRequest {
             method: req.method.to_string(),
@@ -143,7 +144,7 @@ impl ReplayRequest {
                 ))
             }
         }
-        let mut headers = Headers::new();
+        let mut headers = Vec::new();
         let mut body_at = None;
         for (n, line) in lines.by_ref() {
             let line_text = line.trim_end_matches(['\n', '\r']);
@@ -201,12 +202,13 @@ mod tests {
         f.request_mut().method = "POST".into();
         f.request_mut().url = "https://goproxy.test/upload?x=1".into();
         f.request_mut().headers = vec![
-            ("Host".into(), "goproxy.test".into()),
-            ("User-Agent".into(), "Go-http-client/1.1".into()),
-            ("Authorization".into(), "REDACTED".into()),
-            ("Content-Length".into(), "5".into()),
-            ("Connection".into(), "keep-alive".into()),
-        ];
+            ("Host", "goproxy.test"),
+            ("User-Agent", "Go-http-client/1.1"),
+            ("Authorization", "REDACTED"),
+            ("Content-Length", "5"),
+            ("Connection", "keep-alive"),
+        ]
+        .into();
         f.request_mut().body.data = b"hello".to_vec();
         f.request_mut().body.total = 5;
         f.request_mut().body.complete = true;

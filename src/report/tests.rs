@@ -28,7 +28,7 @@ fn flow(id: u64, url: &str, status: u16) -> Flow {
         })
         .build();
     f.started_at_us += id as i64 * 3000;
-    f.go = crate::go::classify("GET", url, &vec![]);
+    f.go = crate::go::classify("GET", url, &Default::default());
     f
 }
 

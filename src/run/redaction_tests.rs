@@ -61,7 +61,7 @@ fn flows() -> Vec<Flow> {
         .build();
     redirect.mapped_to =
         Some("https://m:SECRET-mapped-32@mirror.test/mod/@v/list?apikey=SECRET-mapped-33".into());
-    redirect.connection.via_upstream_proxy =
+    redirect.connection.upstream_mut().via_upstream_proxy =
         Some("http://p:SECRET-proxy-34@proxy.test:3128".into());
     redirect.go = Some(Box::new(GoRequest {
         kind: GoKind::List,

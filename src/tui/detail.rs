@@ -455,10 +455,10 @@ fn connection_tab(flow: &Flow, file: bool) -> Vec<Line<'static>> {
     let rows: Vec<(&str, String)> = vec![
         ("client", or_dash(&flow.client_addr)),
         ("HTTP", flow.request.http_version.to_string()),
-        ("TLS", or_dash(&c.client_tls_version)),
-        ("ALPN", or_dash(&c.client_alpn)),
-        ("key exchange", or_dash(&c.client_tls_group)),
-        ("SNI", or_dash(&c.client_sni)),
+        ("TLS", or_dash(&c.client.client_tls_version)),
+        ("ALPN", or_dash(&c.client.client_alpn)),
+        ("key exchange", or_dash(&c.client.client_tls_group)),
+        ("SNI", or_dash(&c.client.client_sni)),
         (
             "handshake",
             flow.timings.client_tls_ms.map_or_else(|| "-".into(), ms),
@@ -467,7 +467,7 @@ fn connection_tab(flow: &Flow, file: bool) -> Vec<Line<'static>> {
     out.extend(rows.iter().flat_map(|(k, v)| field(k, v, 200)));
     out.push(Line::default());
     out.push(heading(server_side));
-    let server = match (&c.server_addr, c.upstream_conn_id) {
+    let server = match (&c.upstream.server_addr, c.upstream_conn_id) {
         (Some(a), Some(id)) => format!("{a}  (connection #{id})"),
         (Some(a), None) => a.to_string(),
         (None, _) => "-".into(),
@@ -481,14 +481,14 @@ fn connection_tab(flow: &Flow, file: bool) -> Vec<Line<'static>> {
                 .as_ref()
                 .map_or_else(|| "-".into(), |r| r.http_version.to_string()),
         ),
-        ("TLS", or_dash(&c.tls_version)),
-        ("ALPN", or_dash(&c.alpn)),
-        ("key exchange", or_dash(&c.tls_group)),
+        ("TLS", or_dash(&c.upstream.tls_version)),
+        ("ALPN", or_dash(&c.upstream.alpn)),
+        ("key exchange", or_dash(&c.upstream.tls_group)),
     ];
-    if let Some(p) = &c.via_upstream_proxy {
+    if let Some(p) = &c.upstream.via_upstream_proxy {
         rows.push(("via proxy", p.clone()));
     }
-    if let Some(cert) = &c.server_cert {
+    if let Some(cert) = &c.upstream.server_cert {
         rows.push(("cert", cert.describe()));
     }
     if let Some(m) = &flow.mapped_to {
@@ -509,7 +509,7 @@ fn connection_tab(flow: &Flow, file: bool) -> Vec<Line<'static>> {
             format!("once, on a fresh connection: {}", r.describe()),
         ));
     }
-    if c.insecure_upstream {
+    if c.upstream.insecure_upstream {
         rows.push((
             "insecure",
             "certificate checks skipped (--insecure-upstream)".into(),

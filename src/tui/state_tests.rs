@@ -690,7 +690,7 @@ fn slash_in_details_searches_and_n_and_shift_n_move_between_matches() {
     if let Some(r) = flow.response.as_mut() {
         r.body.data = body.clone().into_bytes();
         r.body.total = body.len() as u64;
-        r.headers.push(("Content-Type".into(), "text/plain".into()));
+        r.headers.push("Content-Type", "text/plain");
     }
     let mut s = state_with(testdata::live(), vec![flow], 100, 24);
     key(&mut s, KeyCode::Enter);

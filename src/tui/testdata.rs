@@ -51,14 +51,14 @@ fn finish(mut b: FlowBuilder, id: u64, total: f64) -> Flow {
     f.go = crate::go::classify(&f.request.method, &f.request.url, &f.request.headers);
     f.tool = crate::go::client_tool(&f.request.headers);
     f.client_addr = Some("127.0.0.1:50000".into());
-    f.connection.server_addr = Some("127.0.0.1:8443".into());
-    f.connection.tls_version = Some("TLSv1.3".into());
-    f.connection.alpn = Some("h2".into());
-    f.connection.client_tls_version = Some("TLSv1.3".into());
-    f.connection.client_alpn = Some("h2".into());
-    f.connection.tls_group = Some("X25519MLKEM768".into());
-    f.connection.client_tls_group = Some("x25519".into());
-    f.connection.client_sni = Some(f.host().into());
+    f.connection.upstream_mut().server_addr = Some("127.0.0.1:8443".into());
+    f.connection.upstream_mut().tls_version = Some("TLSv1.3".into());
+    f.connection.upstream_mut().alpn = Some("h2".into());
+    f.connection.client_mut().client_tls_version = Some("TLSv1.3".into());
+    f.connection.client_mut().client_alpn = Some("h2".into());
+    f.connection.upstream_mut().tls_group = Some("X25519MLKEM768".into());
+    f.connection.client_mut().client_tls_group = Some("x25519".into());
+    f.connection.client_mut().client_sni = Some(f.host().into());
     f.connection.upstream_conn_id = Some(1);
     f.connection.reused = id > 1;
     f
