@@ -24,6 +24,11 @@ const TAB: usize = 4;
 /// Everything else is kept, so clean text comes back unchanged (and borrowed). A caller that
 /// prints several lines splits them itself and passes each line: data never adds a line break.
 pub fn terminal_safe(s: &str) -> Cow<'_, str> {
+    // Printable ASCII, nearly every line gomitm writes, is settled a byte at a time (the
+    // compiler vectorises it) instead of decoding each char: it runs for every flow's line.
+    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        return Cow::Borrowed(s);
+    }
     let Some(first) = s.find(|c: char| needs_replacing(c)) else {
         return Cow::Borrowed(s);
     };

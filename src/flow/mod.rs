@@ -620,9 +620,37 @@ pub fn header_value<'a>(headers: &'a Headers, name: &str) -> Option<&'a str> {
     headers.value(name)
 }
 
+/// Where `needle` first occurs in `hay` (`str::find` for a `&str` needle).
+///
+/// For the short URLs and paths every request's record searches: `str::find` with a `&str`
+/// pattern builds a two-way searcher per call, about 330 instructions, six times per request
+/// in a callgrind profile (2 % of gomitm's cost); a scan for the needle's first byte settles
+/// these in a few dozen.
+pub fn find_str(hay: &str, needle: &str) -> Option<usize> {
+    let Some(&first) = needle.as_bytes().first() else {
+        return Some(0);
+    };
+    let bytes = hay.as_bytes();
+    (0..bytes.len())
+        .filter(|&i| bytes[i] == first)
+        .find(|&i| bytes[i..].starts_with(needle.as_bytes()))
+}
+
+/// Where `needle` last occurs in `hay` (`str::rfind` for a `&str` needle; see [`find_str`]).
+pub fn rfind_str(hay: &str, needle: &str) -> Option<usize> {
+    let Some(&first) = needle.as_bytes().first() else {
+        return Some(hay.len());
+    };
+    let bytes = hay.as_bytes();
+    (0..bytes.len())
+        .rev()
+        .filter(|&i| bytes[i] == first)
+        .find(|&i| bytes[i..].starts_with(needle.as_bytes()))
+}
+
 /// `https://user@host:port/path` → `host`; `[::1]` keeps its brackets off.
 pub fn url_host(url: &str) -> &str {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let rest = find_str(url, "://").map_or(url, |i| &url[i + 3..]);
     let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
     let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     if let Some(v6) = hostport.strip_prefix('[') {
@@ -748,6 +776,39 @@ mod tests {
         let size = std::mem::size_of::<Flow>();
         println!("size_of::<Flow>() = {size}");
         assert!(size <= 512, "Flow grew to {size} B");
+    }
+
+    #[test]
+    fn find_str_agrees_with_str_find() {
+        let hays = [
+            "",
+            "/",
+            "https://h:1/p",
+            "a:b://c://d",
+            "/x/@v/v1/@v/list",
+            "ü/sumdb/é/sumdb/",
+            "//",
+            "/tile/",
+            "xx/lookup/",
+            "::/",
+        ];
+        let needles = [
+            "", "://", "/@v/", "/sumdb/", "/lookup/", "/tile/", "/", "é/", "zz",
+        ];
+        for hay in hays {
+            for needle in needles {
+                assert_eq!(
+                    find_str(hay, needle),
+                    hay.find(needle),
+                    "{hay:?} {needle:?}"
+                );
+                assert_eq!(
+                    rfind_str(hay, needle),
+                    hay.rfind(needle),
+                    "{hay:?} {needle:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! the checksum database (`/lookup`, `/tile`, `$GOPROXY/sumdb/$name/…`) and
 //! gitprotocol-http(5).
 
-use crate::flow::{header_value, ClientTool, GoKind, GoRequest, Headers};
+use crate::flow::{find_str, header_value, rfind_str, ClientTool, GoKind, GoRequest, Headers};
 
 pub mod analysis;
 pub mod codes;
@@ -72,7 +72,7 @@ pub fn client_tool(headers: &Headers) -> Option<ClientTool> {
 fn split_url(url: &str) -> (&str, &str, &str) {
     let (before_query, query) = url.split_once('?').unwrap_or((url, ""));
     let query = query.split('#').next().unwrap_or("");
-    let after_scheme = before_query.find("://").map_or(0, |i| i + 3);
+    let after_scheme = find_str(before_query, "://").map_or(0, |i| i + 3);
     let (origin, path) = match before_query[after_scheme..].find('/') {
         Some(i) => before_query.split_at(after_scheme + i),
         None => (before_query, "/"),
@@ -181,7 +181,7 @@ fn module_proxy(origin: &str, path: &str) -> Option<GoRequest> {
     let (prefix, kind, version) = if let Some(prefix) = path.strip_suffix("/@latest") {
         (prefix, GoKind::Latest, None)
     } else {
-        let i = path.rfind("/@v/")?;
+        let i = rfind_str(path, "/@v/")?;
         let file = &path[i + "/@v/".len()..];
         let (kind, version) = if file == "list" {
             (GoKind::List, None)
@@ -231,7 +231,7 @@ fn split_base(path: &str) -> (String, &str) {
 
 /// Index of `needle` (like `/lookup/`) in `path`, only at a segment boundary.
 fn find_segment(path: &str, needle: &str) -> Option<usize> {
-    path.match_indices(needle).map(|(i, _)| i).next()
+    find_str(path, needle)
 }
 
 fn query_param<'a>(query: &'a str, name: &str) -> Option<&'a str> {
