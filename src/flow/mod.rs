@@ -651,7 +651,12 @@ pub fn rfind_str(hay: &str, needle: &str) -> Option<usize> {
 /// `https://user@host:port/path` → `host`; `[::1]` keeps its brackets off.
 pub fn url_host(url: &str) -> &str {
     let rest = find_str(url, "://").map_or(url, |i| &url[i + 3..]);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // A byte scan: a `[char; 3]` pattern decodes and compares every char of the URL.
+    let end = rest
+        .bytes()
+        .position(|b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    let authority = &rest[..end];
     let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     if let Some(v6) = hostport.strip_prefix('[') {
         return v6.split(']').next().unwrap_or("");

@@ -264,6 +264,8 @@ impl FlowCell {
         }
         flow.error = match outcome.end {
             BodyEnd::Dropped if self.interrupted() => Some(interrupted_error("response body")),
+            // Complete needs no host for its message: settled before one is looked up.
+            BodyEnd::Complete => None,
             ref end => body_error(end, flow.host()),
         };
         if let Some(resp) = flow.response.as_mut() {
