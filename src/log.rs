@@ -14,7 +14,7 @@ use crate::flow::{Flow, FlowKind};
 use crate::redact::{redact_flow, redact_message, redact_url_cow};
 use crate::store::{Event, EventKind, Observer, Store};
 use crate::terminal_text::terminal_safe;
-use crate::units::{push_bytes, push_ms};
+use crate::units::{push_bytes, push_ms, push_u64};
 
 pub struct LogOutputs {
     /// Human-readable lines on stderr.
@@ -134,7 +134,9 @@ pub fn write_line(out: &mut String, flow: &Flow, extra: &[String]) {
 /// The line as the flow spells it, redacted, before it is made safe for the terminal.
 fn write_raw_line(out: &mut String, flow: &Flow, extra: &[String]) {
     use std::fmt::Write as _;
-    let _ = write!(out, "#{} ", flow.id);
+    out.push('#');
+    push_u64(out, flow.id);
+    out.push(' ');
     match flow.kind {
         FlowKind::Tunnel => {
             let (up, down) = flow
@@ -161,7 +163,9 @@ fn write_raw_line(out: &mut String, flow: &Flow, extra: &[String]) {
             }
             match &flow.response {
                 Some(r) => {
-                    let _ = write!(out, " {} ", r.status);
+                    out.push(' ');
+                    push_u64(out, u64::from(r.status));
+                    out.push(' ');
                     push_bytes(out, r.body.total);
                 }
                 None => out.push_str(" --- -"),

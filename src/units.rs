@@ -28,32 +28,45 @@ pub fn format_ms(ms: f64) -> String {
 /// [`format_bytes`] appended to `out`, in integers: the float formatting was a tenth of the
 /// log's cost per line.
 pub fn push_bytes(out: &mut String, n: u64) {
-    use std::fmt::Write as _;
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
     if n < 1024 {
-        let _ = write!(out, "{n}B");
+        push_u64(out, n);
+        out.push('B');
         return;
     }
+    // The divisors are powers of two: shifts and masks, not 128-bit divisions.
     let mut unit = 0;
-    let mut divisor: u128 = 1024;
-    while u128::from(n) >= divisor * 1024 && unit < UNITS.len() - 1 {
-        divisor *= 1024;
+    let mut shift = 10u32;
+    while u128::from(n) >= 1u128 << (shift + 10) && unit < UNITS.len() - 1 {
+        shift += 10;
         unit += 1;
     }
     // Tenths, rounded half to even as `{:.1}` rounds the exact quotient.
+    let divisor = 1u128 << shift;
     let scaled = u128::from(n) * 10;
-    let (mut tenths, rest) = (scaled / divisor, scaled % divisor);
+    let (tenths, rest) = (scaled >> shift, scaled & (divisor - 1));
+    // At most n * 10 / 1024: fits.
+    let mut tenths = u64::try_from(tenths).unwrap_or(u64::MAX);
     if rest * 2 > divisor || (rest * 2 == divisor && tenths % 2 == 1) {
         tenths += 1;
     }
-    let _ = write!(out, "{}.{}{}", tenths / 10, tenths % 10, UNITS[unit]);
+    push_u64(out, tenths / 10);
+    out.push('.');
+    push_u64(out, tenths % 10);
+    out.push_str(UNITS[unit]);
+}
+
+/// `n` in decimal, appended: `itoa` rather than `write!`, which costs several hundred
+/// instructions a number on every flow's log line.
+pub fn push_u64(out: &mut String, n: u64) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// [`format_ms`] appended to `out`, without a string of its own under a second.
 pub fn push_ms(out: &mut String, ms: f64) {
-    use std::fmt::Write as _;
     if ms < 1000.0 {
-        let _ = write!(out, "{}ms", ms.round() as u64);
+        push_u64(out, ms.round() as u64);
+        out.push_str("ms");
     } else {
         out.push_str(&format_ms(ms));
     }

@@ -408,6 +408,10 @@ fn check_host<B>(req: &Request<B>, target: Target) -> Result<Target, ProxyError>
         ));
     }
     if let Some(value) = first {
+        // The usual Host, the target's own `name[:port]`, is valid as the target is: no parse.
+        if value.to_str().is_ok_and(|v| names_target(v, &target)) {
+            return Ok(target);
+        }
         let valid = value
             .to_str()
             .ok()
@@ -421,27 +425,35 @@ fn check_host<B>(req: &Request<B>, target: Target) -> Result<Target, ProxyError>
     Ok(target)
 }
 
-/// The client's Host when it names another server than `target` (letter case, a trailing dot
-/// and the scheme's default port aside).
-fn differing_host<B>(req: &Request<B>, target: &Target) -> Option<String> {
-    let value = req.headers().get(http::header::HOST)?.to_str().ok()?;
-    // The usual case, a Host that is the target's `name[:port]`, without parsing.
+/// Whether a Host value is spelled as the target's `name[:port]` (name in any letter case,
+/// the port left out when it is the scheme's default): the usual case, settled without
+/// parsing an authority.
+fn names_target(value: &str, target: &Target) -> bool {
     let default_port = if target.https { 443 } else { 80 };
+    if target.host.is_empty() {
+        return false;
+    }
     let rest = value
         .get(..target.host.len())
         .filter(|name| name.eq_ignore_ascii_case(&target.host))
         .map(|_| &value[target.host.len()..]);
     match rest {
-        Some("") if target.port == default_port => return None,
-        Some(port)
-            if port.strip_prefix(':').is_some_and(|p| {
-                p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>() == Ok(target.port)
-            }) =>
-        {
-            return None
-        }
-        _ => {}
+        Some("") => target.port == default_port,
+        Some(port) => port.strip_prefix(':').is_some_and(|p| {
+            p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>() == Ok(target.port)
+        }),
+        None => false,
     }
+}
+
+/// The client's Host when it names another server than `target` (letter case, a trailing dot
+/// and the scheme's default port aside).
+fn differing_host<B>(req: &Request<B>, target: &Target) -> Option<String> {
+    let value = req.headers().get(http::header::HOST)?.to_str().ok()?;
+    if names_target(value, target) {
+        return None;
+    }
+    let default_port = if target.https { 443 } else { 80 };
     let auth: http::uri::Authority = value.parse().ok()?;
     let host = auth.host().trim_start_matches('[').trim_end_matches(']');
     let same_host = host
@@ -645,6 +657,43 @@ mod tests {
     }
 
     use super::*;
+
+    #[test]
+    fn check_host_takes_the_targets_own_spelling_and_still_refuses_bad_hosts() {
+        let target = Target {
+            https: true,
+            host: "goproxy.test".into(),
+            port: 8443,
+        };
+        let check = |hosts: &[&str]| {
+            let mut b = http::Request::builder();
+            for h in hosts {
+                b = b.header(http::header::HOST, *h);
+            }
+            check_host(&b.body(()).expect("request"), target.clone()).is_ok()
+        };
+        for good in [
+            "goproxy.test:8443",
+            "GOPROXY.test:8443",
+            "other.test",
+            "[::1]:1",
+        ] {
+            assert!(check(&[good]), "{good}");
+        }
+        assert!(check(&[]), "no Host at all");
+        for bad in ["u@goproxy.test:8443", "goproxy.test:8443/x", "a b"] {
+            assert!(!check(&[bad]), "{bad}");
+        }
+        assert!(
+            !check(&["goproxy.test:8443", "goproxy.test:8443"]),
+            "two Hosts"
+        );
+        let unnamed = Target {
+            host: String::new(),
+            ..target.clone()
+        };
+        assert!(!names_target("", &unnamed));
+    }
 
     #[test]
     fn hop_by_hop_and_connection_named_headers_are_stripped() {

@@ -21,6 +21,10 @@ pub const REPLAY_HEADER: &str = "x-gomitm-replay-of";
 
 /// Remove the replay marker from `headers`; the flow id it named, if it named one.
 pub fn take_replay_of(headers: &mut HeaderMap) -> Option<u64> {
+    // A walk over the head's few names before a hashed removal: nearly every request has none.
+    if !headers.keys().any(|k| k == REPLAY_HEADER) {
+        return None;
+    }
     let value = headers.remove(REPLAY_HEADER)?;
     value
         .to_str()
@@ -110,7 +114,11 @@ pub fn headers_of(map: &HeaderMap) -> Headers {
     let bytes = map.iter().map(|(n, v)| n.as_str().len() + v.len()).sum();
     let mut b = crate::flow::HeadersBuilder::with_capacity(map.len(), bytes);
     for (n, v) in map {
-        b.push(n.as_str(), &String::from_utf8_lossy(v.as_bytes()));
+        // Visible ASCII, nearly every value, is checked without UTF-8 decoding.
+        match v.to_str() {
+            Ok(text) => b.push(n.as_str(), text),
+            Err(_) => b.push(n.as_str(), &String::from_utf8_lossy(v.as_bytes())),
+        }
     }
     b.finish()
 }
