@@ -53,7 +53,7 @@ pub struct CapturingBody<B> {
     data: Vec<u8>,
     total: u64,
     first_frame_at: Option<Instant>,
-    idle: Option<(Duration, Pin<Box<Sleep>>)>,
+    idle: Option<Idle>,
     /// Copies of the data frames for the integrity hasher; dropped when the body ends, which
     /// tells the hasher the stream is over.
     tap: Option<HashTap>,
@@ -84,7 +84,11 @@ impl<B: Body> CapturingBody<B> {
 impl<B> CapturingBody<B> {
     /// Fail the body when no frame arrives for `timeout` (a stalled upstream).
     pub fn with_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
-        self.idle = timeout.map(|d| (d, Box::pin(tokio::time::sleep(d))));
+        self.idle = timeout.map(|limit| Idle {
+            limit,
+            since: tokio::time::Instant::now(),
+            timer: None,
+        });
         self
     }
 
@@ -152,8 +156,8 @@ where
                 if let Some(chunk) = frame.data_ref() {
                     this.record(chunk);
                 }
-                if let Some((d, sleep)) = this.idle.as_mut() {
-                    sleep.as_mut().reset(tokio::time::Instant::now() + *d);
+                if let Some(idle) = this.idle.as_mut() {
+                    idle.since = tokio::time::Instant::now();
                 }
                 // Hyper stops polling once the body says it is at its end, so a body with a
                 // known length may never yield `None`: its last frame completes it.
@@ -186,11 +190,23 @@ where
 
 impl<B> CapturingBody<B> {
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
-        let Some((d, sleep)) = self.idle.as_mut() else {
+        let Some(idle) = self.idle.as_mut() else {
             return Poll::Pending;
         };
-        let d = *d;
-        match sleep.as_mut().poll(cx) {
+        let d = idle.limit;
+        let deadline = idle.since + d;
+        let timer = match idle.timer.as_mut() {
+            Some(timer) => {
+                if timer.deadline() != deadline {
+                    timer.as_mut().reset(deadline);
+                }
+                timer
+            }
+            None => idle
+                .timer
+                .insert(Box::pin(tokio::time::sleep_until(deadline))),
+        };
+        match timer.as_mut().poll(cx) {
             Poll::Ready(()) => {
                 self.finish(BodyEnd::IdleTimeout(d));
                 Poll::Ready(Some(Err(Box::new(IdleTimeoutError(d)))))
@@ -198,6 +214,16 @@ impl<B> CapturingBody<B> {
             Poll::Pending => Poll::Pending,
         }
     }
+}
+
+/// The idle timeout of a body: armed only when the body has to wait for data. A body whose
+/// frames are ready when asked (a small answer, already read with its head: most of them)
+/// never registers a timer, which cost an allocation and two timer-wheel updates a request.
+struct Idle {
+    limit: Duration,
+    /// The last frame, or the body's start: the timeout runs from here.
+    since: tokio::time::Instant,
+    timer: Option<Pin<Box<Sleep>>>,
 }
 
 impl<B> Drop for CapturingBody<B> {
@@ -385,6 +411,50 @@ mod tests {
         let o = slot.lock().unwrap().take().unwrap();
         assert_eq!(o.end, BodyEnd::IdleTimeout(Duration::from_secs(5)));
         assert_eq!(o.capture.total, 1);
+    }
+
+    /// A body fed by a channel: frames arrive when the test sends them.
+    struct Channel(tokio::sync::mpsc::Receiver<Bytes>);
+
+    impl Body for Channel {
+        type Data = Bytes;
+        type Error = BoxError;
+
+        fn poll_frame(
+            mut self: Pin<&mut Self>,
+            cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+            self.0.poll_recv(cx).map(|b| b.map(|b| Ok(Frame::data(b))))
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_idle_timeout_runs_from_the_last_frame() {
+        let (tx, rx) = tokio::sync::mpsc::channel(4);
+        let (slot, done) = collect_outcome();
+        let body = CapturingBody::new(Channel(rx), 10, done)
+            .with_idle_timeout(Some(Duration::from_secs(5)));
+        let start = tokio::time::Instant::now();
+        // Frames at 0, 4 and 8 s, each within the limit of the one before; then a stall.
+        let feeder = tokio::spawn(async move {
+            for _ in 0..3 {
+                tx.send(Bytes::from_static(b"ab")).await.ok();
+                tokio::time::sleep(Duration::from_secs(4)).await;
+            }
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            drop(tx);
+        });
+        let err = body.collect().await.unwrap_err();
+        let waited = start.elapsed();
+        assert!(err.to_string().contains("timeout"), "{err}");
+        assert!(
+            waited >= Duration::from_secs(13) && waited < Duration::from_secs(14),
+            "timed out after {waited:?}, not 5 s after the last frame (8 s)"
+        );
+        let o = slot.lock().unwrap().take().unwrap();
+        assert_eq!(o.end, BodyEnd::IdleTimeout(Duration::from_secs(5)));
+        assert_eq!(o.capture.total, 6);
+        feeder.abort();
     }
 
     #[tokio::test]
