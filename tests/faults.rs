@@ -503,6 +503,65 @@ fn second_sent_twice() -> Vec<(usize, String)> {
     ]
 }
 
+/// Connection affinity: a keep-alive client keeps the upstream connection it used, so two
+/// clients open at once each get their own, and a client's connection goes to the shared
+/// pool when the client leaves.
+#[test]
+fn each_keep_alive_client_keeps_its_upstream_connection_and_leaves_it_to_the_pool() {
+    let fx = Fixture::start();
+    let ka = KeepAlive::start(|_, _| true);
+    let proxy = gomitm_for_keep_alive(&fx, &ka);
+    let get = |c: &mut client::Conn<std::net::TcpStream>, path: &str| {
+        let reply = c.request(&format!(
+            "GET http://ka.test{path} HTTP/1.1\r\nHost: ka.test\r\n\r\n"
+        ));
+        assert_eq!(reply.status, 200, "{}", reply.text());
+    };
+    let mut a = client::open(proxy.addr);
+    let mut b = client::open(proxy.addr);
+    for i in 0..3 {
+        get(&mut a, &format!("/a{i}"));
+        get(&mut b, &format!("/b{i}"));
+    }
+    let conn_of = |path: &str| {
+        let f = ka_flow(&proxy, path);
+        f["connection"]["upstream_conn_id"]
+            .as_u64()
+            .expect("conn id")
+    };
+    let (ca, cb) = (conn_of("/a0"), conn_of("/b0"));
+    assert_ne!(ca, cb, "two clients at once, two upstream connections");
+    for i in 1..3 {
+        assert_eq!(
+            conn_of(&format!("/a{i}")),
+            ca,
+            "a's requests stay on a's connection"
+        );
+        assert_eq!(
+            conn_of(&format!("/b{i}")),
+            cb,
+            "b's requests stay on b's connection"
+        );
+        assert_eq!(
+            ka_flow(&proxy, &format!("/a{i}"))["connection"]["reused"],
+            true
+        );
+    }
+    assert_eq!(ka.accepted(), 2);
+    // a leaves: its connection is pooled, and a newcomer is served on it.
+    drop(a);
+    std::thread::sleep(Duration::from_millis(300));
+    let reply = client::get(proxy.addr, "http://ka.test/c0");
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(
+        conn_of("/c0"),
+        ca,
+        "the departed client's connection was reused"
+    );
+    assert_eq!(ka.accepted(), 2, "no third connection was dialled");
+    drop(b);
+}
+
 #[test]
 fn a_reused_h1_connection_closed_before_any_answer_is_retried_once_on_a_fresh_one() {
     let fx = Fixture::start();

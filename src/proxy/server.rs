@@ -79,10 +79,14 @@ async fn serve_client(ctx: Arc<Ctx>, stream: TcpStream, peer: SocketAddr, slot: 
         FirstByte::Other => {}
     }
     let store = ctx.store.clone();
+    // One per client connection, as inside a tunnel: its budget and the upstream connection
+    // it keeps span the connection's requests.
+    let side = Arc::new(exchange::ClientSide::new(Some(peer), None));
     let service = service_fn(move |req| {
         let ctx = ctx.clone();
         let slot = slot.clone();
-        async move { Ok::<_, Infallible>(route(ctx, peer, req, slot).await) }
+        let side = side.clone();
+        async move { Ok::<_, Infallible>(route(ctx, peer, req, slot, side).await) }
     });
     let (io, unanswered) = Watched::new(stream);
     let result = http1_server(&limits)
@@ -159,6 +163,7 @@ async fn route(
     peer: SocketAddr,
     mut req: Request<Incoming>,
     slot: ConnSlot,
+    side: Arc<exchange::ClientSide>,
 ) -> Response<ProxyBody> {
     let proxied = req.method() == Method::CONNECT || req.uri().scheme().is_some();
     if proxied {
@@ -177,7 +182,6 @@ async fn route(
     if req.uri().scheme().is_none() {
         return local_page(&ctx, &req);
     }
-    let side = Arc::new(exchange::ClientSide::new(Some(peer), None));
     exchange::handle(ctx, side, req).await
 }
 

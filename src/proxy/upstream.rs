@@ -43,16 +43,73 @@ const IDLE_SWEEP: Duration = Duration::from_secs(15);
 /// get a connection per concurrent request. Requests past the budget wait for a connection
 /// to come free, as a browser's requests do; an h2 upstream connection needs no permit.
 #[derive(Clone)]
-pub struct UpstreamBudget(Arc<tokio::sync::Semaphore>);
+pub struct UpstreamBudget {
+    permits: Arc<tokio::sync::Semaphore>,
+    kept: Arc<Kept>,
+}
 
 impl UpstreamBudget {
     pub fn new(size: usize) -> UpstreamBudget {
-        UpstreamBudget(Arc::new(tokio::sync::Semaphore::new(size.max(1))))
+        UpstreamBudget {
+            permits: Arc::new(tokio::sync::Semaphore::new(size.max(1))),
+            kept: Arc::default(),
+        }
     }
 
     async fn permit(&self) -> Option<OwnedSemaphorePermit> {
         // The semaphore is never closed; `None` would only mean no bound.
-        self.0.clone().acquire_owned().await.ok()
+        self.permits.clone().acquire_owned().await.ok()
+    }
+}
+
+/// Connection affinity: the HTTP/1.1 upstream connection a client connection used last,
+/// kept for that client's next request to the same target, as mitmproxy keeps one. Taking it
+/// back needs neither the shared pool's lock nor a hash of the target; a keep-alive client
+/// sending request after request to one host (the common case) never touches the pool.
+/// When the client connection ends, the connection goes to the shared pool for others.
+#[derive(Default)]
+pub struct Kept(Mutex<Option<KeptConn>>);
+
+struct KeptConn {
+    upstream: Arc<Upstream>,
+    target: Target,
+    idle: IdleH1,
+}
+
+impl Kept {
+    fn lock(&self) -> MutexGuard<'_, Option<KeptConn>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The kept connection, if it is to `target` and still fit to send on.
+    fn take(&self, target: &Target) -> Option<(http1::SendRequest<ProxyBody>, ConnMeta)> {
+        let mut kept = self.lock();
+        if kept.as_ref()?.target != *target {
+            return None;
+        }
+        let k = kept.take()?;
+        drop(kept);
+        (k.idle.since.elapsed() < IDLE_TIMEOUT && k.idle.sender.is_ready())
+            .then_some((k.idle.sender, k.idle.meta))
+    }
+
+    /// Keep `conn` unless one is kept already; then it is handed back.
+    fn offer(&self, conn: KeptConn) -> Option<KeptConn> {
+        let mut kept = self.lock();
+        if kept.is_some() {
+            return Some(conn);
+        }
+        *kept = Some(conn);
+        None
+    }
+}
+
+impl Drop for Kept {
+    fn drop(&mut self) {
+        let kept = self.0.get_mut().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(k) = kept {
+            k.upstream.pool_idle(k.target, k.idle);
+        }
     }
 }
 
@@ -99,6 +156,9 @@ pub struct Lease {
     sender: http1::SendRequest<ProxyBody>,
     meta: ConnMeta,
     permit: Option<OwnedSemaphorePermit>,
+    /// The client connection's slot for it (see [`Kept`]); `None` for an h2 client, whose
+    /// requests go by the shared pool and would never take a kept connection back.
+    kept: Option<Arc<Kept>>,
 }
 
 impl Lease {
@@ -120,9 +180,13 @@ impl Lease {
     /// For a connection that is not coming back as it is (a `101 Switching Protocols` hands
     /// it to the upgrade): wait, off the exchange's path, for what hyper makes of it.
     pub fn release(self) {
-        self.upstream
-            .clone()
-            .return_when_ready(self.target, self.sender, self.meta, self.permit);
+        self.upstream.clone().return_when_ready(
+            self.target,
+            self.sender,
+            self.meta,
+            self.permit,
+            self.kept,
+        );
     }
 
     /// The connection's task has usually taken the body's end already and waits for the
@@ -140,8 +204,14 @@ impl Lease {
             sender,
             meta,
             permit,
+            kept,
         } = self;
-        upstream.pool_idle(target, sender, meta);
+        let idle = IdleH1 {
+            sender,
+            meta,
+            since: Instant::now(),
+        };
+        upstream.keep_or_pool(kept.as_deref(), target, idle);
         // After it is in the pool, so that the client's next request finds it there.
         drop(permit);
     }
@@ -303,15 +373,36 @@ impl Upstream {
         } else {
             Alpn::Http1
         };
+        // A client speaking HTTP/1.1 to a target it used last: the connection it kept. (An h2
+        // client's requests run in parallel and go by the shared pool; kept for it, a
+        // connection would sit idle outside its budget.)
+        let kept = (alpn == Alpn::Http1).then_some(&budget.kept);
+        if let Some(kept) = kept {
+            if let Some((sender, meta)) = kept.take(target) {
+                let permit = budget.permit().await;
+                return self
+                    .send_on(
+                        target,
+                        alpn,
+                        Sender::H1(sender),
+                        meta,
+                        true,
+                        req,
+                        permit,
+                        Some(kept),
+                    )
+                    .await;
+            }
+        }
         if let Some((sender, meta)) = self.checkout_h2(target, alpn) {
             return self
-                .send_on(target, alpn, sender, meta, true, req, None)
+                .send_on(target, alpn, sender, meta, true, req, None, kept)
                 .await;
         }
         let permit = budget.permit().await;
         if let Some((sender, meta)) = self.checkout(target, alpn) {
             return self
-                .send_on(target, alpn, sender, meta, true, req, permit)
+                .send_on(target, alpn, sender, meta, true, req, permit, kept)
                 .await;
         }
         let gate = {
@@ -330,14 +421,14 @@ impl Upstream {
         if gate.is_some() {
             if let Some((sender, meta)) = self.checkout(target, alpn) {
                 return self
-                    .send_on(target, alpn, sender, meta, true, req, permit)
+                    .send_on(target, alpn, sender, meta, true, req, permit, kept)
                     .await;
             }
         }
         let connected = self.connect(target, alpn).await;
         drop(_turn);
         let (sender, meta) = connected.map_err(SendError::from)?;
-        self.send_on(target, alpn, sender, meta, false, req, permit)
+        self.send_on(target, alpn, sender, meta, false, req, permit, kept)
             .await
     }
 
@@ -372,11 +463,12 @@ impl Upstream {
         reused: bool,
         req: Request<ProxyBody>,
         permit: Option<OwnedSemaphorePermit>,
+        kept: Option<&Arc<Kept>>,
     ) -> Result<Sent, SendError> {
         let idempotent = is_idempotent(req.method(), req.headers());
         let replay = Replay::of(&req);
         let (failure, permit) = match self
-            .attempt(target, sender, meta, reused, req, permit)
+            .attempt(target, sender, meta, reused, req, permit, kept)
             .await
         {
             Ok(sent) => return Ok(sent),
@@ -417,7 +509,10 @@ impl Upstream {
             retried,
         };
         let (sender, meta) = self.connect(target, alpn).await.map_err(note)?;
-        match self.attempt(target, sender, meta, false, req, permit).await {
+        match self
+            .attempt(target, sender, meta, false, req, permit, kept)
+            .await
+        {
             Ok(sent) => Ok(Sent { retried, ..sent }),
             Err((SendFailure::NotSent(_), _)) => Err(note(not_sent(target))),
             Err((SendFailure::Failed { error, .. }, _)) => Err(note(error)),
@@ -426,6 +521,8 @@ impl Upstream {
 
     /// One attempt on one connection. On failure the client's permit comes back with it, for
     /// a second attempt.
+    // The connection, the request and the client's claims on both, as `send_on` has them.
+    #[allow(clippy::too_many_arguments)]
     async fn attempt(
         self: &Arc<Self>,
         target: &Target,
@@ -434,6 +531,7 @@ impl Upstream {
         reused: bool,
         req: Request<ProxyBody>,
         mut permit: Option<OwnedSemaphorePermit>,
+        kept: Option<&Arc<Kept>>,
     ) -> Result<Sent, (SendFailure, Option<OwnedSemaphorePermit>)> {
         let absolute_form = meta.dial.via_proxy.is_some() && !target.https;
         let mut req = shape_request(req, target, meta.h2, absolute_form);
@@ -469,6 +567,7 @@ impl Upstream {
                         sender: s,
                         meta: meta.clone(),
                         permit: permit.take(),
+                        kept: kept.cloned(),
                     });
                 }
                 result
@@ -594,6 +693,7 @@ impl Upstream {
         mut sender: http1::SendRequest<ProxyBody>,
         meta: ConnMeta,
         permit: Option<OwnedSemaphorePermit>,
+        kept: Option<Arc<Kept>>,
     ) {
         let this = self.clone();
         tokio::spawn(async move {
@@ -601,19 +701,37 @@ impl Upstream {
             if sender.ready().await.is_err() {
                 return;
             }
-            this.pool_idle(target, sender, meta);
+            let since = Instant::now();
+            let idle = IdleH1 {
+                sender,
+                meta,
+                since,
+            };
+            this.keep_or_pool(kept.as_deref(), target, idle);
         });
     }
 
-    fn pool_idle(&self, target: Target, sender: http1::SendRequest<ProxyBody>, meta: ConnMeta) {
+    /// An HTTP/1.1 connection free again: kept for the client connection that used it (see
+    /// [`Kept`]), or pooled when that client already keeps one.
+    fn keep_or_pool(self: &Arc<Self>, kept: Option<&Kept>, target: Target, idle: IdleH1) {
+        let Some(kept) = kept else {
+            return self.pool_idle(target, idle);
+        };
+        let conn = KeptConn {
+            upstream: self.clone(),
+            target,
+            idle,
+        };
+        if let Some(k) = kept.offer(conn) {
+            self.pool_idle(k.target, k.idle);
+        }
+    }
+
+    fn pool_idle(&self, target: Target, idle: IdleH1) {
         let mut pool = self.lock();
         let slots = pool.entry(target).or_default();
         if slots.h1.len() < MAX_IDLE_PER_TARGET {
-            slots.h1.push(IdleH1 {
-                sender,
-                meta,
-                since: Instant::now(),
-            });
+            slots.h1.push(idle);
         }
     }
 
