@@ -146,7 +146,8 @@ pub struct Sent {
 }
 
 /// An HTTP/1.1 connection lent to one exchange, with the client's permit for it. It goes back
-/// to the pool when the response body has been read to its end, from the exchange's own task.
+/// to its client's slot ([`Kept`]) or the pool when the response body has been read to its
+/// end, from the exchange's own task.
 /// (A task spawned per request to wait for the connection to be ready again woke a second
 /// worker thread for every request: two tasks scheduled in one poll make tokio notify an idle
 /// worker. See docs/PERFORMANCE.md, context switches.)
@@ -212,7 +213,7 @@ impl Lease {
             since: Instant::now(),
         };
         upstream.keep_or_pool(kept.as_deref(), target, idle);
-        // After it is in the pool, so that the client's next request finds it there.
+        // After it is back, so that the client's next request finds it there.
         drop(permit);
     }
 }
