@@ -11,7 +11,10 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::broadcast;
+use std::future::Future;
+use std::task::{Poll, Waker};
+
+use tokio::sync::{broadcast, Notify};
 
 use crate::flow::Flow;
 
@@ -97,7 +100,9 @@ pub struct Store {
     events: broadcast::Sender<Event>,
     /// Set once when the session cuts its in-flight flows short: flows that end after it
     /// are interrupted, not failed by their client or server.
-    interrupt: tokio::sync::watch::Sender<bool>,
+    interrupt: AtomicBool,
+    /// Wakes the tasks waiting in [`interrupted`](Store::interrupted) when `interrupt` is set.
+    interrupt_wake: Notify,
     /// Whether in-flight changes (a response head, a rule that fired) are published as they
     /// happen. Off when no observer shows flows in flight: each such snapshot costs the
     /// exchange a copy of its flow, a dropped snapshot and an event, and the finished flow
@@ -120,7 +125,8 @@ impl Store {
             }),
             limits,
             events,
-            interrupt: tokio::sync::watch::Sender::new(false),
+            interrupt: AtomicBool::new(false),
+            interrupt_wake: Notify::new(),
             progress: AtomicBool::new(true),
         }
     }
@@ -129,18 +135,37 @@ impl Store {
     /// [`interrupted`](Self::interrupted) and drop their exchanges, whose flows then finish
     /// as [`ErrorClass::Interrupted`](crate::flow::ErrorClass) with what they had reached.
     pub fn interrupt(&self) {
-        self.interrupt.send_replace(true);
+        // The flag before the wake-up: a woken task reads it set.
+        self.interrupt.store(true, Ordering::Release);
+        self.interrupt_wake.notify_waiters();
     }
 
     pub fn is_interrupted(&self) -> bool {
-        *self.interrupt.borrow()
+        self.interrupt.load(Ordering::Acquire)
     }
 
     /// Resolves once [`interrupt`](Self::interrupt) has been called.
+    ///
+    /// Every connection task polls this beside its own work on each of its wake-ups (see
+    /// `proxy::interrupt`), so a poll after the first is one atomic load and a waker
+    /// comparison: polling the `Notified` again would take the `Notify`'s lock, one lock that
+    /// all connection tasks shared on every wake-up.
     pub async fn interrupted(&self) {
-        let mut rx = self.interrupt.subscribe();
-        // The sender lives as long as the store, and the store outlives this borrow.
-        let _ = rx.wait_for(|cut| *cut).await;
+        // Made before the flag is read, so an interrupt between the two still resolves it.
+        let notified = self.interrupt_wake.notified();
+        tokio::pin!(notified);
+        let mut registered: Option<Waker> = None;
+        std::future::poll_fn(|cx| {
+            if self.is_interrupted() {
+                return Poll::Ready(());
+            }
+            if registered.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                return Poll::Pending;
+            }
+            registered = Some(cx.waker().clone());
+            notified.as_mut().poll(cx)
+        })
+        .await
     }
 
     /// Finish every flow still in flight as interrupted, with what its record holds: the last
@@ -508,6 +533,51 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn interrupted_wakes_a_waiter_polled_often_and_one_that_changed_task() {
+        let s = Arc::new(store(10, usize::MAX));
+        // Polled on every tick, as a connection task polls it on each wake-up.
+        let busy = tokio::spawn({
+            let s = s.clone();
+            async move {
+                let cut = s.interrupted();
+                tokio::pin!(cut);
+                let mut tick = tokio::time::interval(std::time::Duration::from_millis(1));
+                let mut ticks = 0u32;
+                loop {
+                    tokio::select! {
+                        _ = tick.tick() => ticks += 1,
+                        () = &mut cut => return ticks,
+                    }
+                }
+            }
+        });
+        // First polled by one waker, then awaited by another task: the second must be woken.
+        let mut moved = Box::pin({
+            let s = s.clone();
+            async move { s.interrupted().await }
+        });
+        let noop = std::task::Waker::noop();
+        assert!(moved
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(noop))
+            .is_pending());
+        let moved = tokio::spawn(moved);
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+        assert!(!busy.is_finished() && !moved.is_finished());
+        s.interrupt();
+        let wait = std::time::Duration::from_secs(5);
+        let ticks = tokio::time::timeout(wait, busy).await.unwrap().unwrap();
+        assert!(
+            ticks > 3,
+            "the waiter was polled {ticks} times before the cut"
+        );
+        tokio::time::timeout(wait, moved).await.unwrap().unwrap();
+        // Once cut, a new wait ends at once.
+        tokio::time::timeout(wait, s.interrupted()).await.unwrap();
+        assert!(s.is_interrupted());
     }
 
     #[test]
