@@ -75,13 +75,13 @@ pub async fn handle(
     mut req: Request<Incoming>,
 ) -> Response<ProxyBody> {
     let replay_of = super::record::take_replay_of(req.headers_mut());
-    let target = match target_of(&req, &side).and_then(|t| check_host(&req, t)) {
-        Ok(t) => t,
+    let (target, client_host) = match target_of(&req, &side).and_then(|t| check_host(&req, t)) {
+        Ok(checked) => checked,
         Err(e) => return reject(&ctx.store, &side, &req, e),
     };
     let mut flow = new_flow(&req, &target, &side);
     flow.replay_of = replay_of;
-    flow.client_host = differing_host(&req, &target);
+    flow.client_host = client_host;
     // Until an upstream connection's record replaces it; only a flow with something to say
     // pays for its own copy of the shared empty one.
     if ctx.upstream.dialer().config().insecure {
@@ -398,8 +398,9 @@ fn target_of(req: &Request<Incoming>, side: &ClientSide) -> Result<Target, Proxy
 }
 
 /// At most one Host field, and a valid authority (no userinfo) when there is one: anything
-/// else is a request two parsers could read differently, answered 400.
-fn check_host<B>(req: &Request<B>, target: Target) -> Result<Target, ProxyError> {
+/// else is a request two parsers could read differently, answered 400. With the target, the
+/// client's Host when it names another server (the flow's `client_host`).
+fn check_host<B>(req: &Request<B>, target: Target) -> Result<(Target, Option<String>), ProxyError> {
     let mut hosts = req.headers().get_all(http::header::HOST).iter();
     let first = hosts.next();
     if hosts.next().is_some() {
@@ -407,54 +408,59 @@ fn check_host<B>(req: &Request<B>, target: Target) -> Result<Target, ProxyError>
             "more than one Host header field".into(),
         ));
     }
-    if let Some(value) = first {
-        // The usual Host, the target's own `name[:port]`, is valid as the target is: no parse.
-        if value.to_str().is_ok_and(|v| names_target(v, &target)) {
-            return Ok(target);
-        }
-        let valid = value
-            .to_str()
-            .ok()
-            .filter(|v| !v.contains('@'))
-            .and_then(|v| v.parse::<http::uri::Authority>().ok())
-            .is_some();
-        if !valid {
-            return Err(ProxyError::Protocol("invalid Host header field".into()));
-        }
+    let Some(value) = first else {
+        return Ok((target, None));
+    };
+    let Ok(value) = value.to_str() else {
+        return Err(ProxyError::Protocol("invalid Host header field".into()));
+    };
+    // The usual Host, the target's own `name[:port]`, is valid as the target is: no parse.
+    if names_target(value, &target) {
+        return Ok((target, None));
     }
-    Ok(target)
+    let auth = Some(value)
+        .filter(|v| !v.contains('@'))
+        .and_then(|v| v.parse::<http::uri::Authority>().ok())
+        .ok_or_else(|| ProxyError::Protocol("invalid Host header field".into()))?;
+    let differs = differing_host(value, &auth, &target);
+    Ok((target, differs))
 }
 
 /// Whether a Host value is spelled as the target's `name[:port]` (name in any letter case,
 /// the port left out when it is the scheme's default): the usual case, settled without
 /// parsing an authority.
 fn names_target(value: &str, target: &Target) -> bool {
-    let default_port = if target.https { 443 } else { 80 };
-    if target.host.is_empty() {
+    let name = target.host.as_bytes();
+    let value = value.as_bytes();
+    if name.is_empty() || value.len() < name.len() {
         return false;
     }
-    let rest = value
-        .get(..target.host.len())
-        .filter(|name| name.eq_ignore_ascii_case(&target.host))
-        .map(|_| &value[target.host.len()..]);
-    match rest {
-        Some("") => target.port == default_port,
-        Some(port) => port.strip_prefix(':').is_some_and(|p| {
-            p.bytes().all(|b| b.is_ascii_digit()) && p.parse::<u16>() == Ok(target.port)
-        }),
-        None => false,
+    let (spelled, port) = value.split_at(name.len());
+    // Byte-equal first: a client that lower-cases the name (go does) needs no case folding.
+    if spelled != name && !spelled.eq_ignore_ascii_case(name) {
+        return false;
+    }
+    let default_port = if target.https { 443 } else { 80 };
+    match port {
+        [] => target.port == default_port,
+        [b':', digits @ ..] if !digits.is_empty() && digits.len() <= 5 => {
+            let mut n = 0u32;
+            for &d in digits {
+                if !d.is_ascii_digit() {
+                    return false;
+                }
+                n = n * 10 + u32::from(d - b'0');
+            }
+            n == u32::from(target.port)
+        }
+        _ => false,
     }
 }
 
-/// The client's Host when it names another server than `target` (letter case, a trailing dot
-/// and the scheme's default port aside).
-fn differing_host<B>(req: &Request<B>, target: &Target) -> Option<String> {
-    let value = req.headers().get(http::header::HOST)?.to_str().ok()?;
-    if names_target(value, target) {
-        return None;
-    }
+/// The client's Host, already parsed, when it names another server than `target` (letter
+/// case, a trailing dot and the scheme's default port aside).
+fn differing_host(value: &str, auth: &http::uri::Authority, target: &Target) -> Option<String> {
     let default_port = if target.https { 443 } else { 80 };
-    let auth: http::uri::Authority = value.parse().ok()?;
     let host = auth.host().trim_start_matches('[').trim_end_matches(']');
     let same_host = host
         .trim_end_matches('.')
@@ -613,7 +619,7 @@ mod tests {
                 .header(http::header::HOST, host)
                 .body(())
                 .unwrap();
-            super::differing_host(&req, t)
+            super::check_host(&req, t.clone()).expect("a valid Host").1
         };
         let tls = target(true, "goproxy.test", 443);
         for same in [
@@ -653,7 +659,11 @@ mod tests {
         assert_eq!(differs("[::1]:8443", &v6), None);
         assert_eq!(differs("[::1]", &v6).as_deref(), Some("[::1]"));
         let none = http::Request::builder().body(()).unwrap();
-        assert_eq!(super::differing_host(&none, &tls), None, "no Host at all");
+        assert_eq!(
+            super::check_host(&none, tls.clone()).expect("no Host").1,
+            None,
+            "no Host at all"
+        );
     }
 
     use super::*;
