@@ -515,20 +515,20 @@ mod tests {
     }
 
     /// The flow's `Finished` event: it must already carry the hash.
-    async fn done_flow(
-        rx: &mut tokio::sync::broadcast::Receiver<crate::store::Event>,
-    ) -> Arc<Flow> {
+    async fn done_flow(store: &Store, rx: &mut crate::store::Subscription) -> Arc<Flow> {
         loop {
-            let event = tokio::time::timeout(std::time::Duration::from_secs(10), rx.recv()).await;
-            if let Ok(Ok(crate::store::Event {
-                kind: crate::store::EventKind::Finished,
-                flow,
-                ..
-            })) = event
-            {
-                return flow;
+            let event =
+                tokio::time::timeout(std::time::Duration::from_secs(10), store.next_event(rx))
+                    .await;
+            match event {
+                Ok(crate::store::Event {
+                    kind: crate::store::EventKind::Finished,
+                    flow,
+                    ..
+                }) => return flow,
+                Ok(_) => {}
+                Err(_) => panic!("no Finished event within 10 s"),
             }
-            assert!(event.is_ok(), "no Finished event within 10 s");
         }
     }
 
@@ -543,7 +543,7 @@ mod tests {
         let body = script(chunks);
         let out = hashed_zip(&store, body).collect().await.unwrap().to_bytes();
         assert_eq!(&out[..], QUOTE_ZIP);
-        let flow = done_flow(&mut rx).await;
+        let flow = done_flow(&store, &mut rx).await;
         let hash = flow
             .go
             .as_ref()
@@ -569,7 +569,7 @@ mod tests {
         ];
         let body = script(items);
         assert!(hashed_zip(&store, body).collect().await.is_err());
-        let flow = done_flow(&mut rx).await;
+        let flow = done_flow(&store, &mut rx).await;
         let hash = flow
             .go
             .as_ref()

@@ -189,7 +189,7 @@ mod tests {
             filter: None,
             har: HarOptions::default(),
         };
-        let every = Duration::from_millis(300);
+        let every = Duration::from_millis(400);
         observers.attach(
             &store,
             Box::new(Autosave::start(store.clone(), target, every)),
@@ -203,13 +203,15 @@ mod tests {
         // Not at once: the interval has not passed since the start.
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(entries(&path), 0, "written before the interval");
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        // Written at 400 ms; the next write is due at 800 ms.
+        tokio::time::sleep(Duration::from_millis(450)).await;
         assert_eq!(entries(&path), 1, "not written within the interval");
         for id in 2..=(EVERY_FLOWS as u64 + 1) {
             store.add(finished(id));
         }
-        // A hundred flows bring the write forward (the cost bound is a few ms here).
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        // A hundred flows bring the write forward (the cost bound is a few ms here), before
+        // the interval would have.
+        tokio::time::sleep(Duration::from_millis(120)).await;
         assert_eq!(
             entries(&path),
             EVERY_FLOWS + 1,

@@ -9,12 +9,12 @@
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use std::future::Future;
 use std::task::{Poll, Waker};
 
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::Notify;
 
 use crate::flow::Flow;
 
@@ -71,6 +71,42 @@ struct Inner {
     evicted_unfinished: HashSet<u64>,
     /// The last event's sequence number.
     seq: u64,
+    /// Each follower's events not yet taken.
+    readers: Vec<Reader>,
+    next_reader: u64,
+}
+
+/// One follower's events not yet taken. Kept under the store's lock: an exchange that
+/// announces its flow already holds that lock, so following costs it no second lock (a
+/// broadcast channel took its own, nested in this one, per event), and the follower takes a
+/// whole batch with one swap.
+#[derive(Debug)]
+struct Reader {
+    id: u64,
+    queue: VecDeque<Event>,
+    /// Events dropped from the front of `queue` since the follower last took it.
+    missed: u64,
+    /// The follower found nothing and waits: the next event wakes it.
+    parked: bool,
+    /// Gone when the follower's [`Subscription`] is dropped; its slot is then removed.
+    wake: Weak<Notify>,
+}
+
+/// A follower's place in the store's events (see `store::observer`, which handles lag).
+#[derive(Debug)]
+pub struct Subscription {
+    id: u64,
+    wake: Arc<Notify>,
+    /// Taken from the store and not yet handed out one by one (tests' `try_next`).
+    #[cfg(test)]
+    pending: VecDeque<Event>,
+}
+
+impl Subscription {
+    /// Resolves after an event arrives that a [`Store::take_events`] finding none waits for.
+    pub async fn wait(&self) {
+        self.wake.notified().await;
+    }
 }
 
 impl Inner {
@@ -97,7 +133,8 @@ impl Inner {
 pub struct Store {
     inner: Mutex<Inner>,
     limits: StoreLimits,
-    events: broadcast::Sender<Event>,
+    /// How many untaken events a follower may have before the oldest are dropped.
+    event_capacity: usize,
     /// Set once when the session cuts its in-flight flows short: flows that end after it
     /// are interrupted, not failed by their client or server.
     interrupt: AtomicBool,
@@ -117,14 +154,13 @@ impl Store {
 
     /// A store whose observers lag after `capacity` unread events (tests use a small one).
     pub fn with_event_capacity(limits: StoreLimits, capacity: usize) -> Store {
-        let (events, _) = broadcast::channel(capacity.max(1));
         Store {
             inner: Mutex::new(Inner {
                 next_id: 1,
                 ..Inner::default()
             }),
             limits,
-            events,
+            event_capacity: capacity.max(1),
             interrupt: AtomicBool::new(false),
             interrupt_wake: Notify::new(),
             progress: AtomicBool::new(true),
@@ -205,9 +241,63 @@ impl Store {
         self.progress.load(Ordering::Relaxed)
     }
 
-    /// The raw event stream; observers use `store::observer` instead, which handles lag.
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.events.subscribe()
+    /// Follow the events from now on; observers use `store::observer` instead, which
+    /// handles lag and batching.
+    pub fn subscribe(&self) -> Subscription {
+        let wake = Arc::new(Notify::new());
+        let mut inner = self.lock();
+        inner.next_reader += 1;
+        let id = inner.next_reader;
+        inner.readers.push(Reader {
+            id,
+            queue: VecDeque::new(),
+            missed: 0,
+            parked: false,
+            wake: Arc::downgrade(&wake),
+        });
+        Subscription {
+            id,
+            wake,
+            #[cfg(test)]
+            pending: VecDeque::new(),
+        }
+    }
+
+    /// Move the follower's untaken events, oldest first, into `into` (emptied first; its
+    /// buffer is kept for the next batch) and return how many were dropped before them. When
+    /// there are none, the next event wakes [`Subscription::wait`].
+    pub fn take_events(&self, sub: &Subscription, into: &mut VecDeque<Event>) -> u64 {
+        into.clear();
+        let mut inner = self.lock();
+        let Some(reader) = inner.readers.iter_mut().find(|r| r.id == sub.id) else {
+            return 0;
+        };
+        std::mem::swap(&mut reader.queue, into);
+        let missed = std::mem::take(&mut reader.missed);
+        reader.parked = into.is_empty() && missed == 0;
+        missed
+    }
+
+    /// The next untaken event, if any (lag is not reported).
+    #[cfg(test)]
+    pub fn try_next(&self, sub: &mut Subscription) -> Option<Event> {
+        if sub.pending.is_empty() {
+            let mut taken = VecDeque::new();
+            self.take_events(sub, &mut taken);
+            sub.pending = taken;
+        }
+        sub.pending.pop_front()
+    }
+
+    /// The next event, waiting for it (lag is not reported).
+    #[cfg(test)]
+    pub async fn next_event(&self, sub: &mut Subscription) -> Event {
+        loop {
+            if let Some(event) = self.try_next(sub) {
+                return event;
+            }
+            sub.wait().await;
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -215,14 +305,36 @@ impl Store {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Sent under the lock, so that sequence numbers and the channel's order agree.
+    /// Queued under the lock, so that sequence numbers and each follower's order agree.
     fn announce(&self, inner: &mut Inner, kind: EventKind, flow: &Arc<Flow>) {
         inner.seq += 1;
-        let _ = self.events.send(Event {
-            seq: inner.seq,
-            kind,
-            flow: flow.clone(),
-        });
+        let seq = inner.seq;
+        let mut departed = false;
+        for reader in &mut inner.readers {
+            if reader.wake.strong_count() == 0 {
+                departed = true;
+                continue;
+            }
+            if reader.queue.len() >= self.event_capacity {
+                reader.queue.pop_front();
+                reader.missed += 1;
+            }
+            reader.queue.push_back(Event {
+                seq,
+                kind,
+                flow: flow.clone(),
+            });
+            // Only a follower that found nothing is woken: one that is busy or resting
+            // between batches takes this event with the rest.
+            if std::mem::take(&mut reader.parked) {
+                if let Some(wake) = reader.wake.upgrade() {
+                    wake.notify_one();
+                }
+            }
+        }
+        if departed {
+            inner.readers.retain(|r| r.wake.strong_count() > 0);
+        }
     }
 
     /// Insert a new flow, assigning its id. Returns the stored snapshot.
@@ -361,12 +473,12 @@ mod tests {
         let b = s.add(in_flight);
         assert_eq!((a.id, b.id), (1, 2));
         assert!(
-            matches!(rx.try_recv(), Ok(Event { kind: EventKind::Added, seq: 1, flow }) if flow.id == 1)
+            matches!(s.try_next(&mut rx), Some(Event { kind: EventKind::Added, seq: 1, flow }) if flow.id == 1)
         );
         assert!(
-            matches!(rx.try_recv(), Ok(Event { kind: EventKind::Added, seq: 2, flow }) if flow.id == 2)
+            matches!(s.try_next(&mut rx), Some(Event { kind: EventKind::Added, seq: 2, flow }) if flow.id == 2)
         );
-        assert!(rx.try_recv().is_err());
+        assert!(s.try_next(&mut rx).is_none());
     }
 
     #[test]
@@ -398,14 +510,14 @@ mod tests {
         let mut rx = s.subscribe();
         s.add(FlowBuilder::get("https://a.test/").build());
         assert!(matches!(
-            rx.try_recv(),
-            Ok(Event {
+            s.try_next(&mut rx),
+            Some(Event {
                 kind: EventKind::Added,
                 ..
             })
         ));
         assert!(
-            matches!(rx.try_recv(), Ok(Event { kind: EventKind::Finished, flow, .. }) if flow.id == 1)
+            matches!(s.try_next(&mut rx), Some(Event { kind: EventKind::Finished, flow, .. }) if flow.id == 1)
         );
     }
 
@@ -421,8 +533,8 @@ mod tests {
         s.update(changed);
         assert!(s.get(added.id).is_some_and(|f| f.is_done()));
         assert!(matches!(
-            rx.try_recv(),
-            Ok(Event {
+            s.try_next(&mut rx),
+            Some(Event {
                 kind: EventKind::Finished,
                 ..
             })
@@ -514,9 +626,12 @@ mod tests {
             Arc::ptr_eq(&s.get(done.id).unwrap(), &done),
             "a finished flow is untouched"
         );
-        let ev = rx.try_recv().unwrap();
+        let ev = s.try_next(&mut rx).unwrap();
         assert_eq!((ev.kind, ev.flow.id), (EventKind::Finished, open.id));
-        assert!(rx.try_recv().is_err(), "one event: the cut flow's finish");
+        assert!(
+            s.try_next(&mut rx).is_none(),
+            "one event: the cut flow's finish"
+        );
     }
 
     #[tokio::test]

@@ -6,5 +6,5 @@ pub mod observer;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use flows::{Event, EventKind, Store, StoreLimits};
+pub use flows::{Event, EventKind, Store, StoreLimits, Subscription};
 pub use observer::{Observer, Observers};

@@ -12,14 +12,14 @@
 //! `BATCH_WINDOW` while events keep coming. Adding one is a file with an `impl Observer` and a
 //! line `observers.attach(…)` where the session is assembled.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::broadcast::{self, error::RecvError, error::TryRecvError};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use super::flows::{Event, Store};
+use super::flows::{Event, Store, Subscription};
 
 /// How long an observer's task rests after catching up. Events sent meanwhile queue without
 /// waking it: waking it for each of a flow's three events costs the proxying threads more
@@ -78,41 +78,53 @@ impl Observers {
 
 async fn follow(
     store: Arc<Store>,
-    mut events: broadcast::Receiver<Event>,
+    events: Subscription,
     mut observer: Box<dyn Observer>,
     mut stop: oneshot::Receiver<()>,
 ) {
+    let mut batch = VecDeque::new();
     loop {
+        let got = deliver(&store, &events, &mut batch, observer.as_mut());
         tokio::select! {
             biased;
-            ev = events.recv() => match ev {
-                Ok(ev) => observer.on_event(&ev),
-                Err(RecvError::Lagged(n)) => observer.on_lagged(n, &store),
-                Err(RecvError::Closed) => break,
-            },
-            _ = &mut stop => {
-                drain(&store, &mut events, observer.as_mut());
-                break;
-            }
-        }
-        if events.is_empty() {
-            observer.on_idle();
-            tokio::time::sleep(BATCH_WINDOW).await;
+            _ = &mut stop => break,
+            () = rest(got, &events) => {}
         }
     }
+    // Everything announced before the stop.
+    deliver(&store, &events, &mut batch, observer.as_mut());
     observer.on_idle();
     observer.on_close();
 }
 
-/// Everything already sent, without waiting for more.
-fn drain(store: &Store, events: &mut broadcast::Receiver<Event>, observer: &mut dyn Observer) {
-    loop {
-        match events.try_recv() {
-            Ok(ev) => observer.on_event(&ev),
-            Err(TryRecvError::Lagged(n)) => observer.on_lagged(n, store),
-            Err(TryRecvError::Empty | TryRecvError::Closed) => return,
-        }
+/// After a batch, rest for the window while events queue; after finding none, wait for one.
+async fn rest(got: bool, events: &Subscription) {
+    if got {
+        tokio::time::sleep(BATCH_WINDOW).await;
+    } else {
+        events.wait().await;
     }
+}
+
+/// Hand the observer every event queued for it, the lag first; whether there was any.
+fn deliver(
+    store: &Store,
+    events: &Subscription,
+    batch: &mut VecDeque<Event>,
+    observer: &mut dyn Observer,
+) -> bool {
+    let missed = store.take_events(events, batch);
+    if missed > 0 {
+        observer.on_lagged(missed, store);
+    }
+    let got = missed > 0 || !batch.is_empty();
+    for event in batch.drain(..) {
+        observer.on_event(&event);
+    }
+    if got {
+        observer.on_idle();
+    }
+    got
 }
 
 #[cfg(test)]
