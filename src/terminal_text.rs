@@ -24,9 +24,9 @@ const TAB: usize = 4;
 /// Everything else is kept, so clean text comes back unchanged (and borrowed). A caller that
 /// prints several lines splits them itself and passes each line: data never adds a line break.
 pub fn terminal_safe(s: &str) -> Cow<'_, str> {
-    // Printable ASCII, nearly every line gomitm writes, is settled a byte at a time (the
-    // compiler vectorises it) instead of decoding each char: it runs for every flow's line.
-    if s.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+    // Printable ASCII, nearly every line gomitm writes, is settled without decoding a char:
+    // it runs for every flow's line.
+    if is_printable_ascii(s.as_bytes()) {
         return Cow::Borrowed(s);
     }
     let Some(first) = s.find(|c: char| needs_replacing(c)) else {
@@ -51,6 +51,19 @@ pub fn terminal_safe(s: &str) -> Cow<'_, str> {
         column += 1;
     }
     Cow::Owned(out)
+}
+
+/// Every byte in `' '..='~'`. Sixteen bytes at a time without an early exit, so the compiler
+/// can use vector compares (`Iterator::all` stops at the first miss and stays byte by byte).
+fn is_printable_ascii(bytes: &[u8]) -> bool {
+    let printable = |b: &u8| b.wrapping_sub(b' ') < 0x5f;
+    let mut chunks = bytes.chunks_exact(16);
+    for chunk in &mut chunks {
+        if !chunk.iter().fold(true, |all, b| all & printable(b)) {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(printable)
 }
 
 fn needs_replacing(c: char) -> bool {
@@ -113,6 +126,22 @@ pub(crate) fn assert_safe(text: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_printable_ascii_check_agrees_with_a_byte_at_a_time_at_every_position() {
+        let clean: Vec<u8> = (b' '..=b'~').cycle().take(70).collect();
+        for len in 0..clean.len() {
+            assert!(is_printable_ascii(&clean[..len]), "{len} clean bytes");
+            for bad in [0x1f, 0x7f, 0x80, 0xff, b'\t', 0] {
+                let mut line = clean[..len].to_vec();
+                for at in 0..len {
+                    line[at] = bad;
+                    assert!(!is_printable_ascii(&line), "{bad:#x} at {at} of {len}");
+                    line[at] = clean[at];
+                }
+            }
+        }
+    }
 
     fn is_unsafe(c: char) -> bool {
         needs_replacing(c)

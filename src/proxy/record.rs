@@ -114,8 +114,9 @@ pub fn headers_of(map: &HeaderMap) -> Headers {
     let bytes = map.iter().map(|(n, v)| n.as_str().len() + v.len()).sum();
     let mut b = crate::flow::HeadersBuilder::with_capacity(map.len(), bytes);
     for (n, v) in map {
-        // Visible ASCII, nearly every value, is checked without UTF-8 decoding.
-        match v.to_str() {
+        // The same text as the lossy conversion for any UTF-8, and std's check reads ASCII a
+        // word at a time (`HeaderValue::to_str` reads a byte at a time).
+        match std::str::from_utf8(v.as_bytes()) {
             Ok(text) => b.push(n.as_str(), text),
             Err(_) => b.push(n.as_str(), &String::from_utf8_lossy(v.as_bytes())),
         }
