@@ -41,13 +41,13 @@ pub struct BodyOutcome {
     pub first_frame_at: Option<Instant>,
 }
 
-type OnDone = Box<dyn FnOnce(BodyOutcome) + Send>;
-
 #[derive(Debug, thiserror::Error)]
 #[error("no data for {0:?} (upstream timeout)")]
 pub struct IdleTimeoutError(pub Duration);
 
-pub struct CapturingBody<B> {
+/// `F` is told the outcome once. A type parameter, not a boxed closure: the body is boxed
+/// as a whole anyway, and a boxed callback was one more allocation per body, two per request.
+pub struct CapturingBody<B, F: FnOnce(BodyOutcome)> {
     inner: B,
     cap: usize,
     data: Vec<u8>,
@@ -57,11 +57,11 @@ pub struct CapturingBody<B> {
     /// Copies of the data frames for the integrity hasher; dropped when the body ends, which
     /// tells the hasher the stream is over.
     tap: Option<HashTap>,
-    on_done: Option<OnDone>,
+    on_done: Option<F>,
 }
 
-impl<B: Body> CapturingBody<B> {
-    pub fn new(inner: B, cap: usize, on_done: impl FnOnce(BodyOutcome) + Send + 'static) -> Self {
+impl<B: Body, F: FnOnce(BodyOutcome)> CapturingBody<B, F> {
+    pub fn new(inner: B, cap: usize, on_done: F) -> Self {
         let empty = inner.is_end_stream();
         let mut body = CapturingBody {
             inner,
@@ -71,7 +71,7 @@ impl<B: Body> CapturingBody<B> {
             first_frame_at: None,
             idle: None,
             tap: None,
-            on_done: Some(Box::new(on_done)),
+            on_done: Some(on_done),
         };
         // An empty body (a GET, a 204) may never be polled: it is complete as it stands.
         if empty {
@@ -81,7 +81,7 @@ impl<B: Body> CapturingBody<B> {
     }
 }
 
-impl<B> CapturingBody<B> {
+impl<B, F: FnOnce(BodyOutcome)> CapturingBody<B, F> {
     /// Fail the body when no frame arrives for `timeout` (a stalled upstream).
     pub fn with_idle_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.idle = timeout.map(|limit| Idle {
@@ -135,10 +135,11 @@ impl<B> CapturingBody<B> {
     }
 }
 
-impl<B> Body for CapturingBody<B>
+impl<B, F> Body for CapturingBody<B, F>
 where
     B: Body<Data = Bytes> + Unpin,
     B::Error: Into<BoxError>,
+    F: FnOnce(BodyOutcome) + Unpin,
 {
     type Data = Bytes;
     type Error = BoxError;
@@ -188,7 +189,7 @@ where
     }
 }
 
-impl<B> CapturingBody<B> {
+impl<B, F: FnOnce(BodyOutcome)> CapturingBody<B, F> {
     fn poll_idle(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
         let Some(idle) = self.idle.as_mut() else {
             return Poll::Pending;
@@ -226,7 +227,7 @@ struct Idle {
     timer: Option<Pin<Box<Sleep>>>,
 }
 
-impl<B> Drop for CapturingBody<B> {
+impl<B, F: FnOnce(BodyOutcome)> Drop for CapturingBody<B, F> {
     fn drop(&mut self) {
         self.finish(BodyEnd::Dropped);
     }
