@@ -244,6 +244,37 @@ mod tests {
     }
 
     #[test]
+    fn header_values_keep_utf8_and_replace_what_is_not() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-plain",
+            http::HeaderValue::from_static("text/plain; q=1\tx"),
+        );
+        h.insert(
+            "x-utf8",
+            http::HeaderValue::from_bytes("caf\u{e9} \u{1f600}".as_bytes()).unwrap(),
+        );
+        h.insert(
+            "x-latin1",
+            http::HeaderValue::from_bytes(b"caf\xe9").unwrap(),
+        );
+        let got: Vec<(String, String)> = headers_of(&h)
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        let want = [
+            ("x-plain", "text/plain; q=1\tx"),
+            ("x-utf8", "caf\u{e9} \u{1f600}"),
+            ("x-latin1", "caf\u{fffd}"),
+        ];
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect();
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn version_names_match_har_conventions() {
         assert_eq!(version_name(Version::HTTP_11), "HTTP/1.1");
         assert_eq!(version_name(Version::HTTP_2), "HTTP/2");
