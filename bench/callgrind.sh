@@ -7,6 +7,7 @@
 #   bench/callgrind.sh                    # gomitm and hudsucker, 2,000 requests at c=4
 #   bench/callgrind.sh --rows gomitm --n 1000 --no-build
 #   GOMITM_BIN=/tmp/gomitm-before bench/callgrind.sh --no-build --rows gomitm
+#   bench/callgrind.sh --no-build --warm 0 --n 1 -c 1    # a fresh proxy's first request
 #
 # Every process it starts listens on 127.0.0.1 and is stopped by PID when it exits. The
 # callgrind files stay in bench/.work/callgrind/ for `callgrind_annotate`.
@@ -27,7 +28,7 @@ while [ $# -gt 0 ]; do
         --warm) WARM=$2; shift ;;
         -c) C=$2; shift ;;
         --no-build) BUILD=0 ;;
-        -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
         *) echo "callgrind.sh: unknown option $1" >&2; exit 2 ;;
     esac
     shift
@@ -63,7 +64,9 @@ for row in ${ROWS//,/ }; do
             PROXY=$(wait_for "$WORK/logs/cg-$row.out" '^hudsucker-noop: listening on (.*)$' "$PID") ;;
         *) echo "callgrind.sh: unknown row $row" >&2; exit 2 ;;
     esac
-    load "$WARM"
+    # --warm 0 counts a fresh proxy's first requests: its start-up work on the first
+    # handshake (the TLS library's random generator, the leaf certificate) included.
+    if [ "$WARM" -gt 0 ]; then load "$WARM"; fi
     callgrind_control -z "$PID" >/dev/null 2>&1
     load "$N"
     callgrind_control -d "$PID" >/dev/null 2>&1
