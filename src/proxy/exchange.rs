@@ -28,7 +28,7 @@ use super::record::{fail_now, request_flow};
 use super::served;
 use super::shaping::{Throttled, Truncated};
 use super::upgrade;
-use super::upstream::{SendError, Sent, UpstreamBudget};
+use super::upstream::{Leased, SendError, Sent, UpstreamBudget};
 use crate::flow::header_value;
 use crate::flow::{ClientTls, Flow, Shared};
 use crate::go::diagnose::{diagnose, diagnosis_lines, DiagnoseContext, Os};
@@ -253,7 +253,7 @@ async fn answer_locally(ctx: &Ctx, cell: &Arc<FlowCell>, answer: Answer) -> Resp
         };
         builder = builder.header(http::header::CONTENT_TYPE, ctype);
     }
-    let full = Full::new(bytes)
+    let full: ProxyBody = Full::new(bytes)
         .map_err(|never| match never {})
         .boxed_unsync();
     let Ok(response) = builder.body(full) else {
@@ -324,22 +324,23 @@ fn respond(
         .annotate
         .then(|| annotation_for(&flow, ctx))
         .flatten();
-    let mut body = body.map_err(BoxError::from).boxed_unsync();
-    if let Some(lease) = lease {
-        // Inside the capture and the rules' wrappers: the connection is free once the
-        // upstream's answer is read, whatever the client side still does with it.
-        body = lease.returned_at_end(body);
-    }
-    if let Some((rule, after)) = plan.reset {
-        body = Truncated::new(body, rule, after).boxed_unsync();
-    }
+    // Inside the capture and the rules' wrappers: the connection is free once the upstream's
+    // answer is read, whatever the client side still does with it.
+    let body = body.map_err(BoxError::from);
+    let body = match lease {
+        Some(lease) => lease.returned_at_end(body),
+        None => Leased::unleased(body),
+    };
     let tap = cell.start_hash(&flow);
-    let mut body = cell.clone().wrap_response_body(
-        body,
-        ctx.opts.max_body_capture,
-        ctx.opts.upstream_timeout,
-        tap,
-    );
+    let (cap, idle) = (ctx.opts.max_body_capture, ctx.opts.upstream_timeout);
+    // The usual chain (the answer, its lease, the capture) is boxed once.
+    let mut body = match plan.reset {
+        None => cell.clone().wrap_response_body(body, cap, idle, tap),
+        Some((rule, after)) => {
+            let cut = Truncated::new(body, rule, after);
+            cell.clone().wrap_response_body(cut, cap, idle, tap)
+        }
+    };
     if let Some(rate) = plan.throttle {
         body = Throttled::new(body, rate).boxed_unsync();
     }

@@ -228,13 +228,17 @@ impl FlowCell {
     }
 
     /// Capture the response body on its way to the client; the flow finishes when it ends.
-    pub fn wrap_response_body(
+    pub fn wrap_response_body<B>(
         self: Arc<Self>,
-        body: ProxyBody,
+        body: B,
         cap: usize,
         idle: Option<std::time::Duration>,
         tap: Option<HashTap>,
-    ) -> ProxyBody {
+    ) -> ProxyBody
+    where
+        B: http_body::Body<Data = bytes::Bytes> + Send + Unpin + 'static,
+        B::Error: Into<super::body::BoxError>,
+    {
         CapturingBody::new(body, cap, move |o| self.response_done(o))
             .with_idle_timeout(idle)
             .with_tap(tap)

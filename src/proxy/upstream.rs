@@ -165,17 +165,16 @@ pub struct Lease {
 impl Lease {
     /// `body`, which gives the connection back to the pool once it has ended. A body dropped
     /// before its end drops the connection: hyper closes one with an answer left unread.
-    pub fn returned_at_end(self, body: ProxyBody) -> ProxyBody {
-        use http_body_util::BodyExt;
+    /// Not boxed: the capture around it boxes the whole chain once.
+    pub fn returned_at_end<B: Body>(self, body: B) -> Leased<B> {
         if body.is_end_stream() {
             self.give_back();
-            return body;
+            return Leased::unleased(body);
         }
         Leased {
             body,
             lease: Some(self),
         }
-        .boxed_unsync()
     }
 
     /// For a connection that is not coming back as it is (a `101 Switching Protocols` hands
@@ -218,12 +217,23 @@ impl Lease {
     }
 }
 
-struct Leased {
-    body: ProxyBody,
+/// An answer's body that carries its connection's [`Lease`] until it ends (or none: an h2
+/// answer, or a body already at its end).
+pub struct Leased<B> {
+    body: B,
     lease: Option<Lease>,
 }
 
-impl Body for Leased {
+impl<B> Leased<B> {
+    pub fn unleased(body: B) -> Leased<B> {
+        Leased { body, lease: None }
+    }
+}
+
+impl<B> Body for Leased<B>
+where
+    B: Body<Data = bytes::Bytes, Error = super::body::BoxError> + Unpin,
+{
     type Data = bytes::Bytes;
     type Error = super::body::BoxError;
 
