@@ -189,7 +189,7 @@ mod tests {
             filter: None,
             har: HarOptions::default(),
         };
-        let every = Duration::from_millis(400);
+        let every = Duration::from_millis(600);
         observers.attach(
             &store,
             Box::new(Autosave::start(store.clone(), target, every)),
@@ -203,15 +203,16 @@ mod tests {
         // Not at once: the interval has not passed since the start.
         tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(entries(&path), 0, "written before the interval");
-        // Written at 400 ms; the next write is due at 800 ms.
-        tokio::time::sleep(Duration::from_millis(450)).await;
+        // Written at 600 ms; the next write is due at 1,200 ms.
+        tokio::time::sleep(Duration::from_millis(650)).await;
         assert_eq!(entries(&path), 1, "not written within the interval");
         for id in 2..=(EVERY_FLOWS as u64 + 1) {
             store.add(finished(id));
         }
         // A hundred flows bring the write forward (the cost bound is a few ms here), before
-        // the interval would have.
-        tokio::time::sleep(Duration::from_millis(120)).await;
+        // the interval would have: 300 ms leave room for the observer's 50 ms batch window and
+        // a loaded machine, and end 150 ms before the interval's write.
+        tokio::time::sleep(Duration::from_millis(300)).await;
         assert_eq!(
             entries(&path),
             EVERY_FLOWS + 1,
