@@ -19,10 +19,6 @@ use crate::store::Store;
 /// Limit on a client's request head (line + headers); beyond it hyper answers 431.
 pub(crate) const MAX_HEAD_BYTES: usize = 64 * 1024;
 
-/// Limit on the number of header fields in a request head; beyond it hyper answers 431.
-/// The go command and git send about ten.
-pub(crate) const MAX_HEADERS: usize = 100;
-
 /// A client connection's place in the per-address count. Shared by the connection and the
 /// tunnel a CONNECT upgrades it to, so a tunnel keeps counting until it closes.
 pub(crate) type ConnSlot = Arc<Permit>;
