@@ -1083,6 +1083,25 @@ fn the_upstream_host_is_the_targets_and_ambiguous_hosts_are_refused() {
     assert_eq!(resp.status, 200, "{}", resp.text());
     let same = proxy.wait_for_flow("the /echo?same", |f| url_of(f).ends_with("/echo?same"));
     assert!(same.get("client_host").is_none(), "{}", same["client_host"]);
+    // Whatever the client's spelling, the upstream gets the one built from the target; a Host
+    // already spelled that way is passed on as it is, once.
+    let resp =
+        conn.request("GET http://plain.test/echo?exact HTTP/1.1\r\nHost: plain.test\r\n\r\n");
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let seen = fx.requests();
+    for query in ["same", "exact"] {
+        let r = seen
+            .iter()
+            .find(|r| r.path_and_query == format!("/echo?{query}"))
+            .unwrap_or_else(|| panic!("fixture never saw /echo?{query}"));
+        let hosts: Vec<&str> = r
+            .headers
+            .iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
+            .map(|(_, v)| v.as_str())
+            .collect();
+        assert_eq!(hosts, ["plain.test"], "?{query}");
+    }
 
     for (name, head) in [
         ("two hosts", "Host: plain.test\r\nHost: evil.test\r\n"),

@@ -90,8 +90,12 @@ pub async fn handle(
     let (mut parts, body) = req.into_parts();
     // The record keeps the client's Host; the upstream gets one made from the target (RFC 9112
     // §3.2.2: a proxy replaces it), so a Host that names another server cannot reach a
-    // virtual host the URL did not name. A rule that sets Host still can.
-    parts.headers.remove(http::header::HOST);
+    // virtual host the URL did not name. A rule that sets Host still can. A Host already
+    // spelled as the one built would be (the usual case) stays: the same bytes, not rebuilt.
+    let own_host = parts.headers.get(http::header::HOST);
+    if !own_host.is_some_and(|h| target.is_host_header(h.as_bytes())) {
+        parts.headers.remove(http::header::HOST);
+    }
     // One snapshot of the rules for the whole exchange, even if the file is reloaded meanwhile.
     let rules = ctx.rules.current();
     let plan = hooks::plan_request(&rules, &flow, &target, &mut parts.headers);

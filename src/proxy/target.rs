@@ -19,6 +19,54 @@ impl Target {
             format!("{}:{}", self.host, self.port)
         }
     }
+
+    fn default_port(&self) -> bool {
+        self.port == if self.https { 443 } else { 80 }
+    }
+
+    /// The Host a request to this target carries: the name (an IPv6 literal in brackets),
+    /// with `:port` unless the port is the scheme's default. Built without `format!`, which
+    /// costs about 1 k instructions on every request.
+    pub fn host_header(&self) -> String {
+        let mut port = itoa::Buffer::new();
+        let port = port.format(self.port);
+        let mut out = String::with_capacity(self.host.len() + port.len() + 3);
+        let v6 = self.host.contains(':');
+        if v6 {
+            out.push('[');
+        }
+        out.push_str(&self.host);
+        if v6 {
+            out.push(']');
+        }
+        if !self.default_port() {
+            out.push(':');
+            out.push_str(port);
+        }
+        out
+    }
+
+    /// Whether `value` is byte for byte the Host that `host_header` builds: then a request
+    /// may keep its own.
+    pub fn is_host_header(&self, value: &[u8]) -> bool {
+        let name = self.host.as_bytes();
+        let rest = if self.host.contains(':') {
+            value
+                .strip_prefix(b"[")
+                .and_then(|v| v.strip_prefix(name))
+                .and_then(|v| v.strip_prefix(b"]"))
+        } else {
+            value.strip_prefix(name)
+        };
+        match rest {
+            Some([]) => self.default_port(),
+            Some([b':', digits @ ..]) if !self.default_port() => {
+                let mut port = itoa::Buffer::new();
+                digits == port.format(self.port).as_bytes()
+            }
+            _ => false,
+        }
+    }
 }
 
 /// `--resolve HOST[:PORT]=IP:PORT`: connect there instead of resolving HOST.
@@ -84,5 +132,74 @@ impl UpstreamProxy {
         }
         let userinfo = crate::redact::REDACTED;
         format!("http://{userinfo}@{}:{}", self.host, self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(https: bool, host: &str, port: u16) -> Target {
+        Target {
+            https,
+            host: host.into(),
+            port,
+        }
+    }
+
+    #[test]
+    fn the_host_header_leaves_out_the_default_port_and_brackets_ipv6() {
+        assert_eq!(
+            t(true, "proxy.golang.org", 443).host_header(),
+            "proxy.golang.org"
+        );
+        assert_eq!(t(false, "example.test", 80).host_header(), "example.test");
+        assert_eq!(t(true, "example.test", 80).host_header(), "example.test:80");
+        assert_eq!(
+            t(false, "example.test", 443).host_header(),
+            "example.test:443"
+        );
+        assert_eq!(t(true, "::1", 8443).host_header(), "[::1]:8443");
+        assert_eq!(t(true, "::1", 443).host_header(), "[::1]");
+        assert_eq!(t(true, "h.test", 65535).host_header(), "h.test:65535");
+    }
+
+    #[test]
+    fn only_the_exact_spelling_of_the_host_header_is_kept() {
+        let cases = [
+            t(true, "proxy.golang.org", 443),
+            t(false, "example.test", 80),
+            t(true, "example.test", 8443),
+            t(true, "::1", 8443),
+            t(true, "::1", 443),
+            t(false, "127.0.0.1", 1),
+        ];
+        for target in &cases {
+            let built = target.host_header();
+            assert!(target.is_host_header(built.as_bytes()), "{built}");
+            let near = [
+                format!("{built}:"),
+                format!("{built}0"),
+                format!("{built}."),
+                format!("x{built}"),
+                built[..built.len() - 1].to_string(),
+                built.to_uppercase(),
+                format!("{}:{}", built, target.port),
+                format!("{}:0{}", target.host, target.port),
+                target.host.clone() + "@evil.test",
+                String::new(),
+            ];
+            for value in near {
+                if value != built {
+                    assert!(
+                        !target.is_host_header(value.as_bytes()),
+                        "{target:?} {value:?}"
+                    );
+                }
+            }
+        }
+        // The default port spelled out is a valid Host, but not the one gomitm builds.
+        assert!(!t(true, "h.test", 443).is_host_header(b"h.test:443"));
+        assert!(!t(true, "::1", 8443).is_host_header(b"::1:8443"));
     }
 }

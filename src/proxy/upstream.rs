@@ -1005,12 +1005,6 @@ fn shape_request(
     absolute_form: bool,
 ) -> Request<ProxyBody> {
     let scheme = if target.https { "https" } else { "http" };
-    let default_port = if target.https { 443 } else { 80 };
-    let authority = if target.port == default_port {
-        host_for_authority(&target.host)
-    } else {
-        target.authority()
-    };
     let origin_form_already = req.uri().scheme().is_none() && req.uri().authority().is_none();
     // The usual case, a request from inside a tunnel going out over HTTP/1.1, keeps its URI.
     if h2 || absolute_form || !origin_form_already {
@@ -1020,7 +1014,7 @@ fn shape_request(
             .map_or("/", |p| p.as_str())
             .to_string();
         let uri_text = if h2 || absolute_form {
-            format!("{scheme}://{authority}{path}")
+            format!("{scheme}://{}{path}", target.host_header())
         } else {
             path
         };
@@ -1033,21 +1027,15 @@ fn shape_request(
         req.headers_mut().remove(http::header::HOST);
     } else {
         *req.version_mut() = Version::HTTP_11;
+        // Usually the client's own Host, kept by the exchange because it was already spelled
+        // this way; otherwise one built from the target.
         if !req.headers().contains_key(http::header::HOST) {
-            if let Ok(v) = http::HeaderValue::from_str(&authority) {
+            if let Ok(v) = http::HeaderValue::try_from(target.host_header()) {
                 req.headers_mut().insert(http::header::HOST, v);
             }
         }
     }
     req
-}
-
-fn host_for_authority(host: &str) -> String {
-    if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host.to_string()
-    }
 }
 
 #[cfg(test)]
