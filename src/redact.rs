@@ -136,8 +136,9 @@ const MAX_DEPTH: u8 = 4;
 
 fn url_at(url: &str, depth: u8) -> Cow<'_, str> {
     // Userinfo needs `@`, parameters need `?`, `#` or `;`: without them nothing is secret,
-    // nested URLs included.
-    if !url.contains(['@', '?', '#', ';']) {
+    // nested URLs included. A byte scan: `contains` with a set of chars decodes every char
+    // and was a third of the log line's cost, paid for every flow.
+    if !url.bytes().any(|b| matches!(b, b'@' | b'?' | b'#' | b';')) {
         return Cow::Borrowed(url);
     }
     let rest_at = match url.find("://") {
