@@ -79,6 +79,12 @@ impl Observers {
     }
 }
 
+/// Events an observer handles before its task gives the worker back. A batch is up to
+/// `BATCH_WINDOW` of traffic, about 1,300 flows' events at 26 k requests/s; handled in one go
+/// it held a tokio worker for a millisecond or more while the requests on that worker waited.
+/// 64 events are some tens of microseconds of log lines.
+const CHUNK: usize = 64;
+
 async fn follow(
     store: Arc<Store>,
     events: Subscription,
@@ -87,7 +93,13 @@ async fn follow(
 ) {
     let mut batch = VecDeque::new();
     loop {
-        let got = deliver(&store, &events, &mut batch, observer.as_mut());
+        let got = take(&store, &events, &mut batch, observer.as_mut());
+        while deliver(&mut batch, observer.as_mut(), CHUNK) {
+            tokio::task::yield_now().await;
+        }
+        if got {
+            observer.on_idle();
+        }
         tokio::select! {
             biased;
             _ = &mut stop => break,
@@ -95,7 +107,8 @@ async fn follow(
         }
     }
     // Everything announced before the stop.
-    deliver(&store, &events, &mut batch, observer.as_mut());
+    take(&store, &events, &mut batch, observer.as_mut());
+    deliver(&mut batch, observer.as_mut(), usize::MAX);
     observer.on_idle();
     observer.on_close();
 }
@@ -109,8 +122,9 @@ async fn rest(got: bool, events: &Subscription) {
     }
 }
 
-/// Hand the observer every event queued for it, the lag first; whether there was any.
-fn deliver(
+/// Takes the follower's queued events (and tells the observer what it missed); whether there
+/// was anything.
+fn take(
     store: &Store,
     events: &Subscription,
     batch: &mut VecDeque<Event>,
@@ -120,14 +134,16 @@ fn deliver(
     if missed > 0 {
         observer.on_lagged(missed, store);
     }
-    let got = missed > 0 || !batch.is_empty();
-    for event in batch.drain(..) {
+    missed > 0 || !batch.is_empty()
+}
+
+/// Hands the observer up to `n` events from the front of the batch; whether any are left.
+fn deliver(batch: &mut VecDeque<Event>, observer: &mut dyn Observer, n: usize) -> bool {
+    let n = n.min(batch.len());
+    for event in batch.drain(..n) {
         observer.on_event(&event);
     }
-    if got {
-        observer.on_idle();
-    }
-    got
+    !batch.is_empty()
 }
 
 #[cfg(test)]

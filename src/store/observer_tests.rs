@@ -144,3 +144,62 @@ async fn without_an_observer_that_shows_flows_in_flight_the_store_sends_no_updat
     );
     observers.close().await;
 }
+
+/// A big batch is handled a chunk at a time: another task on the same (single) thread runs
+/// between chunks instead of waiting for the whole batch, and the observer still gets every
+/// event in order with one `on_idle` for the batch.
+#[tokio::test]
+async fn a_big_batch_lets_other_tasks_run_between_chunks() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    struct Counting(Arc<AtomicUsize>, Arc<AtomicUsize>);
+    impl Observer for Counting {
+        fn on_event(&mut self, _: &Event) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        fn on_lagged(&mut self, _: u64, _: &Store) {}
+        fn on_idle(&mut self) {
+            self.1.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    let store = Arc::new(Store::new(StoreLimits {
+        max_flows: 10_000,
+        max_held_bytes: 1 << 20,
+    }));
+    let (count, idles) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let mut observers = Observers::default();
+    observers.attach(&store, Box::new(Counting(count.clone(), idles.clone())));
+    // 1,000 flows born finished: 2,000 events, queued before the observer's task first runs.
+    for i in 0..1000 {
+        store.add(FlowBuilder::get(&format!("https://b{i}.test/")).build());
+    }
+    let total = 2000;
+    // This test's runtime has one thread: each sample is taken between two of the observer's
+    // chunks, never in the middle of one.
+    let mut seen = Vec::new();
+    while count.load(Ordering::SeqCst) < total && seen.len() < 10_000 {
+        seen.push(count.load(Ordering::SeqCst));
+        tokio::task::yield_now().await;
+    }
+    let between: Vec<usize> = seen
+        .iter()
+        .copied()
+        .filter(|&n| n > 0 && n < total)
+        .collect();
+    assert!(
+        between.len() >= 2,
+        "no other task ran while the batch was handled: {seen:?}"
+    );
+    assert!(
+        between.iter().all(|n| n % CHUNK == 0),
+        "a chunk was interrupted: {between:?}"
+    );
+    observers.close().await;
+    assert_eq!(count.load(Ordering::SeqCst), total);
+    assert_eq!(
+        idles.load(Ordering::SeqCst),
+        2,
+        "one on_idle for the batch, one at close"
+    );
+}
