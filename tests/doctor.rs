@@ -428,6 +428,39 @@ fn incoherent_goprivate_and_gonosumdb_fail() {
     assert_eq!(run.settings("GONOSUMCHECK")[0]["verdict"], "warn");
 }
 
+/// GOINSECURE read from the real `go env`: a URL as a pattern fails, `*` warns, a private
+/// host passes.
+#[test]
+fn goinsecure_patterns_are_judged() {
+    if go().is_none() {
+        return;
+    }
+    let run = settings_only(&[
+        ("GOPROXY", "direct"),
+        ("GOINSECURE", "https://git.corp.test,*"),
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stdout);
+    let rows = run.settings("GOINSECURE");
+    let got: Vec<(&str, &str)> = rows
+        .iter()
+        .map(|r| (r["verdict"].as_str().unwrap(), r["code"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        got,
+        [("fail", "goinsecure_scope"), ("warn", "goinsecure_scope")],
+        "{}",
+        run.stdout
+    );
+    let fine = settings_only(&[
+        ("GOPROXY", "direct"),
+        ("GOPRIVATE", "*.corp.test"),
+        ("GOINSECURE", "git.corp.test"),
+    ]);
+    let rows = fine.settings("GOINSECURE");
+    assert_eq!(rows.len(), 1, "{}", fine.stdout);
+    assert_eq!(rows[0]["verdict"], "ok");
+}
+
 #[test]
 fn bad_gosumdb_keys_fail_and_good_ones_pass() {
     if go().is_none() {

@@ -175,6 +175,8 @@ codes! {
         "a GOPROXY entry go cannot use or that hides the entries after it (no scheme, empty entry, direct not last, plain http)";
     PrivateIncoherent => "private_incoherent", "gomitm-doctor",
         "GOPRIVATE/GONOPROXY/GONOSUMDB that disagree (a private pattern GONOSUMDB does not cover), a URL as a pattern, or a variable go does not read (GONOSUMCHECK)";
+    GoinsecureScope => "goinsecure_scope", "gomitm-doctor",
+        "GOINSECURE naming every module, a URL as a pattern, or paths that GOPRIVATE does not cover: go applies it only to direct fetches and still checks those modules against the checksum database";
     GosumdbKey => "gosumdb_key", "gomitm-doctor",
         "GOSUMDB that is not a known name, name+hash+key [URL] with a matching hash, or off";
     GitHttpProxy => "git_http_proxy", "gomitm-doctor",

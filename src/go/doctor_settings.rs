@@ -1,7 +1,7 @@
 //! `gomitm doctor`'s checks of the settings themselves, before any request: GOPROXY syntax,
-//! GOPRIVATE/GONOPROXY/GONOSUMDB coherence, the GOSUMDB key, GOAUTH and `.netrc` entries for
-//! the hosts in use, git's proxy and credential helpers, and where go and git find their CA
-//! certificates.
+//! GOPRIVATE/GONOPROXY/GONOSUMDB coherence, what GOINSECURE does not cover, the GOSUMDB key,
+//! GOAUTH and `.netrc` entries for the hosts in use, git's proxy and credential helpers, and
+//! where go and git find their CA certificates.
 //!
 //! Pure: `commands::doctor` gathers the facts (go env, the variables, git config, which
 //! files exist, the `.netrc` entries with their secrets already dropped); this file only
@@ -143,6 +143,7 @@ pub fn paths_to_check(f: &Facts) -> Vec<String> {
 pub fn check(f: &Facts, hosts: &[String]) -> Vec<Row> {
     let mut rows = goproxy_rows(f.goproxy());
     rows.extend(private_rows(f));
+    rows.extend(goinsecure_rows(f));
     rows.extend(gosumdb_rows(f.gosumdb()));
     rows.extend(proxy_env_rows(f));
     rows.extend(goauth_rows(f));
@@ -390,6 +391,82 @@ fn private_rows(f: &Facts) -> Vec<Row> {
                 show(noproxy_raw),
                 show(nosumdb_raw)
             ),
+        ));
+    }
+    rows
+}
+
+// ---------------------------------------------------------------- GOINSECURE
+
+/// GOINSECURE (cmd/go/internal/modfetch `lookupDirect`, internal/web): for a module path it
+/// matches, a *direct* fetch may fall back to plain http and skips certificate checks. It does
+/// nothing for GOPROXY requests or the checksum database, which is what people expect of it.
+fn goinsecure_rows(f: &Facts) -> Vec<Row> {
+    let raw = f.go("GOINSECURE");
+    let insecure = globs(raw);
+    if insecure.is_empty() {
+        return Vec::new();
+    }
+    let private = globs(f.go("GOPRIVATE"));
+    // GONOPROXY and GONOSUMDB follow GOPRIVATE when unset.
+    let effective = |v: &str| match v {
+        "" => private.clone(),
+        "none" => Vec::new(),
+        v => globs(v),
+    };
+    let nosumdb = effective(f.go("GONOSUMDB"));
+    let noproxy = effective(f.go("GONOPROXY"));
+    let sumdb = sumdb_location(f.gosumdb()).map(|(name, _)| name);
+    let first_proxy = goproxy_entries(f.goproxy())
+        .into_iter()
+        .next()
+        .map(|e| e.value)
+        .filter(|v| v != "direct" && v != "off");
+    let mut rows = Vec::new();
+    for g in &insecure {
+        if g.contains("://") || g.contains(' ') {
+            rows.push(
+                setting("GOINSECURE", Verdict::Fail, format!("pattern {g:?} is a URL or has a space: go matches GOINSECURE against module path prefixes, so it matches nothing"))
+                    .with_code(Code::GoinsecureScope)
+                    .with_fix("write the module path prefix only: GOINSECURE=git.corp.example.com"),
+            );
+            continue;
+        }
+        if g == "*" {
+            rows.push(
+                setting("GOINSECURE", Verdict::Warn, "GOINSECURE=* covers every module: each direct fetch may fall back to plain http and accepts any certificate, so anything in the path can serve the code".into())
+                    .with_code(Code::GoinsecureScope)
+                    .with_fix("name only the hosts that need it (GOINSECURE=git.corp.example.com); for go through gomitm, trust gomitm's CA instead (SSL_CERT_FILE, see the CA rows)"),
+            );
+            continue;
+        }
+        let mut still = Vec::new();
+        if let Some(p) = first_proxy.as_ref().filter(|_| !covers(&noproxy, g)) {
+            still.push(format!(
+                "go asks GOPROXY ({p}) for it first, over https as usual"
+            ));
+        }
+        if let Some(name) = sumdb.as_ref().filter(|_| !covers(&nosumdb, g)) {
+            still.push(format!("go still checks it against the checksum database {name} (a private module then fails 'verifying module: … 404 Not Found' or '410 Gone', and its path is sent there)"));
+        }
+        if !still.is_empty() {
+            let with = if f.go("GOPRIVATE").is_empty() {
+                g.to_string()
+            } else {
+                format!("{},{g}", f.go("GOPRIVATE"))
+            };
+            rows.push(
+                setting("GOINSECURE", Verdict::Warn, format!("GOINSECURE has {g}, which GOPRIVATE does not cover: GOINSECURE only changes direct fetches; {}", still.join("; ")))
+                    .with_code(Code::GoinsecureScope)
+                    .with_fix(&format!("if {g} is private: GOPRIVATE={with} (GOINSECURE turns off neither GOPROXY nor the checksum database)")),
+            );
+        }
+    }
+    if rows.is_empty() {
+        rows.push(setting(
+            "GOINSECURE",
+            Verdict::Ok,
+            format!("GOINSECURE={raw}: direct fetches of these paths may use plain http and accept any certificate"),
         ));
     }
     rows

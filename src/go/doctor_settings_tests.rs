@@ -216,3 +216,88 @@ fn the_default_netrc_entry_answers_for_hosts_not_named() {
         .unwrap();
     assert!(row.detail.starts_with("machine default:"), "{row:?}");
 }
+
+#[test]
+fn goinsecure_is_checked_for_what_it_does_not_cover() {
+    let rows = |env: &[(&str, &str)]| goinsecure_rows(&facts(env));
+    let details = |rows: &[Row]| rows.iter().map(|r| r.detail.clone()).collect::<Vec<_>>();
+    // Unset: no row.
+    assert!(rows(&[]).is_empty());
+    // Covered by GOPRIVATE (so by GONOPROXY and GONOSUMDB too): fine.
+    let ok = rows(&[
+        ("GOINSECURE", "git.corp.test"),
+        ("GOPRIVATE", "*.corp.test"),
+    ]);
+    assert_eq!(codes(&ok), [(Verdict::Ok, None)], "{:?}", details(&ok));
+    // Not private, with the default GOPROXY and GOSUMDB: both still see it, in one row.
+    let public = rows(&[("GOINSECURE", "git.corp.test")]);
+    assert_eq!(
+        codes(&public),
+        [(Verdict::Warn, Some(Code::GoinsecureScope))]
+    );
+    let d = &public[0].detail;
+    assert!(d.contains("GOPROXY (https://proxy.golang.org)"), "{d}");
+    assert!(d.contains("checksum database sum.golang.org"), "{d}");
+    assert_eq!(
+        public[0].fix.as_deref(),
+        Some("if git.corp.test is private: GOPRIVATE=git.corp.test (GOINSECURE turns off neither GOPROXY nor the checksum database)")
+    );
+    // An explicit GONOSUMDB that covers it, GOPROXY direct: nothing left to say.
+    let covered = rows(&[
+        ("GOINSECURE", "git.corp.test/team"),
+        ("GONOSUMDB", "git.corp.test"),
+        ("GOPROXY", "direct"),
+    ]);
+    assert_eq!(
+        codes(&covered),
+        [(Verdict::Ok, None)],
+        "{:?}",
+        details(&covered)
+    );
+    // Only the checksum database: GOPROXY off, GONOPROXY=none does not matter then.
+    let sumdb_only = rows(&[
+        ("GOINSECURE", "git.corp.test"),
+        ("GOPROXY", "off"),
+        ("GOPRIVATE", "other.test"),
+    ]);
+    assert_eq!(sumdb_only.len(), 1);
+    assert!(
+        !sumdb_only[0].detail.contains("GOPROXY ("),
+        "{}",
+        sumdb_only[0].detail
+    );
+    assert!(sumdb_only[0].detail.contains("checksum database"));
+    assert!(sumdb_only[0]
+        .fix
+        .as_deref()
+        .is_some_and(|f| f.contains("GOPRIVATE=other.test,git.corp.test")));
+    // Only GOPROXY: GOSUMDB off; GONOPROXY=none sends even private paths to the proxy.
+    let proxy_only = rows(&[
+        ("GOINSECURE", "git.corp.test"),
+        ("GOSUMDB", "off"),
+        ("GOPRIVATE", "git.corp.test"),
+        ("GONOPROXY", "none"),
+        ("GOPROXY", "https://goproxy.corp.test,direct"),
+    ]);
+    assert_eq!(proxy_only.len(), 1);
+    assert!(proxy_only[0]
+        .detail
+        .contains("GOPROXY (https://goproxy.corp.test)"));
+    assert!(!proxy_only[0].detail.contains("checksum"));
+    // A URL as a pattern fails; * warns; each is one row and the rest are still judged.
+    let bad = rows(&[
+        ("GOINSECURE", "http://git.corp.test,*,ok.corp.test"),
+        ("GOPRIVATE", "ok.corp.test"),
+    ]);
+    assert_eq!(
+        codes(&bad),
+        [
+            (Verdict::Fail, Some(Code::GoinsecureScope)),
+            (Verdict::Warn, Some(Code::GoinsecureScope))
+        ],
+        "{:?}",
+        details(&bad)
+    );
+    assert!(bad[0].detail.contains("\"http://git.corp.test\""));
+    assert!(bad[1].detail.contains("every module"));
+}
