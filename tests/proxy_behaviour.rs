@@ -1127,6 +1127,57 @@ fn the_upstream_host_is_the_targets_and_ambiguous_hosts_are_refused() {
 
 // ---------------------------------------------------------------- curl's --connect-to
 
+/// The rules never see the client's Host, whatever its spelling: a rule that adds one sends
+/// exactly that one, a rule that rewrites Host has nothing to rewrite, and without a rule the
+/// upstream gets the target's.
+#[test]
+fn rules_act_on_host_as_if_the_client_had_sent_none() {
+    let fx = Fixture::start();
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules.toml");
+    std::fs::write(
+        &rules,
+        r#"
+[[rule]]
+name = "add"
+match = "path:/echo & url:added"
+request.add_header = { "Host" = "plain.test:80" }
+
+[[rule]]
+name = "rewrite"
+match = "path:/echo & url:rewritten"
+request.replace_header = [{ name = "Host", pattern = "plain", with = "evil" }]
+"#,
+    )
+    .unwrap();
+    let proxy = gomitm_for(&fx, HOSTS, &["--rules".into(), rules.display().to_string()]);
+    let mut conn = client::open(proxy.addr);
+    for query in ["added", "rewritten"] {
+        for host in ["plain.test", "PLAIN.test"] {
+            let resp = conn.request(&format!(
+                "GET http://plain.test/echo?{query}-{host} HTTP/1.1\r\nHost: {host}\r\n\r\n"
+            ));
+            assert_eq!(resp.status, 200, "{query} {host}: {}", resp.text());
+        }
+    }
+    let seen = fx.requests();
+    for (query, want) in [("added", "plain.test:80"), ("rewritten", "plain.test")] {
+        for host in ["plain.test", "PLAIN.test"] {
+            let path = format!("/echo?{query}-{host}");
+            let r = seen
+                .iter()
+                .find(|r| r.path_and_query == path)
+                .unwrap_or_else(|| panic!("fixture never saw {path}"));
+            let hosts: Vec<&str> = r
+                .headers
+                .iter()
+                .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
+                .map(|(_, v)| v.as_str())
+                .collect();
+            assert_eq!(hosts, [want], "{path}");
+        }
+    }
+}
 /// `--connect-to` sends the connection elsewhere while the request keeps its name: the
 /// fixture sees Host `goproxy.test` and gomitm verifies its certificate for that name (SNI),
 /// though the TCP connection went to `backend.test`, which curl's own `--resolve HOST:PORT:ADDR`

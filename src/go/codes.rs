@@ -176,7 +176,7 @@ codes! {
     PrivateIncoherent => "private_incoherent", "gomitm-doctor",
         "GOPRIVATE/GONOPROXY/GONOSUMDB that disagree (a private pattern GONOSUMDB does not cover), a URL as a pattern, or a variable go does not read (GONOSUMCHECK)";
     GoinsecureScope => "goinsecure_scope", "gomitm-doctor",
-        "GOINSECURE naming every module, a URL as a pattern, or paths that GOPRIVATE does not cover: go applies it only to direct fetches and still checks those modules against the checksum database";
+        "GOINSECURE naming every module, a URL or space in a pattern, or paths that GONOPROXY/GONOSUMDB (GOPRIVATE) do not cover: go applies it only to direct fetches, asks GOPROXY first and checks the checksum database";
     GosumdbKey => "gosumdb_key", "gomitm-doctor",
         "GOSUMDB that is not a known name, name+hash+key [URL] with a matching hash, or off";
     GitHttpProxy => "git_http_proxy", "gomitm-doctor",

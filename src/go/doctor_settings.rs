@@ -299,9 +299,12 @@ fn goproxy_rows(goproxy: &str) -> Vec<Row> {
 
 // ---------------------------------------------------------------- GOPRIVATE & co
 
+/// A comma-separated pattern list as go splits it (x/mod `MatchPrefixPatterns`): a trailing
+/// `/` dropped, nothing trimmed, so a pattern with a space is seen, as go sees it, as one that
+/// matches nothing.
 fn globs(v: &str) -> Vec<String> {
     v.split(',')
-        .map(str::trim)
+        .map(|g| g.strip_suffix('/').unwrap_or(g))
         .filter(|g| !g.is_empty())
         .map(str::to_string)
         .collect()
@@ -398,67 +401,72 @@ fn private_rows(f: &Facts) -> Vec<Row> {
 
 // ---------------------------------------------------------------- GOINSECURE
 
-/// GOINSECURE (cmd/go/internal/modfetch `lookupDirect`, internal/web): for a module path it
-/// matches, a *direct* fetch may fall back to plain http and skips certificate checks. It does
-/// nothing for GOPROXY requests or the checksum database, which is what people expect of it.
+/// GOINSECURE (cmd/go/internal/modfetch `lookupDirect`, internal/vcs, internal/web): for a
+/// module path it matches, go's own lookup of a *direct* fetch (the `?go-get=1` page) may fall
+/// back to plain http and skips certificate checks, and a repository may be fetched over http.
+/// git still checks certificates, and GOPROXY and the checksum database are untouched, which
+/// is what people expect of it.
 fn goinsecure_rows(f: &Facts) -> Vec<Row> {
     let raw = f.go("GOINSECURE");
     let insecure = globs(raw);
     if insecure.is_empty() {
         return Vec::new();
     }
-    let private = globs(f.go("GOPRIVATE"));
-    // GONOPROXY and GONOSUMDB follow GOPRIVATE when unset.
-    let effective = |v: &str| match v {
-        "" => private.clone(),
-        "none" => Vec::new(),
-        v => globs(v),
+    // GONOPROXY and GONOSUMDB follow GOPRIVATE when unset; the name says which one decides.
+    let decides = |var: &'static str| match f.go(var) {
+        "" => ("GOPRIVATE", globs(f.go("GOPRIVATE"))),
+        v => (var, globs(v)),
     };
-    let nosumdb = effective(f.go("GONOSUMDB"));
-    let noproxy = effective(f.go("GONOPROXY"));
-    let sumdb = sumdb_location(f.gosumdb()).map(|(name, _)| name);
+    let (proxy_var, noproxy) = decides("GONOPROXY");
+    let (sumdb_var, nosumdb) = decides("GONOSUMDB");
+    // GONOPROXY=none says a corporate proxy serves the private paths: asking it first is meant.
     let first_proxy = goproxy_entries(f.goproxy())
         .into_iter()
         .next()
         .map(|e| e.value)
-        .filter(|v| v != "direct" && v != "off");
+        .filter(|v| v != "direct" && v != "off" && f.go("GONOPROXY") != "none");
+    // A checksum database of one's own may know private modules; the public ones never do.
+    let public_sumdb = sumdb_location(f.gosumdb())
+        .map(|(name, _)| name)
+        .filter(|name| KNOWN_SUMDBS.contains(&name.as_str()));
     let mut rows = Vec::new();
     for g in &insecure {
         if g.contains("://") || g.contains(' ') {
             rows.push(
                 setting("GOINSECURE", Verdict::Fail, format!("pattern {g:?} is a URL or has a space: go matches GOINSECURE against module path prefixes, so it matches nothing"))
                     .with_code(Code::GoinsecureScope)
-                    .with_fix("write the module path prefix only: GOINSECURE=git.corp.example.com"),
+                    .with_fix("write the module path prefix only, without spaces: GOINSECURE=git.corp.example.com"),
             );
             continue;
         }
         if g == "*" {
             rows.push(
-                setting("GOINSECURE", Verdict::Warn, "GOINSECURE=* covers every module: each direct fetch may fall back to plain http and accepts any certificate, so anything in the path can serve the code".into())
+                setting("GOINSECURE", Verdict::Warn, "GOINSECURE=* covers every module: go's lookup for any direct fetch may fall back to plain http and accepts any certificate, so anything in the path can say where the code is".into())
                     .with_code(Code::GoinsecureScope)
-                    .with_fix("name only the hosts that need it (GOINSECURE=git.corp.example.com); for go through gomitm, trust gomitm's CA instead (SSL_CERT_FILE, see the CA rows)"),
+                    .with_fix("name only the hosts that need it (GOINSECURE=git.corp.example.com); for go through gomitm, trust gomitm's CA instead (SSL_CERT_FILE, see the CA rows): git checks certificates whatever GOINSECURE says"),
             );
             continue;
         }
         let mut still = Vec::new();
+        let mut vars: Vec<&str> = Vec::new();
         if let Some(p) = first_proxy.as_ref().filter(|_| !covers(&noproxy, g)) {
-            still.push(format!(
-                "go asks GOPROXY ({p}) for it first, over https as usual"
-            ));
+            still.push(format!("go asks GOPROXY ({p}) for it first"));
+            vars.push(proxy_var);
         }
-        if let Some(name) = sumdb.as_ref().filter(|_| !covers(&nosumdb, g)) {
+        if let Some(name) = public_sumdb.as_ref().filter(|_| !covers(&nosumdb, g)) {
             still.push(format!("go still checks it against the checksum database {name} (a private module then fails 'verifying module: … 404 Not Found' or '410 Gone', and its path is sent there)"));
+            if !vars.contains(&sumdb_var) {
+                vars.push(sumdb_var);
+            }
         }
         if !still.is_empty() {
-            let with = if f.go("GOPRIVATE").is_empty() {
-                g.to_string()
-            } else {
-                format!("{},{g}", f.go("GOPRIVATE"))
-            };
             rows.push(
-                setting("GOINSECURE", Verdict::Warn, format!("GOINSECURE has {g}, which GOPRIVATE does not cover: GOINSECURE only changes direct fetches; {}", still.join("; ")))
+                setting("GOINSECURE", Verdict::Warn, format!("GOINSECURE has {g}, which {}: GOINSECURE only changes direct fetches; {}", match vars.as_slice() {
+                    [one] => format!("{one} does not cover"),
+                    _ => format!("neither {} covers", vars.join(" nor ")),
+                }, still.join("; ")))
                     .with_code(Code::GoinsecureScope)
-                    .with_fix(&format!("if {g} is private: GOPRIVATE={with} (GOINSECURE turns off neither GOPROXY nor the checksum database)")),
+                    .with_fix(&format!("if {g} is private, add it to {} (GOINSECURE turns off neither GOPROXY nor the checksum database)", vars.join(" and "))),
             );
         }
     }
@@ -466,7 +474,7 @@ fn goinsecure_rows(f: &Facts) -> Vec<Row> {
         rows.push(setting(
             "GOINSECURE",
             Verdict::Ok,
-            format!("GOINSECURE={raw}: direct fetches of these paths may use plain http and accept any certificate"),
+            format!("GOINSECURE={raw}: go's lookups for these paths may fall back to plain http and skip certificate checks (git still checks them)"),
         ));
     }
     rows

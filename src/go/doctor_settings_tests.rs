@@ -221,6 +221,7 @@ fn the_default_netrc_entry_answers_for_hosts_not_named() {
 fn goinsecure_is_checked_for_what_it_does_not_cover() {
     let rows = |env: &[(&str, &str)]| goinsecure_rows(&facts(env));
     let details = |rows: &[Row]| rows.iter().map(|r| r.detail.clone()).collect::<Vec<_>>();
+    let warn = [(Verdict::Warn, Some(Code::GoinsecureScope))];
     // Unset: no row.
     assert!(rows(&[]).is_empty());
     // Covered by GOPRIVATE (so by GONOPROXY and GONOSUMDB too): fine.
@@ -229,18 +230,21 @@ fn goinsecure_is_checked_for_what_it_does_not_cover() {
         ("GOPRIVATE", "*.corp.test"),
     ]);
     assert_eq!(codes(&ok), [(Verdict::Ok, None)], "{:?}", details(&ok));
+    assert!(
+        ok[0].detail.contains("git still checks"),
+        "{}",
+        ok[0].detail
+    );
     // Not private, with the default GOPROXY and GOSUMDB: both still see it, in one row.
     let public = rows(&[("GOINSECURE", "git.corp.test")]);
-    assert_eq!(
-        codes(&public),
-        [(Verdict::Warn, Some(Code::GoinsecureScope))]
-    );
+    assert_eq!(codes(&public), warn);
     let d = &public[0].detail;
+    assert!(d.contains("which GOPRIVATE does not cover"), "{d}");
     assert!(d.contains("GOPROXY (https://proxy.golang.org)"), "{d}");
     assert!(d.contains("checksum database sum.golang.org"), "{d}");
     assert_eq!(
         public[0].fix.as_deref(),
-        Some("if git.corp.test is private: GOPRIVATE=git.corp.test (GOINSECURE turns off neither GOPROXY nor the checksum database)")
+        Some("if git.corp.test is private, add it to GOPRIVATE (GOINSECURE turns off neither GOPROXY nor the checksum database)")
     );
     // An explicit GONOSUMDB that covers it, GOPROXY direct: nothing left to say.
     let covered = rows(&[
@@ -254,50 +258,81 @@ fn goinsecure_is_checked_for_what_it_does_not_cover() {
         "{:?}",
         details(&covered)
     );
-    // Only the checksum database: GOPROXY off, GONOPROXY=none does not matter then.
+    // Only the checksum database, blamed on the variable that decides: GONOSUMDB when set.
     let sumdb_only = rows(&[
         ("GOINSECURE", "git.corp.test"),
         ("GOPROXY", "off"),
-        ("GOPRIVATE", "other.test"),
+        ("GOPRIVATE", "git.corp.test"),
+        ("GONOSUMDB", "other.test"),
     ]);
-    assert_eq!(sumdb_only.len(), 1);
-    assert!(
-        !sumdb_only[0].detail.contains("GOPROXY ("),
-        "{}",
-        sumdb_only[0].detail
-    );
-    assert!(sumdb_only[0].detail.contains("checksum database"));
+    assert_eq!(codes(&sumdb_only), warn);
+    let d = &sumdb_only[0].detail;
+    assert!(d.contains("which GONOSUMDB does not cover"), "{d}");
+    assert!(!d.contains("GOPROXY ("), "{d}");
     assert!(sumdb_only[0]
         .fix
         .as_deref()
-        .is_some_and(|f| f.contains("GOPRIVATE=other.test,git.corp.test")));
-    // Only GOPROXY: GOSUMDB off; GONOPROXY=none sends even private paths to the proxy.
-    let proxy_only = rows(&[
+        .is_some_and(|f| f.contains("add it to GONOSUMDB")));
+    // Both, decided by two variables.
+    let both = rows(&[
         ("GOINSECURE", "git.corp.test"),
-        ("GOSUMDB", "off"),
-        ("GOPRIVATE", "git.corp.test"),
-        ("GONOPROXY", "none"),
-        ("GOPROXY", "https://goproxy.corp.test,direct"),
+        ("GONOPROXY", "a.test"),
+        ("GONOSUMDB", "b.test"),
     ]);
-    assert_eq!(proxy_only.len(), 1);
-    assert!(proxy_only[0]
-        .detail
-        .contains("GOPROXY (https://goproxy.corp.test)"));
-    assert!(!proxy_only[0].detail.contains("checksum"));
-    // A URL as a pattern fails; * warns; each is one row and the rest are still judged.
+    assert!(
+        both[0]
+            .detail
+            .contains("which neither GONOPROXY nor GONOSUMDB covers"),
+        "{}",
+        both[0].detail
+    );
+    // The corporate-proxy setup: GONOPROXY=none sends private paths to the proxy on purpose,
+    // and a checksum database of one's own may know them: no warning.
+    for env in [
+        &[
+            ("GOINSECURE", "git.corp.test"),
+            ("GOPRIVATE", "git.corp.test"),
+            ("GONOPROXY", "none"),
+            ("GOPROXY", "https://goproxy.corp.test,direct"),
+            ("GOSUMDB", "off"),
+        ][..],
+        &[
+            ("GOINSECURE", "git.corp.test"),
+            ("GOPROXY", "direct"),
+            (
+                "GOSUMDB",
+                "sumdb.corp.test+1234abcd+AAAA https://sumdb.corp.test",
+            ),
+        ][..],
+    ] {
+        let r = rows(env);
+        assert_eq!(
+            codes(&r),
+            [(Verdict::Ok, None)],
+            "{env:?}: {:?}",
+            details(&r)
+        );
+    }
+    // A URL or a space (go trims nothing) fails; * warns; each is one row and the rest are
+    // still judged.
     let bad = rows(&[
-        ("GOINSECURE", "http://git.corp.test,*,ok.corp.test"),
-        ("GOPRIVATE", "ok.corp.test"),
+        (
+            "GOINSECURE",
+            "http://git.corp.test,*,ok.corp.test, sp.corp.test",
+        ),
+        ("GOPRIVATE", "*.corp.test"),
     ]);
     assert_eq!(
         codes(&bad),
         [
             (Verdict::Fail, Some(Code::GoinsecureScope)),
-            (Verdict::Warn, Some(Code::GoinsecureScope))
+            (Verdict::Warn, Some(Code::GoinsecureScope)),
+            (Verdict::Fail, Some(Code::GoinsecureScope)),
         ],
         "{:?}",
         details(&bad)
     );
     assert!(bad[0].detail.contains("\"http://git.corp.test\""));
     assert!(bad[1].detail.contains("every module"));
+    assert!(bad[2].detail.contains("\" sp.corp.test\""));
 }

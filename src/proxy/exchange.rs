@@ -90,12 +90,9 @@ pub async fn handle(
     let (mut parts, body) = req.into_parts();
     // The record keeps the client's Host; the upstream gets one made from the target (RFC 9112
     // §3.2.2: a proxy replaces it), so a Host that names another server cannot reach a
-    // virtual host the URL did not name. A rule that sets Host still can. A Host already
-    // spelled as the one built would be (the usual case) stays: the same bytes, not rebuilt.
-    let own_host = parts.headers.get(http::header::HOST);
-    if !own_host.is_some_and(|h| target.is_host_header(h.as_bytes())) {
-        parts.headers.remove(http::header::HOST);
-    }
+    // virtual host the URL did not name. A rule that sets Host still can (the rules never see
+    // the client's).
+    let own_host = parts.headers.remove(http::header::HOST);
     // One snapshot of the rules for the whole exchange, even if the file is reloaded meanwhile.
     let rules = ctx.rules.current();
     let plan = hooks::plan_request(&rules, &flow, &target, &mut parts.headers);
@@ -104,6 +101,14 @@ pub async fn handle(
         Some(to) => remap_request(&mut parts, &mut flow, to),
         None => target,
     };
+    // No rule set one, and the client's is byte for byte the one the upstream connection
+    // would build for the (final) target, as it usually is: it goes back, and nothing is
+    // rebuilt.
+    if let Some(h) = own_host.filter(|h| target.is_host_header(h.as_bytes())) {
+        if !parts.headers.contains_key(http::header::HOST) {
+            parts.headers.insert(http::header::HOST, h);
+        }
+    }
     let cell = FlowCell::start(ctx.store.clone(), flow, !plan.ignore);
     let guard = AbortGuard(cell.clone());
     let req = Request::from_parts(parts, body);
