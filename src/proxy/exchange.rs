@@ -91,19 +91,27 @@ pub async fn handle(
     // The record keeps the client's Host; the upstream gets one made from the target (RFC 9112
     // §3.2.2: a proxy replaces it), so a Host that names another server cannot reach a
     // virtual host the URL did not name. A rule that sets Host still can (the rules never see
-    // the client's).
-    let own_host = parts.headers.remove(http::header::HOST);
+    // the client's). A Host already spelled as the one built would be, the usual case, stays
+    // where it is when no rule edits Host: no removal, no rebuilding.
     // One snapshot of the rules for the whole exchange, even if the file is reloaded meanwhile.
     let rules = ctx.rules.current();
+    let spelled_as_built = parts
+        .headers
+        .get(http::header::HOST)
+        .is_some_and(|h| target.is_host_header(h.as_bytes()));
+    let own_host = if spelled_as_built && !rules.edits_request_header("host") {
+        None
+    } else {
+        parts.headers.remove(http::header::HOST)
+    };
     let plan = hooks::plan_request(&rules, &flow, &target, &mut parts.headers);
     flow.rules = plan.fired.clone();
     let target = match &plan.remote {
         Some(to) => remap_request(&mut parts, &mut flow, to),
         None => target,
     };
-    // No rule set one, and the client's is byte for byte the one the upstream connection
-    // would build for the (final) target, as it usually is: it goes back, and nothing is
-    // rebuilt.
+    // Removed for the rules, and none set one: the client's goes back when it is byte for byte
+    // the one the upstream connection would build for the (final) target.
     if let Some(h) = own_host.filter(|h| target.is_host_header(h.as_bytes())) {
         if !parts.headers.contains_key(http::header::HOST) {
             parts.headers.insert(http::header::HOST, h);

@@ -218,6 +218,21 @@ impl RuleSet {
         self.rules.extend(other.rules);
     }
 
+    /// Whether some rule sets, adds, removes or rewrites the request header `name` (whatever
+    /// its `match`): the exchange then hands the rules a request without the client's Host,
+    /// as a rule has always seen it.
+    pub fn edits_request_header(&self, name: &str) -> bool {
+        self.rules.iter().flat_map(|r| &r.actions).any(|a| match a {
+            Action::SetHeader { phase, name: n, .. }
+            | Action::AddHeader { phase, name: n, .. }
+            | Action::RemoveHeader { phase, name: n }
+            | Action::ReplaceHeader { phase, name: n, .. } => {
+                *phase == Phase::Request && n.eq_ignore_ascii_case(name)
+            }
+            _ => false,
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }

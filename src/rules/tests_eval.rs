@@ -376,3 +376,25 @@ fn no_intercept_flag_comes_after_the_files_terminal_rules() {
     let hit = set.no_intercept(&connect_stub("b.test", 443));
     assert_eq!(hit.map(|r| r.name.as_str()), Some("--no-intercept *.test"));
 }
+
+#[test]
+fn edits_request_header_sees_every_request_edit_of_that_header_and_nothing_else() {
+    let set = rules(
+        "[[rule]]\nname = \"r\"\nrequest.replace_header = [{ name = \"HOST\", pattern = \"a\", with = \"b\" }]\nresponse.set_header = { \"X-A\" = \"1\" }\n",
+    );
+    assert!(set.edits_request_header("host"));
+    assert!(
+        !set.edits_request_header("x-a"),
+        "a response edit is not a request edit"
+    );
+    assert!(!set.edits_request_header("user-agent"));
+    for form in [
+        "request.set_header = { Host = \"x\" }",
+        "request.add_header = { host = \"x\" }",
+        "request.remove_header = [\"Host\"]",
+    ] {
+        let set = rules(&format!("[[rule]]\nname = \"r\"\n{form}\n"));
+        assert!(set.edits_request_header("host"), "{form}");
+    }
+    assert!(!RuleSet::default().edits_request_header("host"));
+}
