@@ -170,11 +170,13 @@ async fn a_big_batch_lets_other_tasks_run_between_chunks() {
     let (count, idles) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
     let mut observers = Observers::default();
     observers.attach(&store, Box::new(Counting(count.clone(), idles.clone())));
-    // 1,000 flows born finished: 2,000 events, queued before the observer's task first runs.
-    for i in 0..1000 {
+    // Flows born finished, two events each, queued before the observer's task first runs:
+    // three and a half chunks.
+    let flows = CHUNK * 7 / 4;
+    for i in 0..flows {
         store.add(FlowBuilder::get(&format!("https://b{i}.test/")).build());
     }
-    let total = 2000;
+    let total = flows * 2;
     // This test's runtime has one thread: each sample is taken between two of the observer's
     // chunks, never in the middle of one.
     let mut seen = Vec::new();
