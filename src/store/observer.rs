@@ -9,8 +9,9 @@
 //! store to re-read, and the events after the gap follow in order.
 //!
 //! Observers never slow traffic: each runs on a task of its own, woken at most once per
-//! `BATCH_WINDOW` while events keep coming. Adding one is a file with an `impl Observer` and a
-//! line `observers.attach(…)` where the session is assembled.
+//! `BATCH_WINDOW` while events keep coming, and yielding its worker every `CHUNK` events.
+//! Adding one is a file with an `impl Observer` and a line `observers.attach(…)` where the
+//! session is assembled.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
