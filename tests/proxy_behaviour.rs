@@ -22,7 +22,7 @@ use rustls::pki_types::ServerName;
 use serde_json::Value;
 use support::client::{self, Reply};
 use support::connect_proxy::RecordingProxy;
-use support::fixture::{pattern_byte, Fixture, FixtureOptions};
+use support::fixture::{pattern_byte, Fixture, FixtureOptions, RecordedRequest};
 use support::gomitm::{assert_still_serves, error_class, gomitm_for, strings, url_of, Gomitm};
 use support::tools::block_on;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -1090,17 +1090,8 @@ fn the_upstream_host_is_the_targets_and_ambiguous_hosts_are_refused() {
     assert_eq!(resp.status, 200, "{}", resp.text());
     let seen = fx.requests();
     for query in ["same", "exact"] {
-        let r = seen
-            .iter()
-            .find(|r| r.path_and_query == format!("/echo?{query}"))
-            .unwrap_or_else(|| panic!("fixture never saw /echo?{query}"));
-        let hosts: Vec<&str> = r
-            .headers
-            .iter()
-            .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
-            .map(|(_, v)| v.as_str())
-            .collect();
-        assert_eq!(hosts, ["plain.test"], "?{query}");
+        let path = format!("/echo?{query}");
+        assert_eq!(upstream_hosts(&seen, &path), ["plain.test"], "{path}");
     }
 
     for (name, head) in [
@@ -1126,6 +1117,19 @@ fn the_upstream_host_is_the_targets_and_ambiguous_hosts_are_refused() {
 }
 
 // ---------------------------------------------------------------- curl's --connect-to
+
+/// Every Host field the upstream received with the request for `path_and_query`.
+fn upstream_hosts(seen: &[RecordedRequest], path_and_query: &str) -> Vec<String> {
+    let r = seen
+        .iter()
+        .find(|r| r.path_and_query == path_and_query)
+        .unwrap_or_else(|| panic!("fixture never saw {path_and_query}"));
+    r.headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
+        .map(|(_, v)| v.clone())
+        .collect()
+}
 
 /// The rules never see the client's Host, whatever its spelling: a rule that adds one sends
 /// exactly that one, a rule that rewrites Host has nothing to rewrite, and without a rule the
@@ -1164,17 +1168,7 @@ request.replace_header = [{ name = "Host", pattern = "plain", with = "evil" }]
     for (query, want) in [("added", "plain.test:80"), ("rewritten", "plain.test")] {
         for host in ["plain.test", "PLAIN.test"] {
             let path = format!("/echo?{query}-{host}");
-            let r = seen
-                .iter()
-                .find(|r| r.path_and_query == path)
-                .unwrap_or_else(|| panic!("fixture never saw {path}"));
-            let hosts: Vec<&str> = r
-                .headers
-                .iter()
-                .filter(|(n, _)| n.eq_ignore_ascii_case("host"))
-                .map(|(_, v)| v.as_str())
-                .collect();
-            assert_eq!(hosts, [want], "{path}");
+            assert_eq!(upstream_hosts(&seen, &path), [want], "{path}");
         }
     }
 }
