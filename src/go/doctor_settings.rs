@@ -412,9 +412,11 @@ fn goinsecure_rows(f: &Facts) -> Vec<Row> {
     if insecure.is_empty() {
         return Vec::new();
     }
-    // GONOPROXY and GONOSUMDB follow GOPRIVATE when unset; the name says which one decides.
+    // GONOPROXY and GONOSUMDB follow GOPRIVATE when unset, and `go env` then prints
+    // GOPRIVATE's value for them: the name says which one decides.
     let decides = |var: &'static str| match f.go(var) {
         "" => ("GOPRIVATE", globs(f.go("GOPRIVATE"))),
+        v if v == f.go("GOPRIVATE") => ("GOPRIVATE", globs(v)),
         v => (var, globs(v)),
     };
     let (proxy_var, noproxy) = decides("GONOPROXY");

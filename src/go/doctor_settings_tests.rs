@@ -273,6 +273,18 @@ fn goinsecure_is_checked_for_what_it_does_not_cover() {
         .fix
         .as_deref()
         .is_some_and(|f| f.contains("add it to GONOSUMDB")));
+    // `go env` prints GOPRIVATE's value for an unset GONOSUMDB: GOPRIVATE still decides.
+    let inherited = rows(&[
+        ("GOINSECURE", "git.corp.test"),
+        ("GOPROXY", "off"),
+        ("GOPRIVATE", "other.test"),
+        ("GONOSUMDB", "other.test"),
+    ]);
+    assert!(
+        inherited[0].detail.contains("which GOPRIVATE does not cover"),
+        "{}",
+        inherited[0].detail
+    );
     // Both, decided by two variables.
     let both = rows(&[
         ("GOINSECURE", "git.corp.test"),
