@@ -281,7 +281,9 @@ fn goinsecure_is_checked_for_what_it_does_not_cover() {
         ("GONOSUMDB", "other.test"),
     ]);
     assert!(
-        inherited[0].detail.contains("which GOPRIVATE does not cover"),
+        inherited[0]
+            .detail
+            .contains("which GOPRIVATE does not cover"),
         "{}",
         inherited[0].detail
     );
