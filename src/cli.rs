@@ -494,9 +494,11 @@ pub struct ProxyArgs {
     /// sooner after 100 new flows), so a crash loses at most that; 0 writes it on exit only.
     #[arg(long, default_value_t = 2, value_name = "SECS")]
     pub har_autosave: u64,
-    /// Send every flow as an OpenTelemetry span to this OTLP/HTTP collector: its base URL
-    /// (`/v1/traces` is appended unless the URL has a path), as OTEL_EXPORTER_OTLP_ENDPOINT;
-    /// OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES are read too
+    /// Send every flow as an OpenTelemetry span to this OTLP/HTTP collector: its base URL,
+    /// http:// or https:// (`/v1/traces` is appended unless the URL has a path), as
+    /// OTEL_EXPORTER_OTLP_ENDPOINT; OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME,
+    /// OTEL_RESOURCE_ATTRIBUTES and, for TLS, OTEL_EXPORTER_OTLP_CERTIFICATE,
+    /// OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY are read too
     /// (see docs/OPENTELEMETRY.md).
     #[arg(
         long,

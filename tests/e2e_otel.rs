@@ -68,7 +68,21 @@ impl Drop for Jaeger {
 impl Jaeger {
     /// Every listener on 127.0.0.1 and a free port; the collector's own telemetry off.
     fn start(bin: &Path) -> Jaeger {
+        Jaeger::start_with(bin, None)
+    }
+
+    /// With TLS on the OTLP/HTTP receiver when `tls` is given.
+    fn start_with(bin: &Path, tls: Option<&ReceiverTls>) -> Jaeger {
         let dir = tempfile::tempdir().unwrap();
+        let receiver_tls = tls.map_or(String::new(), |t| {
+            format!(
+                "\n        tls:\n          cert_file: {}\n          key_file: {}\n          \
+                 client_ca_file: {}",
+                t.cert.display(),
+                t.key.display(),
+                t.client_ca.display()
+            )
+        });
         let [otlp_http, otlp_grpc, query_http, query_grpc, health] = [(); 5].map(|_| free_port());
         let config = format!(
             r#"service:
@@ -106,7 +120,7 @@ receivers:
       grpc:
         endpoint: 127.0.0.1:{otlp_grpc}
       http:
-        endpoint: 127.0.0.1:{otlp_http}
+        endpoint: 127.0.0.1:{otlp_http}{receiver_tls}
 exporters:
   jaeger_storage_exporter:
     trace_storage: mem
@@ -557,6 +571,175 @@ fn a_collector_down_or_stalled_slows_nothing_and_the_drops_are_reported() {
             .unwrap_or_else(|| panic!("{what}: no drop count in {line:?}"));
         assert!(dropped > 0, "{what}: {line}");
         assert!(line.contains("0 spans exported"), "{what}: {line}");
+        if what == "down" {
+            // The transport's reason, not only the exporter's "network error".
+            assert!(line.contains("Connection refused"), "{line}");
+        }
     }
     drop(held);
+}
+
+/// TLS on Jaeger's OTLP/HTTP receiver, with mutual TLS: the receiver's certificate (for
+/// 127.0.0.1, from a CA of the test's own) and the CA its clients' certificates must chain to;
+/// and a client certificate from that CA for gomitm.
+struct ReceiverTls {
+    _dir: tempfile::TempDir,
+    ca: PathBuf,
+    cert: PathBuf,
+    key: PathBuf,
+    client_ca: PathBuf,
+    client_cert: PathBuf,
+    client_key: PathBuf,
+}
+
+impl ReceiverTls {
+    fn new() -> ReceiverTls {
+        use rcgen::{
+            BasicConstraints, CertificateParams, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, text: String| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            path
+        };
+        let ca = |name: &str| {
+            let key = KeyPair::generate().unwrap();
+            let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+            params
+                .distinguished_name
+                .push(rcgen::DnType::CommonName, name);
+            let pem = params.self_signed(&key).unwrap().pem();
+            (pem, Issuer::new(params, key))
+        };
+        let leaf = |issuer: &Issuer<'static, KeyPair>, sans: Vec<String>, eku| {
+            let key = KeyPair::generate().unwrap();
+            let mut params = CertificateParams::new(sans).unwrap();
+            params.extended_key_usages.push(eku);
+            (
+                params.signed_by(&key, issuer).unwrap().pem(),
+                key.serialize_pem(),
+            )
+        };
+        let (server_ca_pem, server_ca) = ca("collector CA");
+        let (client_ca_pem, client_ca) = ca("collector clients CA");
+        let (cert, key) = leaf(
+            &server_ca,
+            vec!["127.0.0.1".into()],
+            ExtendedKeyUsagePurpose::ServerAuth,
+        );
+        let (client_cert, client_key) = leaf(
+            &client_ca,
+            vec!["gomitm.test".into()],
+            ExtendedKeyUsagePurpose::ClientAuth,
+        );
+        ReceiverTls {
+            ca: write("collector-ca.pem", server_ca_pem),
+            cert: write("collector.pem", cert),
+            key: write("collector-key.pem", key),
+            client_ca: write("clients-ca.pem", client_ca_pem),
+            client_cert: write("gomitm-client.pem", client_cert),
+            client_key: write("gomitm-client-key.pem", client_key),
+            _dir: dir,
+        }
+    }
+}
+
+#[test]
+fn an_https_collector_gets_the_spans_over_mutual_tls_and_an_untrusted_one_is_reported() {
+    let Some(bin) = jaeger_binary() else { return };
+    let Some(go) = go_current() else { return };
+    let tls = ReceiverTls::new();
+    let jaeger = Jaeger::start_with(&bin, Some(&tls));
+    let fx = Fixture::start();
+    let url = format!("https://127.0.0.1:{}", jaeger.otlp_http);
+    let path = |p: &Path| p.display().to_string();
+    let run = |env: &[(&str, String)]| {
+        let mut env = env.to_vec();
+        env.push(("GOPROXY", goproxy()));
+        gomitm_run(
+            &fx,
+            Spec {
+                hosts: &["goproxy.test", MISSING_PROXY_HOST],
+                args: &otlp_args(&url),
+                env: &env,
+                go_mod: &root_go_mod(),
+                command: go_cmd(&go, &["mod", "download"]),
+            },
+        )
+    };
+    let export_line = |r: &support::run::Run| {
+        let err = r.stderr();
+        err.lines()
+            .find(|l| l.starts_with("gomitm: OpenTelemetry: "))
+            .unwrap_or_else(|| panic!("no export line\n{err}"))
+            .to_string()
+    };
+
+    // The collector's CA through the OTLP variable, and a client certificate.
+    let trusted = run(&[
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", path(&tls.ca)),
+        (
+            "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+            path(&tls.client_cert),
+        ),
+        ("OTEL_EXPORTER_OTLP_CLIENT_KEY", path(&tls.client_key)),
+    ]);
+    assert_eq!(trusted.code(), Some(0), "{}", trusted.dump());
+    let line = export_line(&trusted);
+    assert!(line.ends_with(", 0 dropped"), "{line}");
+    let flows = trusted.flows().len();
+    let traces = jaeger.traces(flows);
+    let spans: usize = traces
+        .iter()
+        .map(|t| t["spans"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(
+        spans >= flows,
+        "Jaeger holds {spans} spans for {flows} flows: {line}"
+    );
+
+    // The same collector with its CA given by --extra-root instead, and no client
+    // certificate: the receiver refuses the handshake. Then no CA at all: gomitm refuses
+    // the collector. go is unaffected either way; the drops and the reason are printed.
+    let no_client = run(&[]);
+    let extra_root_args = {
+        let mut a = otlp_args(&url);
+        a.extend(["--extra-root".to_string(), path(&tls.ca)]);
+        a
+    };
+    let extra_root_only = gomitm_run(
+        &fx,
+        Spec {
+            hosts: &["goproxy.test", MISSING_PROXY_HOST],
+            args: &extra_root_args,
+            env: &[("GOPROXY", goproxy())],
+            go_mod: &root_go_mod(),
+            command: go_cmd(&go, &["mod", "download"]),
+        },
+    );
+    for (what, r) in [
+        ("no CA", &no_client),
+        ("no client certificate", &extra_root_only),
+    ] {
+        assert_eq!(r.code(), Some(0), "{what}: {}", r.dump());
+        let line = export_line(r);
+        assert!(line.contains("0 spans exported"), "{what}: {line}");
+        assert!(!line.ends_with(", 0 dropped"), "{what}: {line}");
+        eprintln!("{what}: {line}");
+    }
+    // The reason and the setting that fixes it, not only the exporter's "network error".
+    let no_ca = export_line(&no_client);
+    assert!(
+        no_ca.contains("invalid peer certificate")
+            && no_ca.contains("OTEL_EXPORTER_OTLP_CERTIFICATE=FILE"),
+        "{no_ca}"
+    );
+    let no_cert = export_line(&extra_root_only);
+    assert!(
+        no_cert.contains("CertificateRequired")
+            && no_cert.contains("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=FILE"),
+        "{no_cert}"
+    );
 }

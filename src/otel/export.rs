@@ -1,6 +1,6 @@
-//! The OTLP export path: where spans go (`--otlp`, `OTEL_*` variables), the resource that
-//! names this gomitm, and a bounded queue drained by one task that sends batches with
-//! opentelemetry-otlp's HTTP/protobuf exporter.
+//! The OTLP export path: where spans go (`--otlp`, `OTEL_*` variables), the TLS to an
+//! https:// collector, the resource that names this gomitm, and a bounded queue drained by one
+//! task that sends batches with opentelemetry-otlp's HTTP/protobuf exporter.
 //!
 //! Never slows traffic: callers only `try_send` into the queue; when it is full (a collector
 //! down, slow or stalled) the span is dropped and counted. Each batch has a deadline, and the
@@ -9,14 +9,19 @@
 //! tell how many spans it dropped, which gomitm must print.
 
 use std::collections::HashMap;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 use opentelemetry::KeyValue;
+use opentelemetry_http::hyper::HyperClient;
 use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
 use opentelemetry_sdk::resource::{EnvResourceDetector, Resource};
 use opentelemetry_sdk::trace::{SpanData, SpanExporter};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -34,15 +39,127 @@ pub const SHUTDOWN_FLUSH: Duration = Duration::from_secs(3);
 
 #[derive(Debug, thiserror::Error)]
 pub enum OtlpError {
-    #[error("--otlp {0}: not an http:// URL")]
+    #[error("--otlp {0}: not an http:// or https:// URL")]
     BadUrl(String),
-    #[error(
-        "--otlp {0}: https:// collectors are not supported yet (the exporter has no TLS \
-         connector in this build); use the collector's plain http:// OTLP port (4318)"
-    )]
-    Https(String),
     #[error("--otlp: cannot build the OTLP exporter: {0}")]
     Build(String),
+    #[error("{var}={path}: {reason}")]
+    TlsFile {
+        var: &'static str,
+        path: String,
+        reason: String,
+    },
+    #[error(
+        "{0} is set without {1}: a client certificate for the collector needs both the \
+         certificate and its key"
+    )]
+    ClientIdentityHalf(&'static str, &'static str),
+}
+
+/// The variables of the OTLP exporter specification for TLS, each with its traces-only form
+/// first (it wins, as in every SDK).
+const CERTIFICATE_VARS: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_CERTIFICATE",
+];
+const CLIENT_CERTIFICATE_VARS: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+];
+const CLIENT_KEY_VARS: [&str; 2] = [
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+    "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+];
+
+/// TLS to an https:// collector: the roots it is checked against beyond the system's, and
+/// the client certificate a collector that asks for one (mutual TLS) gets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CollectorTls {
+    /// `--extra-root`'s certificates and `OTEL_EXPORTER_OTLP_CERTIFICATE`'s.
+    pub roots: Vec<CertificateDer<'static>>,
+    /// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and `OTEL_EXPORTER_OTLP_CLIENT_KEY`, read
+    /// when the exporter is built.
+    pub client: Option<(PathBuf, PathBuf)>,
+}
+
+impl CollectorTls {
+    /// From the OTLP exporter variables (`var` reads one), on top of `--extra-root`'s
+    /// certificates. A certificate file that cannot be read fails here, at start-up.
+    pub fn from_vars(
+        extra_roots: Vec<CertificateDer<'static>>,
+        var: impl Fn(&str) -> Option<OsString>,
+    ) -> Result<CollectorTls, OtlpError> {
+        let first = |names: [&'static str; 2]| {
+            names.into_iter().find_map(|name| {
+                var(name)
+                    .filter(|v| !v.is_empty())
+                    .map(|v| (name, PathBuf::from(v)))
+            })
+        };
+        let mut roots = extra_roots;
+        if let Some((name, path)) = first(CERTIFICATE_VARS) {
+            roots.extend(read_certs(name, &path)?);
+        }
+        let client = match (first(CLIENT_CERTIFICATE_VARS), first(CLIENT_KEY_VARS)) {
+            (Some((_, cert)), Some((_, key))) => Some((cert, key)),
+            (Some((cert, _)), None) => {
+                return Err(OtlpError::ClientIdentityHalf(cert, CLIENT_KEY_VARS[1]))
+            }
+            (None, Some((key, _))) => {
+                return Err(OtlpError::ClientIdentityHalf(
+                    key,
+                    CLIENT_CERTIFICATE_VARS[1],
+                ))
+            }
+            (None, None) => None,
+        };
+        Ok(CollectorTls { roots, client })
+    }
+}
+
+fn tls_file_error(var: &'static str, path: &Path, reason: impl ToString) -> OtlpError {
+    OtlpError::TlsFile {
+        var,
+        path: path.display().to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn read_certs(var: &'static str, path: &Path) -> Result<Vec<CertificateDer<'static>>, OtlpError> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| tls_file_error(var, path, e))?;
+    if certs.is_empty() {
+        return Err(tls_file_error(var, path, "no CERTIFICATE block found"));
+    }
+    Ok(certs)
+}
+
+/// The rustls client configuration for an https:// collector: the system's roots (which
+/// honour `SSL_CERT_FILE` and `SSL_CERT_DIR`) and `tls.roots`. No ALPN here: hyper-rustls
+/// sets it (HTTP/1.1, what the exporter's hyper client speaks) and panics if it is set.
+fn collector_tls_config(tls: &CollectorTls) -> Result<rustls::ClientConfig, OtlpError> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
+    roots.add_parsable_certificates(tls.roots.iter().cloned());
+    let builder = rustls::ClientConfig::builder_with_provider(crate::ca::tls_provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| OtlpError::Build(e.to_string()))?
+        .with_root_certificates(roots);
+    let config = match &tls.client {
+        None => builder.with_no_client_auth(),
+        Some((cert_path, key_path)) => {
+            let cert_var = CLIENT_CERTIFICATE_VARS[1];
+            let key_var = CLIENT_KEY_VARS[1];
+            let chain = read_certs(cert_var, cert_path)?;
+            let key = PrivateKeyDer::from_pem_file(key_path)
+                .map_err(|e| tls_file_error(key_var, key_path, e))?;
+            builder
+                .with_client_auth_cert(chain, key)
+                .map_err(|e| tls_file_error(key_var, key_path, e))?
+        }
+    };
+    Ok(config)
 }
 
 /// `--otlp` resolved: where to send, and whether the spans keep secrets.
@@ -54,6 +171,8 @@ pub struct OtlpSettings {
     pub keep_secrets: bool,
     /// Under `gomitm run`: one trace, with a root span for the command.
     pub run_trace: bool,
+    /// For an https:// collector.
+    pub tls: CollectorTls,
 }
 
 impl OtlpSettings {
@@ -62,7 +181,16 @@ impl OtlpSettings {
             traces_url: traces_url(base)?,
             keep_secrets,
             run_trace,
+            tls: CollectorTls::default(),
         })
+    }
+
+    pub fn with_tls(self, tls: CollectorTls) -> OtlpSettings {
+        OtlpSettings { tls, ..self }
+    }
+
+    fn is_https(&self) -> bool {
+        self.traces_url.starts_with("https://")
     }
 }
 
@@ -73,10 +201,8 @@ pub fn traces_url(base: &str) -> Result<String, OtlpError> {
     let uri: http::Uri = base
         .parse()
         .map_err(|_| OtlpError::BadUrl(crate::redact::redact_url(base)))?;
-    if uri.scheme_str() == Some("https") {
-        return Err(OtlpError::Https(crate::redact::redact_url(base)));
-    }
-    if uri.scheme_str() != Some("http") || uri.host().is_none() {
+    let scheme_ok = matches!(uri.scheme_str(), Some("http" | "https"));
+    if !scheme_ok || uri.host().is_none() {
         return Err(OtlpError::BadUrl(crate::redact::redact_url(base)));
     }
     let path = uri.path();
@@ -147,6 +273,49 @@ struct Counters {
     failed: AtomicU64,
     /// The last export error, for the exit line.
     last_error: std::sync::Mutex<Option<String>>,
+    /// What the HTTP client last failed with: the exporter's own error says only "network
+    /// error".
+    transport_error: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+/// The exporter's hyper client, keeping the reason of its last failure (a certificate the
+/// collector's CA did not sign, a client certificate the collector wanted) for the exit line.
+#[derive(Debug)]
+struct TellingClient<C> {
+    inner: C,
+    last_error: Arc<std::sync::Mutex<Option<String>>>,
+}
+
+#[async_trait::async_trait]
+impl<C: opentelemetry_http::HttpClient> opentelemetry_http::HttpClient for TellingClient<C> {
+    async fn send_bytes(
+        &self,
+        request: http::Request<bytes::Bytes>,
+    ) -> Result<http::Response<bytes::Bytes>, opentelemetry_http::HttpError> {
+        let result = self.inner.send_bytes(request).await;
+        if let Err(e) = &result {
+            let reason = crate::proxy::body::error_chain(e.as_ref());
+            *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
+        }
+        result
+    }
+}
+
+/// The error for the exit line: the transport's reason when the exporter's own error hides
+/// it, and the setting that helps when it is about certificates.
+fn export_error(exporter_error: String, transport: Option<String>) -> String {
+    let Some(reason) = transport else {
+        return exporter_error;
+    };
+    let hint = if reason.contains("invalid peer certificate") {
+        "; trust the collector's CA with OTEL_EXPORTER_OTLP_CERTIFICATE=FILE or --extra-root FILE"
+    } else if reason.contains("CertificateRequired") || reason.contains("BadCertificate") {
+        "; the collector wants a client certificate: OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=FILE \
+         and OTEL_EXPORTER_OTLP_CLIENT_KEY=FILE"
+    } else {
+        ""
+    };
+    format!("{exporter_error}: {reason}{hint}")
 }
 
 /// The sending side, cloned into observers: never blocks.
@@ -186,27 +355,60 @@ pub struct Export {
 impl Export {
     /// Build the exporter and start its task. Must be called inside a tokio runtime.
     pub fn start(settings: OtlpSettings) -> Result<Export, OtlpError> {
-        let exporter = opentelemetry_otlp::SpanExporter::builder()
+        let why = Arc::new(std::sync::Mutex::new(None));
+        let builder = opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .with_protocol(Protocol::HttpBinary)
             .with_endpoint(settings.traces_url.clone())
             .with_timeout(EXPORT_TIMEOUT)
             // OTEL_EXPORTER_OTLP_HEADERS is read by the exporter itself, as every SDK does.
-            .with_headers(HashMap::new())
+            .with_headers(HashMap::new());
+        // The same hyper client the exporter would build, with TLS for an https:// collector,
+        // and wrapped so that a failure keeps its reason.
+        let builder = if settings.is_https() {
+            let connector = hyper_rustls::HttpsConnectorBuilder::new()
+                .with_tls_config(collector_tls_config(&settings.tls)?)
+                .https_only()
+                .enable_http1()
+                .build();
+            builder.with_http_client(TellingClient {
+                inner: HyperClient::new(connector, EXPORT_TIMEOUT, None),
+                last_error: why.clone(),
+            })
+        } else {
+            builder.with_http_client(TellingClient {
+                inner: HyperClient::with_default_connector(EXPORT_TIMEOUT, None),
+                last_error: why.clone(),
+            })
+        };
+        let exporter = builder
             .build()
             .map_err(|e| OtlpError::Build(e.to_string()))?;
-        Ok(Export::with_exporter(settings, exporter, resource()))
+        Ok(Export::assemble(settings, exporter, resource(), why))
     }
 
     /// The export over any exporter (tests use the SDK's in-memory one).
     pub fn with_exporter<E: SpanExporter + 'static>(
         settings: OtlpSettings,
+        exporter: E,
+        resource: Resource,
+    ) -> Export {
+        Export::assemble(settings, exporter, resource, Arc::default())
+    }
+
+    /// `transport_error`: where the HTTP client puts the reason of its last failure.
+    fn assemble<E: SpanExporter + 'static>(
+        settings: OtlpSettings,
         mut exporter: E,
         resource: Resource,
+        transport_error: Arc<std::sync::Mutex<Option<String>>>,
     ) -> Export {
         exporter.set_resource(&resource);
         let (tx, rx) = mpsc::channel(QUEUE_SPANS);
-        let counters = Arc::new(Counters::default());
+        let counters = Arc::new(Counters {
+            transport_error,
+            ..Counters::default()
+        });
         let task = tokio::spawn(drain(exporter, rx, counters.clone()));
         Export {
             queue: SpanQueue { tx, counters },
@@ -293,7 +495,14 @@ async fn send<E: SpanExporter>(exporter: &E, batch: &mut Vec<SpanData>, counters
             counters.exported.fetch_add(n, Ordering::Relaxed);
             return;
         }
-        Ok(Err(e)) => e.to_string(),
+        Ok(Err(e)) => {
+            let transport = counters
+                .transport_error
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+            export_error(e.to_string(), transport)
+        }
         Err(_) => format!(
             "no answer from the collector within {}s",
             EXPORT_TIMEOUT.as_secs()

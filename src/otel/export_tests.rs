@@ -57,6 +57,11 @@ fn a_base_url_gets_v1_traces_and_a_path_is_kept() {
             "http://gw.example/otlp/v1/traces",
             "http://gw.example/otlp/v1/traces",
         ),
+        ("https://otel.example", "https://otel.example/v1/traces"),
+        (
+            "https://otel.example:4318/v1/traces",
+            "https://otel.example:4318/v1/traces",
+        ),
     ] {
         assert_eq!(traces_url(given).unwrap(), want, "{given}");
     }
@@ -65,10 +70,146 @@ fn a_base_url_gets_v1_traces_and_a_path_is_kept() {
         "ftp://x.example",
         "not a url",
         "http://",
-        "https://otel.example",
+        "https://",
+        "grpc://otel.example:4317",
     ] {
         assert!(traces_url(bad).is_err(), "{bad}");
     }
+}
+
+/// A CA certificate as PEM, as a collector's operator would hand it out.
+fn ca_pem() -> String {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params.self_signed(&key).unwrap().pem()
+}
+
+fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<OsString> {
+    let map: HashMap<String, OsString> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), OsString::from(v)))
+        .collect();
+    move |name| map.get(name).cloned()
+}
+
+#[test]
+fn the_collector_is_trusted_through_the_otlp_certificate_variables() {
+    let dir = tempfile::tempdir().unwrap();
+    let general = dir.path().join("general.pem");
+    let traces = dir.path().join("traces.pem");
+    std::fs::write(&general, ca_pem()).unwrap();
+    std::fs::write(&traces, format!("{}{}", ca_pem(), ca_pem())).unwrap();
+    let extra = crate::ca::read_pem_certs(&general).unwrap();
+
+    // Nothing set: --extra-root's roots only, no client certificate.
+    let tls = CollectorTls::from_vars(extra.clone(), vars(&[])).unwrap();
+    assert_eq!(
+        tls,
+        CollectorTls {
+            roots: extra.clone(),
+            client: None
+        }
+    );
+
+    // The traces-only variable wins over the general one; an empty one counts as unset.
+    let g = general.to_str().unwrap();
+    let t = traces.to_str().unwrap();
+    let tls = CollectorTls::from_vars(
+        vec![],
+        vars(&[
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", g),
+            ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", t),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(tls.roots.len(), 2, "both certificates of the traces file");
+    let tls = CollectorTls::from_vars(
+        extra.clone(),
+        vars(&[
+            ("OTEL_EXPORTER_OTLP_CERTIFICATE", g),
+            ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", ""),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(tls.roots.len(), 2, "--extra-root's and the general file's");
+    collector_tls_config(&tls).unwrap();
+}
+
+#[test]
+fn a_bad_collector_certificate_setting_fails_at_start_naming_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing.pem");
+    let not_pem = dir.path().join("not.pem");
+    std::fs::write(&not_pem, "hello\n").unwrap();
+    for (var, path) in [
+        ("OTEL_EXPORTER_OTLP_CERTIFICATE", &missing),
+        ("OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE", &not_pem),
+    ] {
+        let e = CollectorTls::from_vars(vec![], vars(&[(var, path.to_str().unwrap())]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with(&format!("{var}={}: ", path.display())), "{e}");
+    }
+    // Half a client identity is refused; the key is read when the exporter is built.
+    let e = CollectorTls::from_vars(
+        vec![],
+        vars(&[("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", "/c.pem")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("without OTEL_EXPORTER_OTLP_CLIENT_KEY"), "{e}");
+    let e = CollectorTls::from_vars(
+        vec![],
+        vars(&[("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", "/k.pem")]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY is set without"),
+        "{e}"
+    );
+    let tls = CollectorTls::from_vars(
+        vec![],
+        vars(&[
+            (
+                "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+                not_pem.to_str().unwrap(),
+            ),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", missing.to_str().unwrap()),
+        ]),
+    )
+    .unwrap();
+    let e = collector_tls_config(&tls).unwrap_err().to_string();
+    assert!(
+        e.starts_with("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE="),
+        "the certificate file is read first: {e}"
+    );
+}
+
+#[test]
+fn a_transport_failure_gives_its_reason_and_the_setting_that_helps() {
+    let exporter = "Operation failed: HTTP export failed: network error".to_string();
+    assert_eq!(export_error(exporter.clone(), None), exporter);
+    let e = export_error(
+        exporter.clone(),
+        Some("client error (Connect): invalid peer certificate: UnknownIssuer".into()),
+    );
+    assert!(
+        e.starts_with(&format!("{exporter}: client error (Connect): invalid peer")),
+        "{e}"
+    );
+    assert!(
+        e.ends_with("OTEL_EXPORTER_OTLP_CERTIFICATE=FILE or --extra-root FILE"),
+        "{e}"
+    );
+    let e = export_error(
+        exporter.clone(),
+        Some("connection error: received fatal alert: CertificateRequired".into()),
+    );
+    assert!(e.contains("OTEL_EXPORTER_OTLP_CLIENT_KEY=FILE"), "{e}");
+    let e = export_error(exporter.clone(), Some("tcp connect error: refused".into()));
+    assert_eq!(e, format!("{exporter}: tcp connect error: refused"));
 }
 
 #[test]

@@ -8,7 +8,9 @@ pub mod mapping;
 pub mod observer;
 pub mod trace;
 
-pub use export::{Export, ExportStats, OtlpError, OtlpSettings, SpanQueue, SHUTDOWN_FLUSH};
+pub use export::{
+    CollectorTls, Export, ExportStats, OtlpError, OtlpSettings, SpanQueue, SHUTDOWN_FLUSH,
+};
 pub use mapping::{flow_spans, run_span, FlowFacts, Parent, RunFacts};
 pub use observer::{DiagnoseFacts, OtlpObserver};
 pub use trace::{exit_line, Tracing};

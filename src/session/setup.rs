@@ -187,6 +187,19 @@ impl Config {
                     .with_context(|| format!("--extra-root {}", path.display()))?,
             );
         }
+        let otlp = match &args.otlp {
+            Some(url) if !url.trim().is_empty() => {
+                let settings =
+                    crate::otel::OtlpSettings::new(url, args.otlp_no_redact, mode == Mode::Run)?;
+                // `--extra-root` is trusted for an https:// collector too: a private CA
+                // that signs the module servers usually signs the collector.
+                let tls = crate::otel::CollectorTls::from_vars(extra_roots.clone(), |name| {
+                    std::env::var_os(name)
+                })?;
+                Some(settings.with_tls(tls))
+            }
+            _ => None,
+        };
         let dial = DialConfig {
             resolve: args.resolve.clone(),
             connect_to: args.connect_to.clone(),
@@ -250,14 +263,7 @@ impl Config {
             tui,
             serve,
             har_autosave: (args.har_autosave > 0).then(|| Duration::from_secs(args.har_autosave)),
-            otlp: match &args.otlp {
-                Some(url) if !url.trim().is_empty() => Some(crate::otel::OtlpSettings::new(
-                    url,
-                    args.otlp_no_redact,
-                    mode == Mode::Run,
-                )?),
-                _ => None,
-            },
+            otlp,
         })
     }
 
