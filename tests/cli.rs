@@ -1182,3 +1182,42 @@ fn run_of_a_command_that_cannot_start_exits_like_a_shell() {
     assert!(err.contains("not executable"), "{err}");
     assert!(stdout(&out).is_empty());
 }
+
+/// An https:// collector whose TLS settings cannot be used stops gomitm at start-up, naming
+/// the variable, before it listens: spans would otherwise be lost for the whole session.
+#[test]
+fn a_bad_collector_tls_setting_is_refused_at_start_naming_the_variable() {
+    let home = tempfile::tempdir().unwrap();
+    let missing = home.path().join("missing-ca.pem");
+    let missing = missing.to_str().unwrap();
+    for (vars, want) in [
+        (
+            vec![("OTEL_EXPORTER_OTLP_CERTIFICATE", missing)],
+            format!("gomitm: error: OTEL_EXPORTER_OTLP_CERTIFICATE={missing}: "),
+        ),
+        (
+            vec![("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", missing)],
+            "gomitm: error: OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE is set without \
+             OTEL_EXPORTER_OTLP_CLIENT_KEY"
+                .to_string(),
+        ),
+    ] {
+        let mut cmd = gomitm_cmd(home.path());
+        cmd.args([
+            "proxy",
+            "--no-tui",
+            "--listen",
+            "127.0.0.1:0",
+            "--otlp",
+            "https://collector.invalid",
+        ]);
+        for (k, v) in &vars {
+            cmd.env(k, v);
+        }
+        let out = run_with_timeout(&mut cmd, RUN_TIMEOUT);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{vars:?}: {err}");
+        assert!(err.starts_with(&want), "{vars:?}: {err}");
+        assert!(!err.contains("listening"), "{vars:?}: {err}");
+    }
+}
