@@ -51,19 +51,7 @@ for row in ${ROWS//,/ }; do
     out=$WORK/callgrind/$row.out
     rm -f "$out"*
     vg=(valgrind --tool=callgrind --callgrind-out-file="$out" --dump-instr=no)
-    case "$row" in
-        gomitm)
-            start "cg-$row" "${vg[@]}" "$GOMITM" proxy "${NO_TUI[@]}" --listen 127.0.0.1:0 \
-                --ca-dir "$CA_DIR" --extra-root "$UP_CA" --resolve "bench.test=$UP"
-            PID=$LAST_PID
-            PROXY=$(wait_for "$WORK/logs/cg-$row.err" '^gomitm: listening on http://(.*)$' "$PID") ;;
-        hudsucker)
-            start "cg-$row" "${vg[@]}" "$BIN/hudsucker-noop" --ca-cert "$CA_CERT" --ca-key "$CA_KEY" \
-                --upstream-ca "$UP_CA" --resolve-ip 127.0.0.1
-            PID=$LAST_PID
-            PROXY=$(wait_for "$WORK/logs/cg-$row.out" '^hudsucker-noop: listening on (.*)$' "$PID") ;;
-        *) echo "callgrind.sh: unknown row $row" >&2; exit 2 ;;
-    esac
+    start_row "$row" "cg-$row" "${vg[@]}"
     # --warm 0 counts a fresh proxy's first requests: its start-up work on the first
     # handshake (the TLS library's random generator, the leaf certificate) included.
     if [ "$WARM" -gt 0 ]; then load "$WARM"; fi

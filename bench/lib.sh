@@ -122,3 +122,24 @@ gomitm_headless_flag() {
     NO_TUI=()
     if "$GOMITM" proxy --help 2>/dev/null | grep -q -- '--no-tui'; then NO_TUI=(--no-tui); fi
 }
+
+# start_row ROW NAME [PREFIX...]: proxy ROW (gomitm or hudsucker) on 127.0.0.1 in front of the
+# upstream, with PREFIX (valgrind, env VAR=…) before its command, logs as NAME; sets PID and
+# PROXY (host:port). Needs make_ca, start_upstream and gomitm_headless_flag first.
+start_row() {
+    local row=$1 name=$2
+    shift 2
+    case "$row" in
+        gomitm)
+            start "$name" "$@" "$GOMITM" proxy "${NO_TUI[@]}" --listen 127.0.0.1:0 \
+                --ca-dir "$CA_DIR" --extra-root "$UP_CA" --resolve "bench.test=$UP"
+            PID=$LAST_PID
+            PROXY=$(wait_for "$WORK/logs/$name.err" '^gomitm: listening on http://(.*)$' "$PID") ;;
+        hudsucker)
+            start "$name" "$@" "$BIN/hudsucker-noop" --ca-cert "$CA_CERT" --ca-key "$CA_KEY" \
+                --upstream-ca "$UP_CA" --resolve-ip 127.0.0.1
+            PID=$LAST_PID
+            PROXY=$(wait_for "$WORK/logs/$name.out" '^hudsucker-noop: listening on (.*)$' "$PID") ;;
+        *) echo "bench: unknown row $row (gomitm or hudsucker)" >&2; return 2 ;;
+    esac
+}

@@ -49,20 +49,7 @@ gomitm_headless_flag
 EVENTS=task-clock,context-switches,page-faults,syscalls:sys_enter_futex,syscalls:sys_enter_mprotect
 for round in $(seq 1 "$ROUNDS"); do
     for row in ${ROWS//,/ }; do
-        case "$row" in
-            gomitm)
-                start "ps-$row" env "${PROXY_ENV[@]}" "$GOMITM" proxy "${NO_TUI[@]}" \
-                    --listen 127.0.0.1:0 --ca-dir "$CA_DIR" --extra-root "$UP_CA" \
-                    --resolve "bench.test=$UP"
-                PID=$LAST_PID
-                PROXY=$(wait_for "$WORK/logs/ps-$row.err" '^gomitm: listening on http://(.*)$' "$PID") ;;
-            hudsucker)
-                start "ps-$row" env "${PROXY_ENV[@]}" "$BIN/hudsucker-noop" --ca-cert "$CA_CERT" \
-                    --ca-key "$CA_KEY" --upstream-ca "$UP_CA" --resolve-ip 127.0.0.1
-                PID=$LAST_PID
-                PROXY=$(wait_for "$WORK/logs/ps-$row.out" '^hudsucker-noop: listening on (.*)$' "$PID") ;;
-            *) echo "perfstat.sh: unknown row $row" >&2; exit 2 ;;
-        esac
+        start_row "$row" "ps-$row" env "${PROXY_ENV[@]}"
         "$BIN/loadgen" rps --upstream "$UP" --proxy "$PROXY" --ca "$CA_CERT" -c "$C" -n "$WARM" \
             -t 60 > /dev/null
         stat=$WORK/perfstat-$row.txt
