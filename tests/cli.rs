@@ -1183,13 +1183,41 @@ fn run_of_a_command_that_cannot_start_exits_like_a_shell() {
     assert!(stdout(&out).is_empty());
 }
 
+/// The OTLP variables gomitm reads, removed so that a test sees only what it sets.
+const OTEL_VARS: [&str; 7] = [
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE",
+    "OTEL_EXPORTER_OTLP_CLIENT_KEY",
+    "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+];
+
 /// An https:// collector whose TLS settings cannot be used stops gomitm at start-up, naming
-/// the variable, before it listens: spans would otherwise be lost for the whole session.
+/// the variable, before it listens: spans would otherwise be lost for the whole session. An
+/// http:// collector does not read them.
 #[test]
 fn a_bad_collector_tls_setting_is_refused_at_start_naming_the_variable() {
     let home = tempfile::tempdir().unwrap();
     let missing = home.path().join("missing-ca.pem");
     let missing = missing.to_str().unwrap();
+    let gomitm = |args: &[&str], vars: &[(&str, &str)]| {
+        let mut cmd = gomitm_cmd(home.path());
+        for v in OTEL_VARS {
+            cmd.env_remove(v);
+        }
+        cmd.args(args).envs(vars.iter().copied());
+        run_with_timeout(&mut cmd, RUN_TIMEOUT)
+    };
+    let proxy = [
+        "proxy",
+        "--no-tui",
+        "--listen",
+        "127.0.0.1:0",
+        "--otlp",
+        "https://collector.invalid",
+    ];
     for (vars, want) in [
         (
             vec![("OTEL_EXPORTER_OTLP_CERTIFICATE", missing)],
@@ -1201,23 +1229,29 @@ fn a_bad_collector_tls_setting_is_refused_at_start_naming_the_variable() {
              OTEL_EXPORTER_OTLP_CLIENT_KEY"
                 .to_string(),
         ),
+        (
+            vec![
+                ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", missing),
+                ("OTEL_EXPORTER_OTLP_CLIENT_KEY", missing),
+            ],
+            format!("gomitm: error: OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE={missing}: "),
+        ),
     ] {
-        let mut cmd = gomitm_cmd(home.path());
-        cmd.args([
-            "proxy",
-            "--no-tui",
-            "--listen",
-            "127.0.0.1:0",
-            "--otlp",
-            "https://collector.invalid",
-        ]);
-        for (k, v) in &vars {
-            cmd.env(k, v);
-        }
-        let out = run_with_timeout(&mut cmd, RUN_TIMEOUT);
+        let out = gomitm(&proxy, &vars);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(1), "{vars:?}: {err}");
         assert!(err.starts_with(&want), "{vars:?}: {err}");
         assert!(!err.contains("listening"), "{vars:?}: {err}");
     }
+    // The same variable with an http:// collector: not read, the run goes ahead.
+    let out = gomitm(
+        &["run", "--otlp", "http://127.0.0.1:1", "--", "true"],
+        &[("OTEL_EXPORTER_OTLP_CERTIFICATE", missing)],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("gomitm: OpenTelemetry: "),
+        "{}",
+        stderr(&out)
+    );
 }

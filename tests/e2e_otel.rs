@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use serde_json::Value;
 use support::fixture::{Fixture, MISSING_PROXY_HOST};
-use support::run::{go_cmd, gomitm_run, root_go_mod, Spec};
+use support::run::{go_cmd, gomitm_run, root_go_mod, Run, Spec};
 use support::tools::{go_current, in_ci};
 
 /// Where `.ci/run` builds Jaeger when `GOMITM_JAEGER` does not say.
@@ -258,6 +258,15 @@ fn goproxy() -> String {
     format!("https://down.test|https://{MISSING_PROXY_HOST},https://ci:{SECRET}@goproxy.test")
 }
 
+/// The line gomitm prints at exit about the export.
+fn export_line(run: &Run) -> String {
+    let err = run.stderr();
+    err.lines()
+        .find(|l| l.starts_with("gomitm: OpenTelemetry: "))
+        .unwrap_or_else(|| panic!("no export line\n{err}"))
+        .to_string()
+}
+
 fn otlp_args(url: &str) -> Vec<String> {
     vec![
         "--otlp".into(),
@@ -299,11 +308,7 @@ fn a_run_exports_one_trace_that_jaeger_shows_with_every_flow() {
     assert_eq!(run.code(), Some(0), "{}", run.dump());
     let flows = run.flows();
     assert!(flows.len() >= 4, "{}", run.flow_list());
-    let err = run.stderr();
-    let line = err
-        .lines()
-        .find(|l| l.starts_with("gomitm: OpenTelemetry: "))
-        .unwrap_or_else(|| panic!("no export line\n{err}"));
+    let line = export_line(&run);
     assert!(line.ends_with(", 0 dropped"), "{line}");
 
     let har: Value =
@@ -559,11 +564,7 @@ fn a_collector_down_or_stalled_slows_nothing_and_the_drops_are_reported() {
             wall <= base_wall + Duration::from_secs(8),
             "{what}: gomitm took {wall:?}, {base_wall:?} without export"
         );
-        let err = r.stderr();
-        let line = err
-            .lines()
-            .find(|l| l.starts_with("gomitm: OpenTelemetry: "))
-            .unwrap_or_else(|| panic!("{what}: no export line\n{err}"));
+        let line = export_line(&r);
         let dropped: u64 = line
             .split(", ")
             .find_map(|p| p.split_once(" dropped").map(|(n, _)| n))
@@ -668,13 +669,6 @@ fn an_https_collector_gets_the_spans_over_mutual_tls_and_an_untrusted_one_is_rep
                 command: go_cmd(&go, &["mod", "download"]),
             },
         )
-    };
-    let export_line = |r: &support::run::Run| {
-        let err = r.stderr();
-        err.lines()
-            .find(|l| l.starts_with("gomitm: OpenTelemetry: "))
-            .unwrap_or_else(|| panic!("no export line\n{err}"))
-            .to_string()
     };
 
     // The collector's CA through the OTLP variable, and a client certificate.

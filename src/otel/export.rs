@@ -54,6 +54,8 @@ pub enum OtlpError {
          certificate and its key"
     )]
     ClientIdentityHalf(&'static str, &'static str),
+    #[error("{0} and {1}: {2}")]
+    ClientIdentity(&'static str, &'static str, String),
 }
 
 /// The variables of the OTLP exporter specification for TLS, each with its traces-only form
@@ -77,14 +79,22 @@ const CLIENT_KEY_VARS: [&str; 2] = [
 pub struct CollectorTls {
     /// `--extra-root`'s certificates and `OTEL_EXPORTER_OTLP_CERTIFICATE`'s.
     pub roots: Vec<CertificateDer<'static>>,
-    /// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and `OTEL_EXPORTER_OTLP_CLIENT_KEY`, read
-    /// when the exporter is built.
-    pub client: Option<(PathBuf, PathBuf)>,
+    pub client: Option<ClientIdentity>,
+}
+
+/// `OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE` and `OTEL_EXPORTER_OTLP_CLIENT_KEY`, read and
+/// checked to belong together at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientIdentity {
+    pub chain: Vec<CertificateDer<'static>>,
+    /// Shared, not copied: rustls takes its own, and a key is not `Clone`.
+    pub key: Arc<PrivateKeyDer<'static>>,
 }
 
 impl CollectorTls {
     /// From the OTLP exporter variables (`var` reads one), on top of `--extra-root`'s
-    /// certificates. A certificate file that cannot be read fails here, at start-up.
+    /// certificates. Every file is read, and the client key checked against its certificate,
+    /// here at start-up, so that a bad setting stops gomitm before it listens.
     pub fn from_vars(
         extra_roots: Vec<CertificateDer<'static>>,
         var: impl Fn(&str) -> Option<OsString>,
@@ -101,7 +111,20 @@ impl CollectorTls {
             roots.extend(read_certs(name, &path)?);
         }
         let client = match (first(CLIENT_CERTIFICATE_VARS), first(CLIENT_KEY_VARS)) {
-            (Some((_, cert)), Some((_, key))) => Some((cert, key)),
+            (Some((cert_var, cert)), Some((key_var, key))) => {
+                let chain = read_certs(cert_var, &cert)?;
+                let key = PrivateKeyDer::from_pem_file(&key)
+                    .map_err(|e| tls_file_error(key_var, &key, e))?;
+                let identity = ClientIdentity {
+                    chain,
+                    key: Arc::new(key),
+                };
+                // rustls checks that the key is the certificate's; no roots are needed for it.
+                client_config_builder(rustls::RootCertStore::empty())?
+                    .with_client_auth_cert(identity.chain.clone(), identity.key.clone_key())
+                    .map_err(|e| OtlpError::ClientIdentity(cert_var, key_var, e.to_string()))?;
+                Some(identity)
+            }
             (Some((cert, _)), None) => {
                 return Err(OtlpError::ClientIdentityHalf(cert, CLIENT_KEY_VARS[1]))
             }
@@ -135,6 +158,18 @@ fn read_certs(var: &'static str, path: &Path) -> Result<Vec<CertificateDer<'stat
     Ok(certs)
 }
 
+fn client_config_builder(
+    roots: rustls::RootCertStore,
+) -> Result<rustls::ConfigBuilder<rustls::ClientConfig, rustls::client::WantsClientCert>, OtlpError>
+{
+    Ok(
+        rustls::ClientConfig::builder_with_provider(crate::ca::tls_provider())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| OtlpError::Build(e.to_string()))?
+            .with_root_certificates(roots),
+    )
+}
+
 /// The rustls client configuration for an https:// collector: the system's roots (which
 /// honour `SSL_CERT_FILE` and `SSL_CERT_DIR`) and `tls.roots`. No ALPN here: hyper-rustls
 /// sets it (HTTP/1.1, what the exporter's hyper client speaks) and panics if it is set.
@@ -142,24 +177,13 @@ fn collector_tls_config(tls: &CollectorTls) -> Result<rustls::ClientConfig, Otlp
     let mut roots = rustls::RootCertStore::empty();
     roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
     roots.add_parsable_certificates(tls.roots.iter().cloned());
-    let builder = rustls::ClientConfig::builder_with_provider(crate::ca::tls_provider())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| OtlpError::Build(e.to_string()))?
-        .with_root_certificates(roots);
-    let config = match &tls.client {
-        None => builder.with_no_client_auth(),
-        Some((cert_path, key_path)) => {
-            let cert_var = CLIENT_CERTIFICATE_VARS[1];
-            let key_var = CLIENT_KEY_VARS[1];
-            let chain = read_certs(cert_var, cert_path)?;
-            let key = PrivateKeyDer::from_pem_file(key_path)
-                .map_err(|e| tls_file_error(key_var, key_path, e))?;
-            builder
-                .with_client_auth_cert(chain, key)
-                .map_err(|e| tls_file_error(key_var, key_path, e))?
-        }
-    };
-    Ok(config)
+    let builder = client_config_builder(roots)?;
+    match &tls.client {
+        None => Ok(builder.with_no_client_auth()),
+        Some(id) => builder
+            .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
+            .map_err(|e| OtlpError::Build(e.to_string())),
+    }
 }
 
 /// `--otlp` resolved: where to send, and whether the spans keep secrets.
@@ -189,8 +213,11 @@ impl OtlpSettings {
         OtlpSettings { tls, ..self }
     }
 
-    fn is_https(&self) -> bool {
-        self.traces_url.starts_with("https://")
+    /// Decided on the parsed URL: a scheme is case-insensitive (`HTTPS://` is https).
+    pub fn is_https(&self) -> bool {
+        self.traces_url
+            .parse::<http::Uri>()
+            .is_ok_and(|u| u.scheme() == Some(&http::uri::Scheme::HTTPS))
     }
 }
 
@@ -284,6 +311,8 @@ struct Counters {
 struct TellingClient<C> {
     inner: C,
     last_error: Arc<std::sync::Mutex<Option<String>>>,
+    /// Whether a client certificate is configured, for the hint.
+    client_cert: bool,
 }
 
 #[async_trait::async_trait]
@@ -293,29 +322,45 @@ impl<C: opentelemetry_http::HttpClient> opentelemetry_http::HttpClient for Telli
         request: http::Request<bytes::Bytes>,
     ) -> Result<http::Response<bytes::Bytes>, opentelemetry_http::HttpError> {
         let result = self.inner.send_bytes(request).await;
-        if let Err(e) = &result {
-            let reason = crate::proxy::body::error_chain(e.as_ref());
-            *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(reason);
-        }
+        // Cleared by a success: the exporter retries, and a reason left from a failed first
+        // try must not explain a later failure of another kind.
+        let reason = result.as_ref().err().map(|e| {
+            transport_reason(
+                crate::proxy::body::error_chain(e.as_ref()),
+                self.client_cert,
+            )
+        });
+        *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = reason;
         result
     }
 }
 
 /// The error for the exit line: the transport's reason when the exporter's own error hides
-/// it, and the setting that helps when it is about certificates.
+/// it.
 fn export_error(exporter_error: String, transport: Option<String>) -> String {
-    let Some(reason) = transport else {
-        return exporter_error;
-    };
-    let hint = if reason.contains("invalid peer certificate") {
+    match transport {
+        Some(reason) => format!("{exporter_error}: {reason}"),
+        None => exporter_error,
+    }
+}
+
+/// A transport failure's reason (its error chain), with the setting that helps when rustls
+/// or the collector named a certificate problem gomitm's settings can fix. A certificate
+/// for another name or out of date is the collector's to fix, and gets no hint.
+fn transport_reason(chain: String, client_cert: bool) -> String {
+    let hint = if chain.contains("UnknownIssuer") {
         "; trust the collector's CA with OTEL_EXPORTER_OTLP_CERTIFICATE=FILE or --extra-root FILE"
-    } else if reason.contains("CertificateRequired") || reason.contains("BadCertificate") {
+    } else if !client_cert
+        && (chain.contains("CertificateRequired") || chain.contains("BadCertificate"))
+    {
         "; the collector wants a client certificate: OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=FILE \
          and OTEL_EXPORTER_OTLP_CLIENT_KEY=FILE"
+    } else if client_cert && (chain.contains("BadCertificate") || chain.contains("UnknownCA")) {
+        "; the collector refused the client certificate (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)"
     } else {
         ""
     };
-    format!("{exporter_error}: {reason}{hint}")
+    format!("{chain}{hint}")
 }
 
 /// The sending side, cloned into observers: never blocks.
@@ -374,11 +419,13 @@ impl Export {
             builder.with_http_client(TellingClient {
                 inner: HyperClient::new(connector, EXPORT_TIMEOUT, None),
                 last_error: why.clone(),
+                client_cert: settings.tls.client.is_some(),
             })
         } else {
             builder.with_http_client(TellingClient {
                 inner: HyperClient::with_default_connector(EXPORT_TIMEOUT, None),
                 last_error: why.clone(),
+                client_cert: false,
             })
         };
         let exporter = builder
@@ -490,19 +537,21 @@ async fn drain<E: SpanExporter>(
 async fn send<E: SpanExporter>(exporter: &E, batch: &mut Vec<SpanData>, counters: &Counters) {
     let n = batch.len() as u64;
     let spans = std::mem::take(batch);
+    // Exports run one at a time (one task): the slot holds this export's reason only.
+    let take_transport = || {
+        counters
+            .transport_error
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+    };
+    take_transport();
     let error = match tokio::time::timeout(EXPORT_TIMEOUT, exporter.export(spans)).await {
         Ok(Ok(())) => {
             counters.exported.fetch_add(n, Ordering::Relaxed);
             return;
         }
-        Ok(Err(e)) => {
-            let transport = counters
-                .transport_error
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take();
-            export_error(e.to_string(), transport)
-        }
+        Ok(Err(e)) => export_error(e.to_string(), take_transport()),
         Err(_) => format!(
             "no answer from the collector within {}s",
             EXPORT_TIMEOUT.as_secs()

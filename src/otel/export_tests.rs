@@ -169,21 +169,24 @@ fn a_bad_collector_certificate_setting_fails_at_start_naming_the_variable() {
         e.starts_with("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY is set without"),
         "{e}"
     );
-    let tls = CollectorTls::from_vars(
+    let e = CollectorTls::from_vars(
         vec![],
         vars(&[
             (
                 "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
                 not_pem.to_str().unwrap(),
             ),
-            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", missing.to_str().unwrap()),
+            (
+                "OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY",
+                missing.to_str().unwrap(),
+            ),
         ]),
     )
-    .unwrap();
-    let e = collector_tls_config(&tls).unwrap_err().to_string();
+    .unwrap_err()
+    .to_string();
     assert!(
         e.starts_with("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE="),
-        "the certificate file is read first: {e}"
+        "the certificate file is read first, at start: {e}"
     );
 }
 
@@ -191,25 +194,136 @@ fn a_bad_collector_certificate_setting_fails_at_start_naming_the_variable() {
 fn a_transport_failure_gives_its_reason_and_the_setting_that_helps() {
     let exporter = "Operation failed: HTTP export failed: network error".to_string();
     assert_eq!(export_error(exporter.clone(), None), exporter);
-    let e = export_error(
-        exporter.clone(),
-        Some("client error (Connect): invalid peer certificate: UnknownIssuer".into()),
+    assert_eq!(
+        export_error(exporter.clone(), Some("tcp connect error: refused".into())),
+        format!("{exporter}: tcp connect error: refused")
     );
+    let unknown = "client error (Connect): invalid peer certificate: UnknownIssuer";
+    for client in [false, true] {
+        let r = transport_reason(unknown.into(), client);
+        assert!(r.starts_with(unknown), "{r}");
+        assert!(
+            r.ends_with("OTEL_EXPORTER_OTLP_CERTIFICATE=FILE or --extra-root FILE"),
+            "{r}"
+        );
+    }
+    // A certificate for another name, or out of date, is not fixed by trusting a CA.
+    for other in [
+        "invalid peer certificate: NotValidForName",
+        "invalid peer certificate: Expired",
+    ] {
+        assert_eq!(transport_reason(other.into(), false), other);
+    }
+    let required = "received fatal alert: CertificateRequired";
+    let r = transport_reason(required.into(), false);
+    assert!(r.ends_with("OTEL_EXPORTER_OTLP_CLIENT_KEY=FILE"), "{r}");
+    assert_eq!(transport_reason(required.into(), true), required);
+    let refused = "received fatal alert: BadCertificate";
+    let r = transport_reason(refused.into(), true);
     assert!(
-        e.starts_with(&format!("{exporter}: client error (Connect): invalid peer")),
-        "{e}"
+        r.ends_with("refused the client certificate (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)"),
+        "{r}"
     );
+}
+
+/// Fails its first request, then answers 200.
+#[derive(Debug, Default)]
+struct FailsOnce(std::sync::atomic::AtomicUsize);
+
+#[async_trait::async_trait]
+impl opentelemetry_http::HttpClient for FailsOnce {
+    async fn send_bytes(
+        &self,
+        _: http::Request<bytes::Bytes>,
+    ) -> Result<http::Response<bytes::Bytes>, opentelemetry_http::HttpError> {
+        if self.0.fetch_add(1, Ordering::Relaxed) == 0 {
+            let e = std::io::Error::other("invalid peer certificate: UnknownIssuer");
+            return Err(Box::new(e));
+        }
+        Ok(http::Response::new(bytes::Bytes::new()))
+    }
+}
+
+#[tokio::test]
+async fn a_success_clears_the_reason_a_failed_try_left() {
+    use opentelemetry_http::HttpClient as _;
+    let slot = Arc::new(Mutex::new(None));
+    let client = TellingClient {
+        inner: FailsOnce::default(),
+        last_error: slot.clone(),
+        client_cert: false,
+    };
+    let req = || http::Request::new(bytes::Bytes::new());
+    assert!(client.send_bytes(req()).await.is_err());
+    let reason = slot.lock().unwrap().clone().unwrap_or_default();
     assert!(
-        e.ends_with("OTEL_EXPORTER_OTLP_CERTIFICATE=FILE or --extra-root FILE"),
-        "{e}"
+        reason.contains("UnknownIssuer") && reason.contains("OTEL_EXPORTER_OTLP_CERTIFICATE"),
+        "{reason}"
     );
-    let e = export_error(
-        exporter.clone(),
-        Some("connection error: received fatal alert: CertificateRequired".into()),
+    assert!(client.send_bytes(req()).await.is_ok());
+    assert_eq!(
+        *slot.lock().unwrap(),
+        None,
+        "a retry that worked leaves no reason behind"
     );
-    assert!(e.contains("OTEL_EXPORTER_OTLP_CLIENT_KEY=FILE"), "{e}");
-    let e = export_error(exporter.clone(), Some("tcp connect error: refused".into()));
-    assert_eq!(e, format!("{exporter}: tcp connect error: refused"));
+}
+
+#[test]
+fn https_is_read_from_the_parsed_scheme() {
+    for (url, https) in [
+        ("https://otel.example", true),
+        ("HTTPS://otel.example", true),
+        ("http://otel.example", false),
+        ("HTTP://otel.example", false),
+    ] {
+        let s = OtlpSettings::new(url, false, false).unwrap();
+        assert_eq!(s.is_https(), https, "{url}");
+    }
+}
+
+#[test]
+fn a_client_key_that_is_not_the_certificates_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: String| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_str().unwrap().to_string()
+    };
+    let key = rcgen::KeyPair::generate().unwrap();
+    let other = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["gomitm.test".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap()
+        .pem();
+    let cert = write("client.pem", cert);
+    let key = write("client-key.pem", key.serialize_pem());
+    let other = write("other-key.pem", other.serialize_pem());
+    let tls = CollectorTls::from_vars(
+        vec![],
+        vars(&[
+            ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE", &cert),
+            ("OTEL_EXPORTER_OTLP_CLIENT_KEY", &key),
+        ]),
+    )
+    .unwrap();
+    assert!(tls.client.is_some());
+    collector_tls_config(&tls).unwrap();
+    let e = CollectorTls::from_vars(
+        vec![],
+        vars(&[
+            ("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", &cert),
+            ("OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY", &other),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with(
+            "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: "
+        ),
+        "the variables as set: {e}"
+    );
 }
 
 #[test]

@@ -191,12 +191,17 @@ impl Config {
             Some(url) if !url.trim().is_empty() => {
                 let settings =
                     crate::otel::OtlpSettings::new(url, args.otlp_no_redact, mode == Mode::Run)?;
-                // `--extra-root` is trusted for an https:// collector too: a private CA
-                // that signs the module servers usually signs the collector.
-                let tls = crate::otel::CollectorTls::from_vars(extra_roots.clone(), |name| {
-                    std::env::var_os(name)
-                })?;
-                Some(settings.with_tls(tls))
+                if settings.is_https() {
+                    // `--extra-root` is trusted for an https:// collector too: a private CA
+                    // that signs the module servers usually signs the collector. The TLS
+                    // variables mean nothing to an http:// one and are not read for it.
+                    let tls = crate::otel::CollectorTls::from_vars(extra_roots.clone(), |name| {
+                        std::env::var_os(name)
+                    })?;
+                    Some(settings.with_tls(tls))
+                } else {
+                    Some(settings)
+                }
             }
             _ => None,
         };
