@@ -496,7 +496,8 @@ pub struct ProxyArgs {
     pub har_autosave: u64,
     /// Send every flow as an OpenTelemetry span to this OTLP/HTTP collector: its base URL,
     /// http:// or https:// (`/v1/traces` is appended unless the URL has a path), as
-    /// OTEL_EXPORTER_OTLP_ENDPOINT; OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME,
+    /// OTEL_EXPORTER_OTLP_ENDPOINT (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, used as given, wins
+    /// over the variable, not over this flag); OTEL_EXPORTER_OTLP_HEADERS, OTEL_SERVICE_NAME,
     /// OTEL_RESOURCE_ATTRIBUTES and, for TLS, OTEL_EXPORTER_OTLP_CERTIFICATE,
     /// OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE and OTEL_EXPORTER_OTLP_CLIENT_KEY are read too
     /// (see docs/OPENTELEMETRY.md).
@@ -508,7 +509,9 @@ pub struct ProxyArgs {
     )]
     pub otlp: Option<String>,
     /// Keep secrets in the exported spans (they are redacted as in the HAR otherwise).
-    #[arg(long, requires = "otlp")]
+    // Checked at start rather than with clap's `requires`: the collector may be given by
+    // OTEL_EXPORTER_OTLP_TRACES_ENDPOINT alone.
+    #[arg(long)]
     pub otlp_no_redact: bool,
 }
 

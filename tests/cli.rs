@@ -1184,8 +1184,9 @@ fn run_of_a_command_that_cannot_start_exits_like_a_shell() {
 }
 
 /// The OTLP variables gomitm reads, removed so that a test sees only what it sets.
-const OTEL_VARS: [&str; 7] = [
+const OTEL_VARS: [&str; 8] = [
     "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
     "OTEL_EXPORTER_OTLP_CERTIFICATE",
     "OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE",
     "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE",
@@ -1196,9 +1197,10 @@ const OTEL_VARS: [&str; 7] = [
 
 /// An https:// collector whose TLS settings cannot be used stops gomitm at start-up, naming
 /// the variable, before it listens: spans would otherwise be lost for the whole session. An
-/// http:// collector does not read them.
+/// http:// collector does not read them. The collector itself may be named by the traces
+/// variable alone.
 #[test]
-fn a_bad_collector_tls_setting_is_refused_at_start_naming_the_variable() {
+fn the_collector_settings_are_checked_at_start_naming_the_variable() {
     let home = tempfile::tempdir().unwrap();
     let missing = home.path().join("missing-ca.pem");
     let missing = missing.to_str().unwrap();

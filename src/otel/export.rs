@@ -201,12 +201,21 @@ pub struct OtlpSettings {
 
 impl OtlpSettings {
     pub fn new(base: &str, keep_secrets: bool, run_trace: bool) -> Result<OtlpSettings, OtlpError> {
-        Ok(OtlpSettings {
-            traces_url: traces_url(base)?,
+        Ok(OtlpSettings::for_traces_url(
+            traces_url(base)?,
+            keep_secrets,
+            run_trace,
+        ))
+    }
+
+    /// From a URL [`resolve_endpoint`] gave: already the traces endpoint.
+    pub fn for_traces_url(traces_url: String, keep_secrets: bool, run_trace: bool) -> OtlpSettings {
+        OtlpSettings {
+            traces_url,
             keep_secrets,
             run_trace,
             tls: CollectorTls::default(),
-        })
+        }
     }
 
     pub fn with_tls(self, tls: CollectorTls) -> OtlpSettings {
@@ -218,6 +227,35 @@ impl OtlpSettings {
         self.traces_url
             .parse::<http::Uri>()
             .is_ok_and(|u| u.scheme() == Some(&http::uri::Scheme::HTTPS))
+    }
+}
+
+/// The traces endpoint, by the OTLP exporter specification's precedence under gomitm's own
+/// flag: `--otlp` (a base URL, as `OTEL_EXPORTER_OTLP_ENDPOINT`, which clap reads into the
+/// same option), else `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (the signal's own variable wins
+/// over the general one, and is used as given: no `/v1/traces` appended).
+///
+/// `flag_or_env` is `--otlp` as clap gives it; it came from the general variable when it
+/// equals `general`, and then the traces variable wins. `None`: no export.
+pub fn resolve_endpoint(
+    flag_or_env: Option<&str>,
+    general: Option<&str>,
+    traces: Option<&str>,
+) -> Result<Option<String>, OtlpError> {
+    fn given(v: Option<&str>) -> Option<&str> {
+        v.map(str::trim).filter(|v| !v.is_empty())
+    }
+    let (flag_or_env, general, traces) = (given(flag_or_env), given(general), given(traces));
+    let from_flag = flag_or_env.is_some() && flag_or_env != general;
+    match (from_flag, flag_or_env, traces) {
+        (true, Some(base), _) => traces_url(base).map(Some),
+        (_, _, Some(full)) => {
+            // Validated like a base URL, then used as given.
+            traces_url(full)?;
+            Ok(Some(full.to_string()))
+        }
+        (_, Some(base), None) => traces_url(base).map(Some),
+        (_, None, None) => Ok(None),
     }
 }
 

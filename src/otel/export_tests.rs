@@ -327,6 +327,36 @@ fn a_client_key_that_is_not_the_certificates_is_refused_at_start() {
 }
 
 #[test]
+fn the_endpoint_follows_the_flag_then_the_traces_variable_then_the_general_one() {
+    let r = |flag_or_env, general, traces| resolve_endpoint(flag_or_env, general, traces);
+    let base = "http://gen.example:4318";
+    let traces = "https://tr.example/custom/path";
+    // --otlp given on the command line (it differs from the general variable): it wins.
+    assert_eq!(
+        r(Some("http://flag.example"), Some(base), Some(traces)).unwrap(),
+        Some("http://flag.example/v1/traces".into())
+    );
+    // The general variable (clap put it into --otlp): the traces variable wins, as given.
+    assert_eq!(
+        r(Some(base), Some(base), Some(traces)).unwrap(),
+        Some(traces.into())
+    );
+    assert_eq!(r(None, None, Some(traces)).unwrap(), Some(traces.into()));
+    assert_eq!(
+        r(None, None, Some("http://tr.example:4318")).unwrap(),
+        Some("http://tr.example:4318".into()),
+        "the traces variable is used as given, nothing appended"
+    );
+    // The general variable alone, or an empty traces variable: a base URL.
+    let want = Some("http://gen.example:4318/v1/traces".to_string());
+    assert_eq!(r(Some(base), Some(base), None).unwrap(), want);
+    assert_eq!(r(Some(base), Some(base), Some(" ")).unwrap(), want);
+    assert_eq!(r(None, None, None).unwrap(), None);
+    assert_eq!(r(Some(""), Some(""), Some("")).unwrap(), None);
+    assert!(r(None, None, Some("tr.example:4318")).is_err());
+}
+
+#[test]
 fn a_bad_url_is_reported_without_its_password() {
     let e = traces_url("ftp://user:hunter22@x.example")
         .unwrap_err()

@@ -9,7 +9,8 @@ pub mod observer;
 pub mod trace;
 
 pub use export::{
-    CollectorTls, Export, ExportStats, OtlpError, OtlpSettings, SpanQueue, SHUTDOWN_FLUSH,
+    resolve_endpoint, CollectorTls, Export, ExportStats, OtlpError, OtlpSettings, SpanQueue,
+    SHUTDOWN_FLUSH,
 };
 pub use mapping::{flow_spans, run_span, FlowFacts, Parent, RunFacts};
 pub use observer::{DiagnoseFacts, OtlpObserver};

@@ -187,10 +187,19 @@ impl Config {
                     .with_context(|| format!("--extra-root {}", path.display()))?,
             );
         }
-        let otlp = match &args.otlp {
-            Some(url) if !url.trim().is_empty() => {
-                let settings =
-                    crate::otel::OtlpSettings::new(url, args.otlp_no_redact, mode == Mode::Run)?;
+        let var = |name: &str| std::env::var(name).ok();
+        let endpoint = crate::otel::resolve_endpoint(
+            args.otlp.as_deref(),
+            var("OTEL_EXPORTER_OTLP_ENDPOINT").as_deref(),
+            var("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT").as_deref(),
+        )?;
+        let otlp = match endpoint {
+            Some(url) => {
+                let settings = crate::otel::OtlpSettings::for_traces_url(
+                    url,
+                    args.otlp_no_redact,
+                    mode == Mode::Run,
+                );
                 if settings.is_https() {
                     // `--extra-root` is trusted for an https:// collector too: a private CA
                     // that signs the module servers usually signs the collector. The TLS
@@ -203,7 +212,11 @@ impl Config {
                     Some(settings)
                 }
             }
-            _ => None,
+            None if args.otlp_no_redact => anyhow::bail!(
+                "--otlp-no-redact does nothing without a collector: give --otlp URL (or \
+                 OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT)"
+            ),
+            None => None,
         };
         let dial = DialConfig {
             resolve: args.resolve.clone(),
