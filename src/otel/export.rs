@@ -349,8 +349,15 @@ struct Counters {
 struct TellingClient<C> {
     inner: C,
     last_error: Arc<std::sync::Mutex<Option<String>>>,
-    /// Whether a client certificate is configured, for the hint.
-    client_cert: bool,
+    /// How gomitm reaches the collector, for the hint.
+    link: Link,
+}
+
+/// How gomitm reaches the collector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Link {
+    Plain,
+    Tls { client_cert: bool },
 }
 
 #[async_trait::async_trait]
@@ -362,12 +369,10 @@ impl<C: opentelemetry_http::HttpClient> opentelemetry_http::HttpClient for Telli
         let result = self.inner.send_bytes(request).await;
         // Cleared by a success: the exporter retries, and a reason left from a failed first
         // try must not explain a later failure of another kind.
-        let reason = result.as_ref().err().map(|e| {
-            transport_reason(
-                crate::proxy::body::error_chain(e.as_ref()),
-                self.client_cert,
-            )
-        });
+        let reason = result
+            .as_ref()
+            .err()
+            .map(|e| transport_reason(crate::proxy::body::error_chain(e.as_ref()), self.link));
         *self.last_error.lock().unwrap_or_else(|p| p.into_inner()) = reason;
         result
     }
@@ -385,18 +390,31 @@ fn export_error(exporter_error: String, transport: Option<String>) -> String {
 /// A transport failure's reason (its error chain), with the setting that helps when rustls
 /// or the collector named a certificate problem gomitm's settings can fix. A certificate
 /// for another name or out of date is the collector's to fix, and gets no hint.
-fn transport_reason(chain: String, client_cert: bool) -> String {
-    let hint = if chain.contains("UnknownIssuer") {
-        "; trust the collector's CA with OTEL_EXPORTER_OTLP_CERTIFICATE=FILE or --extra-root FILE"
-    } else if !client_cert
-        && (chain.contains("CertificateRequired") || chain.contains("BadCertificate"))
-    {
-        "; the collector wants a client certificate: OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=FILE \
-         and OTEL_EXPORTER_OTLP_CLIENT_KEY=FILE"
-    } else if client_cert && (chain.contains("BadCertificate") || chain.contains("UnknownCA")) {
-        "; the collector refused the client certificate (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)"
-    } else {
-        ""
+fn transport_reason(chain: String, link: Link) -> String {
+    let has = |words: &[&str]| words.iter().any(|w| chain.contains(w));
+    const CLIENT_CERT_SETTINGS: &str =
+        "OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE=FILE and OTEL_EXPORTER_OTLP_CLIENT_KEY=FILE";
+    let hint = match link {
+        Link::Plain => String::new(),
+        Link::Tls { .. } if has(&["UnknownIssuer"]) => "; trust the collector's CA with \
+            OTEL_EXPORTER_OTLP_CERTIFICATE=FILE or --extra-root FILE"
+            .into(),
+        Link::Tls { client_cert: false } if has(&["CertificateRequired", "BadCertificate"]) => {
+            format!("; the collector wants a client certificate: {CLIENT_CERT_SETTINGS}")
+        }
+        // A collector that requires a client certificate ends the handshake with an alert
+        // after gomitm has begun sending; when the request is large, the write fails on the
+        // closed connection before the alert is read.
+        Link::Tls { client_cert: false } if has(&["Broken pipe", "onnection reset"]) => format!(
+            "; the collector closed the connection during the request: if it requires a \
+             client certificate, {CLIENT_CERT_SETTINGS}"
+        ),
+        Link::Tls { client_cert: true } if has(&["BadCertificate", "UnknownCA"]) => {
+            "; the collector refused the client certificate \
+             (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)"
+                .into()
+        }
+        Link::Tls { .. } => String::new(),
     };
     format!("{chain}{hint}")
 }
@@ -457,13 +475,15 @@ impl Export {
             builder.with_http_client(TellingClient {
                 inner: HyperClient::new(connector, EXPORT_TIMEOUT, None),
                 last_error: why.clone(),
-                client_cert: settings.tls.client.is_some(),
+                link: Link::Tls {
+                    client_cert: settings.tls.client.is_some(),
+                },
             })
         } else {
             builder.with_http_client(TellingClient {
                 inner: HyperClient::with_default_connector(EXPORT_TIMEOUT, None),
                 last_error: why.clone(),
-                client_cert: false,
+                link: Link::Plain,
             })
         };
         let exporter = builder

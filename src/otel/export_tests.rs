@@ -198,9 +198,11 @@ fn a_transport_failure_gives_its_reason_and_the_setting_that_helps() {
         export_error(exporter.clone(), Some("tcp connect error: refused".into())),
         format!("{exporter}: tcp connect error: refused")
     );
+    let tls = Link::Tls { client_cert: false };
+    let mtls = Link::Tls { client_cert: true };
     let unknown = "client error (Connect): invalid peer certificate: UnknownIssuer";
-    for client in [false, true] {
-        let r = transport_reason(unknown.into(), client);
+    for link in [tls, mtls] {
+        let r = transport_reason(unknown.into(), link);
         assert!(r.starts_with(unknown), "{r}");
         assert!(
             r.ends_with("OTEL_EXPORTER_OTLP_CERTIFICATE=FILE or --extra-root FILE"),
@@ -212,14 +214,25 @@ fn a_transport_failure_gives_its_reason_and_the_setting_that_helps() {
         "invalid peer certificate: NotValidForName",
         "invalid peer certificate: Expired",
     ] {
-        assert_eq!(transport_reason(other.into(), false), other);
+        assert_eq!(transport_reason(other.into(), tls), other);
     }
     let required = "received fatal alert: CertificateRequired";
-    let r = transport_reason(required.into(), false);
+    let r = transport_reason(required.into(), tls);
     assert!(r.ends_with("OTEL_EXPORTER_OTLP_CLIENT_KEY=FILE"), "{r}");
-    assert_eq!(transport_reason(required.into(), true), required);
+    assert_eq!(transport_reason(required.into(), mtls), required);
+    // The same refusal seen as a write on the closed connection (a large request).
+    let closed = "error writing a body to connection: Broken pipe (os error 32)";
+    let r = transport_reason(closed.into(), tls);
+    assert!(
+        r.contains("if it requires a client certificate")
+            && r.ends_with("OTEL_EXPORTER_OTLP_CLIENT_KEY=FILE"),
+        "{r}"
+    );
+    assert_eq!(transport_reason(closed.into(), mtls), closed);
+    assert_eq!(transport_reason(closed.into(), Link::Plain), closed);
+    assert_eq!(transport_reason(unknown.into(), Link::Plain), unknown);
     let refused = "received fatal alert: BadCertificate";
-    let r = transport_reason(refused.into(), true);
+    let r = transport_reason(refused.into(), mtls);
     assert!(
         r.ends_with("refused the client certificate (OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE)"),
         "{r}"
@@ -251,7 +264,7 @@ async fn a_success_clears_the_reason_a_failed_try_left() {
     let client = TellingClient {
         inner: FailsOnce::default(),
         last_error: slot.clone(),
-        client_cert: false,
+        link: Link::Tls { client_cert: false },
     };
     let req = || http::Request::new(bytes::Bytes::new());
     assert!(client.send_bytes(req()).await.is_err());
