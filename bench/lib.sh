@@ -123,7 +123,8 @@ gomitm_headless_flag() {
     if "$GOMITM" proxy --help 2>/dev/null | grep -q -- '--no-tui'; then NO_TUI=(--no-tui); fi
 }
 
-# start_row ROW NAME [PREFIX...]: proxy ROW (gomitm or hudsucker) on 127.0.0.1 in front of the
+# start_row ROW NAME [PREFIX...]: proxy ROW (gomitm, hudsucker, or h1relay, the measuring
+# prototype of bench/src/bin/h1relay.rs) on 127.0.0.1 in front of the
 # upstream, with PREFIX (valgrind, env VAR=…) before its command, logs as NAME; sets PID and
 # PROXY (host:port). Needs make_ca, start_upstream and gomitm_headless_flag first.
 start_row() {
@@ -140,6 +141,11 @@ start_row() {
                 --upstream-ca "$UP_CA" --resolve-ip 127.0.0.1
             PID=$LAST_PID
             PROXY=$(wait_for "$WORK/logs/$name.out" '^hudsucker-noop: listening on (.*)$' "$PID") ;;
-        *) echo "bench: unknown row $row (gomitm or hudsucker)" >&2; return 2 ;;
+        h1relay)
+            start "$name" "$@" "$BIN/h1relay" --ca-cert "$CA_CERT" --ca-key "$CA_KEY" \
+                --upstream-ca "$UP_CA" --resolve-ip 127.0.0.1
+            PID=$LAST_PID
+            PROXY=$(wait_for "$WORK/logs/$name.out" '^h1relay: listening on (.*)$' "$PID") ;;
+        *) echo "bench: unknown row $row (gomitm, hudsucker or h1relay)" >&2; return 2 ;;
     esac
 }

@@ -6,8 +6,10 @@ import statistics
 import sys
 from collections import defaultdict
 
-ROWS = ["direct", "gomitm", "hudsucker", "mitmdump", "mitmdump-stream"]
-PEERS = ["hudsucker", "mitmdump", "mitmdump-stream"]
+# h1relay is the measuring prototype (HTTP/1.1 without hyper, recording nothing): shown as a
+# row and a peer so that gomitm's distance from that design's floor is in the same table.
+ROWS = ["direct", "gomitm", "hudsucker", "mitmdump", "mitmdump-stream", "h1relay"]
+PEERS = ["hudsucker", "mitmdump", "mitmdump-stream", "h1relay"]
 
 
 def load(path):

@@ -4,7 +4,7 @@
 #   bench/run.sh            # full run: 3 repetitions, medians (about 20-30 minutes)
 #   bench/run.sh --quick    # 1 repetition, small counts (a few minutes), for development
 #
-# Options: --reps N, --rows direct,gomitm,mitmdump,mitmdump-stream,hudsucker, --out FILE.md,
+# Options: --reps N, --rows direct,gomitm,mitmdump,mitmdump-stream,hudsucker[,h1relay], --out FILE.md,
 # --no-build (reuse the binaries and venv already built), --only rps,body,misc,mem (some of the
 # measurements: req/s and latency; the big body; new host and go mod download; memory per flow).
 #
@@ -132,6 +132,13 @@ start_proxy() {
                 --upstream-ca "$UP_CA" --resolve-ip 127.0.0.1
             PROXY_PID=$LAST_PID
             PROXY=$(wait_for "$WORK/logs/$tag.out" '^hudsucker-noop: listening on (.*)$' "$PROXY_PID") ;;
+        h1relay)
+            # Not a proxy to compare with: the measuring prototype of bench/src/bin/h1relay.rs
+            # (HTTP/1.1 heads without hyper, no recording). Only --only rps,body apply.
+            start "$tag" "$BIN/h1relay" --ca-cert "$CA_CERT" --ca-key "$CA_KEY" \
+                --upstream-ca "$UP_CA" --resolve-ip 127.0.0.1
+            PROXY_PID=$LAST_PID
+            PROXY=$(wait_for "$WORK/logs/$tag.out" '^h1relay: listening on (.*)$' "$PROXY_PID") ;;
         *) echo "run.sh: unknown row $row" >&2; exit 2 ;;
     esac
 }

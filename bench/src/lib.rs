@@ -11,7 +11,7 @@ use rustls::crypto::CryptoProvider;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::CertificateDer;
 
-/// The one crypto provider of the bench: ring, the same as gomitm's.
+/// The one crypto provider of the bench: ring (gomitm uses aws-lc-rs; see PERFORMANCE.md).
 pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
