@@ -188,12 +188,41 @@ fn content_failures_are_explained_and_the_verdict_agrees_with_go() {
             false,
             &["served by"],
         ),
+        case(
+            "redirect to a sign-in page",
+            scenario::SSO,
+            true,
+            &[
+                "html_instead_of_data",
+                "portal.test answered example.test/mod01@v1.0.0",
+                "Guest Wi-Fi",
+                "invalid response from proxy",
+            ],
+        ),
+        case(
+            "a sign-in page as the zip",
+            scenario::HTML_ZIP,
+            true,
+            &[
+                "html_instead_of_data",
+                "Guest Wi-Fi",
+                "zip: not a valid zip file",
+            ],
+        ),
     ];
     for go in go_binaries() {
         let version = go_version(&go);
         for c in &cases {
             let run = run_case(&fx, &go, c, &["mod", "download", &target]);
             check(&run, c, &version);
+            // Each failure here is an answer gomitm saw: the verdict names it.
+            let summary = run.summary();
+            let first = summary.lines().next().unwrap_or("");
+            assert!(
+                !first.contains("no request explains it"),
+                "{version} {}: the verdict does not tie go's failure to the request that caused it\n{summary}",
+                c.name
+            );
         }
     }
 }
@@ -250,6 +279,14 @@ fn tampered_zips_are_security_errors_against_go_sum_and_the_checksum_database() 
         for c in [&against_go_sum, &against_sumdb] {
             let run = run_case(&fx, &go, c, &["mod", "download", &target]);
             check(&run, c, &version);
+            // Each failure here is an answer gomitm saw: the verdict names it.
+            let summary = run.summary();
+            let first = summary.lines().next().unwrap_or("");
+            assert!(
+                !first.contains("no request explains it"),
+                "{version} {}: the verdict does not tie go's failure to the request that caused it\n{summary}",
+                c.name
+            );
             let summary = run.summary();
             assert!(
                 !summary.contains("GOSUMDB=off to") && !summary.contains("set GONOSUMDB"),
@@ -295,6 +332,14 @@ fn healthy_checksum_database_runs_raise_nothing() {
         for c in [&direct, &proxied] {
             let run = run_case(&fx, &go, c, &["mod", "download", &target]);
             check(&run, c, &version);
+            // Each failure here is an answer gomitm saw: the verdict names it.
+            let summary = run.summary();
+            let first = summary.lines().next().unwrap_or("");
+            assert!(
+                !first.contains("no request explains it"),
+                "{version} {}: the verdict does not tie go's failure to the request that caused it\n{summary}",
+                c.name
+            );
             let summary = run.summary();
             assert!(
                 summary.contains(" 0 failed"),

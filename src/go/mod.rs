@@ -40,7 +40,23 @@ pub const TOOLCHAIN_MODULE: &str = "golang.org/toolchain";
 /// Classify a request; `None` when it is nothing the Go toolchain knows. Boxed, as it is
 /// kept in the flow.
 pub fn classify(method: &str, url: &str, headers: &Headers) -> Option<Box<GoRequest>> {
-    classify_request(method, url, headers).map(Box::new)
+    classify_request(method, url, headers)
+        .or_else(|| redirected_from(headers))
+        .map(Box::new)
+}
+
+/// A request go's HTTP client sent after a redirect is still the Go request it started as:
+/// a module proxy that sends `.zip` to a CDN, or `.info` to a login page, has that answer
+/// judged as the `.zip` or `.info` go asked for. net/http names the URL it was redirected
+/// from in `Referer` (unless that would leak an https URL to http), so the redirected
+/// request is classified as its Referer, for the go command's own client only (a browser's
+/// Referer says nothing of the kind). git's requests are not: curl sends no Referer.
+fn redirected_from(headers: &Headers) -> Option<GoRequest> {
+    if client_tool(headers) != Some(ClientTool::Go) {
+        return None;
+    }
+    let referer = header_value(headers, "referer")?;
+    classify_request("GET", referer, headers).filter(|r| !r.kind.is_git())
 }
 
 fn classify_request(method: &str, url: &str, headers: &Headers) -> Option<GoRequest> {
@@ -468,6 +484,44 @@ mod tests {
         ] {
             assert_eq!(go(url), None, "{url}");
         }
+    }
+
+    #[test]
+    fn a_request_go_sent_after_a_redirect_is_the_go_request_it_started_as() {
+        let h =
+            |ua: &str, referer: &str| Headers::from(vec![("user-agent", ua), ("referer", referer)]);
+        let info = "https://p.test/m.test/x/@v/v1.0.0.info";
+        let got = classify(
+            "GET",
+            "https://login.test/signin?x=1",
+            &h("Go-http-client/2.0", info),
+        )
+        .expect("classified by its Referer");
+        assert_eq!(got.kind, GoKind::Info);
+        assert_eq!(got.module.as_deref(), Some("m.test/x"));
+        assert_eq!(got.version.as_deref(), Some("v1.0.0"));
+        // Another client's Referer, a Referer that is no Go request, and git's are not.
+        assert_eq!(
+            classify("GET", "https://login.test/", &h("curl/8", info)),
+            None
+        );
+        assert_eq!(
+            classify(
+                "GET",
+                "https://login.test/",
+                &h("Go-http-client/2.0", "https://p.test/")
+            ),
+            None
+        );
+        let refs = "https://git.test/r.git/info/refs?service=git-upload-pack";
+        assert_eq!(
+            classify("GET", "https://login.test/", &h("Go-http-client/2.0", refs)),
+            None
+        );
+        // The request's own URL wins over its Referer.
+        let zip = "https://cdn.test/m.test/x/@v/v1.0.0.zip";
+        let got = classify("GET", zip, &h("Go-http-client/2.0", info)).expect("a zip");
+        assert_eq!(got.kind, GoKind::Zip);
     }
 
     #[test]

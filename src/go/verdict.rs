@@ -211,11 +211,63 @@ fn tied_failures(
             .collect(),
         _ => Vec::new(),
     };
-    let tied = if by_url.is_empty() { by_module } else { by_url };
+    let tied = if !by_url.is_empty() {
+        by_url
+    } else if !by_module.is_empty() {
+        by_module
+    } else if err.url.is_none() && err.module.is_none() {
+        by_kind(err.kind, flows, failures)
+    } else {
+        Vec::new()
+    };
     let first = tied.first()?;
     let mut ids: Vec<u64> = tied.iter().map(|f| f.flow_id).collect();
     ids.sort_unstable();
     Some((ids, first.diagnosis.clone()))
+}
+
+/// go names neither a URL nor a module in some lines (`go: zip: not a valid zip file` from
+/// `go mod download M@V`): the failures whose diagnosis is a cause of that very message, on
+/// the kind of request it is about. Nothing for a message no diagnosis produces.
+fn by_kind<'a>(
+    kind: GoMessage,
+    flows: &[&Flow],
+    failures: &'a [FailureReport],
+) -> Vec<&'a FailureReport> {
+    use crate::flow::GoKind as K;
+    let causes = |code: Code, go: K| match kind {
+        GoMessage::NotAZip => {
+            go == K::Zip && matches!(code, Code::InvalidZip | Code::HtmlInsteadOfData)
+        }
+        GoMessage::ZipUnexpectedFile => code == Code::ZipWrongModule,
+        GoMessage::InvalidResponse => {
+            matches!(
+                code,
+                Code::InvalidInfo | Code::InvalidVersionList | Code::HtmlInsteadOfData
+            ) && go.is_module_proxy()
+        }
+        GoMessage::InfoVersion => code == Code::InfoVersionMismatch,
+        GoMessage::ModulePath => matches!(code, Code::ModPathMismatch | Code::InvalidMod),
+        GoMessage::MismatchGoSum => code == Code::ChecksumMismatchGoSum,
+        GoMessage::MismatchSumdb => code == Code::ChecksumMismatchSumdb,
+        GoMessage::BadSumdbAnswer => {
+            go.is_sumdb() && matches!(code, Code::InvalidSumdbAnswer | Code::HtmlInsteadOfData)
+        }
+        _ => false,
+    };
+    failures
+        .iter()
+        .filter(|f| f.diagnosis.severity == Severity::Error)
+        .filter(|f| {
+            flows.iter().any(|fl| {
+                fl.id == f.flow_id
+                    && fl
+                        .go
+                        .as_deref()
+                        .is_some_and(|g| causes(f.diagnosis.code, g.kind))
+            })
+        })
+        .collect()
 }
 
 /// URLs equal up to go 1.19's mangled `https:/host`, a trailing slash and redaction (the
@@ -280,6 +332,50 @@ mod tests {
         let v = verdict(&o2, &[], &[]);
         assert_eq!(v.explanations.len(), 1);
         assert_eq!(v.explanations[0].count, 2);
+    }
+
+    /// A flow with its Go classification, and the error failure report diagnosing it `code`.
+    fn failed(id: u64, url: &str, code: Code) -> (Flow, FailureReport) {
+        let mut flow = FlowBuilder::get(url)
+            .id(id)
+            .status(200, b"<html></html>")
+            .build();
+        flow.go = crate::go::classify("GET", url, &flow.request.headers);
+        let report = FailureReport {
+            flow_id: id,
+            url: url.into(),
+            diagnosis: Diagnosis::new(code, Severity::Error, "c".into(), "f".into()),
+            repeats: 0,
+        };
+        (flow, report)
+    }
+
+    #[test]
+    fn a_message_naming_no_module_is_tied_to_the_failures_that_cause_that_message() {
+        let zip = "https://p.test/m.test/x/@v/v1.0.0.zip";
+        let info = "https://p.test/m.test/y/@v/v1.0.0.info";
+        let (zf, zr) = failed(3, zip, Code::HtmlInsteadOfData);
+        let (inf, inr) = failed(4, info, Code::InvalidInfo);
+        let flows = [&zf, &inf];
+        let failures = [zr.clone(), inr.clone()];
+        let v = verdict(
+            &outcome("go: zip: not a valid zip file\n"),
+            &flows,
+            &failures,
+        );
+        assert_eq!(v.failed_requests, vec![3], "{v:?}");
+        // An HTML page as .info is no cause of a zip message, nor a zip failure of go's
+        // complaint about a module path.
+        let v = verdict(&outcome("go: zip: not a valid zip file\n"), &[&inf], &[inr]);
+        assert!(v.failed_requests.is_empty(), "{v:?}");
+        let v = verdict(
+            &outcome(
+                "go: module declares its path as: a.test/b\n\tbut was required as: c.test/d\n",
+            ),
+            &[&zf],
+            &[zr],
+        );
+        assert!(v.failed_requests.is_empty(), "{v:?}");
     }
 
     #[test]

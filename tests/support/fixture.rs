@@ -1269,11 +1269,16 @@ pub mod scenario {
     pub const BAD_LIST: &str = "badlist.test";
     /// `.info` answers 302 to itself with `?n=N+1`, forever (go stops after 10).
     pub const LOOP: &str = "loop.test";
+    /// `.info` answers 302 to a sign-in page on [`PORTAL`] (an SSO gateway in front of the
+    /// proxy): the page is the answer go reads, on another host than the one go asked.
+    pub const SSO: &str = "sso.test";
+    /// `.zip` answers 200 with the login page, labelled `application/zip`.
+    pub const HTML_ZIP: &str = "htmlzip.test";
 
     /// Every scenario host (the leaf certificate names them, tests `--resolve` them).
-    pub const HOSTS: [&str; 12] = [
+    pub const HOSTS: [&str; 14] = [
         PORTAL, BAD_INFO, WRONG_ZIP, TAMPER, REDIRECT, CDN, DOWNGRADE, SORRY, GOOGLE, RATE_LIMIT,
-        BAD_LIST, LOOP,
+        BAD_LIST, LOOP, SSO, HTML_ZIP,
     ];
 
     const LOGIN: &str = "<!DOCTYPE html>\n<html><head><title>Guest Wi-Fi: please sign in</title></head><body><form action=\"/accept\">Accept the terms</form></body></html>\n";
@@ -1321,6 +1326,16 @@ pub mod scenario {
                 Some(respond(StatusCode::OK, "application/zip", Full::new(zip)))
             }),
             REDIRECT => file("zip").map(|_| redirect(&format!("https://{CDN}{path}"))),
+            SSO => file("info").map(|_| {
+                redirect(&format!("https://{PORTAL}/signin?return_to=https://{SSO}{path}"))
+            }),
+            HTML_ZIP => file("zip").map(|_| {
+                respond(
+                    StatusCode::OK,
+                    "application/zip",
+                    Full::new(Bytes::from_static(LOGIN.as_bytes())),
+                )
+            }),
             DOWNGRADE => file("zip").map(|_| redirect(&format!("http://{CDN}{path}"))),
             SORRY => file("info").map(|_| {
                 redirect(&format!("https://{GOOGLE}/sorry/index?continue=https://{SORRY}{path}"))
