@@ -333,6 +333,51 @@ fn private_path_sent_to_proxy_and_sumdb_is_reported_as_a_leak() {
     }
 }
 
+/// GOPRIVATE names the path, GONOPROXY=none lets the corporate proxy serve it, and a
+/// GONOSUMDB set to another list sends it to the checksum database anyway: `run` reads the
+/// settings as `doctor` does (private_incoherent) and reports that lookup as the leak, with a
+/// fix that extends GONOSUMDB (GOPRIVATE alone would change nothing); the proxy is no leak.
+#[test]
+fn a_gonosumdb_that_leaves_out_goprivate_is_a_leak_to_the_checksum_database() {
+    let fx = Fixture::start();
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let target = format!("{PRIVATE_MODULE}@{VERSION}");
+        let run = gomitm_run(
+            &fx,
+            Spec {
+                hosts: &["goproxy.test", SUMDB_HOST],
+                args: &[],
+                env: &[
+                    ("GOPROXY", "https://goproxy.test".into()),
+                    ("GOSUMDB", format!("sum.golang.org https://{SUMDB_HOST}")),
+                    ("GOPRIVATE", "corp.test".into()),
+                    ("GONOPROXY", "none".into()),
+                    ("GONOSUMDB", "other.test".into()),
+                ],
+                go_mod: EMPTY_GO_MOD,
+                command: go_cmd(&go, &["mod", "download", &target]),
+            },
+        );
+        assert_ne!(
+            run.code(),
+            Some(0),
+            "{version}: go should fail\n{}",
+            run.dump()
+        );
+        let summary = run.summary();
+        let leaks: Vec<&str> = summary.lines().filter(|l| l.contains("LEAK #")).collect();
+        assert!(
+            leaks.len() == 1 && leaks[0].contains(SUMDB_HOST) && leaks[0].contains(PRIVATE_MODULE),
+            "{version}: one leak, to the checksum database\n{summary}"
+        );
+        assert!(
+            summary.contains("GONOSUMDB=other.test,corp.test"),
+            "{version}: the fix should extend GONOSUMDB\n{summary}"
+        );
+    }
+}
+
 /// Case 4: A private git repository answering 401: the failure's fix is about credentials.
 #[test]
 fn git_401_is_diagnosed_as_missing_credentials() {

@@ -343,10 +343,11 @@ fn leaks(flows: &[&Flow], private: &PrivatePatterns) -> Vec<Leak> {
             continue;
         }
         let glob = suggest_glob(module, private);
+        let setting = private.fix(&glob, to_sumdb);
         let fix = if to_sumdb {
-            format!("GOPRIVATE={glob} (or GONOSUMDB={glob}) so the go command never looks the path up in a checksum database")
+            format!("{setting} so the go command never looks the path up in a checksum database")
         } else {
-            format!("GOPRIVATE={glob} (or GONOPROXY={glob}) so the go command never sends the path to a module proxy")
+            format!("{setting} so the go command never sends the path to a module proxy")
         };
         out.push(Leak {
             flow_id: f.id,

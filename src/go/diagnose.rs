@@ -93,7 +93,7 @@ fn module_proxy(
             Code::PrivateLeak,
             Severity::Warning,
             format!("the private module {what} was sent to the module proxy {host}, which answered {st}"),
-            format!("GOPRIVATE={glob} (or GONOPROXY={glob}) so the go command fetches it directly and never sends the path to a proxy"),
+            format!("{} so the go command fetches it directly and never sends the path to a proxy", ctx.private.fix(&glob, false)),
         ),
         0..=399 => return None,
         404 | 410 if go.toolchain && toolchain_without_patch(go).is_some() => {
@@ -115,7 +115,7 @@ fn module_proxy(
             Code::ModuleNotFound,
             Severity::Warning,
             format!("the private module {what} was asked of the module proxy {host}, which answered {st}"),
-            format!("GOPRIVATE={glob} (or GONOPROXY={glob}) so the go command fetches it directly from its repository"),
+            format!("{} so the go command fetches it directly from its repository", ctx.private.fix(&glob, false)),
         ),
         404 | 410 => Diagnosis::new(
             Code::ModuleNotFound,
@@ -153,14 +153,14 @@ fn sumdb(flow: &Flow, go: &GoRequest, resp: &Response, ctx: &DiagnoseContext) ->
             if not_found { Code::SumdbPrivateLeak } else { Code::PrivateLeak },
             if not_found { Severity::Error } else { Severity::Warning },
             format!("the private module {what} was looked up in the checksum database at {host}, which answered {st}"),
-            format!("GOPRIVATE={glob} (or GONOSUMDB={glob}) so the go command skips the checksum database for it; GOSUMDB=off only as a last resort"),
+            format!("{} so the go command skips the checksum database for it; GOSUMDB=off only as a last resort", ctx.private.fix(&glob, true)),
         ),
         _ if resp.status < 400 => return None,
         GoKind::SumdbLookup if not_found => Diagnosis::new(
             Code::SumdbNotFound,
             Severity::Error,
             format!("the checksum database at {host} does not know {what} ({st})"),
-            format!("if the module is private, GOPRIVATE={glob} (or GONOSUMDB={glob}); if it is public, check that the version really exists upstream"),
+            format!("if the module is private, {}; if it is public, check that the version really exists upstream", ctx.private.fix(&glob, true)),
         ),
         GoKind::SumdbSupported if not_found => Diagnosis::new(
             Code::SumdbNotProxied,

@@ -10,6 +10,10 @@
 pub struct PrivatePatterns {
     noproxy: Vec<String>,
     nosumdb: Vec<String>,
+    /// GONOPROXY and GONOSUMDB as set, when set (not following GOPRIVATE): a fix must then
+    /// extend them, as GOPRIVATE no longer reaches those lists.
+    set_noproxy: Option<String>,
+    set_nosumdb: Option<String>,
 }
 
 impl PrivatePatterns {
@@ -24,6 +28,7 @@ impl PrivatePatterns {
         PrivatePatterns {
             noproxy: list.clone(),
             nosumdb: list,
+            ..Self::default()
         }
     }
 
@@ -32,9 +37,51 @@ impl PrivatePatterns {
     /// to let a corporate proxy see private paths.
     pub fn from_go_env(goprivate: &str, gonoproxy: &str, gonosumdb: &str) -> Self {
         let or_private = |v: &str| split_globs(if v.is_empty() { goprivate } else { v });
+        let set = |v: &str| (!v.is_empty()).then(|| v.to_string());
         PrivatePatterns {
             noproxy: or_private(gonoproxy),
             nosumdb: or_private(gonosumdb),
+            set_noproxy: set(gonoproxy),
+            set_nosumdb: set(gonosumdb),
+        }
+    }
+
+    /// The paths `gomitm run` reports as leaked: go's own lists ([`Self::from_go_env`]) plus
+    /// GOPRIVATE itself where GONOPROXY or GONOSUMDB is set to a list that leaves some of it
+    /// out. GOPRIVATE says which paths are private; a GONOSUMDB that does not cover them
+    /// sends their names to the checksum database, which `gomitm doctor` fails as
+    /// `private_incoherent`, so `run` calls the lookup a leak too. `GONOPROXY=none` is the
+    /// documented way to let a corporate proxy serve private paths: no proxy leak then.
+    pub fn for_leak_check(goprivate: &str, gonoproxy: &str, gonosumdb: &str) -> Self {
+        let mut p = Self::from_go_env(goprivate, gonoproxy, gonosumdb);
+        let private = split_globs(goprivate);
+        let add = |list: &mut Vec<String>| {
+            for g in &private {
+                if !list.contains(g) {
+                    list.push(g.clone());
+                }
+            }
+        };
+        if gonoproxy != "none" {
+            add(&mut p.noproxy);
+        }
+        add(&mut p.nosumdb);
+        p
+    }
+
+    /// The setting that keeps `glob`'s paths from the checksum database (`to_sumdb`) or
+    /// from module proxies, in words: GOPRIVATE, unless GONOSUMDB (GONOPROXY) is set to a
+    /// list of its own, which then has to take the pattern.
+    pub fn fix(&self, glob: &str, to_sumdb: bool) -> String {
+        let (var, set) = if to_sumdb {
+            ("GONOSUMDB", &self.set_nosumdb)
+        } else {
+            ("GONOPROXY", &self.set_noproxy)
+        };
+        match set.as_deref() {
+            Some("none") => format!("{var}={glob} instead of {var}=none (a {var} that is set replaces GOPRIVATE for it)"),
+            Some(v) => format!("{var}={v},{glob} (a {var} that is set replaces GOPRIVATE for it, so GOPRIVATE alone does not help)"),
+            None => format!("GOPRIVATE={glob} (or {var}={glob})"),
         }
     }
 
@@ -255,6 +302,46 @@ mod tests {
             assert_eq!(p.private_for_proxy(module), want, "{globs:?} vs {module}");
             assert_eq!(p.private_for_sumdb(module), want, "{globs:?} vs {module}");
         }
+    }
+
+    #[test]
+    fn the_leak_check_keeps_goprivate_where_gonosumdb_or_gonoproxy_leave_it_out() {
+        let secret = "corp.example.test/secret";
+        // GONOSUMDB names another path: go looks the private one up, which is a leak.
+        let p = PrivatePatterns::for_leak_check("corp.example.test/*", "none", "other.test");
+        assert!(p.private_for_sumdb(secret) && p.private_for_sumdb("other.test/x"));
+        // GONOPROXY=none lets the proxy serve private paths on purpose.
+        assert!(!p.private_for_proxy(secret));
+        // go itself would skip the database only for other.test.
+        let go = PrivatePatterns::from_go_env("corp.example.test/*", "none", "other.test");
+        assert!(!go.private_for_sumdb(secret));
+        // A GONOPROXY that names other paths leaves GOPRIVATE's to the proxy: a leak too.
+        let p = PrivatePatterns::for_leak_check("corp.example.test", "other.test", "");
+        assert!(p.private_for_proxy(secret) && p.private_for_proxy("other.test/x"));
+        // Unset lists follow GOPRIVATE, as in go; nothing private, nothing to check.
+        assert_eq!(
+            PrivatePatterns::for_leak_check("corp.example.test", "", ""),
+            PrivatePatterns::from_go_env("corp.example.test", "", "")
+        );
+        assert!(PrivatePatterns::for_leak_check("", "", "").is_empty());
+    }
+
+    #[test]
+    fn the_fix_extends_a_list_that_is_set_and_names_goprivate_otherwise() {
+        let p = PrivatePatterns::for_leak_check("corp.test", "none", "other.test");
+        assert!(p
+            .fix("corp.test", true)
+            .starts_with("GONOSUMDB=other.test,corp.test "));
+        assert!(p
+            .fix("corp.test", false)
+            .starts_with("GONOPROXY=corp.test instead of GONOPROXY=none"));
+        let p = PrivatePatterns::for_leak_check("", "", "");
+        assert!(p
+            .fix("corp.test", true)
+            .starts_with("GOPRIVATE=corp.test (or GONOSUMDB=corp.test)"));
+        assert!(PrivatePatterns::from_globs("corp.test")
+            .fix("corp.test", false)
+            .starts_with("GOPRIVATE="));
     }
 
     #[test]

@@ -215,12 +215,14 @@ fn display_command(command: &[String]) -> String {
     crate::terminal_text::terminal_safe(&text).into_owned()
 }
 
-/// `--private` wins; otherwise the child's own GOPRIVATE/GONOPROXY/GONOSUMDB.
+/// `--private` wins; otherwise the child's own GOPRIVATE/GONOPROXY/GONOSUMDB, read as
+/// `gomitm doctor` reads them (GOPRIVATE's paths are private even where GONOSUMDB or GONOPROXY
+/// leave them out).
 fn private_patterns(flag: Option<&PrivatePatterns>, settings: &Settings) -> PrivatePatterns {
     if let Some(patterns) = flag {
         return patterns.clone();
     }
-    PrivatePatterns::from_go_env(
+    PrivatePatterns::for_leak_check(
         settings.get("GOPRIVATE"),
         settings.get("GONOPROXY"),
         settings.get("GONOSUMDB"),
