@@ -106,6 +106,7 @@ pub async fn run_doctor(mut args: DoctorArgs) -> anyhow::Result<i32> {
                 os: Os::current(),
                 bundle: Some(&bundle),
                 go: version,
+                goproxy: Some(facts.goproxy()),
             },
             extra_root_names: &extra_root_names,
             via: via(&route, &p.url),

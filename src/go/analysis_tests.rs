@@ -47,6 +47,7 @@ fn sum(flows: &[Flow], private: &str) -> Summary {
             os: Os::Linux,
             bundle: None,
             go: None,
+            goproxy: None,
         },
         RunEvidence::default(),
     )
@@ -471,6 +472,7 @@ fn secrets_in_urls_are_redacted_in_the_summary_and_module_at_versions_are_not_ma
         os: Os::Linux,
         bundle: None,
         go: None,
+        goproxy: None,
     };
     let text = summarize(
         &flows,
@@ -534,6 +536,7 @@ fn the_summary_never_writes_control_or_bidi_characters_from_the_network() {
         os: Os::Linux,
         bundle: None,
         go: None,
+        goproxy: None,
     };
     let text = summarize(
         &[failed, broken, leaked, slow],

@@ -127,16 +127,50 @@ fn module_proxy(
             Code::ProxyAuth,
             Severity::Error,
             format!("the module proxy {host} refused {what} with {st}{}{}", credentials_note(flow), super::qualifiers::challenge_note(resp)),
-            format!("{}; a 401/403 after ',' in GOPROXY does not fall back ('|' falls back on any error); GONOPROXY for paths this proxy must not serve", super::qualifiers::credentials_fix(flow, resp, ctx.go)),
+            format!("{}; {}; GONOPROXY for paths this proxy must not serve", super::qualifiers::credentials_fix(flow, resp, ctx.go), fallback_note(flow, ctx.goproxy, &st)),
         ),
         _ => Diagnosis::new(
             if resp.status >= 500 { Code::ProxyServerError } else { Code::ProxyHttpError },
             Severity::Error,
             format!("the module proxy {host} failed with {st} for {what}"),
-            "retry or check the proxy; after ',' in GOPROXY only 404/410 fall through to the next entry, so this stops the go command; '|' instead of ',' falls back on any error".into(),
+            format!("retry or check the proxy; {}", fallback_note(flow, ctx.goproxy, &st)),
         ),
     };
     Some(d)
+}
+
+/// What GOPROXY does after an error other than 404/410 from `flow`'s entry: said for the
+/// list the command used when it is known (the separator after the entry, or none after the
+/// last), else what each separator would do.
+fn fallback_note(flow: &Flow, goproxy: Option<&str>, status: &str) -> String {
+    let entries = goproxy.map(super::doctor_settings::goproxy_entries);
+    let entry = entries
+        .as_deref()
+        .and_then(|es| es.iter().find(|e| serves(&e.value, &flow.request.url)));
+    match entry {
+        Some(e) if e.last => format!("it is the last entry in GOPROXY, so nothing takes over; another proxy after it with '|' would be tried after any error ({status} included)"),
+        Some(e) if e.any_error_falls_through => "GOPROXY has '|' after this entry, so go tried the next one".into(),
+        Some(_) => format!("after ',' in GOPROXY only 404/410 fall through to the next entry, so {status} stops the go command; '|' instead of ',' after this entry falls back on any error"),
+        None => format!("with ',' after this entry in GOPROXY only 404/410 fall through to the next one, so {status} stops the go command; with '|' any error does"),
+    }
+}
+
+/// Whether the GOPROXY entry `entry` (userinfo and all) is the base of `url`.
+fn serves(entry: &str, url: &str) -> bool {
+    let Some((scheme, rest)) = entry.split_once("://") else {
+        return false;
+    };
+    // Credentials in the entry never reach the recorded URL.
+    let rest = match rest.split_once('/') {
+        Some((authority, path)) => {
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            format!("{host}/{path}")
+        }
+        None => rest.rsplit_once('@').map_or(rest, |(_, h)| h).to_string(),
+    };
+    let base = format!("{scheme}://{}", rest.trim_end_matches('/'));
+    url.strip_prefix(&base)
+        .is_some_and(|tail| tail.starts_with('/'))
 }
 
 /// Checksum database answers, direct (`sum.golang.org/lookup/…`) or proxied

@@ -58,6 +58,7 @@ fn run(f: &Flow, private: &str, os: Os) -> Option<Diagnosis> {
             os,
             bundle: None,
             go: None,
+            goproxy: None,
         },
     )
 }
@@ -215,6 +216,7 @@ fn untrusted_ca_fix_follows_the_go_release_on_macos_and_windows() {
             os,
             bundle: Some(std::path::Path::new("/b.pem")),
             go: Some(go),
+            goproxy: None,
         };
         let d = diagnose(&f, &ctx).unwrap_or_else(|| panic!("{os:?} {go}"));
         assert!(
@@ -234,6 +236,7 @@ fn untrusted_ca_fix_names_the_bundle_path() {
         os,
         bundle: Some(std::path::Path::new(BUNDLE)),
         go: None,
+        goproxy: None,
     };
     for (tool, os, var) in [
         ("go", Os::Linux, "SSL_CERT_FILE"),
@@ -344,6 +347,7 @@ fn with_go(f: &Flow, go: Option<GoVersion>) -> Option<Diagnosis> {
             os: Os::Linux,
             bundle: None,
             go,
+            goproxy: None,
         },
     )
 }
@@ -412,4 +416,66 @@ fn a_healthy_answer_through_a_local_ca_is_tls_inspection_info() {
         std::sync::Arc::make_mut(c).public_root = Some(true);
     }
     assert_eq!(run(&f, "", Os::Linux), None);
+}
+
+#[test]
+fn a_failed_proxy_fix_says_what_the_commands_goproxy_did_after_it() {
+    let private = PrivatePatterns::none();
+    let fix = |url: &str, status: u16, goproxy: Option<&str>| {
+        let ctx = DiagnoseContext {
+            private: &private,
+            os: Os::Linux,
+            bundle: None,
+            go: None,
+            goproxy,
+        };
+        diagnose(&got(url, status, b""), &ctx)
+            .map(|d| d.fix)
+            .unwrap_or_default()
+    };
+    let a = "https://a.test/m.test/x/@v/v1.0.0.info";
+    for (goproxy, status, words) in [
+        (
+            Some("https://a.test|https://b.test"),
+            500,
+            "'|' after this entry, so go tried the next one",
+        ),
+        (
+            Some("https://a.test,https://b.test"),
+            500,
+            "500 Internal Server Error stops the go command; '|' instead of ','",
+        ),
+        (
+            Some("https://b.test|https://a.test"),
+            500,
+            "it is the last entry in GOPROXY",
+        ),
+        (
+            Some("https://b.test,https://a.test/"),
+            403,
+            "it is the last entry in GOPROXY",
+        ),
+        (Some("https://u:p@a.test|off"), 502, "'|' after this entry"),
+        (
+            Some("https://a.test.evil|https://a.test"),
+            500,
+            "it is the last entry",
+        ),
+        (
+            None,
+            500,
+            "with ',' after this entry in GOPROXY only 404/410 fall through",
+        ),
+        (Some("https://other.test"), 500, "with ',' after this entry"),
+    ] {
+        let got = fix(a, status, goproxy);
+        assert!(got.contains(words), "{goproxy:?} {status}: {got:?}");
+    }
+    // A proxy with a path is matched on it.
+    let under = "https://corp.test/go/m.test/x/@v/v1.0.0.info";
+    assert!(
+        fix(under, 500, Some("https://corp.test/go/|https://b.test"))
+            .contains("go tried the next one")
+    );
+    assert!(fix(under, 500, Some("https://corp.test/other|https://b.test")).contains("with ','"));
 }

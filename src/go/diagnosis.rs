@@ -70,6 +70,9 @@ pub struct DiagnoseContext<'a> {
     /// The go release in use (`gomitm run`); `None` when unknown, and the fix then names
     /// what differs between releases.
     pub go: Option<GoVersion>,
+    /// The command's GOPROXY (`gomitm run`); `None` when unknown, and a fix then says what
+    /// each separator would do instead of what this list did.
+    pub goproxy: Option<&'a str>,
 }
 
 /// One failing flow's diagnosis in a run's summary.

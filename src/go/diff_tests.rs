@@ -18,6 +18,7 @@ fn ctx(private: &PrivatePatterns) -> DiagnoseContext<'_> {
         os: Os::current(),
         bundle: None,
         go: None,
+        goproxy: None,
     }
 }
 

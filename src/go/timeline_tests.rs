@@ -35,6 +35,7 @@ fn lay_out(flows: &[Flow]) -> (Summary, Timeline) {
         os: Os::Linux,
         bundle: None,
         go: None,
+        goproxy: None,
     };
     let s = summarize(flows, &ctx, RunEvidence::default());
     let t = timeline(flows, &ctx, &s);

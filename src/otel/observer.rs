@@ -66,6 +66,7 @@ impl OtlpObserver {
             os: Os::current(),
             bundle: self.facts.bundle.as_deref(),
             go: self.facts.go,
+            goproxy: None,
         };
         let diagnosis = diagnose(&flow, &ctx);
         let key = format!("{} {}", flow.request.method, flow.request.url);

@@ -613,6 +613,7 @@ fn diagnose_ctx(ctx: &Ctx) -> DiagnoseContext<'_> {
         os: Os::current(),
         bundle: Some(&ctx.bundle),
         go: ctx.opts.go_version,
+        goproxy: None,
     }
 }
 

@@ -61,6 +61,7 @@ fn analyse(flows: &[Flow]) -> (Summary, Timeline) {
         os: Os::Linux,
         bundle: None,
         go: None,
+        goproxy: None,
     };
     let s = summarize(flows, &ctx, RunEvidence::default());
     let t = timeline(flows, &ctx, &s);

@@ -245,6 +245,7 @@ impl RunCtx {
             os: Os::current(),
             bundle: Some(bundle),
             go: self.go_version,
+            goproxy: Some(self.settings.get("GOPROXY")),
         }
     }
 }
@@ -562,6 +563,7 @@ fn report_analysis(
         os: Os::current(),
         bundle: None,
         go: None,
+        goproxy: None,
     };
     let summary = analysis::summarize(&flows, &ctx, RunEvidence::default());
     let timeline = timeline.then(|| crate::go::timeline::timeline(&flows, &ctx, &summary));

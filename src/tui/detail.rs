@@ -637,6 +637,7 @@ fn diagnosis_lines(flow: &Flow, cfg: &Config, width: usize) -> Vec<Line<'static>
         os: Os::current(),
         bundle: cfg.bundle.as_deref(),
         go: cfg.go_version,
+        goproxy: None,
     };
     let mut out = vec![Line::default(), heading("Diagnosis")];
     if !flow.is_done() {
