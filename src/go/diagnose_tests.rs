@@ -81,7 +81,7 @@ fn http_answers_table() {
         (got(&info("proxy.golang.org", "github.com/corp/x"), 404, b""), "", "module_not_found", Severity::Warning, &["missing"], &["GOPRIVATE=github.com/corp"]),
         (got(&info("proxy.golang.org", "corp.example/secret"), 200, b"{}"), "*.example", "private_leak", Severity::Warning, &["private module", "proxy.golang.org"], &["GOPRIVATE=*.example"]),
         (got(&format!("{PROXY}/golang.org/toolchain/@v/v0.0.1-go9.9.9.linux-amd64.zip"), 404, b""), "", "toolchain_not_found", Severity::Warning, &["v0.0.1-go9.9.9.linux-amd64"], &["GOTOOLCHAIN=local"]),
-        (flow(auth, "go"), "", "proxy_auth", Severity::Error, &["a.test", "403 Forbidden", "credentials were sent"], &[".netrc", "machine a.test", "GOAUTH", "'|'", "GONOPROXY"]),
+        (flow(auth, "go"), "", "proxy_auth", Severity::Error, &["a.test", "403 Forbidden", "credentials were sent"], &[".netrc", "machine a.test", "GOAUTH", "'|'", "GONOPROXY", "accepted but give no access"]),
         (got(&info("a.test", "x.test/m"), 401, b""), "", "proxy_auth", Severity::Error, &["no credentials were sent"], &[".netrc"]),
         (got(&info("a.test", "x.test/m"), 502, b""), "", "proxy_server_error", Severity::Error, &["502 Bad Gateway", "x.test/m@v1.0.0"], &["'|'"]),
         (got(&info("a.test", "x.test/m"), 429, b""), "", "rate_limited", Severity::Error, &["429"], &["GOMAXPROCS"]),
@@ -478,4 +478,40 @@ fn a_failed_proxy_fix_says_what_the_commands_goproxy_did_after_it() {
             .contains("go tried the next one")
     );
     assert!(fix(under, 500, Some("https://corp.test/other|https://b.test")).contains("with ','"));
+}
+
+#[test]
+fn credentials_that_were_sent_are_not_asked_for_again() {
+    let url = "https://a.test/x.test/m/@v/v1.0.0.info";
+    let with_auth = |status: u16, challenge: Option<&str>| {
+        let mut b = FlowBuilder::get(url)
+            .req_header("authorization", "Basic Ym9iOnMzY3JldA==")
+            .status(status, b"");
+        if let Some(c) = challenge {
+            b = b.resp_header("www-authenticate", c);
+        }
+        run(&flow(b, "go"), "", Os::Linux)
+            .map(|d| d.fix)
+            .unwrap_or_default()
+    };
+    let f = with_auth(401, Some("Basic realm=x"));
+    assert!(
+        f.contains("were rejected") && !f.contains("login … password …"),
+        "{f}"
+    );
+    let f = with_auth(403, None);
+    assert!(
+        f.contains("give no access") && !f.contains("login … password …"),
+        "{f}"
+    );
+    let f = with_auth(401, Some("Bearer realm=x"));
+    assert!(
+        f.contains("were not accepted") && f.contains("Bearer"),
+        "{f}"
+    );
+    // Nothing sent: the credentials are what is missing.
+    let f = run(&got(url, 401, b""), "", Os::Linux)
+        .map(|d| d.fix)
+        .unwrap_or_default();
+    assert!(f.contains("login … password …"), "{f}");
 }

@@ -161,12 +161,22 @@ pub(super) fn credentials_fix(flow: &Flow, resp: &Response, go: Option<GoVersion
     let host = flow.host();
     let machine = netrc_machine(&flow.request.url, go);
     let basic = challenge(resp).is_none_or(|(s, _)| s.eq_ignore_ascii_case("basic"));
+    let sent = flow.request_header("authorization").is_some();
     if !basic {
         let scheme = challenge(resp).map(|(s, _)| s).unwrap_or_default();
         return match go {
             Some(v) if !v.has_goauth() => format!("the server wants {scheme}, which {v} cannot send for a module download (.netrc gives Basic only): use Go 1.24+ with a GOAUTH command that prints 'Authorization: {scheme} …' for https://{host}, or a proxy that accepts Basic"),
+            _ if sent => format!("the credentials sent for {host} were not accepted and the server asks for {scheme}: check that the GOAUTH command prints a valid, unexpired 'Authorization: {scheme} …' for https://{host} (a .netrc line gives Basic only)"),
             _ => format!("a GOAUTH command (Go 1.24+) that prints the header 'Authorization: {scheme} …' for https://{host}; .netrc gives Basic only"),
         };
+    }
+    // Credentials went out (the .netrc line or GOAUTH is in place): adding them again fixes
+    // nothing; they are wrong, expired, or belong to an account without access.
+    if sent && resp.status == 403 {
+        return format!("the credentials sent for {host} were accepted but give no access to this: check that the account in the '{machine}' .netrc line (or GOAUTH's) may read the module, or use one that may");
+    }
+    if sent {
+        return format!("the credentials sent for {host} were rejected: check the login and password (or token) in the '{machine}' .netrc line or what the GOAUTH command prints, and that they have not expired");
     }
     format!("credentials for {host}: a .netrc line '{machine} login … password …' (or a GOAUTH command on Go 1.24+)")
 }
