@@ -473,6 +473,48 @@ fn malformed_request_gets_400_and_a_protocol_flow() {
     assert_still_serves(&proxy);
 }
 
+/// A status line hyper refuses (here an escape sequence in the reason phrase, which go's own
+/// client reads): a readable 502 that says what was refused, a protocol flow whose fix says
+/// gomitm stood in the way, nothing raw in either, and the proxy serves on.
+#[test]
+fn an_invalid_upstream_status_line_is_a_502_that_says_so() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind raw upstream");
+    let port = listener.local_addr().expect("addr").port();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept().expect("accept");
+        let mut buf = [0u8; 4096];
+        let mut head = Vec::new();
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = s.read(&mut buf).expect("read request");
+            if n == 0 {
+                return;
+            }
+            head.extend_from_slice(&buf[..n]);
+        }
+        let _ = s.write_all(b"HTTP/1.1 404 Not\x1b[0m Found\r\nContent-Length: 9\r\n\r\nnot found");
+    });
+    let fx = Fixture::start();
+    let resolve = format!("bad.test:{port}=127.0.0.1:{port}");
+    let proxy = gomitm_for(&fx, HOSTS, &strings(&["--resolve", &resolve]));
+    let mut conn = client::open(proxy.addr);
+    let req = format!("GET http://bad.test:{port}/x HTTP/1.1\r\nHost: bad.test:{port}\r\n\r\n");
+    conn.send(req.as_bytes()).expect("send");
+    let resp = conn.read_reply().expect("read answer").expect("an answer");
+    assert_eq!(resp.status, 502);
+    let body = String::from_utf8_lossy(&resp.body).to_string();
+    assert!(body.contains("status line is not valid HTTP/1.1"), "{body}");
+    assert!(body.contains("without gomitm"), "the fix says gomitm stood in the way: {body}");
+    assert!(!body.contains('\x1b'), "{body:?}");
+    let f = proxy.wait_for_flow("protocol error", |f| error_class(f) == "protocol");
+    let msg = f["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("status line is not valid") && !msg.contains('\x1b'),
+        "{msg:?}"
+    );
+    let _ = server.join();
+    assert_still_serves(&proxy);
+}
+
 #[test]
 fn oversized_request_head_gets_431_and_gomitm_keeps_serving() {
     let fx = Fixture::start();

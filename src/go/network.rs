@@ -189,7 +189,9 @@ fn connect(flow: &Flow, err: &FlowError) -> Diagnosis {
 }
 
 fn protocol_fix(msg: &str) -> String {
-    if msg.contains("upstream") {
+    if msg.contains("status line is not valid") {
+        "the server's status line breaks HTTP/1.1 and gomitm answered 502 in its place; go's own client reads a reason phrase with a control character in it, so without gomitm this request may have worked: run the command once without gomitm to see go's own result, and report the server to its owner".into()
+    } else if msg.contains("upstream") {
         "check that the URL's scheme and port are right".into()
     } else if msg.contains("TLS") || msg.contains("https://") {
         "use http:// (not https://) in HTTPS_PROXY, e.g. HTTPS_PROXY=http://127.0.0.1:8080".into()

@@ -985,7 +985,12 @@ fn reset(target: &Target, reason: String) -> ProxyError {
 }
 
 fn classify_hyper_error(target: &Target, e: &hyper::Error) -> ProxyError {
-    let reason = error_chain(e);
+    let mut reason = error_chain(e);
+    if e.is_parse_status() {
+        // httparse also says "status-code" when the reason phrase holds a control character,
+        // which go's own client reads: say what gomitm refused, not only what hyper says.
+        reason = format!("its status line is not valid HTTP/1.1 ({reason}: a malformed code, or a control character in the reason phrase)");
+    }
     if e.is_parse() || e.is_parse_status() {
         return ProxyError::UpstreamProtocol {
             host: target.host.clone(),
