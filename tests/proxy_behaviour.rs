@@ -503,7 +503,10 @@ fn an_invalid_upstream_status_line_is_a_502_that_says_so() {
     assert_eq!(resp.status, 502);
     let body = String::from_utf8_lossy(&resp.body).to_string();
     assert!(body.contains("status line is not valid HTTP/1.1"), "{body}");
-    assert!(body.contains("without gomitm"), "the fix says gomitm stood in the way: {body}");
+    assert!(
+        body.contains("without gomitm"),
+        "the fix says gomitm stood in the way: {body}"
+    );
     assert!(!body.contains('\x1b'), "{body:?}");
     let f = proxy.wait_for_flow("protocol error", |f| error_class(f) == "protocol");
     let msg = f["error"]["message"].as_str().unwrap_or_default();

@@ -255,6 +255,9 @@ fn mark_rejected_by_go(reports: &mut [ModuleReport], v: &Verdict) {
             GoMessage::InvalidResponse => "invalid response",
             GoMessage::InfoVersion => "info of another version",
             GoMessage::ModulePath => "go.mod of another module",
+            // `M@V: verifying go.mod: …` for any other reason (the checksum database refused,
+            // unreachable, not proxied): go did not accept the bytes it had.
+            _ if e.error.line.contains(": verifying ") => "could not verify it",
             _ => continue,
         };
         let Some(module) = e.error.module.as_deref() else {

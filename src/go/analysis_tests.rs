@@ -558,3 +558,67 @@ fn the_summary_never_writes_control_or_bidi_characters_from_the_network() {
     }
     assert!(!text.lines().any(|l| l.starts_with('x')), "{text}");
 }
+
+/// go printed `verifying go.mod` for the module (the checksum database refused, here through
+/// the proxy): whatever answered 200, the module was not served.
+#[test]
+fn a_module_go_could_not_verify_is_not_served() {
+    use crate::go::evidence;
+    use crate::go::verdict::CommandOutcome;
+    let flows = [
+        f(
+            1,
+            "GET",
+            "https://a.test/m.test/x/@v/v1.0.0.info",
+            200,
+            b"{\"Version\":\"v1.0.0\"}",
+        ),
+        f(
+            2,
+            "GET",
+            "https://a.test/m.test/x/@v/v1.0.0.mod",
+            200,
+            b"module m.test/x\n",
+        ),
+        f(
+            3,
+            "GET",
+            "https://a.test/sumdb/sum.test/supported",
+            403,
+            b"",
+        ),
+    ];
+    let line = "go: m.test/x@v1.0.0: verifying go.mod: m.test/x@v1.0.0/go.mod: reading https://a.test/sumdb/sum.test/supported: 403 Forbidden\n";
+    let outcome = CommandOutcome {
+        command: "go mod download m.test/x@v1.0.0".into(),
+        exit_code: 1,
+        errors: evidence::parse(line, ""),
+        ..CommandOutcome::default()
+    };
+    let private = PrivatePatterns::none();
+    let ctx = DiagnoseContext {
+        private: &private,
+        os: Os::Linux,
+        bundle: None,
+        go: None,
+        goproxy: None,
+    };
+    let text = summarize(
+        &flows,
+        &ctx,
+        RunEvidence {
+            outcome: Some(&outcome),
+            go_sum: None,
+        },
+    )
+    .render();
+    assert!(!text.contains("served by a.test"), "{text}");
+    assert!(
+        text.contains("NOT SERVED") && text.contains("could not verify it"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/sumdb/sum.test/supported with 200"),
+        "{text}"
+    );
+}

@@ -182,6 +182,8 @@ fn sumdb(flow: &Flow, go: &GoRequest, resp: &Response, ctx: &DiagnoseContext) ->
     let (what, host, st) = (subject(flow, go), flow.host(), status_text(resp));
     let glob = suggest_glob(module, ctx.private);
     let not_found = matches!(resp.status, 404 | 410);
+    // The database go uses (GOSUMDB's name), as the proxied URL or the direct host names it.
+    let db = go.sumdb.as_deref().unwrap_or(host);
     let d = match go.kind {
         _ if private && (resp.status < 400 || not_found) => Diagnosis::new(
             if not_found { Code::SumdbPrivateLeak } else { Code::PrivateLeak },
@@ -199,20 +201,20 @@ fn sumdb(flow: &Flow, go: &GoRequest, resp: &Response, ctx: &DiagnoseContext) ->
         GoKind::SumdbSupported if not_found => Diagnosis::new(
             Code::SumdbNotProxied,
             Severity::Info,
-            format!("the module proxy {host} does not proxy the checksum database ({st}); the go command asks sum.golang.org directly"),
-            "nothing, unless sum.golang.org is unreachable from here: then make the proxy serve /sumdb/sum.golang.org/ or set GONOSUMDB for private paths".into(),
+            format!("the module proxy {host} does not proxy the checksum database ({st}); the go command asks {db} directly"),
+            format!("nothing, unless {db} is unreachable from here: then make the proxy serve /sumdb/{db}/ or set GONOSUMDB for private paths"),
         ),
         GoKind::SumdbSupported => Diagnosis::new(
             Code::SumdbUnavailable,
             Severity::Error,
             format!("the module proxy {host} refused to proxy the checksum database with {st}; after ',' in GOPROXY this stops the go command"),
-            "make the proxy answer /sumdb/sum.golang.org/supported with 200 (or 404 to send go to sum.golang.org directly); GONOSUMDB/GOPRIVATE for private paths; GOSUMDB=off only as a last resort".into(),
+            format!("make the proxy answer /sumdb/{db}/supported with 200 (or 404 to send go to {db} directly); GONOSUMDB/GOPRIVATE for private paths; GOSUMDB=off only as a last resort"),
         ),
         _ => Diagnosis::new(
             Code::SumdbUnavailable,
             Severity::Error,
             format!("the checksum database request to {host} failed with {st}"),
-            "retry, and let the checksum database through (sum.golang.org or the proxy's /sumdb/); GONOSUMDB/GOPRIVATE for private paths; GOSUMDB=off only as a last resort".into(),
+            format!("retry, and let the checksum database through ({db} or the proxy's /sumdb/{db}/); GONOSUMDB/GOPRIVATE for private paths; GOSUMDB=off only as a last resort"),
         ),
     };
     Some(d)

@@ -90,6 +90,8 @@ fn http_answers_table() {
         (got(&format!("{PROXY}/sumdb/sum.golang.org/lookup/example.org/m@v1.0.0"), 404, b""), "", "sumdb_not_found", Severity::Error, &["does not know example.org/m@v1.0.0"], &["GOPRIVATE=example.org", "GONOSUMDB"]),
         (got(&format!("{PROXY}/sumdb/sum.golang.org/supported"), 404, b""), "", "sumdb_not_proxied", Severity::Info, &["sum.golang.org directly"], &[]),
         (got(&format!("{PROXY}/sumdb/sum.golang.org/supported"), 403, b""), "", "sumdb_unavailable", Severity::Error, &["403 Forbidden", "stops the go command"], &["/supported", "GONOSUMDB"]),
+        (got("https://a.test/sumdb/sum.test/supported", 403, b""), "", "sumdb_unavailable", Severity::Error, &["403 Forbidden"], &["/sumdb/sum.test/supported", "go to sum.test directly"]),
+        (got("https://a.test/sumdb/sum.test/supported", 404, b""), "", "sumdb_not_proxied", Severity::Info, &["asks sum.test directly"], &["/sumdb/sum.test/"]),
         (got("https://sum.golang.org/tile/8/1/x001/234", 500, b""), "", "sumdb_unavailable", Severity::Error, &["500"], &["GOSUMDB=off"]),
         (got("https://corp.example/lib?go-get=1", 401, b"login required"), "", "discovery_auth", Severity::Error, &["corp.example", "401 Unauthorized"], &[".netrc", "machine corp.example", "GOAUTH"]),
         (got("https://corp.example/lib?go-get=1", 200, LOGIN), "", "discovery_no_meta", Severity::Error, &["go-import", "login page"], &["credentials", "meta tag", "corp.example/lib.git"]),
