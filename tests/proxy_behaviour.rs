@@ -473,11 +473,9 @@ fn malformed_request_gets_400_and_a_protocol_flow() {
     assert_still_serves(&proxy);
 }
 
-/// A status line hyper refuses (here an escape sequence in the reason phrase, which go's own
-/// client reads): a readable 502 that says what was refused, a protocol flow whose fix says
-/// gomitm stood in the way, nothing raw in either, and the proxy serves on.
-#[test]
-fn an_invalid_upstream_status_line_is_a_502_that_says_so() {
+/// A plain-HTTP upstream on 127.0.0.1 that reads one request head and answers `reply` as
+/// raw bytes, then closes: answers no HTTP library would write.
+fn raw_upstream(reply: &'static [u8]) -> (u16, std::thread::JoinHandle<()>) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind raw upstream");
     let port = listener.local_addr().expect("addr").port();
     let server = std::thread::spawn(move || {
@@ -491,15 +489,35 @@ fn an_invalid_upstream_status_line_is_a_502_that_says_so() {
             }
             head.extend_from_slice(&buf[..n]);
         }
-        let _ = s.write_all(b"HTTP/1.1 404 Not\x1b[0m Found\r\nContent-Length: 9\r\n\r\nnot found");
+        let _ = s.write_all(reply);
     });
+    (port, server)
+}
+
+/// Sends one GET for `bad.test:PORT` through a gomitm that resolves it to the raw upstream.
+/// The fixture comes back too: the proxy's `plain.test` (for `assert_still_serves`) is on it.
+fn get_from_raw(
+    reply: &'static [u8],
+) -> (Fixture, Gomitm, Option<Reply>, std::thread::JoinHandle<()>) {
+    let (port, server) = raw_upstream(reply);
     let fx = Fixture::start();
     let resolve = format!("bad.test:{port}=127.0.0.1:{port}");
     let proxy = gomitm_for(&fx, HOSTS, &strings(&["--resolve", &resolve]));
     let mut conn = client::open(proxy.addr);
     let req = format!("GET http://bad.test:{port}/x HTTP/1.1\r\nHost: bad.test:{port}\r\n\r\n");
     conn.send(req.as_bytes()).expect("send");
-    let resp = conn.read_reply().expect("read answer").expect("an answer");
+    let resp = conn.read_reply().ok().flatten();
+    (fx, proxy, resp, server)
+}
+
+/// A status line hyper refuses (here an escape sequence in the reason phrase, which go's own
+/// client reads): a readable 502 that says what was refused, a protocol flow whose fix says
+/// gomitm stood in the way, nothing raw in either, and the proxy serves on.
+#[test]
+fn an_invalid_upstream_status_line_is_a_502_that_says_so() {
+    let (_fx, proxy, resp, server) =
+        get_from_raw(b"HTTP/1.1 404 Not\x1b[0m Found\r\nContent-Length: 9\r\n\r\nnot found");
+    let resp = resp.expect("an answer");
     assert_eq!(resp.status, 502);
     let body = String::from_utf8_lossy(&resp.body).to_string();
     assert!(body.contains("status line is not valid HTTP/1.1"), "{body}");
@@ -516,6 +534,27 @@ fn an_invalid_upstream_status_line_is_a_502_that_says_so() {
     );
     let _ = server.join();
     assert_still_serves(&proxy);
+}
+
+/// A chunked body whose size line is no number broke HTTP's framing: a protocol flow, not a
+/// connection cut short (which a retry might fix); one that stops mid-chunk is the cut.
+#[test]
+fn broken_chunked_framing_is_a_protocol_error_and_a_cut_chunk_a_reset() {
+    let (_fx, proxy, _resp, server) = get_from_raw(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZZ\r\nhello\r\n0\r\n\r\n",
+    );
+    let f = proxy.wait_for_flow("bad chunk size", |f| !f["error"].is_null());
+    assert_eq!(error_class(&f), "protocol", "{}", f["error"]);
+    let msg = f["error"]["message"].as_str().unwrap_or_default();
+    assert!(msg.contains("broke the HTTP framing"), "{msg}");
+    let _ = server.join();
+    assert_still_serves(&proxy);
+
+    let (_fx, proxy, _resp, server) =
+        get_from_raw(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\nhel");
+    let f = proxy.wait_for_flow("cut chunk", |f| !f["error"].is_null());
+    assert_eq!(error_class(&f), "upstream_reset", "{}", f["error"]);
+    let _ = server.join();
 }
 
 #[test]

@@ -191,6 +191,8 @@ fn connect(flow: &Flow, err: &FlowError) -> Diagnosis {
 fn protocol_fix(msg: &str) -> String {
     if msg.contains("status line is not valid") {
         "the server's status line breaks HTTP/1.1 and gomitm answered 502 in its place; go's own client reads a reason phrase with a control character in it, so without gomitm this request may have worked: run the command once without gomitm to see go's own result, and report the server to its owner".into()
+    } else if msg.contains("HTTP framing") {
+        "the server sent a body whose framing breaks HTTP/1.1 (chunk sizes, the line ends after a chunk), which no client can read and a retry of the same server will not change: report it to its owner, or put a healthy proxy first in GOPROXY".into()
     } else if msg.contains("upstream") {
         "check that the URL's scheme and port are right".into()
     } else if msg.contains("TLS") || msg.contains("https://") {

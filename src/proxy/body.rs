@@ -26,6 +26,9 @@ pub enum BodyEnd {
     Complete,
     /// The source failed (upstream reset, client reset…).
     Failed(String),
+    /// The source broke its own framing (a chunk-size line that is no number, a chunk not
+    /// followed by CRLF): a protocol error, which no retry of the same server fixes.
+    Malformed(String),
     /// No frame arrived within the idle timeout.
     IdleTimeout(Duration),
     /// The consumer dropped the body before its end (the receiving peer went away).
@@ -169,7 +172,12 @@ where
             }
             Poll::Ready(Some(Err(e))) => {
                 let e: BoxError = e.into();
-                this.finish(BodyEnd::Failed(error_chain(e.as_ref())));
+                let message = error_chain(e.as_ref());
+                this.finish(if breaks_framing(e.as_ref()) {
+                    BodyEnd::Malformed(message)
+                } else {
+                    BodyEnd::Failed(message)
+                });
                 Poll::Ready(Some(Err(e)))
             }
             Poll::Ready(None) => {
@@ -304,6 +312,23 @@ pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
         cur = err.source();
     }
     parts.join(": ")
+}
+
+/// hyper's HTTP/1.1 body decoder reports what breaks the framing (chunk sizes, the CRLF after
+/// a chunk, trailers) as `InvalidInput`/`InvalidData`, and a connection that ended early as
+/// `UnexpectedEof`: only the first is the sender's malformed message.
+fn breaks_framing(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cur = Some(e);
+    while let Some(err) = cur {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::InvalidInput | std::io::ErrorKind::InvalidData
+            );
+        }
+        cur = err.source();
+    }
+    false
 }
 
 #[cfg(test)]

@@ -382,6 +382,10 @@ pub fn body_error(end: &BodyEnd, host: &str) -> Option<FlowError> {
             ErrorClass::UpstreamReset,
             format!("upstream {host} cut the response body short: {m}"),
         ),
+        BodyEnd::Malformed(m) => (
+            ErrorClass::Protocol,
+            format!("upstream {host} broke the HTTP framing of the response body: {m}"),
+        ),
         BodyEnd::IdleTimeout(d) => (
             ErrorClass::UpstreamTimeout,
             format!("upstream {host} stalled mid-body: no data for {d:?}"),
