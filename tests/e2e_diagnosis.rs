@@ -101,6 +101,16 @@ fn verdict_agrees(run: &Run, version: &str, name: &str) {
     }
 }
 
+/// A failure caused by an answer gomitm saw: the verdict ties go's failure to it.
+fn verdict_names_a_request(run: &Run, version: &str, name: &str) {
+    let summary = run.summary();
+    let first = summary.lines().next().unwrap_or("");
+    assert!(
+        !first.contains("no request explains it"),
+        "{version} {name}: the verdict does not tie go's failure to the request that caused it\n{summary}"
+    );
+}
+
 fn check(run: &Run, c: &Case, version: &str) {
     assert_eq!(
         run.code() != Some(0),
@@ -215,14 +225,7 @@ fn content_failures_are_explained_and_the_verdict_agrees_with_go() {
         for c in &cases {
             let run = run_case(&fx, &go, c, &["mod", "download", &target]);
             check(&run, c, &version);
-            // Each failure here is an answer gomitm saw: the verdict names it.
-            let summary = run.summary();
-            let first = summary.lines().next().unwrap_or("");
-            assert!(
-                !first.contains("no request explains it"),
-                "{version} {}: the verdict does not tie go's failure to the request that caused it\n{summary}",
-                c.name
-            );
+            verdict_names_a_request(&run, &version, c.name);
         }
     }
 }
@@ -279,14 +282,7 @@ fn tampered_zips_are_security_errors_against_go_sum_and_the_checksum_database() 
         for c in [&against_go_sum, &against_sumdb] {
             let run = run_case(&fx, &go, c, &["mod", "download", &target]);
             check(&run, c, &version);
-            // Each failure here is an answer gomitm saw: the verdict names it.
-            let summary = run.summary();
-            let first = summary.lines().next().unwrap_or("");
-            assert!(
-                !first.contains("no request explains it"),
-                "{version} {}: the verdict does not tie go's failure to the request that caused it\n{summary}",
-                c.name
-            );
+            verdict_names_a_request(&run, &version, c.name);
             let summary = run.summary();
             assert!(
                 !summary.contains("GOSUMDB=off to") && !summary.contains("set GONOSUMDB"),
@@ -332,14 +328,6 @@ fn healthy_checksum_database_runs_raise_nothing() {
         for c in [&direct, &proxied] {
             let run = run_case(&fx, &go, c, &["mod", "download", &target]);
             check(&run, c, &version);
-            // Each failure here is an answer gomitm saw: the verdict names it.
-            let summary = run.summary();
-            let first = summary.lines().next().unwrap_or("");
-            assert!(
-                !first.contains("no request explains it"),
-                "{version} {}: the verdict does not tie go's failure to the request that caused it\n{summary}",
-                c.name
-            );
             let summary = run.summary();
             assert!(
                 summary.contains(" 0 failed"),

@@ -51,3 +51,42 @@ pub fn client_config(ca_pem: &Path, alpn: &[&[u8]]) -> Result<rustls::ClientConf
     cfg.resumption = rustls::client::Resumption::disabled();
     Ok(cfg)
 }
+
+/// The flags of the MITM rows that are not gomitm (`hudsucker-noop`, `h1relay`): the CA to
+/// sign leaves with, the upstream's CA, and the one address every host name resolves to.
+#[derive(clap::Parser)]
+pub struct MitmArgs {
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub listen: std::net::SocketAddr,
+    /// The MITM CA certificate (PEM).
+    #[arg(long)]
+    pub ca_cert: std::path::PathBuf,
+    /// The MITM CA key (PEM, PKCS#8).
+    #[arg(long)]
+    pub ca_key: std::path::PathBuf,
+    /// The only root trusted for upstream TLS.
+    #[arg(long)]
+    pub upstream_ca: std::path::PathBuf,
+    /// Every host name resolves to this address.
+    #[arg(long, default_value = "127.0.0.1")]
+    pub resolve_ip: std::net::IpAddr,
+}
+
+/// A TLS server config for one leaf certificate and its PKCS#8 key, offering `alpn`.
+pub fn server_config(
+    leaf: &rcgen::Certificate,
+    key: &rcgen::KeyPair,
+    alpn: &[&[u8]],
+) -> Result<rustls::ServerConfig> {
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![leaf.der().clone()],
+            rustls_pki_types::PrivateKeyDer::Pkcs8(rustls_pki_types::PrivatePkcs8KeyDer::from(
+                key.serialize_der(),
+            )),
+        )?;
+    cfg.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Ok(cfg)
+}

@@ -453,36 +453,13 @@ fn a_source_whose_zip_or_mod_was_cut_mid_body_did_not_serve_the_module() {
 
 #[test]
 fn secrets_in_urls_are_redacted_in_the_summary_and_module_at_versions_are_not_mangled() {
-    use crate::go::evidence;
-    use crate::go::verdict::CommandOutcome;
     let url = "https://cdn.test/m.test/x/@v/v1.0.0.zip?X-Amz-Signature=s3cr3t&token=t0k3n";
     let flows = [f(1, "GET", url, 500, b"")];
-    let outcome = CommandOutcome {
-        command: "go mod download m.test/x@v1.0.0".into(),
-        exit_code: 1,
-        errors: evidence::parse(
-            &format!("go: m.test/x@v1.0.0: reading {url}: 500 Internal Server Error\n"),
-            "",
-        ),
-        ..CommandOutcome::default()
-    };
-    let private = PrivatePatterns::none();
-    let ctx = DiagnoseContext {
-        private: &private,
-        os: Os::Linux,
-        bundle: None,
-        go: None,
-        goproxy: None,
-    };
-    let text = summarize(
+    let text = summarize_failed_run(
         &flows,
-        &ctx,
-        RunEvidence {
-            outcome: Some(&outcome),
-            go_sum: None,
-        },
-    )
-    .render();
+        "go mod download m.test/x@v1.0.0",
+        &format!("go: m.test/x@v1.0.0: reading {url}: 500 Internal Server Error\n"),
+    );
     assert!(
         !text.contains("s3cr3t") && !text.contains("t0k3n"),
         "{text}"
@@ -563,8 +540,6 @@ fn the_summary_never_writes_control_or_bidi_characters_from_the_network() {
 /// the proxy): whatever answered 200, the module was not served.
 #[test]
 fn a_module_go_could_not_verify_is_not_served() {
-    use crate::go::evidence;
-    use crate::go::verdict::CommandOutcome;
     let flows = [
         f(
             1,
@@ -589,10 +564,26 @@ fn a_module_go_could_not_verify_is_not_served() {
         ),
     ];
     let line = "go: m.test/x@v1.0.0: verifying go.mod: m.test/x@v1.0.0/go.mod: reading https://a.test/sumdb/sum.test/supported: 403 Forbidden\n";
+    let text = summarize_failed_run(&flows, "go mod download m.test/x@v1.0.0", line);
+    assert!(!text.contains("served by a.test"), "{text}");
+    assert!(
+        text.contains("NOT SERVED") && text.contains("could not verify it"),
+        "{text}"
+    );
+    assert!(
+        text.contains("/sumdb/sum.test/supported with 200"),
+        "{text}"
+    );
+}
+
+/// The rendered summary of `command`, which exited 1 after printing `stderr`.
+fn summarize_failed_run(flows: &[Flow], command: &str, stderr: &str) -> String {
+    use crate::go::evidence;
+    use crate::go::verdict::CommandOutcome;
     let outcome = CommandOutcome {
-        command: "go mod download m.test/x@v1.0.0".into(),
+        command: command.into(),
         exit_code: 1,
-        errors: evidence::parse(line, ""),
+        errors: evidence::parse(stderr, ""),
         ..CommandOutcome::default()
     };
     let private = PrivatePatterns::none();
@@ -603,22 +594,13 @@ fn a_module_go_could_not_verify_is_not_served() {
         go: None,
         goproxy: None,
     };
-    let text = summarize(
-        &flows,
+    summarize(
+        flows,
         &ctx,
         RunEvidence {
             outcome: Some(&outcome),
             go_sum: None,
         },
     )
-    .render();
-    assert!(!text.contains("served by a.test"), "{text}");
-    assert!(
-        text.contains("NOT SERVED") && text.contains("could not verify it"),
-        "{text}"
-    );
-    assert!(
-        text.contains("/sumdb/sum.test/supported with 200"),
-        "{text}"
-    );
+    .render()
 }

@@ -13,35 +13,16 @@
 
 use std::collections::HashMap;
 use std::io::Write as _;
-use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
 use anyhow::{anyhow, bail, Context as _, Result};
 use clap::Parser;
 use rcgen::{CertificateParams, Issuer, KeyPair};
-use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer, ServerName};
+use rustls_pki_types::ServerName;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::{TlsAcceptor, TlsConnector};
-
-#[derive(Parser)]
-struct Args {
-    #[arg(long, default_value = "127.0.0.1:0")]
-    listen: SocketAddr,
-    /// The MITM CA certificate (PEM).
-    #[arg(long)]
-    ca_cert: PathBuf,
-    /// The MITM CA key (PEM, PKCS#8).
-    #[arg(long)]
-    ca_key: PathBuf,
-    /// The only root trusted for upstream TLS.
-    #[arg(long)]
-    upstream_ca: PathBuf,
-    /// Every host name resolves to this address.
-    #[arg(long, default_value = "127.0.0.1")]
-    resolve_ip: IpAddr,
-}
 
 const MAX_HEAD: usize = 64 * 1024;
 
@@ -64,15 +45,7 @@ impl Shared {
         }
         let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
         let leaf = CertificateParams::new(vec![host.to_string()])?.signed_by(&key, &self.issuer)?;
-        let mut cfg = rustls::ServerConfig::builder_with_provider(gomitm_bench::provider())
-            .with_safe_default_protocol_versions()?
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![leaf.der().clone()],
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-            )?;
-        cfg.alpn_protocols = vec![b"http/1.1".to_vec()];
-        let cfg = Arc::new(cfg);
+        let cfg = Arc::new(gomitm_bench::server_config(&leaf, &key, &[b"http/1.1"])?);
         leaves.insert(host.to_string(), cfg.clone());
         Ok(cfg)
     }
@@ -80,7 +53,7 @@ impl Shared {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let args = Args::parse();
+    let args = gomitm_bench::MitmArgs::parse();
     let key = std::fs::read_to_string(&args.ca_key).context("read CA key")?;
     let cert = std::fs::read_to_string(&args.ca_cert).context("read CA certificate")?;
     let key = KeyPair::from_pem(&key).context("parse CA key")?;

@@ -8,7 +8,6 @@
 use std::future::Future;
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -20,24 +19,6 @@ use hudsucker::Proxy;
 use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::HttpConnector;
 use tokio::net::TcpListener;
-
-#[derive(Parser)]
-struct Args {
-    #[arg(long, default_value = "127.0.0.1:0")]
-    listen: SocketAddr,
-    /// The MITM CA certificate (PEM).
-    #[arg(long)]
-    ca_cert: PathBuf,
-    /// The MITM CA key (PEM, PKCS#8).
-    #[arg(long)]
-    ca_key: PathBuf,
-    /// The only root trusted for upstream TLS.
-    #[arg(long)]
-    upstream_ca: PathBuf,
-    /// Every host name resolves to this address.
-    #[arg(long, default_value = "127.0.0.1")]
-    resolve_ip: IpAddr,
-}
 
 /// A resolver that answers every name with one address, like gomitm's `--resolve`.
 #[derive(Clone)]
@@ -60,7 +41,7 @@ impl tower_service::Service<Name> for FixedResolver {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let args = Args::parse();
+    let args = gomitm_bench::MitmArgs::parse();
     let key = std::fs::read_to_string(&args.ca_key).context("read CA key")?;
     let cert = std::fs::read_to_string(&args.ca_cert).context("read CA certificate")?;
     let key = KeyPair::from_pem(&key).context("parse CA key")?;

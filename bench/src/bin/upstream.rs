@@ -35,7 +35,6 @@ use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
     KeyUsagePurpose, SanType,
 };
-use rustls_pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
@@ -139,14 +138,7 @@ fn pki() -> Result<(String, rustls::ServerConfig)> {
     params.not_after = now.1;
     let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256)?;
     let leaf = params.signed_by(&key, &issuer)?;
-    let mut cfg = rustls::ServerConfig::builder_with_provider(gomitm_bench::provider())
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf.der().clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
-        )?;
-    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    let cfg = gomitm_bench::server_config(&leaf, &key, &[b"h2", b"http/1.1"])?;
     Ok((ca_cert.pem(), cfg))
 }
 
