@@ -210,6 +210,16 @@ fn content_failures_are_explained_and_the_verdict_agrees_with_go() {
             ],
         ),
         case(
+            "two redirects to a sign-in page",
+            scenario::SSO_CHAIN,
+            true,
+            &[
+                "html_instead_of_data",
+                "portal.test answered example.test/mod01@v1.0.0",
+                "invalid response from proxy",
+            ],
+        ),
+        case(
             "a sign-in page as the zip",
             scenario::HTML_ZIP,
             true,

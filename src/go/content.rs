@@ -18,9 +18,17 @@ pub(super) fn judge(flow: &Flow, go: &GoRequest, resp: &Response) -> Option<Diag
     }
     let body = Body::of(resp)?;
     // An empty answer says nothing about what a server meant to send; go's own message
-    // ("unexpected end of JSON input", "missing module line") speaks for itself.
+    // ("unexpected end of JSON input", "missing module line") speaks for itself. A zip is
+    // the exception: go says only "zip: not a valid zip file", which names no answer.
     if body.data.is_empty() {
-        return None;
+        return (go.kind == GoKind::Zip && body.whole && resp.body.total == 0).then(|| {
+            Diagnosis::new(
+                Code::InvalidZip,
+                Severity::Error,
+                format!("{} answered {} with 200 and an empty body instead of the module zip", flow.host(), subject(flow, go)),
+                format!("check that GOPROXY names a module proxy; if a mirror or gateway sits in front of {}, fix or bypass it", flow.host()),
+            )
+        });
     }
     if looks_like_html(resp, &body.data) && go.kind != GoKind::Discovery {
         return Some(html(flow, go, resp, &body.data));
@@ -266,15 +274,32 @@ fn zip(flow: &Flow, go: &GoRequest, body: &Body) -> Option<Diagnosis> {
     let prefix = format!("{module}@{version}/");
     // The hash was computed over the whole stream: what it found outranks the captured prefix.
     let hashed = go.hash.as_ref();
+    // An empty name is a broken header, not another module's file.
     let outside = hashed
         .and_then(|h| h.outside_prefix.clone())
-        .or_else(|| first_entry_name(data).filter(|n| !n.starts_with(&prefix)));
+        .or_else(|| first_entry_name(data).filter(|n| !n.starts_with(&prefix)))
+        .filter(|n| !n.is_empty());
     if let Some(name) = outside {
         return Some(Diagnosis::new(
             Code::ZipWrongModule,
             Severity::Error,
             format!("{host} served a zip for {what} whose files are not under {prefix} (first: {}): it is the zip of another module or version, and go rejects it", clip(&name, 120)),
             format!("the module proxy {host} serves the wrong file: report it to its owner, or put a healthy proxy first in GOPROXY; do not edit go.sum or turn off verification to get past it"),
+        ));
+    }
+    // The whole answer arrived, and the hasher, which read all of it, found no zip go can
+    // read in it (it ends early, or its records are broken): go says "not a valid zip file".
+    let unreadable = hashed
+        .and_then(|h| h.not_verified.as_deref())
+        .filter(|why| why.contains("(truncated)") || why.starts_with("not a zip go could read"));
+    if let Some(why) =
+        unreadable.filter(|_| flow.response.as_ref().is_some_and(|r| r.body.complete))
+    {
+        return Some(Diagnosis::new(
+            Code::InvalidZip,
+            Severity::Error,
+            format!("{host} answered {what} with 200 and all the bytes it announced, but they are not a whole zip archive ({why})"),
+            format!("the module proxy {host} serves a broken file: report it to its owner, or put a healthy proxy first in GOPROXY; do not edit go.sum or turn off verification to get past it"),
         ));
     }
     let read_as_zip = hashed.is_some_and(|h| h.h1.is_some());

@@ -183,3 +183,39 @@ fn quoted_body_text_is_terminal_safe() {
     let page = b"<html><title>Log\x1b[31min \xe2\x80\xae now</title></html>";
     assert_eq!(title(page).as_deref(), Some("Log␛[31min <U+202E> now"));
 }
+
+/// go says only "zip: not a valid zip file" for these: each is named as the cause.
+#[test]
+fn a_zip_answer_that_is_empty_or_not_whole_is_an_invalid_zip() {
+    let url = format!("{P}v1.0.0.zip");
+    assert_eq!(judged(&url, "application/zip", b""), Some(Code::InvalidZip));
+    // The whole answer arrived; the hasher found the zip ends early. The captured prefix
+    // starts like a good zip of this module, so only the hash can tell.
+    let good = zip_of("m.test/x@v1.0.0/go.mod");
+    let mut f = FlowBuilder::get(&url)
+        .status(200, &good[..40])
+        .resp_header("Content-Type", "application/zip")
+        .build();
+    let mut go = crate::go::classify("GET", &url, &Default::default()).expect("a zip request");
+    go.hash = Some(crate::flow::BodyHash {
+        not_verified: Some(
+            "the zip ends before its end-of-central-directory record (truncated)".into(),
+        ),
+        outside_prefix: Some(String::new()),
+        ..Default::default()
+    });
+    f.go = Some(go.clone());
+    let resp = f.response.clone().expect("a response");
+    let d = judge(&f, &go, &resp).expect("judged");
+    assert_eq!(d.code, Code::InvalidZip, "{d:?}");
+    assert!(d.cause.contains("not a whole zip"), "{d:?}");
+    // The same bytes cut short on the way are no verdict on the zip.
+    if let Some(r) = f.response.as_mut() {
+        r.body.complete = false;
+    }
+    let resp = f.response.clone().expect("a response");
+    assert_ne!(
+        judge(&f, &go, &resp).map(|d| d.code),
+        Some(Code::ZipWrongModule)
+    );
+}

@@ -176,7 +176,7 @@ fn redirect_loop(err: &GoError, flows: &[&Flow]) -> Option<(Vec<u64>, Diagnosis)
 }
 
 /// The failure reports about the URL go names, else about its module@version (or the GOPROXY
-/// entry go names for an invalid response). The first diagnosis speaks for all.
+/// entry go names for an invalid response). The latest one's diagnosis speaks for all.
 fn tied_failures(
     err: &GoError,
     flows: &[&Flow],
@@ -194,21 +194,38 @@ fn tied_failures(
             .collect()
     });
     let by_module: Vec<&FailureReport> = match (&err.module, by_url.is_empty()) {
-        (Some(m), true) => failures
-            .iter()
-            .filter(|f| {
-                flows.iter().any(|fl| {
-                    fl.id == f.flow_id
-                        && fl.go.as_deref().is_some_and(|g| {
-                            // go may name a package: it belongs to the module it is under.
-                            g.module.as_deref().is_some_and(|gm| is_path_prefix(gm, m))
-                                && (err.version.is_none()
-                                    || g.version.is_none()
-                                    || g.version == err.version)
+        (Some(m), true) => {
+            let of_module = |exact: bool| -> Vec<&FailureReport> {
+                failures
+                    .iter()
+                    .filter(|f| {
+                        flows.iter().any(|fl| {
+                            fl.id == f.flow_id
+                                && fl.go.as_deref().is_some_and(|g| {
+                                    // go may name a package: it belongs to the module it is
+                                    // under.
+                                    g.module.as_deref().is_some_and(|gm| {
+                                        if exact {
+                                            gm == m
+                                        } else {
+                                            is_path_prefix(gm, m)
+                                        }
+                                    }) && (err.version.is_none()
+                                        || g.version.is_none()
+                                        || g.version == err.version)
+                                })
                         })
-                })
-            })
-            .collect(),
+                    })
+                    .collect()
+            };
+            // `go get a/b` probes `a` too: the module go names, when it failed, speaks.
+            let exact = of_module(true);
+            if exact.is_empty() {
+                of_module(false)
+            } else {
+                exact
+            }
+        }
         _ => Vec::new(),
     };
     let tied = if !by_url.is_empty() {
@@ -220,10 +237,13 @@ fn tied_failures(
     } else {
         Vec::new()
     };
-    let first = tied.first()?;
+    // The latest failure speaks for all: go reports its last attempt (Go 1.24+ sends a 4xx
+    // again with GOAUTH's credentials, and it is the second answer go prints).
+    let at = |id: u64| flows.iter().position(|f| f.id == id);
+    let speaks = tied.iter().max_by_key(|f| at(f.flow_id))?;
     let mut ids: Vec<u64> = tied.iter().map(|f| f.flow_id).collect();
     ids.sort_unstable();
-    Some((ids, first.diagnosis.clone()))
+    Some((ids, speaks.diagnosis.clone()))
 }
 
 /// go names neither a URL nor a module in some lines (`go: zip: not a valid zip file` from
@@ -376,6 +396,34 @@ mod tests {
             &[zr],
         );
         assert!(v.failed_requests.is_empty(), "{v:?}");
+    }
+
+    #[test]
+    fn the_latest_attempt_speaks_and_the_module_go_names_before_its_prefixes() {
+        let info = "https://p.test/m.test/x/@v/v1.0.0.info";
+        // Go 1.24+: a 401 without credentials, then the GOAUTH retry refused with 403.
+        let (a, mut ra) = failed(1, info, Code::ProxyAuth);
+        let (b, mut rb) = failed(2, info, Code::ProxyAuth);
+        ra.diagnosis.cause = "no credentials were sent".into();
+        rb.diagnosis.cause = "although credentials were sent".into();
+        let o = outcome(&format!(
+            "go: m.test/x@v1.0.0: reading {info}: 403 Forbidden\n"
+        ));
+        let v = verdict(&o, &[&a, &b], &[ra, rb]);
+        assert!(
+            matches!(&v.explanations[0].cause, Cause::Flows { flow_ids, diagnosis } if flow_ids == &[1, 2] && diagnosis.cause.contains("although")),
+            "{v:?}"
+        );
+        // `go get m.test/x` probed m.test too; go names m.test/x.
+        let (p, rp) = failed(
+            3,
+            "https://p.test/m.test/@v/v1.0.0.info",
+            Code::HtmlInsteadOfData,
+        );
+        let (x, rx) = failed(4, info, Code::HtmlInsteadOfData);
+        let o = outcome("go: m.test/x@v1.0.0: invalid response from proxy \"https://other.test\": invalid character '<' looking for beginning of value\n");
+        let v = verdict(&o, &[&x, &p], &[rx, rp]);
+        assert_eq!(v.failed_requests, vec![4], "{v:?}");
     }
 
     #[test]

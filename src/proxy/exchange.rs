@@ -80,6 +80,13 @@ pub async fn handle(
         Err(e) => return reject(&ctx.store, &side, &req, e),
     };
     let mut flow = new_flow(&req, &target, &side);
+    if flow.go.is_none() && flow.tool == Some(crate::flow::ClientTool::Go) {
+        // A hop of a redirect chain that began at a Go request (the first hop go::classify
+        // already found by its Referer; later hops name the hop before).
+        if let Some(referer) = flow.request_header("referer") {
+            flow.go = ctx.store.redirected_from(referer);
+        }
+    }
     flow.replay_of = replay_of;
     flow.client_host = client_host;
     // Until an upstream connection's record replaces it; only a flow with something to say

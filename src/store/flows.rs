@@ -424,6 +424,29 @@ impl Store {
         inner.flows.get(pos).cloned()
     }
 
+    /// The Go request that the recent flow for `url` was, when that flow was answered with a
+    /// redirect: what a request go's client sent with `url` as its Referer continues. Hops
+    /// that were themselves classified this way pass it on, so a chain of redirects (a proxy
+    /// to an SSO host to a sign-in page) ends at the `.info` go asked for. Only the newest
+    /// `RECENT` flows are searched: go follows a redirect at once.
+    pub fn redirected_from(&self, url: &str) -> Option<Box<crate::flow::GoRequest>> {
+        const RECENT: usize = 256;
+        let inner = self.lock();
+        let from = inner.flows.iter().rev().take(RECENT).find(|f| {
+            f.request.url == url
+                && f.go.is_some()
+                && f.response
+                    .as_ref()
+                    .is_some_and(|r| (300..400).contains(&r.status))
+        })?;
+        let go = from.go.as_deref()?;
+        Some(Box::new(crate::flow::GoRequest {
+            hash: None,
+            go_import: None,
+            ..go.clone()
+        }))
+    }
+
     /// All flows currently held, oldest first.
     pub fn snapshot(&self) -> Vec<Arc<Flow>> {
         self.lock().flows.iter().cloned().collect()

@@ -1274,11 +1274,14 @@ pub mod scenario {
     pub const SSO: &str = "sso.test";
     /// `.zip` answers 200 with the login page, labelled `application/zip`.
     pub const HTML_ZIP: &str = "htmlzip.test";
+    /// `.info` answers 302 to its own `/sso/start`, which answers 302 to a sign-in page on
+    /// [`PORTAL`]: two hops, the second one's Referer names the first hop, not the `.info`.
+    pub const SSO_CHAIN: &str = "ssochain.test";
 
     /// Every scenario host (the leaf certificate names them, tests `--resolve` them).
-    pub const HOSTS: [&str; 14] = [
+    pub const HOSTS: [&str; 15] = [
         PORTAL, BAD_INFO, WRONG_ZIP, TAMPER, REDIRECT, CDN, DOWNGRADE, SORRY, GOOGLE, RATE_LIMIT,
-        BAD_LIST, LOOP, SSO, HTML_ZIP,
+        BAD_LIST, LOOP, SSO, HTML_ZIP, SSO_CHAIN,
     ];
 
     const LOGIN: &str = "<!DOCTYPE html>\n<html><head><title>Guest Wi-Fi: please sign in</title></head><body><form action=\"/accept\">Accept the terms</form></body></html>\n";
@@ -1329,6 +1332,10 @@ pub mod scenario {
             SSO => file("info").map(|_| {
                 redirect(&format!("https://{PORTAL}/signin?return_to=https://{SSO}{path}"))
             }),
+            SSO_CHAIN if path.starts_with("/sso/start") => {
+                Some(redirect(&format!("https://{PORTAL}/signin?sso=1")))
+            }
+            SSO_CHAIN => file("info").map(|_| redirect(&format!("/sso/start?from={path}"))),
             HTML_ZIP => file("zip").map(|_| {
                 respond(
                     StatusCode::OK,
