@@ -19,16 +19,12 @@ pub(super) fn judge(flow: &Flow, go: &GoRequest, resp: &Response) -> Option<Diag
     let body = Body::of(resp)?;
     // An empty answer says nothing about what a server meant to send; go's own message
     // ("unexpected end of JSON input", "missing module line") speaks for itself. A zip is
-    // the exception: go says only "zip: not a valid zip file", which names no answer.
+    // the exception when the proxy's hasher read the whole (empty) answer: go says only
+    // "zip: not a valid zip file", which names no answer.
     if body.data.is_empty() {
-        return (go.kind == GoKind::Zip && body.whole && resp.body.total == 0).then(|| {
-            Diagnosis::new(
-                Code::InvalidZip,
-                Severity::Error,
-                format!("{} answered {} with 200 and an empty body instead of the module zip", flow.host(), subject(flow, go)),
-                format!("check that GOPROXY names a module proxy; if a mirror or gateway sits in front of {}, fix or bypass it", flow.host()),
-            )
-        });
+        return (go.kind == GoKind::Zip)
+            .then(|| zip(flow, go, &body))
+            .flatten();
     }
     if looks_like_html(resp, &body.data) && go.kind != GoKind::Discovery {
         return Some(html(flow, go, resp, &body.data));

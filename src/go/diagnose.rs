@@ -121,7 +121,7 @@ fn module_proxy(
             Code::ModuleNotFound,
             Severity::Warning,
             format!("the module proxy {host} answered {st} for {what}: the module or version is missing there"),
-            format!("check the module path and version; with ',' in GOPROXY a 404/410 falls through to the next entry, so end the list with ',direct'; for a private module set GOPRIVATE={glob}"),
+            format!("check the module path and version; {}; for a private module set GOPRIVATE={glob}", not_found_note(flow, ctx.goproxy)),
         ),
         401 | 403 => Diagnosis::new(
             Code::ProxyAuth,
@@ -144,14 +144,35 @@ fn module_proxy(
 /// last), else what each separator would do.
 fn fallback_note(flow: &Flow, goproxy: Option<&str>, status: &str) -> String {
     let entries = goproxy.map(super::doctor_settings::goproxy_entries);
+    let at = entries
+        .as_deref()
+        .and_then(|es| es.iter().position(|e| serves(&e.value, &flow.request.url)));
+    let entry = entries.as_deref().zip(at).map(|(es, i)| &es[i]);
+    let next = entries
+        .as_deref()
+        .zip(at)
+        .and_then(|(es, i)| es.get(i + 1))
+        .map(|e| e.value.as_str());
+    match entry {
+        Some(e) if e.last => format!("it is the last entry in GOPROXY, so nothing takes over; another proxy after it with '|' would be tried after any error ({status} included)"),
+        Some(e) if e.any_error_falls_through && next == Some("off") => "GOPROXY has '|' after this entry, but the next one is 'off', which stops the lookup: put another proxy (or 'direct') there".into(),
+        Some(e) if e.any_error_falls_through => "GOPROXY has '|' after this entry, so go tried the next one".into(),
+        Some(_) => format!("after ',' in GOPROXY only 404/410 fall through to the next entry, so {status} stops the go command; '|' instead of ',' after this entry falls back on any error"),
+        None => format!("with ',' after this entry in GOPROXY only 404/410 fall through to the next one, so {status} stops the go command; with '|' any error does"),
+    }
+}
+
+/// What GOPROXY does after a 404/410 from `flow`'s entry: either separator goes on to the
+/// next entry; after the last one there is none.
+fn not_found_note(flow: &Flow, goproxy: Option<&str>) -> &'static str {
+    let entries = goproxy.map(super::doctor_settings::goproxy_entries);
     let entry = entries
         .as_deref()
         .and_then(|es| es.iter().find(|e| serves(&e.value, &flow.request.url)));
     match entry {
-        Some(e) if e.last => format!("it is the last entry in GOPROXY, so nothing takes over; another proxy after it with '|' would be tried after any error ({status} included)"),
-        Some(e) if e.any_error_falls_through => "GOPROXY has '|' after this entry, so go tried the next one".into(),
-        Some(_) => format!("after ',' in GOPROXY only 404/410 fall through to the next entry, so {status} stops the go command; '|' instead of ',' after this entry falls back on any error"),
-        None => format!("with ',' after this entry in GOPROXY only 404/410 fall through to the next one, so {status} stops the go command; with '|' any error does"),
+        Some(e) if e.last => "it is the last entry in GOPROXY, so go had nowhere else to look: add a source after it (',direct' fetches from the repository)",
+        Some(_) => "go went on to the next entry in GOPROXY (a 404/410 falls through after ',' and '|' alike)",
+        None => "with ',' or '|' in GOPROXY a 404/410 falls through to the next entry, so end the list with ',direct'",
     }
 }
 
@@ -214,7 +235,11 @@ fn sumdb(flow: &Flow, go: &GoRequest, resp: &Response, ctx: &DiagnoseContext) ->
             Code::SumdbUnavailable,
             Severity::Error,
             format!("the checksum database request to {host} failed with {st}"),
-            format!("retry, and let the checksum database through ({db} or the proxy's /sumdb/{db}/); GONOSUMDB/GOPRIVATE for private paths; GOSUMDB=off only as a last resort"),
+            match go.sumdb.as_deref() {
+                Some(name) => format!("retry, and let the checksum database through ({name} or the proxy's /sumdb/{name}/); GONOSUMDB/GOPRIVATE for private paths; GOSUMDB=off only as a last resort"),
+                // A direct lookup names the host, not the database (GOSUMDB may give a URL).
+                None => format!("retry, and let the checksum database at {host} through (or a proxy's /sumdb/NAME/, NAME being GOSUMDB's first word); GONOSUMDB/GOPRIVATE for private paths; GOSUMDB=off only as a last resort"),
+            },
         ),
     };
     Some(d)

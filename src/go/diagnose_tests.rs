@@ -457,7 +457,11 @@ fn a_failed_proxy_fix_says_what_the_commands_goproxy_did_after_it() {
             403,
             "it is the last entry in GOPROXY",
         ),
-        (Some("https://u:p@a.test|off"), 502, "'|' after this entry"),
+        (
+            Some("https://u:p@a.test|https://b.test"),
+            502,
+            "'|' after this entry",
+        ),
         (
             Some("https://a.test.evil|https://a.test"),
             500,
@@ -473,6 +477,16 @@ fn a_failed_proxy_fix_says_what_the_commands_goproxy_did_after_it() {
         let got = fix(a, status, goproxy);
         assert!(got.contains(words), "{goproxy:?} {status}: {got:?}");
     }
+    // '|' then off: go "tried" off, which stops.
+    let got = fix(a, 500, Some("https://a.test|off"));
+    assert!(got.contains("the next one is 'off'"), "{got:?}");
+    // A 404: either separator goes on; after the last entry nothing does.
+    let got = fix(a, 404, Some("https://a.test|https://b.test"));
+    assert!(got.contains("go went on to the next entry"), "{got:?}");
+    let got = fix(a, 404, Some("https://b.test,https://a.test"));
+    assert!(got.contains("nowhere else to look"), "{got:?}");
+    let got = fix(a, 404, None);
+    assert!(got.contains("end the list with ',direct'"), "{got:?}");
     // A proxy with a path is matched on it.
     let under = "https://corp.test/go/m.test/x/@v/v1.0.0.info";
     assert!(
