@@ -109,7 +109,7 @@ pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext, run: RunEvidence) -> Sum
             .filter(|r| r.served_by.is_some())
             .map(|r| r.module.as_str()),
     );
-    let mut failures = failure_reports(&ordered, &probes, &all, &served, ctx);
+    let mut failures = failure_reports(&ordered, &probes, &all, &served, ctx, &judged.rejected);
     for (id, d) in integrity {
         if let Some(f) = ordered.iter().find(|f| f.id == id) {
             failures.push(FailureReport {
@@ -158,17 +158,30 @@ fn failure_reports(
     all: &PathIndex<'_>,
     served: &PathIndex<'_>,
     ctx: &DiagnoseContext,
+    rejected: &HashMap<u64, String>,
 ) -> Vec<FailureReport> {
     let probes: HashSet<u64> = probes.iter().copied().collect();
     // The last successful position of each request: a failure retried to success is no failure.
-    let mut last_ok: HashMap<(&str, &str), usize> = HashMap::new();
+    // A 2xx go could not use (a sign-in page) is no success, and a URL several Go requests
+    // were redirected to (one sign-in page for every module) is a request per module.
+    fn key(g: &Flow) -> (&str, &str, Option<&str>) {
+        (
+            g.request.method.as_ref(),
+            g.request.url.as_str(),
+            g.go.as_deref().and_then(|go| go.module.as_deref()),
+        )
+    }
+    let mut last_ok: HashMap<(&str, &str, Option<&str>), usize> = HashMap::new();
     for (i, &g) in flows.iter().enumerate() {
-        if ok(g) {
-            last_ok.insert((g.request.method.as_ref(), g.request.url.as_str()), i);
+        if ok(g) && !rejected.contains_key(&g.id) {
+            last_ok.insert(key(g), i);
         }
     }
     let mut out: Vec<FailureReport> = Vec::new();
-    let mut seen: HashMap<(String, Code), usize> = HashMap::new();
+    // Repeats are the same answer again (Go 1.24+ sends a 4xx twice): the same cause, not
+    // only the same URL, which a sign-in page shared by several redirected modules, or a
+    // retry that carried GOAUTH's credentials, also has.
+    let mut seen: HashMap<(String, Code, String), usize> = HashMap::new();
     for (i, &f) in flows.iter().enumerate() {
         if probes.contains(&f.id) {
             continue;
@@ -179,13 +192,11 @@ fn failure_reports(
         if d.severity == Severity::Info
             || d.code == Code::PrivateLeak
             || expected_not_found(f, &d, all, served)
-            || last_ok
-                .get(&(f.request.method.as_ref(), f.request.url.as_str()))
-                .is_some_and(|&j| j > i)
+            || last_ok.get(&key(f)).is_some_and(|&j| j > i)
         {
             continue;
         }
-        match seen.entry((f.request.url.clone(), d.code)) {
+        match seen.entry((f.request.url.clone(), d.code, d.cause.clone())) {
             std::collections::hash_map::Entry::Occupied(at) => out[*at.get()].repeats += 1,
             std::collections::hash_map::Entry::Vacant(slot) => {
                 slot.insert(out.len());

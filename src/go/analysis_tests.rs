@@ -604,3 +604,25 @@ fn summarize_failed_run(flows: &[Flow], command: &str, stderr: &str) -> String {
     )
     .render()
 }
+
+/// `go get m.test/x` probes `m.test` too, and both are sent to one sign-in page: the page
+/// answered twice, once per module, and go's line about m.test/x is the one explained.
+#[test]
+fn one_sign_in_page_for_two_modules_is_two_failures_and_the_named_one_explains() {
+    let html = b"<html><head><title>Sign in</title></head></html>";
+    let login = "https://login.test/signin";
+    let page = |id: u64, of: &Flow| {
+        let mut p = f(id, "GET", login, 200, html);
+        p.go = of.go.clone();
+        p
+    };
+    let x = f(1, "GET", "https://a.test/m.test/x/@v/v1.0.0.info", 302, b"");
+    let m = f(2, "GET", "https://a.test/m.test/@v/v1.0.0.info", 302, b"");
+    let flows = [page(3, &x), page(4, &m), x, m];
+    let line = "go: m.test/x@v1.0.0: invalid response from proxy \"https://a.test\": invalid character '<' looking for beginning of value\n";
+    let text = summarize_failed_run(&flows, "go get m.test/x@v1.0.0", line);
+    assert!(
+        text.contains("because: #3 html_instead_of_data: login.test answered m.test/x@v1.0.0"),
+        "{text}"
+    );
+}
