@@ -401,3 +401,67 @@ fn failures_no_request_explains_say_so_and_settings_are_named() {
         check(&run, &broken, &version);
     }
 }
+
+/// go takes a 200 answer for a go.mod as it is when nothing checks its hash (GOSUMDB=off, no
+/// go.sum line): `go mod download` exits 0 and the module cache now holds a sign-in page as
+/// the module's go.mod. The verdict agrees that the command succeeded, warns that what go
+/// kept is not a go.mod, and says how to remove it; a later command that reads the cached
+/// go.mod fails (checked with go itself, offline).
+#[test]
+fn a_sign_in_page_go_kept_as_a_go_mod_is_a_warning_on_a_successful_run() {
+    let fx = Fixture::start();
+    let target = format!("{MODULE}@{VERSION}");
+    let c = case(
+        "a sign-in page as the go.mod",
+        scenario::HTML_MOD,
+        false,
+        &[
+            "html_instead_of_data",
+            "Guest Wi-Fi",
+            "Wrong answers go kept (1):",
+            "go KEPT A WRONG ANSWER",
+        ],
+    );
+    let cached = format!("modcache/cache/download/{MODULE}/@v/{VERSION}.mod");
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let run = run_case(&fx, &go, &c, &["mod", "download", &target]);
+        check(&run, &c, &version);
+        let summary = run.summary();
+        let warning = summary.lines().nth(1).unwrap_or("");
+        assert!(
+            warning.contains("but go kept #")
+                && warning.contains(&format!("{target}'s go.mod: an HTML page"))
+                && warning.contains("the module cache holds it"),
+            "{version}: the verdict does not warn that go kept the page\n{summary}"
+        );
+        assert!(
+            summary.contains(&format!(
+                "fix: delete $(go env GOMODCACHE)/cache/download/{MODULE}/@v/{VERSION}.mod"
+            )) && summary.contains("go clean -modcache"),
+            "{version}: no way to remove the cached page\n{summary}"
+        );
+        let page = std::fs::read_to_string(run.tmp.path().join(&cached)).unwrap_or_default();
+        assert!(
+            page.contains("Guest Wi-Fi"),
+            "{version}: go did not keep the page where the fix says ({cached}): {page:?}"
+        );
+        // What the warning claims: the next command that reads the go.mod fails.
+        let work = run.tmp.path().join("work");
+        std::fs::write(
+            work.join("go.mod"),
+            format!("module e2e\n\ngo 1.19\n\nrequire {MODULE} {VERSION}\n"),
+        )
+        .expect("go.mod");
+        let mut list = std::process::Command::new(&go);
+        list.args(["list", "-m", "all"]).current_dir(&work);
+        support::tools::clean_go_env(&mut list, run.tmp.path());
+        list.env("GOPROXY", "off");
+        let out = list.output().expect("go list");
+        assert!(
+            !out.status.success(),
+            "{version}: go read the cached page as a go.mod without complaint: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+}

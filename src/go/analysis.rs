@@ -17,7 +17,7 @@ use super::evidence::GoMessage;
 use super::integrity_check::GoSum;
 use super::module_report::{discovery_probes, is_probe, module_reports, ok, Judged, PathIndex};
 use super::private::PrivatePatterns;
-use super::verdict::{verdict, CommandOutcome, Verdict};
+use super::verdict::{verdict, CommandOutcome, Kept, Verdict};
 use crate::flow::{Flow, FlowKind, GoKind};
 
 /// What `gomitm run` adds to the flows: the command's outcome and the go.sum it started with.
@@ -120,7 +120,10 @@ pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext, run: RunEvidence) -> Sum
             });
         }
     }
-    let verdict = run.outcome.map(|o| verdict(o, &ordered, &failures));
+    let mut verdict = run.outcome.map(|o| verdict(o, &ordered, &failures));
+    if let Some(v) = verdict.as_mut().filter(|v| !v.failed()) {
+        v.kept = kept(&ordered, &failures, &judged.rejected);
+    }
     // Unserved paths that only probed around a real module are noise, not modules.
     let mut modules: Vec<ModuleReport> = reports
         .iter()
@@ -131,6 +134,7 @@ pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext, run: RunEvidence) -> Sum
         .collect();
     if let Some(v) = &verdict {
         mark_rejected_by_go(&mut modules, v);
+        mark_kept(&mut modules, &ordered, v);
     }
     let failed = failures.iter().map(|f| 1 + f.repeats).sum();
     Summary {
@@ -212,6 +216,65 @@ fn failure_reports(
     out
 }
 
+/// After a command that succeeded, the wrong 2xx answers (`rejected`) go asked for no sound
+/// copy of afterwards: it took them as they were. `go mod download` does not parse the go.mod
+/// it downloads, and with GOSUMDB=off and no go.sum line nothing checks its hash, so a sign-in
+/// page lands in the module cache as the go.mod and the command exits 0.
+fn kept(flows: &[&Flow], failures: &[FailureReport], rejected: &HashMap<u64, String>) -> Vec<Kept> {
+    failures
+        .iter()
+        .filter_map(|r| {
+            let found = rejected.get(&r.flow_id)?;
+            let i = flows.iter().position(|f| f.id == r.flow_id)?;
+            let go = flows[i].go.as_deref()?;
+            let module = go.module.as_deref()?;
+            let file = match go.kind {
+                GoKind::Mod => "go.mod",
+                GoKind::Info => "version info",
+                GoKind::Zip => "zip",
+                GoKind::List => "version list",
+                _ => return None,
+            };
+            let same = |g: &&&Flow| {
+                g.go.as_deref().is_some_and(|h| {
+                    h.kind == go.kind && h.module == go.module && h.version == go.version
+                })
+            };
+            if flows[i + 1..]
+                .iter()
+                .filter(same)
+                .any(|g| ok(g) && !rejected.contains_key(&g.id))
+            {
+                return None;
+            }
+            let what = match &go.version {
+                Some(v) => format!("{module}@{v}'s {file}"),
+                None => format!("{module}'s {file}"),
+            };
+            let ext = match go.kind {
+                GoKind::Mod => Some("mod"),
+                GoKind::Info => Some("info"),
+                GoKind::Zip => Some("zip"),
+                _ => None,
+            };
+            let cached = ext.zip(go.version.as_deref()).map(|(ext, v)| {
+                format!(
+                    "cache/download/{}/@v/{}.{ext}",
+                    super::doctor::escape_path(module),
+                    super::doctor::escape_path(v)
+                )
+            });
+            Some(Kept {
+                flow_id: r.flow_id,
+                what,
+                found: found.clone(),
+                cached,
+                diagnosis: r.diagnosis.clone(),
+            })
+        })
+        .collect()
+}
+
 /// Flows whose 2xx answer go cannot have accepted (content or integrity), with a few words.
 fn judge(
     flows: &[&Flow],
@@ -290,6 +353,33 @@ fn mark_rejected_by_go(reports: &mut [ModuleReport], v: &Verdict) {
         }
     }
 }
+
+/// A module whose wrong answer go kept ends its chain with that: it was not served well.
+fn mark_kept(reports: &mut [ModuleReport], flows: &[&Flow], v: &Verdict) {
+    for k in &v.kept {
+        let Some(go) = flows
+            .iter()
+            .find(|f| f.id == k.flow_id)
+            .and_then(|f| f.go.as_deref())
+        else {
+            continue;
+        };
+        for r in reports
+            .iter_mut()
+            .filter(|r| go.module.as_deref() == Some(&r.module) && r.version == go.version)
+        {
+            r.served_by = None;
+            r.attempts.push(Attempt {
+                source: "go".into(),
+                outcome: format!("{KEPT} #{}: {}", k.flow_id, k.found),
+                flow_id: k.flow_id,
+            });
+        }
+    }
+}
+
+/// How a module's chain says go kept a wrong answer (`ModuleParts` looks for it).
+pub const KEPT: &str = "kept";
 
 fn inspected(flows: &[&Flow]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();

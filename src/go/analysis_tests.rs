@@ -578,11 +578,16 @@ fn a_module_go_could_not_verify_is_not_served() {
 
 /// The rendered summary of `command`, which exited 1 after printing `stderr`.
 fn summarize_failed_run(flows: &[Flow], command: &str, stderr: &str) -> String {
+    summarize_run(flows, command, 1, stderr)
+}
+
+/// The rendered summary of `command`, which exited with `exit_code` after printing `stderr`.
+fn summarize_run(flows: &[Flow], command: &str, exit_code: i32, stderr: &str) -> String {
     use crate::go::evidence;
     use crate::go::verdict::CommandOutcome;
     let outcome = CommandOutcome {
         command: command.into(),
-        exit_code: 1,
+        exit_code,
         errors: evidence::parse(stderr, ""),
         ..CommandOutcome::default()
     };
@@ -625,4 +630,61 @@ fn one_sign_in_page_for_two_modules_is_two_failures_and_the_named_one_explains()
         text.contains("because: #3 html_instead_of_data: login.test answered m.test/x@v1.0.0"),
         "{text}"
     );
+}
+
+/// After a command that succeeded, a sign-in page as a go.mod that go asked for no other copy
+/// of is a wrong answer go kept (with where it is cached); one a later source answered soundly
+/// is a failure go recovered from, and no warning.
+#[test]
+fn a_wrong_answer_go_asked_no_other_copy_of_is_kept_and_one_it_replaced_is_recovered() {
+    let html = b"<!DOCTYPE html><html><head><title>Sign in</title></head></html>";
+    let m = "example.test/Up/@v/v1.0.0";
+    let command = "go mod download example.test/Up@v1.0.0";
+    let kept = [
+        get(1, &format!("https://a.test/{m}.info"), 200),
+        f(2, "GET", &format!("https://a.test/{m}.mod"), 200, html),
+    ];
+    let text = summarize_run(&kept, command, 0, "");
+    let second = text.lines().nth(1).unwrap_or("");
+    assert!(
+        text.starts_with("gomitm: ok: ")
+            && second.contains(
+                "but go kept #2's answer as example.test/Up@v1.0.0's go.mod: an HTML page"
+            ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "fix: delete $(go env GOMODCACHE)/cache/download/example.test/!up/@v/v1.0.0.mod"
+        ),
+        "the cached path is go's escaped one\n{text}"
+    );
+    assert!(
+        text.contains("go KEPT A WRONG ANSWER") && text.contains("Wrong answers go kept (1):"),
+        "{text}"
+    );
+    let replaced = [
+        get(1, &format!("https://a.test/{m}.info"), 200),
+        f(2, "GET", &format!("https://a.test/{m}.mod"), 200, html),
+        f(
+            3,
+            "GET",
+            &format!("https://b.test/{m}.mod"),
+            200,
+            b"module example.test/Up\n",
+        ),
+    ];
+    let text = summarize_run(&replaced, command, 0, "");
+    assert!(
+        !text.contains("kept") && text.contains("Failed requests go recovered from (1):"),
+        "{text}"
+    );
+    // A command that failed has no warnings beside its verdict: go's error is the story.
+    let text = summarize_run(
+        &kept,
+        command,
+        1,
+        "go: example.test/Up@v1.0.0: parsing go.mod: unexpected input\n",
+    );
+    assert!(!text.contains("but go kept"), "{text}");
 }

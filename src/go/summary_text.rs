@@ -69,14 +69,11 @@ impl Summary {
         }
         if !self.failures.is_empty() {
             lines.push(String::new());
-            if recovered {
-                lines.push(format!(
-                    "Failed requests go recovered from ({}):",
-                    self.failures.len()
-                ));
-            } else {
-                lines.push(format!("Failures ({}):", self.failures.len()));
-            }
+            lines.push(format!(
+                "{} ({}):",
+                self.failures_heading(),
+                self.failures.len()
+            ));
             lines.extend(self.failures.iter().flat_map(failure_lines));
         }
         if !self.slowest.is_empty() {
@@ -93,6 +90,19 @@ impl Summary {
             .map(|l| terminal_safe(&redact_text(l)).into_owned())
             .collect();
         safe.join("\n") + "\n"
+    }
+
+    /// The failure list's heading, in every rendering: after a command that succeeded they are
+    /// failures go recovered from, or wrong answers it kept (the verdict's warnings).
+    pub fn failures_heading(&self) -> &'static str {
+        let Some(v) = self.verdict.as_ref().filter(|v| !v.failed()) else {
+            return "Failures";
+        };
+        match v.kept.len() {
+            0 => "Failed requests go recovered from",
+            n if n == self.failures.len() => "Wrong answers go kept",
+            _ => "Failed requests go recovered from, or kept",
+        }
     }
 
     /// `12 requests, 3 modules, 1 failed, 4.2KiB in 1.3s`: the totals every rendering (text,
@@ -115,7 +125,13 @@ impl Summary {
     pub fn headline(&self) -> (bool, String) {
         if let Some(v) = &self.verdict {
             let first = verdict_lines(v).into_iter().next().unwrap_or_default();
-            let text = first.strip_prefix("gomitm: ").unwrap_or(&first).to_string();
+            let mut text = first.strip_prefix("gomitm: ").unwrap_or(&first).to_string();
+            if !v.kept.is_empty() {
+                text.push_str(&format!(
+                    ", but go kept {}",
+                    count(v.kept.len(), "wrong answer", "wrong answers")
+                ));
+            }
             return (!v.failed(), redact_text(&text));
         }
         let mut found = Vec::new();
@@ -186,6 +202,13 @@ impl ModuleParts {
         };
         let served = match &m.served_by {
             Some(s) => format!("served by {}", short_source(s)),
+            None if m
+                .attempts
+                .iter()
+                .any(|a| a.source == "go" && a.outcome.starts_with(super::analysis::KEPT)) =>
+            {
+                "go KEPT A WRONG ANSWER".into()
+            }
             None if succeeded => "no intact answer seen (go did not need one to succeed)".into(),
             None => "NOT SERVED".into(),
         };
@@ -235,7 +258,15 @@ fn module_line(m: &ModuleReport, succeeded: bool) -> String {
 /// The verdict first: did the command fail, what go said, and what explains it.
 fn verdict_lines(v: &Verdict) -> Vec<String> {
     if !v.failed() {
-        return vec![format!("gomitm: ok: `{}` exited with status 0", v.command)];
+        let mut lines = vec![format!("gomitm: ok: `{}` exited with status 0", v.command)];
+        for k in &v.kept {
+            lines.push(format!("  {} ({})", prose(&k.warning()), k.diagnosis.code));
+            lines.push(format!("      fix: {}", prose(&k.fix())));
+        }
+        if !v.kept.is_empty() {
+            lines.push(String::new());
+        }
+        return lines;
     }
     let n = v.failed_requests.len();
     let explained = if n == 0 {

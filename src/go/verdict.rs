@@ -36,11 +36,59 @@ pub struct Verdict {
     pub explanations: Vec<Explanation>,
     /// Flows (ids) tied to go's failures.
     pub failed_requests: Vec<u64>,
+    /// When the command succeeded: wrong answers go took as they were (a sign-in page as a
+    /// go.mod when nothing checks its hash). The command's status stands; these are the
+    /// warnings beside it, because what go cached breaks a later command.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kept: Vec<Kept>,
+}
+
+/// A 2xx answer gomitm found wrong that go asked for no other copy of, after a command that
+/// succeeded: go kept it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Kept {
+    pub flow_id: u64,
+    /// `example.test/mod01@v1.0.0's go.mod`.
+    pub what: String,
+    /// What gomitm found it to be: `an HTML page`.
+    pub found: String,
+    /// Where go keeps it, under `$GOMODCACHE` (`cache/download/<module>/@v/<version>.mod`);
+    /// `None` for what go does not keep (a version list).
+    pub cached: Option<String>,
+    pub diagnosis: Diagnosis,
 }
 
 impl Verdict {
     pub fn failed(&self) -> bool {
         self.exit_code != 0
+    }
+}
+
+impl Kept {
+    /// The warning every rendering prints under the verdict (the same words).
+    pub fn warning(&self) -> String {
+        match &self.cached {
+            Some(_) => format!(
+                "but go kept #{}'s answer as {}: {}; the module cache holds it now, and a later command that reads it fails",
+                self.flow_id, self.what, self.found
+            ),
+            None => format!(
+                "but go took #{}'s answer as {}: {}; what it reported came from that",
+                self.flow_id, self.what, self.found
+            ),
+        }
+    }
+
+    /// The answer's fix, then how to remove what go cached (go never fetches it again while
+    /// the cached copy is there).
+    pub fn fix(&self) -> String {
+        match &self.cached {
+            Some(path) => format!(
+                "delete $(go env GOMODCACHE)/{path} (or run `go clean -modcache`, which empties the whole module cache): go does not fetch it again while it is there; then {}",
+                self.diagnosis.fix
+            ),
+            None => self.diagnosis.fix.clone(),
+        }
     }
 }
 
@@ -100,6 +148,7 @@ pub fn verdict(outcome: &CommandOutcome, flows: &[&Flow], failures: &[FailureRep
         exit_code: outcome.exit_code,
         explanations,
         failed_requests,
+        kept: Vec::new(),
     }
 }
 

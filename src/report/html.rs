@@ -141,6 +141,20 @@ fn verdict(out: &mut String, s: &Summary) {
             }
             out.push_str("</ul>\n");
         }
+        if !v.kept.is_empty() {
+            out.push_str("<ul class=\"kept\">\n");
+            for k in &v.kept {
+                let _ = writeln!(
+                    out,
+                    "<li>{} <b>warning:</b> {} (<code>{}</code>)<br><b>fix:</b> {}</li>",
+                    flow_link(k.flow_id),
+                    txt(&k.warning()),
+                    k.diagnosis.code,
+                    txt(&k.fix())
+                );
+            }
+            out.push_str("</ul>\n");
+        }
     }
     if let Some(reason) = &s.no_request {
         let _ = writeln!(out, "<p>gomitm saw no request at all: {}</p>", txt(reason));
@@ -183,11 +197,7 @@ fn failures(out: &mut String, s: &Summary) {
     if s.failures.is_empty() {
         return;
     }
-    let heading = if recovered(s) {
-        "Failed requests go recovered from"
-    } else {
-        "Failures"
-    };
+    let heading = s.failures_heading();
     let _ = writeln!(
         out,
         "<section id=\"failures\"><h2>{heading} ({})</h2>\n<ol class=\"failures\">",

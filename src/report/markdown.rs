@@ -18,7 +18,12 @@ pub const OPEN_ROWS: usize = 10;
 pub fn render(summary: &Summary, source: &str) -> String {
     let s = summary;
     let (ok, headline) = s.headline();
-    let mark = if ok { "✅" } else { "❌" };
+    let kept = s.verdict.as_ref().is_some_and(|v| !v.kept.is_empty());
+    let mark = match (ok, kept) {
+        (false, _) => "❌",
+        (true, true) => "⚠️",
+        (true, false) => "✅",
+    };
     let mut out = format!(
         "## {mark} gomitm: {}\n\n**{}** — `{}`\n\nprivate module patterns: {}\n",
         cell(&headline),
@@ -48,7 +53,16 @@ pub fn render(summary: &Summary, source: &str) -> String {
                 }
             }
         }
-        if !v.explanations.is_empty() {
+        for k in &v.kept {
+            let _ = write!(
+                out,
+                "\n- ⚠️ {} (`{}`)  \n  fix: {}",
+                cell(&k.warning()),
+                k.diagnosis.code,
+                cell(&k.fix())
+            );
+        }
+        if !v.explanations.is_empty() || !v.kept.is_empty() {
             out.push('\n');
         }
     }
@@ -169,11 +183,7 @@ fn failures(out: &mut String, s: &Summary) {
             ]
         })
         .collect();
-    let heading = if recovered(s) {
-        "Failed requests go recovered from"
-    } else {
-        "Failures"
-    };
+    let heading = s.failures_heading();
     table(
         out,
         &format!("{heading} ({})", s.failures.len()),

@@ -1277,11 +1277,14 @@ pub mod scenario {
     /// `.info` answers 302 to its own `/sso/start`, which answers 302 to a sign-in page on
     /// [`PORTAL`]: two hops, the second one's Referer names the first hop, not the `.info`.
     pub const SSO_CHAIN: &str = "ssochain.test";
+    /// `.mod` answers 200 with the login page, labelled `text/plain` (go caches it as the
+    /// go.mod when nothing checks its hash, and exits 0).
+    pub const HTML_MOD: &str = "htmlmod.test";
 
     /// Every scenario host (the leaf certificate names them, tests `--resolve` them).
-    pub const HOSTS: [&str; 15] = [
+    pub const HOSTS: [&str; 16] = [
         PORTAL, BAD_INFO, WRONG_ZIP, TAMPER, REDIRECT, CDN, DOWNGRADE, SORRY, GOOGLE, RATE_LIMIT,
-        BAD_LIST, LOOP, SSO, HTML_ZIP, SSO_CHAIN,
+        BAD_LIST, LOOP, SSO, HTML_ZIP, SSO_CHAIN, HTML_MOD,
     ];
 
     const LOGIN: &str = "<!DOCTYPE html>\n<html><head><title>Guest Wi-Fi: please sign in</title></head><body><form action=\"/accept\">Accept the terms</form></body></html>\n";
@@ -1340,6 +1343,13 @@ pub mod scenario {
                 respond(
                     StatusCode::OK,
                     "application/zip",
+                    Full::new(Bytes::from_static(LOGIN.as_bytes())),
+                )
+            }),
+            HTML_MOD => file("mod").map(|_| {
+                respond(
+                    StatusCode::OK,
+                    "text/plain; charset=utf-8",
                     Full::new(Bytes::from_static(LOGIN.as_bytes())),
                 )
             }),
