@@ -465,3 +465,74 @@ fn a_sign_in_page_go_kept_as_a_go_mod_is_a_warning_on_a_successful_run() {
         );
     }
 }
+
+/// The minor release in `go version go1.26.8 linux/amd64`.
+fn go_minor(version: &str) -> u32 {
+    version
+        .split_whitespace()
+        .nth(2)
+        .and_then(|v| v.strip_prefix("go1."))
+        .and_then(|v| v.split('.').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// A private proxy that wants Basic credentials, and a `.netrc` that has them. Unset GOAUTH
+/// reads the `.netrc` and go succeeds; GOAUTH=off (Go 1.24+) sends nothing, go fails with the
+/// 401, and the fix names the setting, not the `.netrc` line that is already there. Go 1.23
+/// and older ignore GOAUTH and succeed either way: gomitm agrees.
+#[test]
+fn a_401_under_goauth_off_names_the_setting_and_not_the_netrc_line_already_there() {
+    let fx = Fixture::start();
+    let target = format!("{MODULE}@{VERSION}");
+    for go in go_binaries() {
+        let version = go_version(&go);
+        let honours_goauth = go_minor(&version) >= 24;
+        for goauth in ["", "off"] {
+            let name = if goauth.is_empty() {
+                "GOAUTH unset, .netrc"
+            } else {
+                "GOAUTH=off, .netrc"
+            };
+            let c = case(name, scenario::AUTH, goauth == "off" && honours_goauth, &[]);
+            let run = gomitm_run_with(
+                &fx,
+                Spec {
+                    hosts: &hosts(),
+                    args: &[],
+                    env: &[
+                        ("GOPROXY", c.goproxy.clone()),
+                        ("GOAUTH", goauth.into()),
+                        ("GOSUMDB", "off".into()),
+                    ],
+                    go_mod: EMPTY_GO_MOD,
+                    command: go_cmd(&go, &["mod", "download", &target]),
+                },
+                |work| {
+                    let home = work.parent().expect("the run's home");
+                    std::fs::write(
+                        home.join(".netrc"),
+                        format!("machine {} login bob password s3cret\n", scenario::AUTH),
+                    )
+                    .expect(".netrc");
+                },
+            );
+            check(&run, &c, &version);
+            let summary = run.summary();
+            if c.fails {
+                assert!(
+                    summary.contains("proxy_auth")
+                        && summary.contains("no credentials were sent")
+                        && summary.contains("GOAUTH=off: go sends no credentials")
+                        && summary.contains("unset GOAUTH"),
+                    "{version} {name}: the fix does not name GOAUTH=off\n{summary}"
+                );
+            } else {
+                assert!(
+                    !summary.contains("GOAUTH=off"),
+                    "{version} {name}: go sent the .netrc credentials, yet GOAUTH is blamed\n{summary}"
+                );
+            }
+        }
+    }
+}

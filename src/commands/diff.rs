@@ -28,6 +28,7 @@ pub(crate) fn run_diff(args: &DiffArgs) -> anyhow::Result<i32> {
         bundle: None,
         go: None,
         goproxy: None,
+        goauth: None,
     };
     let (name_a, name_b) = (args.a.display().to_string(), args.b.display().to_string());
     let d = crate::go::diff::diff((&name_a, &a), (&name_b, &b), &ctx);

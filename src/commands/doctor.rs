@@ -107,6 +107,7 @@ pub async fn run_doctor(mut args: DoctorArgs) -> anyhow::Result<i32> {
                 bundle: Some(&bundle),
                 go: version,
                 goproxy: Some(facts.goproxy()),
+                goauth: Some(facts.go("GOAUTH")),
             },
             extra_root_names: &extra_root_names,
             via: via(&route, &p.url),

@@ -48,6 +48,7 @@ fn sum(flows: &[Flow], private: &str) -> Summary {
             bundle: None,
             go: None,
             goproxy: None,
+            goauth: None,
         },
         RunEvidence::default(),
     )
@@ -514,6 +515,7 @@ fn the_summary_never_writes_control_or_bidi_characters_from_the_network() {
         bundle: None,
         go: None,
         goproxy: None,
+        goauth: None,
     };
     let text = summarize(
         &[failed, broken, leaked, slow],
@@ -598,6 +600,7 @@ fn summarize_run(flows: &[Flow], command: &str, exit_code: i32, stderr: &str) ->
         bundle: None,
         go: None,
         goproxy: None,
+        goauth: None,
     };
     summarize(
         flows,

@@ -127,7 +127,7 @@ fn module_proxy(
             Code::ProxyAuth,
             Severity::Error,
             format!("the module proxy {host} refused {what} with {st}{}{}", credentials_note(flow), super::qualifiers::challenge_note(resp)),
-            format!("{}; {}; GONOPROXY for paths this proxy must not serve", super::qualifiers::credentials_fix(flow, resp, ctx.go), fallback_note(flow, ctx.goproxy, &st)),
+            format!("{}; {}; GONOPROXY for paths this proxy must not serve", super::qualifiers::credentials_fix(flow, resp, ctx), fallback_note(flow, ctx.goproxy, &st)),
         ),
         _ => Diagnosis::new(
             if resp.status >= 500 { Code::ProxyServerError } else { Code::ProxyHttpError },
@@ -271,7 +271,7 @@ fn discovery(
             Code::DiscoveryAuth,
             Severity::Error,
             format!("{host} refused the import path lookup {url} with {st}{}{}", credentials_note(flow), super::qualifiers::challenge_note(resp)),
-            format!("{}; the go command sends them with ?go-get=1 requests", super::qualifiers::credentials_fix(flow, resp, ctx.go)),
+            format!("{}; the go command sends them with ?go-get=1 requests", super::qualifiers::credentials_fix(flow, resp, ctx)),
         ),
         404 | 410 => Diagnosis::new(
             Code::DiscoveryNotFound,

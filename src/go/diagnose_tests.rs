@@ -59,6 +59,7 @@ fn run(f: &Flow, private: &str, os: Os) -> Option<Diagnosis> {
             bundle: None,
             go: None,
             goproxy: None,
+            goauth: None,
         },
     )
 }
@@ -219,6 +220,7 @@ fn untrusted_ca_fix_follows_the_go_release_on_macos_and_windows() {
             bundle: Some(std::path::Path::new("/b.pem")),
             go: Some(go),
             goproxy: None,
+            goauth: None,
         };
         let d = diagnose(&f, &ctx).unwrap_or_else(|| panic!("{os:?} {go}"));
         assert!(
@@ -239,6 +241,7 @@ fn untrusted_ca_fix_names_the_bundle_path() {
         bundle: Some(std::path::Path::new(BUNDLE)),
         go: None,
         goproxy: None,
+        goauth: None,
     };
     for (tool, os, var) in [
         ("go", Os::Linux, "SSL_CERT_FILE"),
@@ -350,6 +353,7 @@ fn with_go(f: &Flow, go: Option<GoVersion>) -> Option<Diagnosis> {
             bundle: None,
             go,
             goproxy: None,
+            goauth: None,
         },
     )
 }
@@ -430,6 +434,7 @@ fn a_failed_proxy_fix_says_what_the_commands_goproxy_did_after_it() {
             bundle: None,
             go: None,
             goproxy,
+            goauth: None,
         };
         diagnose(&got(url, status, b""), &ctx)
             .map(|d| d.fix)
@@ -530,4 +535,50 @@ fn credentials_that_were_sent_are_not_asked_for_again() {
         .map(|d| d.fix)
         .unwrap_or_default();
     assert!(f.contains("login … password …"), "{f}");
+}
+
+/// Nothing sent because GOAUTH kept go from reading .netrc (Go 1.24+): the fix is the setting,
+/// not a .netrc line the user may already have; Go 1.23 and older ignore GOAUTH.
+#[test]
+fn a_401_under_a_goauth_that_skips_netrc_names_the_setting() {
+    let url = "https://a.test/x.test/m/@v/v1.0.0.info";
+    let private = PrivatePatterns::none();
+    let fix = |goauth: Option<&str>, go: Option<GoVersion>| {
+        let ctx = DiagnoseContext {
+            private: &private,
+            os: Os::Linux,
+            bundle: None,
+            go,
+            goproxy: None,
+            goauth,
+        };
+        diagnose(&got(url, 401, b""), &ctx)
+            .map(|d| d.fix)
+            .unwrap_or_default()
+    };
+    let new = Some(GoVersion::new(26, 8));
+    for go in [new, None] {
+        let f = fix(Some("off"), go);
+        assert!(
+            f.contains("GOAUTH=off: go sends no credentials") && f.contains("unset GOAUTH"),
+            "{go:?}: {f}"
+        );
+    }
+    let f = fix(Some("git /src/checkout"), new);
+    assert!(
+        f.contains("without 'netrc' in it") && f.contains("'netrc;git /src/checkout'"),
+        "{f}"
+    );
+    for goauth in [Some("netrc"), Some(""), Some("netrc;git /x"), None] {
+        let f = fix(goauth, new);
+        assert!(
+            !f.contains("GOAUTH=") && f.contains("login … password …"),
+            "{goauth:?}: {f}"
+        );
+    }
+    let f = fix(Some("off"), Some(GoVersion::new(23, 0)));
+    assert!(
+        !f.contains("GOAUTH=off") && f.contains("login … password …"),
+        "{f}"
+    );
 }

@@ -73,6 +73,9 @@ pub struct DiagnoseContext<'a> {
     /// The command's GOPROXY (`gomitm run`); `None` when unknown, and a fix then says what
     /// each separator would do instead of what this list did.
     pub goproxy: Option<&'a str>,
+    /// The command's GOAUTH (empty: unset, go's default `netrc`); `None` when unknown. Go
+    /// 1.23 and older ignore it.
+    pub goauth: Option<&'a str>,
 }
 
 /// One failing flow's diagnosis in a run's summary.

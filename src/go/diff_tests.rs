@@ -19,6 +19,7 @@ fn ctx(private: &PrivatePatterns) -> DiagnoseContext<'_> {
         bundle: None,
         go: None,
         goproxy: None,
+        goauth: None,
     }
 }
 

@@ -6,6 +6,7 @@
 //! Pure, like `diagnose`, which calls in here; must not judge bodies (`content`).
 
 use super::codes::Code;
+use super::diagnosis::DiagnoseContext;
 use super::diagnosis::{status_text, subject, Diagnosis, Severity};
 use super::discovery::GoImport;
 use super::goversion::GoVersion;
@@ -157,11 +158,17 @@ fn challenge(resp: &Response) -> Option<(String, Option<String>)> {
 
 /// Where this go reads credentials for the flow's host: `.netrc` (keyed on `host:port` from
 /// Go 1.24 for a non-default port), GOAUTH for non-Basic schemes.
-pub(super) fn credentials_fix(flow: &Flow, resp: &Response, go: Option<GoVersion>) -> String {
+pub(super) fn credentials_fix(flow: &Flow, resp: &Response, ctx: &DiagnoseContext) -> String {
+    let go = ctx.go;
     let host = flow.host();
     let machine = netrc_machine(&flow.request.url, go);
     let basic = challenge(resp).is_none_or(|(s, _)| s.eq_ignore_ascii_case("basic"));
     let sent = flow.request_header("authorization").is_some();
+    if !sent {
+        if let Some(fix) = goauth_fix(ctx.goauth, go, host, &machine) {
+            return fix;
+        }
+    }
     if !basic {
         let scheme = challenge(resp).map(|(s, _)| s).unwrap_or_default();
         return match go {
@@ -179,6 +186,30 @@ pub(super) fn credentials_fix(flow: &Flow, resp: &Response, go: Option<GoVersion
         return format!("the credentials sent for {host} were rejected: check the login and password (or token) in the '{machine}' .netrc line or what the GOAUTH command prints, and that they have not expired");
     }
     format!("credentials for {host}: a .netrc line '{machine} login … password …' (or a GOAUTH command on Go 1.24+)")
+}
+
+/// Nothing was sent because GOAUTH (Go 1.24+) keeps go from reading `.netrc`: `off` sends
+/// nothing at all, and a list without `netrc` reads only its commands. A `.netrc` line the
+/// user already has is then not the fix; the setting is.
+fn goauth_fix(
+    goauth: Option<&str>,
+    go: Option<GoVersion>,
+    host: &str,
+    machine: &str,
+) -> Option<String> {
+    let goauth = goauth.filter(|_| go.is_none_or(|v| v.has_goauth()))?;
+    let entries: Vec<&str> = goauth
+        .split(';')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .collect();
+    if entries.contains(&"off") {
+        return Some(format!("GOAUTH=off: go sends no credentials at all, not even a .netrc line for {host}: unset GOAUTH (netrc is the default) or set GOAUTH=netrc, with a .netrc line '{machine} login … password …'"));
+    }
+    if entries.is_empty() || entries.contains(&"netrc") {
+        return None;
+    }
+    Some(format!("GOAUTH={goauth:?} gave go nothing for {host}, and without 'netrc' in it go does not read .netrc: make the command (or git's credential helper) answer for https://{host}, or put netrc first ('netrc;{goauth}') with a .netrc line '{machine} login … password …'"))
 }
 
 /// `machine HOST`, or `machine HOST:PORT` for a non-default port on Go 1.24+ (GOAUTH's netrc

@@ -36,6 +36,7 @@ fn lay_out(flows: &[Flow]) -> (Summary, Timeline) {
         bundle: None,
         go: None,
         goproxy: None,
+        goauth: None,
     };
     let s = summarize(flows, &ctx, RunEvidence::default());
     let t = timeline(flows, &ctx, &s);

@@ -67,6 +67,7 @@ impl OtlpObserver {
             bundle: self.facts.bundle.as_deref(),
             go: self.facts.go,
             goproxy: None,
+            goauth: None,
         };
         let diagnosis = diagnose(&flow, &ctx);
         let key = format!("{} {}", flow.request.method, flow.request.url);

@@ -621,6 +621,7 @@ fn diagnose_ctx(ctx: &Ctx) -> DiagnoseContext<'_> {
         bundle: Some(&ctx.bundle),
         go: ctx.opts.go_version,
         goproxy: None,
+        goauth: None,
     }
 }
 

@@ -62,6 +62,7 @@ fn analyse(flows: &[Flow]) -> (Summary, Timeline) {
         bundle: None,
         go: None,
         goproxy: None,
+        goauth: None,
     };
     let s = summarize(flows, &ctx, RunEvidence::default());
     let t = timeline(flows, &ctx, &s);

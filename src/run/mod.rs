@@ -246,6 +246,7 @@ impl RunCtx {
             bundle: Some(bundle),
             go: self.go_version,
             goproxy: Some(self.settings.get("GOPROXY")),
+            goauth: Some(self.settings.get("GOAUTH")),
         }
     }
 }
@@ -564,6 +565,7 @@ fn report_analysis(
         bundle: None,
         go: None,
         goproxy: None,
+        goauth: None,
     };
     let summary = analysis::summarize(&flows, &ctx, RunEvidence::default());
     let timeline = timeline.then(|| crate::go::timeline::timeline(&flows, &ctx, &summary));

@@ -638,6 +638,7 @@ fn diagnosis_lines(flow: &Flow, cfg: &Config, width: usize) -> Vec<Line<'static>
         bundle: cfg.bundle.as_deref(),
         go: cfg.go_version,
         goproxy: None,
+        goauth: None,
     };
     let mut out = vec![Line::default(), heading("Diagnosis")];
     if !flow.is_done() {

@@ -1045,7 +1045,13 @@ async fn route(
                 "fixture has no git\n".to_string(),
             ),
         }
-    } else if path.starts_with("/private.git/") {
+    } else if path.starts_with("/private.git/")
+        || (host == scenario::AUTH
+            && req
+                .headers()
+                .get("authorization")
+                .is_none_or(|v| v.as_bytes() != scenario::AUTH_BASIC.as_bytes()))
+    {
         unauthorized()
     } else if is_go_get(&query) {
         discovery(&path)
@@ -1280,11 +1286,16 @@ pub mod scenario {
     /// `.mod` answers 200 with the login page, labelled `text/plain` (go caches it as the
     /// go.mod when nothing checks its hash, and exits 0).
     pub const HTML_MOD: &str = "htmlmod.test";
+    /// A module proxy that answers 401 (Basic) unless the request carries [`AUTH_BASIC`]; with
+    /// it, the fixture's module proxy.
+    pub const AUTH: &str = "auth.test";
+    /// `Authorization` [`AUTH`] accepts: `bob` / `s3cret`.
+    pub const AUTH_BASIC: &str = "Basic Ym9iOnMzY3JldA==";
 
     /// Every scenario host (the leaf certificate names them, tests `--resolve` them).
-    pub const HOSTS: [&str; 16] = [
+    pub const HOSTS: [&str; 17] = [
         PORTAL, BAD_INFO, WRONG_ZIP, TAMPER, REDIRECT, CDN, DOWNGRADE, SORRY, GOOGLE, RATE_LIMIT,
-        BAD_LIST, LOOP, SSO, HTML_ZIP, SSO_CHAIN, HTML_MOD,
+        BAD_LIST, LOOP, SSO, HTML_ZIP, SSO_CHAIN, HTML_MOD, AUTH,
     ];
 
     const LOGIN: &str = "<!DOCTYPE html>\n<html><head><title>Guest Wi-Fi: please sign in</title></head><body><form action=\"/accept\">Accept the terms</form></body></html>\n";
