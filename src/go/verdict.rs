@@ -292,6 +292,8 @@ fn tied_failures(
     let speaks = tied.iter().max_by_key(|f| at(f.flow_id))?;
     let mut ids: Vec<u64> = tied.iter().map(|f| f.flow_id).collect();
     ids.sort_unstable();
+    // One flow can hold two failures (its answer's diagnosis and its hash's): named once.
+    ids.dedup();
     Some((ids, speaks.diagnosis.clone()))
 }
 
@@ -417,6 +419,25 @@ mod tests {
             repeats: 0,
         };
         (flow, report)
+    }
+
+    /// A zip that is an HTML page is also a hash go cannot compute: two failures, one flow,
+    /// named once in the verdict.
+    #[test]
+    fn a_flow_with_two_failures_is_named_once() {
+        let zip = "https://p.test/m.test/x/@v/v1.0.0.zip";
+        let (zf, html) = failed(3, zip, Code::HtmlInsteadOfData);
+        let (_, mut bad) = failed(3, zip, Code::InvalidZip);
+        bad.diagnosis.cause = "not a zip".into();
+        let v = verdict(
+            &outcome("go: m.test/x@v1.0.0: zip: not a valid zip file\n"),
+            &[&zf],
+            &[html, bad],
+        );
+        assert!(
+            matches!(&v.explanations[0].cause, Cause::Flows { flow_ids, .. } if flow_ids == &[3]),
+            "{v:?}"
+        );
     }
 
     #[test]
