@@ -124,6 +124,16 @@ pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext, run: RunEvidence) -> Sum
     if let Some(v) = verdict.as_mut().filter(|v| !v.failed()) {
         v.kept = kept(&ordered, &failures, &judged.rejected);
     }
+    // A flow's own severity is what it means alone (a 404 go may fall back from, a cut answer
+    // it may retry); one that explains go's failure failed the command: an error.
+    if let Some(v) = &verdict {
+        for f in failures
+            .iter_mut()
+            .filter(|f| v.failed_requests.contains(&f.flow_id))
+        {
+            f.diagnosis.severity = Severity::Error;
+        }
+    }
     // Unserved paths that only probed around a real module are noise, not modules.
     let mut modules: Vec<ModuleReport> = reports
         .iter()

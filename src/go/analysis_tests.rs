@@ -691,3 +691,16 @@ fn a_wrong_answer_go_asked_no_other_copy_of_is_kept_and_one_it_replaced_is_recov
     );
     assert!(!text.contains("but go kept"), "{text}");
 }
+
+/// A 404 alone is a warning (go may fall back from it); the 404 go's failure names failed the
+/// command and is listed as an error.
+#[test]
+fn a_failure_the_verdict_ties_to_go_is_an_error_whatever_it_is_alone() {
+    let url = "https://a.test/m.test/x/@v/v1.0.0.info";
+    let flows = [get(1, url, 404)];
+    let line = format!("go: m.test/x@v1.0.0: reading {url}: 404 Not Found\n");
+    let text = summarize_failed_run(&flows, "go mod download m.test/x@v1.0.0", &line);
+    assert!(text.contains("#1 error module_not_found"), "{text}");
+    let text = sum(&flows, "").render();
+    assert!(text.contains("#1 warning module_not_found"), "{text}");
+}
