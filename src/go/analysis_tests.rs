@@ -704,3 +704,23 @@ fn a_failure_the_verdict_ties_to_go_is_an_error_whatever_it_is_alone() {
     let text = sum(&flows, "").render();
     assert!(text.contains("#1 warning module_not_found"), "{text}");
 }
+
+/// The chain names the proxy go asked; a hop a redirect led elsewhere says where it went, so
+/// a sign-in page is not read as the proxy's own answer.
+#[test]
+fn a_redirected_hop_in_a_chain_says_where_it_went() {
+    let info = f(1, "GET", "https://a.test/m.test/x/@v/v1.0.0.info", 302, b"");
+    let mut page = f(
+        2,
+        "GET",
+        "https://login.test/signin",
+        200,
+        b"<html><head><title>Sign in</title></head></html>",
+    );
+    page.go = info.go.clone();
+    let text = sum(&[info, page], "").render();
+    assert!(
+        text.contains("a.test redirected to login.test: 200 but an HTML page"),
+        "{text}"
+    );
+}

@@ -359,17 +359,26 @@ fn report(g: &Group, judged: &Judged) -> ModuleReport {
     }
 }
 
+/// What a source answered; a hop a redirect led to another host (a CDN, a sign-in page) says
+/// where, since the source's name is the proxy go asked.
 fn outcome(f: &Flow, judged: &Judged) -> String {
-    if let Some(e) = &f.error {
-        return format!("{} error", e.class.as_str().replace('_', " "));
-    }
-    if let Some(why) = judged.rejected.get(&f.id) {
-        return format!("{} but {why}", f.response.as_ref().map_or(0, |r| r.status));
-    }
-    match &f.response {
-        Some(r) if r.status < 400 => r.status.to_string(),
-        Some(r) => status_text(r),
-        None => "no answer".into(),
+    let answer = if let Some(e) = &f.error {
+        format!("{} error", e.class.as_str().replace('_', " "))
+    } else if let Some(why) = judged.rejected.get(&f.id) {
+        format!("{} but {why}", f.response.as_ref().map_or(0, |r| r.status))
+    } else {
+        match &f.response {
+            Some(r) if r.status < 400 => r.status.to_string(),
+            Some(r) => status_text(r),
+            None => "no answer".into(),
+        }
+    };
+    let asked = f.go.as_ref().and_then(|g| g.base.as_deref()).map(url_host);
+    match asked {
+        Some(h) if !h.is_empty() && !h.eq_ignore_ascii_case(f.host()) => {
+            format!("redirected to {}: {answer}", f.host())
+        }
+        _ => answer,
     }
 }
 
