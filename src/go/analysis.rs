@@ -143,6 +143,7 @@ pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext, run: RunEvidence) -> Sum
         .cloned()
         .collect();
     if let Some(v) = &verdict {
+        name_versions_go_named(&mut modules, v);
         mark_rejected_by_go(&mut modules, v);
         mark_kept(&mut modules, &ordered, v);
     }
@@ -360,6 +361,29 @@ fn mark_rejected_by_go(reports: &mut [ModuleReport], v: &Verdict) {
                 outcome: format!("rejected: {words}"),
                 flow_id: 0,
             });
+        }
+    }
+}
+
+/// Direct fetches (`?go-get=1`, git) carry no version: a module tried only that way takes the
+/// version go's failure names for it (`go: corp.test/lib@v1.2.0: unrecognized import path …`).
+fn name_versions_go_named(reports: &mut [ModuleReport], v: &Verdict) {
+    for e in &v.explanations {
+        let (Some(m), Some(ver)) = (e.error.module.as_deref(), e.error.version.as_deref()) else {
+            continue;
+        };
+        // A query (`@latest`, `@master`) is not a version.
+        if !(ver.starts_with('v') && ver[1..].starts_with(|c: char| c.is_ascii_digit())) {
+            continue;
+        }
+        if reports.iter().any(|r| r.module == m && r.version.is_some()) {
+            continue;
+        }
+        if let Some(r) = reports
+            .iter_mut()
+            .find(|r| r.module == m && r.version.is_none())
+        {
+            r.version = Some(ver.to_string());
         }
     }
 }

@@ -724,3 +724,20 @@ fn a_redirected_hop_in_a_chain_says_where_it_went() {
         "{text}"
     );
 }
+
+/// A private module tried only directly (its `?go-get=1` lookup failed) takes the version go
+/// named; a query such as `@latest` is no version.
+#[test]
+fn a_module_tried_only_directly_takes_the_version_go_named() {
+    let flows = [get(1, "https://corp.test/lib?go-get=1", 404)];
+    let line = |v: &str| {
+        format!("go: corp.test/lib@{v}: unrecognized import path \"corp.test/lib\": reading https://corp.test/lib?go-get=1: 404 Not Found\n")
+    };
+    let text = summarize_failed_run(&flows, "go mod download", &line("v1.2.0"));
+    assert!(
+        text.contains("\n  corp.test/lib@v1.2.0  NOT SERVED"),
+        "{text}"
+    );
+    let text = summarize_failed_run(&flows, "go get corp.test/lib@latest", &line("latest"));
+    assert!(text.contains("\n  corp.test/lib  NOT SERVED"), "{text}");
+}
