@@ -263,6 +263,18 @@ fn a_malformed_version_list_is_named_when_go_finds_no_version() {
             has(&summary, "html_instead_of_data") || has(&summary, "invalid_version_list"),
             "{version}: the HTML list is not named\n{summary}"
         );
+        // `go list -m -versions` takes the page as a list with no version and exits 0: the
+        // verdict agrees, and warns that the list go read was a page.
+        let listing = case("HTML version list, listed", scenario::BAD_LIST, false, &[]);
+        let run = run_case(&fx, &go, &listing, &["list", "-m", "-versions", MODULE]);
+        check(&run, &listing, &version);
+        let summary = run.summary();
+        assert!(
+            summary.lines().nth(1).is_some_and(|l| l.contains(&format!(
+                "{MODULE}'s version list: an HTML page; it found no version there"
+            ))),
+            "{version}: no warning that go read a page as the version list\n{summary}"
+        );
     }
 }
 

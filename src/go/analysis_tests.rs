@@ -682,6 +682,20 @@ fn a_wrong_answer_go_asked_no_other_copy_of_is_kept_and_one_it_replaced_is_recov
         !text.contains("kept") && text.contains("Failed requests go recovered from (1):"),
         "{text}"
     );
+    // A version list go read no version from is not cached: nothing to delete.
+    let list = [f(
+        1,
+        "GET",
+        "https://a.test/example.test/!up/@v/list",
+        200,
+        html,
+    )];
+    let text = summarize_run(&list, "go list -m -versions example.test/Up", 0, "");
+    assert!(
+        text.contains("but go took #1's answer as example.test/Up's version list: an HTML page; it found no version there")
+            && !text.contains("GOMODCACHE"),
+        "{text}"
+    );
     // A command that failed has no warnings beside its verdict: go's error is the story.
     let text = summarize_run(
         &kept,

@@ -53,7 +53,8 @@ pub struct Kept {
     /// What gomitm found it to be: `an HTML page`.
     pub found: String,
     /// Where go keeps it, under `$GOMODCACHE` (`cache/download/<module>/@v/<version>.mod`);
-    /// `None` for what go does not keep (a version list).
+    /// `None` for a version list, which go does not keep (the cache's `list` is rebuilt from
+    /// the versions it downloaded).
     pub cached: Option<String>,
     pub diagnosis: Diagnosis,
 }
@@ -73,7 +74,7 @@ impl Kept {
                 self.flow_id, self.what, self.found
             ),
             None => format!(
-                "but go took #{}'s answer as {}: {}; what it reported came from that",
+                "but go took #{}'s answer as {}: {}; it found no version there",
                 self.flow_id, self.what, self.found
             ),
         }
