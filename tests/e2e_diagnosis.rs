@@ -25,6 +25,8 @@ struct Case {
     env: Vec<(&'static str, String)>,
     /// The go.sum the main module starts with.
     go_sum: Option<String>,
+    /// The `.netrc` in the run's home directory.
+    netrc: Option<String>,
     /// `Some(true)`: go must fail; `Some(false)`: go must succeed.
     fails: bool,
     /// Words the summary must hold (the code, the cause, the fix).
@@ -37,6 +39,7 @@ fn case(name: &'static str, host: &str, fails: bool, words: &[&'static str]) -> 
         goproxy: format!("https://{host}"),
         env: vec![("GOSUMDB", "off".into())],
         go_sum: None,
+        netrc: None,
         fails,
         words: words.to_vec(),
     }
@@ -52,7 +55,7 @@ fn run_case(fx: &Fixture, go: &Path, c: &Case, args: &[&str]) -> Run {
     let mut env = vec![("GOPROXY", c.goproxy.clone())];
     env.extend(c.env.iter().cloned());
     let resolve: Vec<&str> = hosts();
-    let go_sum = c.go_sum.clone();
+    let (go_sum, netrc) = (c.go_sum.clone(), c.netrc.clone());
     gomitm_run_with(
         fx,
         Spec {
@@ -65,6 +68,10 @@ fn run_case(fx: &Fixture, go: &Path, c: &Case, args: &[&str]) -> Run {
         move |work| {
             if let Some(sum) = go_sum {
                 std::fs::write(work.join("go.sum"), sum).expect("go.sum");
+            }
+            if let Some(netrc) = netrc {
+                let home = work.parent().expect("the run's home");
+                std::fs::write(home.join(".netrc"), netrc).expect(".netrc");
             }
         },
     )
@@ -389,6 +396,7 @@ fn failures_no_request_explains_say_so_and_settings_are_named() {
             goproxy: "https://goproxy.test".into(),
             env: vec![("GOSUMDB", "off".into())],
             go_sum: None,
+            netrc: None,
             fails: true,
             words: vec![
                 "no request explains it (0 failed requests)",
@@ -506,29 +514,13 @@ fn a_401_under_goauth_off_names_the_setting_and_not_the_netrc_line_already_there
             } else {
                 "GOAUTH=off, .netrc"
             };
-            let c = case(name, scenario::AUTH, goauth == "off" && honours_goauth, &[]);
-            let run = gomitm_run_with(
-                &fx,
-                Spec {
-                    hosts: &hosts(),
-                    args: &[],
-                    env: &[
-                        ("GOPROXY", c.goproxy.clone()),
-                        ("GOAUTH", goauth.into()),
-                        ("GOSUMDB", "off".into()),
-                    ],
-                    go_mod: EMPTY_GO_MOD,
-                    command: go_cmd(&go, &["mod", "download", &target]),
-                },
-                |work| {
-                    let home = work.parent().expect("the run's home");
-                    std::fs::write(
-                        home.join(".netrc"),
-                        format!("machine {} login bob password s3cret\n", scenario::AUTH),
-                    )
-                    .expect(".netrc");
-                },
-            );
+            let mut c = case(name, scenario::AUTH, goauth == "off" && honours_goauth, &[]);
+            c.env.push(("GOAUTH", goauth.into()));
+            c.netrc = Some(format!(
+                "machine {} login bob password s3cret\n",
+                scenario::AUTH
+            ));
+            let run = run_case(&fx, &go, &c, &["mod", "download", &target]);
             check(&run, &c, &version);
             let summary = run.summary();
             if c.fails {
