@@ -232,11 +232,25 @@ fn failure_reports(
 /// it downloads, and with GOSUMDB=off and no go.sum line nothing checks its hash, so a sign-in
 /// page lands in the module cache as the go.mod and the command exits 0.
 fn kept(flows: &[&Flow], failures: &[FailureReport], rejected: &HashMap<u64, String>) -> Vec<Kept> {
+    // A capture can hold 100,000 flows (a portal can answer every one): positions and the last
+    // sound answer per file are looked up, not scanned for per failure.
+    let at: HashMap<u64, usize> = flows.iter().enumerate().map(|(i, f)| (f.id, i)).collect();
+    let mut last_sound: HashMap<(GoKind, &str, Option<&str>), usize> = HashMap::new();
+    for (i, f) in flows.iter().enumerate() {
+        if let Some(go) =
+            f.go.as_deref()
+                .filter(|_| ok(f) && !rejected.contains_key(&f.id))
+        {
+            if let Some(m) = go.module.as_deref() {
+                last_sound.insert((go.kind, m, go.version.as_deref()), i);
+            }
+        }
+    }
     failures
         .iter()
         .filter_map(|r| {
             let found = rejected.get(&r.flow_id)?;
-            let i = flows.iter().position(|f| f.id == r.flow_id)?;
+            let i = *at.get(&r.flow_id)?;
             let go = flows[i].go.as_deref()?;
             let module = go.module.as_deref()?;
             let file = match go.kind {
@@ -246,15 +260,9 @@ fn kept(flows: &[&Flow], failures: &[FailureReport], rejected: &HashMap<u64, Str
                 GoKind::List => "version list",
                 _ => return None,
             };
-            let same = |g: &&&Flow| {
-                g.go.as_deref().is_some_and(|h| {
-                    h.kind == go.kind && h.module == go.module && h.version == go.version
-                })
-            };
-            if flows[i + 1..]
-                .iter()
-                .filter(same)
-                .any(|g| ok(g) && !rejected.contains_key(&g.id))
+            if last_sound
+                .get(&(go.kind, module, go.version.as_deref()))
+                .is_some_and(|&j| j > i)
             {
                 return None;
             }
@@ -390,12 +398,12 @@ fn name_versions_go_named(reports: &mut [ModuleReport], v: &Verdict) {
 
 /// A module whose wrong answer go kept ends its chain with that: it was not served well.
 fn mark_kept(reports: &mut [ModuleReport], flows: &[&Flow], v: &Verdict) {
+    if v.kept.is_empty() {
+        return;
+    }
+    let by_id: HashMap<u64, &Flow> = flows.iter().map(|f| (f.id, *f)).collect();
     for k in &v.kept {
-        let Some(go) = flows
-            .iter()
-            .find(|f| f.id == k.flow_id)
-            .and_then(|f| f.go.as_deref())
-        else {
+        let Some(go) = by_id.get(&k.flow_id).and_then(|f| f.go.as_deref()) else {
             continue;
         };
         for r in reports
