@@ -18,24 +18,51 @@ pub(super) fn judge(flow: &Flow, go: &GoRequest, resp: &Response) -> Option<Diag
     }
     let body = Body::of(resp)?;
     // An empty answer says nothing about what a server meant to send; go's own message
-    // ("unexpected end of JSON input", "missing module line") speaks for itself. A zip is
-    // the exception when the proxy's hasher read the whole (empty) answer: go says only
-    // "zip: not a valid zip file", which names no answer.
+    // ("unexpected end of JSON input") speaks for itself. A zip is the exception when the
+    // proxy's hasher read the whole (empty) answer: go says only "zip: not a valid zip file",
+    // which names no answer. So is a go.mod: `go mod download` caches an empty one without a
+    // word, and only a later command says "missing module line".
     if body.data.is_empty() {
-        return (go.kind == GoKind::Zip)
-            .then(|| zip(flow, go, &body))
-            .flatten();
+        return match go.kind {
+            GoKind::Zip | GoKind::Mod => by_kind(flow, go, resp, &body),
+            _ => None,
+        };
     }
-    if looks_like_html(resp, &body.data) && go.kind != GoKind::Discovery {
+    if go.kind == GoKind::Discovery {
+        return None;
+    }
+    if starts_like_html(&body.data) {
         return Some(html(flow, go, resp, &body.data));
     }
+    // A label is not the bytes: a proxy that sends a sound go.mod as text/html served it (go
+    // reads the bytes, never the Content-Type); one whose body fails the check is a page.
+    if labelled_html(resp) {
+        return match go.kind {
+            GoKind::Info
+            | GoKind::Latest
+            | GoKind::Mod
+            | GoKind::Zip
+            | GoKind::List
+            | GoKind::SumdbLookup
+            | GoKind::SumdbTile => by_kind(flow, go, resp, &body).map(|d| match d.code {
+                Code::ModPathMismatch | Code::InfoVersionMismatch | Code::ZipWrongModule => d,
+                _ => html(flow, go, resp, &body.data),
+            }),
+            _ => Some(html(flow, go, resp, &body.data)),
+        };
+    }
+    by_kind(flow, go, resp, &body)
+}
+
+/// What the body is for the request's kind.
+fn by_kind(flow: &Flow, go: &GoRequest, resp: &Response, body: &Body) -> Option<Diagnosis> {
     match go.kind {
-        GoKind::Info | GoKind::Latest => info(flow, go, &body),
-        GoKind::Mod => go_mod(flow, go, &body),
-        GoKind::Zip => zip(flow, go, &body),
-        GoKind::List => list(flow, go, &body),
-        GoKind::SumdbLookup => lookup(flow, go, &body),
-        GoKind::SumdbTile => tile(flow, go, &body),
+        GoKind::Info | GoKind::Latest => info(flow, go, body),
+        GoKind::Mod => go_mod(flow, go, body),
+        GoKind::Zip => zip(flow, go, body),
+        GoKind::List => list(flow, go, body),
+        GoKind::SumdbLookup => lookup(flow, go, body),
+        GoKind::SumdbTile => tile(flow, go, body),
         GoKind::GitRefs | GoKind::GitUploadPack => git(flow, resp),
         _ => None,
     }
@@ -59,17 +86,17 @@ impl Body {
     }
 }
 
-/// An HTML page: by its content type or by how it starts.
-fn looks_like_html(resp: &Response, body: &[u8]) -> bool {
-    let ctype = header_value(&resp.headers, "content-type").unwrap_or("");
-    if ctype
+/// Labelled an HTML page.
+fn labelled_html(resp: &Response) -> bool {
+    header_value(&resp.headers, "content-type")
+        .unwrap_or("")
         .trim_start()
         .to_ascii_lowercase()
         .starts_with("text/html")
-        && !body.is_empty()
-    {
-        return true;
-    }
+}
+
+/// An HTML page by how it starts.
+fn starts_like_html(body: &[u8]) -> bool {
     let start: Vec<u8> = body
         .iter()
         .skip_while(|b| b.is_ascii_whitespace())
@@ -188,6 +215,14 @@ fn go_mod(flow: &Flow, go: &GoRequest, body: &Body) -> Option<Diagnosis> {
             Code::InvalidMod,
             Severity::Error,
             format!("{host} answered {what} with 200 but the body is not a go.mod file (it starts {})", preview(&body.data)),
+            format!("check that GOPROXY names a module proxy; if a mirror or gateway sits in front of {host}, fix or bypass it"),
+        ));
+    }
+    if declared.is_none() && body.whole {
+        return Some(Diagnosis::new(
+            Code::InvalidMod,
+            Severity::Error,
+            format!("{host} answered {what} with 200 but the go.mod has no module line ({}); go caches it, and the next command that reads it fails with \"parsing go.mod: missing module line\"", if body.data.is_empty() { "the body is empty".to_string() } else { format!("it starts {}", preview(&body.data)) }),
             format!("check that GOPROXY names a module proxy; if a mirror or gateway sits in front of {host}, fix or bypass it"),
         ));
     }

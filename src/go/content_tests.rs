@@ -228,3 +228,52 @@ fn judged_with_hash(url: &str, body: &[u8], complete: bool) -> Option<Diagnosis>
     let resp = f.response.clone()?;
     judge(&f, &go, &resp)
 }
+
+/// go reads the bytes, never the Content-Type: sound answers labelled `text/html` raise
+/// nothing, and a labelled page that is not markup at its start is still a page.
+#[test]
+fn a_label_is_not_the_bytes() {
+    let html = "text/html; charset=utf-8";
+    let info = br#"{"Version":"v1.0.0","Time":"2024-01-01T00:00:00Z"}"#;
+    assert_eq!(judged(&format!("{P}v1.0.0.info"), html, info), None);
+    assert_eq!(
+        judged(&format!("{P}v1.0.0.mod"), html, b"module m.test/x\n"),
+        None
+    );
+    assert_eq!(judged(&format!("{P}list"), html, b"v1.0.0\nv1.1.0\n"), None);
+    assert_eq!(
+        judged(
+            &format!("{P}v1.0.0.zip"),
+            html,
+            &zip_of("m.test/x@v1.0.0/go.mod")
+        ),
+        None
+    );
+    assert_eq!(
+        judged(
+            &format!("{P}v1.0.0.mod"),
+            html,
+            b"Please sign in to continue.\n"
+        ),
+        Some(Code::HtmlInsteadOfData)
+    );
+    // What is wrong beyond the label keeps its own name.
+    assert_eq!(
+        judged(&format!("{P}v1.0.0.mod"), html, b"module other.test/y\n"),
+        Some(Code::ModPathMismatch)
+    );
+}
+
+/// `go mod download` caches a go.mod without parsing it: one with no module line (empty,
+/// blank, comments, a lone go line) breaks the next command, so it is a wrong answer.
+#[test]
+fn a_go_mod_without_a_module_line_is_invalid() {
+    for body in [&b""[..], b"\n  \n", b"// nothing here\n", b"go 1.21\n"] {
+        assert_eq!(
+            judged(&format!("{P}v1.0.0.mod"), "text/plain", body),
+            Some(Code::InvalidMod),
+            "{:?}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}

@@ -9,9 +9,15 @@ use crate::go::diagnose::Os;
 use crate::go::private::PrivatePatterns;
 
 fn flow(id: u64, at_ms: i64, url: &str, status: u16) -> Flow {
+    // A 2xx `.mod` carries a go.mod: an empty one is itself a wrong answer.
+    let body: &[u8] = if url.ends_with(".mod") && status / 100 == 2 {
+        b"module m.test/x\n"
+    } else {
+        b""
+    };
     let mut f = FlowBuilder::get(url)
         .id(id)
-        .status(status, b"")
+        .status(status, body)
         .timings(Timings {
             dns_ms: Some(1.0),
             connect_ms: Some(2.0),

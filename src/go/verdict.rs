@@ -243,6 +243,24 @@ fn tied_failures(
             })
             .collect()
     });
+    // `invalid response from proxy "https://a.test"` names the proxy, not the file: of the
+    // failures under it, those of the module go names speak when there are any.
+    let of_named = |f: &&FailureReport| {
+        err.module.as_deref().is_some_and(|m| {
+            flows.iter().any(|fl| {
+                fl.id == f.flow_id
+                    && fl.go.as_deref().is_some_and(|g| {
+                        g.module.as_deref() == Some(m)
+                            && (err.version.is_none() || g.version == err.version)
+                    })
+            })
+        })
+    };
+    let by_url = if by_url.iter().any(of_named) {
+        by_url.into_iter().filter(of_named).collect()
+    } else {
+        by_url
+    };
     let by_module: Vec<&FailureReport> = match (&err.module, by_url.is_empty()) {
         (Some(m), true) => {
             let of_module = |exact: bool| -> Vec<&FailureReport> {
@@ -290,7 +308,15 @@ fn tied_failures(
     // The latest failure speaks for all: go reports its last attempt (Go 1.24+ sends a 4xx
     // again with GOAUTH's credentials, and it is the second answer go prints).
     let at = |id: u64| flows.iter().position(|f| f.id == id);
-    let speaks = tied.iter().max_by_key(|f| at(f.flow_id))?;
+    // Of one flow's failures, what the answer was speaks before its hash: a sign-in page does
+    // not match go.sum because it is a page, not because someone tampered with the module.
+    let by_hash = |f: &FailureReport| {
+        !matches!(
+            f.diagnosis.code,
+            Code::ChecksumMismatchGoSum | Code::ChecksumMismatchSumdb
+        )
+    };
+    let speaks = tied.iter().max_by_key(|f| (at(f.flow_id), by_hash(f)))?;
     let mut ids: Vec<u64> = tied.iter().map(|f| f.flow_id).collect();
     ids.sort_unstable();
     // One flow can hold two failures (its answer's diagnosis and its hash's): named once.
@@ -420,6 +446,46 @@ mod tests {
             repeats: 0,
         };
         (flow, report)
+    }
+
+    /// go names the proxy, not the file, in `invalid response from proxy`: the failure of the
+    /// module it names speaks, not another module's under the same proxy.
+    #[test]
+    fn an_invalid_response_is_tied_to_the_module_go_names_under_that_proxy() {
+        let (a, ra) = failed(
+            1,
+            "https://p.test/m.test/a/@v/v1.0.0.info",
+            Code::HtmlInsteadOfData,
+        );
+        let (b, rb) = failed(
+            2,
+            "https://p.test/m.test/b/@v/v1.0.0.info",
+            Code::HtmlInsteadOfData,
+        );
+        let v = verdict(
+            &outcome("go: m.test/a@v1.0.0: invalid response from proxy \"https://p.test\": invalid character '<' looking for beginning of value\n"),
+            &[&a, &b],
+            &[ra, rb],
+        );
+        assert_eq!(v.failed_requests, vec![1], "{v:?}");
+    }
+
+    /// A sign-in page does not match go.sum because it is a page: the page speaks, not a
+    /// security alarm.
+    #[test]
+    fn a_page_that_also_mismatches_go_sum_is_explained_as_the_page() {
+        let url = "https://p.test/m.test/a/@v/v1.0.0.mod";
+        let (f, page) = failed(1, url, Code::HtmlInsteadOfData);
+        let (_, hash) = failed(1, url, Code::ChecksumMismatchGoSum);
+        let v = verdict(
+            &outcome("go: m.test/a@v1.0.0: verifying go.mod: checksum mismatch\n"),
+            &[&f],
+            &[page, hash],
+        );
+        assert!(
+            matches!(&v.explanations[0].cause, Cause::Flows { diagnosis, .. } if diagnosis.code == Code::HtmlInsteadOfData),
+            "{v:?}"
+        );
     }
 
     /// A zip that is an HTML page is also a hash go cannot compute: two failures, one flow,
