@@ -121,8 +121,8 @@ pub fn summarize(flows: &[Flow], ctx: &DiagnoseContext, run: RunEvidence) -> Sum
         }
     }
     let mut verdict = run.outcome.map(|o| verdict(o, &ordered, &failures));
-    if let Some(v) = verdict.as_mut().filter(|v| !v.failed()) {
-        v.kept = kept(&ordered, &failures, &judged.rejected);
+    if let Some(v) = verdict.as_mut() {
+        v.kept = kept(&ordered, &failures, &judged.rejected, v);
     }
     // A flow's own severity is what it means alone (a 404 go may fall back from, a cut answer
     // it may retry); one that explains go's failure failed the command: an error.
@@ -227,11 +227,40 @@ fn failure_reports(
     out
 }
 
-/// After a command that succeeded, the wrong 2xx answers (`rejected`) go asked for no sound
-/// copy of afterwards: it took them as they were. `go mod download` does not parse the go.mod
-/// it downloads, and with GOSUMDB=off and no go.sum line nothing checks its hash, so a sign-in
-/// page lands in the module cache as the go.mod and the command exits 0.
-fn kept(flows: &[&Flow], failures: &[FailureReport], rejected: &HashMap<u64, String>) -> Vec<Kept> {
+/// The wrong 2xx answers (`rejected`) go asked for no sound copy of afterwards: it took them as
+/// they were. `go mod download` does not parse the go.mod it downloads, and with GOSUMDB=off
+/// and no go.sum line nothing checks its hash, so a sign-in page lands in the module cache as
+/// the go.mod and the command exits 0. go writes a go.mod to the cache before anything parses
+/// it, so after a command that failed (for this module or another) a go.mod whose hash go did
+/// not refuse is kept too; an info, zip or list that is wrong fails the command instead.
+fn kept(
+    flows: &[&Flow],
+    failures: &[FailureReport],
+    rejected: &HashMap<u64, String>,
+    v: &Verdict,
+) -> Vec<Kept> {
+    let hash_refused: HashSet<u64> = failures
+        .iter()
+        .filter(|f| {
+            matches!(
+                f.diagnosis.code,
+                Code::ChecksumMismatchGoSum | Code::ChecksumMismatchSumdb
+            )
+        })
+        .map(|f| f.flow_id)
+        .collect();
+    // go's own word that it checked this module's bytes and refused them.
+    let go_refused = |module: &str| {
+        v.explanations.iter().any(|e| {
+            e.error.module.as_deref() == Some(module)
+                && (e.error.line.contains(": verifying ")
+                    || matches!(
+                        e.error.kind,
+                        GoMessage::MismatchGoSum | GoMessage::MismatchSumdb
+                    ))
+        })
+    };
+    let mut seen: HashSet<u64> = HashSet::new();
     // A capture can hold 100,000 flows (a portal can answer every one): positions and the last
     // sound answer per file are looked up, not scanned for per failure.
     let at: HashMap<u64, usize> = flows.iter().enumerate().map(|(i, f)| (f.id, i)).collect();
@@ -250,9 +279,15 @@ fn kept(flows: &[&Flow], failures: &[FailureReport], rejected: &HashMap<u64, Str
         .iter()
         .filter_map(|r| {
             let found = rejected.get(&r.flow_id)?;
+            if hash_refused.contains(&r.flow_id) || !seen.insert(r.flow_id) {
+                return None;
+            }
             let i = *at.get(&r.flow_id)?;
             let go = flows[i].go.as_deref()?;
             let module = go.module.as_deref()?;
+            if v.failed() && (go.kind != GoKind::Mod || go_refused(module)) {
+                return None;
+            }
             let file = match go.kind {
                 GoKind::Mod => "go.mod",
                 GoKind::Info => "version info",
@@ -283,11 +318,16 @@ fn kept(flows: &[&Flow], failures: &[FailureReport], rejected: &HashMap<u64, Str
                     super::doctor::escape_path(v)
                 )
             });
+            let sum_line = (go.kind == GoKind::Mod)
+                .then_some(go.version.as_deref())
+                .flatten()
+                .map(|v| format!("{module} {v}/go.mod"));
             Some(Kept {
                 flow_id: r.flow_id,
                 what,
                 found: found.clone(),
                 cached,
+                sum_line,
                 diagnosis: r.diagnosis.clone(),
             })
         })
@@ -402,7 +442,8 @@ fn mark_kept(reports: &mut [ModuleReport], flows: &[&Flow], v: &Verdict) {
         return;
     }
     let by_id: HashMap<u64, &Flow> = flows.iter().map(|f| (f.id, *f)).collect();
-    for k in &v.kept {
+    // A version list is not kept in the cache: the module was not left with it.
+    for k in v.kept.iter().filter(|k| k.cached.is_some()) {
         let Some(go) = by_id.get(&k.flow_id).and_then(|f| f.go.as_deref()) else {
             continue;
         };

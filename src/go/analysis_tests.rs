@@ -713,14 +713,26 @@ fn a_wrong_answer_go_asked_no_other_copy_of_is_kept_and_one_it_replaced_is_recov
             && !text.contains("GOMODCACHE"),
         "{text}"
     );
-    // A command that failed has no warnings beside its verdict: go's error is the story.
+    // go caches a go.mod before anything parses it: after a failure it is kept too, with the
+    // go.sum line go may have written for it; one whose hash go refused is not.
     let text = summarize_run(
         &kept,
         command,
         1,
         "go: example.test/Up@v1.0.0: parsing go.mod: unexpected input\n",
     );
-    assert!(!text.contains("but go kept"), "{text}");
+    assert!(
+        text.contains("  and go kept #2's answer as example.test/Up@v1.0.0's go.mod")
+            && text.contains("the line 'example.test/Up v1.0.0/go.mod h1:…' from go.sum"),
+        "{text}"
+    );
+    let text = summarize_run(
+        &kept,
+        command,
+        1,
+        "go: example.test/Up@v1.0.0: verifying go.mod: checksum mismatch\n",
+    );
+    assert!(!text.contains("go kept"), "{text}");
 }
 
 /// A 404 alone is a warning (go may fall back from it); the 404 go's failure names failed the

@@ -128,7 +128,8 @@ impl Summary {
             let mut text = first.strip_prefix("gomitm: ").unwrap_or(&first).to_string();
             if !v.kept.is_empty() {
                 text.push_str(&format!(
-                    ", but go kept {}",
+                    ", {} go kept {}",
+                    if v.failed() { "and" } else { "but" },
                     count(v.kept.len(), "wrong answer", "wrong answers")
                 ));
             }
@@ -255,14 +256,25 @@ fn module_line(m: &ModuleReport, succeeded: bool) -> String {
     line
 }
 
+/// The verdict's warnings: wrong answers go kept (`lead`: "but" beside ok, "and" after a
+/// failure's explanations).
+fn kept_lines(v: &Verdict, lead: &str) -> Vec<String> {
+    v.kept
+        .iter()
+        .flat_map(|k| {
+            [
+                format!("  {lead} {} ({})", prose(&k.warning()), k.diagnosis.code),
+                format!("      fix: {}", prose(&k.fix())),
+            ]
+        })
+        .collect()
+}
+
 /// The verdict first: did the command fail, what go said, and what explains it.
 fn verdict_lines(v: &Verdict) -> Vec<String> {
     if !v.failed() {
         let mut lines = vec![format!("gomitm: ok: `{}` exited with status 0", v.command)];
-        for k in &v.kept {
-            lines.push(format!("  {} ({})", prose(&k.warning()), k.diagnosis.code));
-            lines.push(format!("      fix: {}", prose(&k.fix())));
-        }
+        lines.extend(kept_lines(v, "but"));
         if !v.kept.is_empty() {
             lines.push(String::new());
         }
@@ -324,6 +336,7 @@ fn verdict_lines(v: &Verdict) -> Vec<String> {
             }
         }
     }
+    lines.extend(kept_lines(v, "and"));
     lines.push(String::new());
     lines
 }

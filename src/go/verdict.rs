@@ -56,6 +56,10 @@ pub struct Kept {
     /// `None` for a version list, which go does not keep (the cache's `list` is rebuilt from
     /// the versions it downloaded).
     pub cached: Option<String>,
+    /// For a go.mod: the go.sum line go writes for it when the main module needs it
+    /// (`M V/go.mod`), which then holds the wrong answer's hash.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sum_line: Option<String>,
     pub diagnosis: Diagnosis,
 }
 
@@ -70,11 +74,11 @@ impl Kept {
     pub fn warning(&self) -> String {
         match &self.cached {
             Some(_) => format!(
-                "but go kept #{}'s answer as {}: {}; the module cache holds it now, and a later command that reads it fails",
+                "go kept #{}'s answer as {}: {}; the module cache holds it now, and a later command that reads it fails",
                 self.flow_id, self.what, self.found
             ),
             None => format!(
-                "but go took #{}'s answer as {}: {}; it found no version there",
+                "go took #{}'s answer as {}: {}; it found no version there",
                 self.flow_id, self.what, self.found
             ),
         }
@@ -84,10 +88,15 @@ impl Kept {
     /// the cached copy is there).
     pub fn fix(&self) -> String {
         match &self.cached {
-            Some(path) => format!(
-                "delete $(go env GOMODCACHE)/{path} (or run `go clean -modcache`, which empties the whole module cache): go does not fetch it again while it is there; then {}",
-                self.diagnosis.fix
-            ),
+            Some(path) => {
+                let sum = self.sum_line.as_deref().map_or(String::new(), |l| {
+                    format!(", and the line '{l} h1:…' from go.sum if go wrote it there (it holds this answer's hash)")
+                });
+                format!(
+                    "delete $(go env GOMODCACHE)/{path} (or run `go clean -modcache`, which empties the whole module cache){sum}: go does not fetch it again while it is there; then {}",
+                    self.diagnosis.fix
+                )
+            }
             None => self.diagnosis.fix.clone(),
         }
     }
