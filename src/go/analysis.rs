@@ -352,11 +352,11 @@ fn judge(
             }
         }
     }
+    // What the answer was (a page) says more than that its hash differs, which follows.
     for (id, d) in integrity {
-        rejected.insert(
-            *id,
-            rejected_words(d.code).unwrap_or("rejected").to_string(),
-        );
+        rejected
+            .entry(*id)
+            .or_insert_with(|| rejected_words(d.code).unwrap_or("rejected").to_string());
     }
     Judged { rejected, checks }
 }

@@ -582,3 +582,35 @@ fn a_401_under_a_goauth_that_skips_netrc_names_the_setting() {
         "{f}"
     );
 }
+
+/// Credentials in the GOPROXY entry's URL are what go sent: the fix names them, not .netrc.
+#[test]
+fn rejected_credentials_from_goproxys_url_are_named_as_such() {
+    let url = "https://a.test/x.test/m/@v/v1.0.0.info";
+    let private = PrivatePatterns::none();
+    let flow = flow(
+        FlowBuilder::get(url)
+            .req_header("authorization", "Basic dTp3cm9uZw==")
+            .status(401, b""),
+        "go",
+    );
+    let fix = |goproxy: &str| {
+        let ctx = DiagnoseContext {
+            private: &private,
+            os: Os::Linux,
+            bundle: None,
+            go: None,
+            goproxy: Some(goproxy),
+            goauth: None,
+        };
+        diagnose(&flow, &ctx).map(|d| d.fix).unwrap_or_default()
+    };
+    let f = fix("https://u:wrong@a.test");
+    assert!(
+        f.contains("the user and password in GOPROXY's URL for a.test")
+            && !f.contains("'machine a.test'"),
+        "{f}"
+    );
+    let f = fix("https://u:pw@b.test,https://a.test");
+    assert!(f.contains("'machine a.test' .netrc line"), "{f}");
+}

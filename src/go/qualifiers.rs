@@ -177,6 +177,19 @@ pub(super) fn credentials_fix(flow: &Flow, resp: &Response, ctx: &DiagnoseContex
             _ => format!("a GOAUTH command (Go 1.24+) that prints the header 'Authorization: {scheme} …' for https://{host}; .netrc gives Basic only"),
         };
     }
+    // Credentials in the GOPROXY entry's URL are the ones go sends (before .netrc or GOAUTH).
+    let in_url = ctx.goproxy.is_some_and(|g| {
+        g.split([',', '|'])
+            .any(|e| e.contains('@') && url_host(e.trim()).eq_ignore_ascii_case(host))
+    });
+    if sent && in_url {
+        let what = if resp.status == 403 {
+            "were accepted but give no access to this: check that the account may read the module"
+        } else {
+            "were rejected: check them, and that they have not expired"
+        };
+        return format!("the user and password in GOPROXY's URL for {host} (https://USER:PASSWORD@{host}/…) {what}; go sends those before any .netrc line or GOAUTH");
+    }
     // Credentials went out (the .netrc line or GOAUTH is in place): adding them again fixes
     // nothing; they are wrong, expired, or belong to an account without access.
     if sent && resp.status == 403 {
