@@ -162,6 +162,30 @@ pub fn verdict(outcome: &CommandOutcome, flows: &[&Flow], failures: &[FailureRep
     }
 }
 
+/// `go: M@V: parsing go.mod: …` with no request for that go.mod in this run: go read it from
+/// its module cache, where an earlier command left a wrong answer (a sign-in page cached by
+/// `go mod download`, which never parses it). No request explains it; the cached file does.
+fn broken_cached_go_mod(err: &GoError, flows: &[&Flow]) -> Option<String> {
+    if !err.line.contains(": parsing go.mod:") {
+        return None;
+    }
+    let (module, version) = (err.module.as_deref()?, err.version.as_deref()?);
+    let fetched = flows.iter().any(|f| {
+        f.go.as_deref().is_some_and(|g| {
+            g.kind == crate::flow::GoKind::Mod
+                && g.module.as_deref() == Some(module)
+                && g.version.as_deref() == Some(version)
+        })
+    });
+    (!fetched).then(|| {
+        format!(
+            "go read {module}@{version}'s go.mod from its module cache (this run asked no server for it) and could not parse it: an earlier command cached a wrong answer there (`go mod download` caches a go.mod without parsing it); delete $(go env GOMODCACHE)/cache/download/{}/@v/{}.mod, and its line in go.sum if there is one, then run the command again",
+            super::doctor::escape_path(module),
+            super::doctor::escape_path(version)
+        )
+    })
+}
+
 /// Go prints the same failure once per package that needs the module: one entry, counted.
 fn same_failure(a: &GoError, b: &GoError) -> bool {
     a.line == b.line
@@ -188,6 +212,12 @@ fn explain(
     }
     if let Some(d) = policy::explain(err, &outcome.settings) {
         return Cause::Setting { diagnosis: d };
+    }
+    if let Some(meaning) = broken_cached_go_mod(err, flows) {
+        return Cause::Unexplained {
+            code: Code::Unexplained,
+            meaning,
+        };
     }
     if flows.is_empty() {
         return Cause::Unexplained {
@@ -495,6 +525,28 @@ mod tests {
             matches!(&v.explanations[0].cause, Cause::Flows { diagnosis, .. } if diagnosis.code == Code::HtmlInsteadOfData),
             "{v:?}"
         );
+    }
+
+    /// A dependency's go.mod go could not parse, with no request for it in this run, is the
+    /// module cache's: the meaning names the cached file to delete.
+    #[test]
+    fn a_cached_go_mod_go_cannot_parse_names_the_cached_file() {
+        let o = outcome("go: example.test/Up@v1.0.0: parsing go.mod: missing module line\n");
+        let v = verdict(&o, &[], &[]);
+        assert!(
+            matches!(&v.explanations[0].cause, Cause::Unexplained { code: Code::Unexplained, meaning }
+                if meaning.contains("from its module cache")
+                    && meaning.contains("cache/download/example.test/!up/@v/v1.0.0.mod")),
+            "{v:?}"
+        );
+        // Fetched in this run: the request is the story, not the cache.
+        let (f, r) = failed(
+            1,
+            "https://p.test/example.test/!up/@v/v1.0.0.mod",
+            Code::InvalidMod,
+        );
+        let v = verdict(&o, &[&f], &[r]);
+        assert_eq!(v.failed_requests, vec![1], "{v:?}");
     }
 
     /// A zip that is an HTML page is also a hash go cannot compute: two failures, one flow,
